@@ -1,0 +1,63 @@
+"""Parameter validation shared by every public entry point.
+
+Each check raises ``ValueError`` naming the parameter and the allowed range, so that
+no NaN or nonsense value travels into the numerics.
+"""
+import math
+import numbers
+
+import numpy as np
+
+
+def _as_real(name, value):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating,
+                                                                        np.integer)):
+        raise ValueError(f"{name} must be a real number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return value
+
+
+def positive(name, value):
+    """``value`` as a float, requiring ``0 < value < inf``."""
+    value = _as_real(name, value)
+    if value <= 0:
+        raise ValueError(f"{name} must be > 0 (allowed range (0, inf)), got {value!r}")
+    return value
+
+
+def nonnegative(name, value):
+    """``value`` as a float, requiring ``0 <= value < inf``."""
+    value = _as_real(name, value)
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0 (allowed range [0, inf)), got {value!r}")
+    return value
+
+
+def finite(name, value):
+    """``value`` as a float, requiring it to be finite."""
+    return _as_real(name, value)
+
+
+def integer(name, value, minimum):
+    """``value`` as an int, requiring an integer ``>= minimum``."""
+    if isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if isinstance(value, (numbers.Real, np.floating)) and not isinstance(value, numbers.Integral):
+        if not (math.isfinite(value) and float(value).is_integer()):
+            raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    elif not isinstance(value, (numbers.Integral, np.integer)):
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    value = int(value)
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def finite_array(name, x):
+    """``x`` as a float array, requiring every entry to be finite."""
+    arr = np.asarray(x, dtype=float)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must contain only finite numbers")
+    return arr

@@ -1,0 +1,361 @@
+r"""Pennington–Bahri model of a Hessian: :math:`H = H_0 + H_1`, Marchenko–Pastur plus semicircle.
+
+Pennington & Bahri, "Geometry of Neural Network Loss Surfaces via Random Matrix Theory",
+ICML 2017 (PB17).  :math:`H_0` (Gauss–Newton part) is Marchenko–Pastur of ratio
+:math:`\varphi` (mean 1, variance :math:`\varphi`), :math:`H_1` (residual part) a semicircle of
+variance :math:`2\varepsilon`, the two free (DESIGN.md).  With
+:math:`K(g) = R(g) + 1/g = 1/(1-\varphi g) + 2\varepsilon g + 1/g`, the Stieltjes transform solves
+the cubic (PB17 Eq. (12), in the convention of :mod:`rmtland.analytic.transforms`)
+
+.. math:: 2\varepsilon\varphi G^3 - (2\varepsilon + z\varphi) G^2 + (z + \varphi - 1) G - 1 = 0 .
+
+Its three roots can differ by many orders of magnitude (the smeared atom of :math:`H_0` has
+:math:`G \sim \varepsilon^{-1/2}`), so :func:`cubic_roots` rescales before Cardano's formula and
+deflates the largest root out backwards (stable for decreasing magnitudes; Wilkinson 1963);
+support edges come from bracketed root finding on :math:`K'`.  Everything below is derived in ``theory/`` and checked
+by ``rmtland verify``:
+
+* support edges: :math:`K(g^*)` at the critical points :math:`K'(g^*) = 0` (the real roots of
+  the discriminant of the cubic in :math:`G`), those on the physical branch: the critical point
+  nearest 0 from below (left edge), from above in :math:`(0, 1/\varphi)` (right edge), and, for
+  :math:`\varphi > 1`, a pair in :math:`(1/\varphi, \infty)` bounding a gap;
+* CDF: :math:`F(z) = Gz + \varphi^{-1}\log(1 - \varphi G) - \varepsilon G^2 - \log G` is an
+  antiderivative of :math:`G` (integrate :math:`z\,dG = K(G)\,dG` by parts), so
+  :math:`\mu((-\infty, x]) = 1 - \operatorname{Im} F(x + i0)/\pi` with the branches
+  :math:`\arg G \in [-\pi, 0]`, :math:`\arg(1-\varphi G) \in [0, \pi]`.  No quadrature: the
+  index :math:`\alpha = \mu((-\infty, 0))` is exact to rounding, and since
+  :math:`\partial F/\partial G = z - K(G) = 0` an error :math:`\delta` in the root moves
+  :math:`F` only by :math:`O(\delta^2)`.  In a gap :math:`G > 1/\varphi` and the CDF is exactly
+  :math:`1 - 1/\varphi`;
+* :math:`\varepsilon_c(\varphi) = (1 - 20\varphi - 8\varphi^2 + (1+8\varphi)^{3/2})/16` for
+  :math:`\varphi < 1` (the discriminant at :math:`z = 0`; PB17 Eq. (16)), 0 for
+  :math:`\varphi \ge 1`;
+* 3/2 law: :math:`\alpha \approx \alpha_0 ((\varepsilon-\varepsilon_c)/\varepsilon_c)^{3/2}` with
+  :math:`\alpha_0 = 2(3 - t)/(3\pi\sqrt t\,(1+t))`, :math:`t = \sqrt{1+8\varphi}`
+  (``theory/derive_hessian.py``, from the square-root edge expansion);
+* moments from the free cumulants :math:`\kappa_1 = 1`, :math:`\kappa_2 = \varphi + 2\varepsilon`,
+  :math:`\kappa_j = \varphi^{j-1}` (:math:`j \ge 3`).
+"""
+import math
+
+import numpy as np
+
+from .. import _validate
+from .laws import MarchenkoPastur, SpectralLaw
+from .transforms import density_from_stieltjes, herglotz_root, poly_roots
+
+__all__ = ["PenningtonBahri", "index", "eps_c", "alpha0", "support_edges", "density", "cdf",
+           "moments", "g_c"]
+
+
+_EPS_FLOOR = 1e-300  # smallest eps the root finding resolves (2 eps G^2 must not overflow)
+
+
+def _arg_lower(w):
+    """arg w in [-pi, 0] for w in the closed lower half-plane (real negative -> -pi)."""
+    return np.arctan2(np.where(w.imag >= 0, -0.0, w.imag), w.real)
+
+
+def _arg_upper(w):
+    """arg w in [0, pi] for w in the closed upper half-plane (real negative -> +pi)."""
+    return np.arctan2(np.where(w.imag <= 0, 0.0, w.imag), w.real)
+
+
+def _newton_step(coeffs, g):
+    """P(g)/P'(g) for a cubic, evaluated in 1/g where |g| > 1 so that nothing overflows."""
+    a3, a2, a1, a0 = coeffs
+    big = np.abs(g) > 1
+    u = 1 / np.where(big, g, 1)
+    gs = np.where(big, 1, g)
+    step_big = g * (((a0 * u + a1) * u + a2) * u + a3) / ((a1 * u + 2 * a2) * u + 3 * a3)
+    step_small = (((a3 * gs + a2) * gs + a1) * gs + a0) / ((3 * a3 * gs + 2 * a2) * gs + a1)
+    return np.where(big, step_big, step_small)
+
+
+def cubic_roots(coeffs):
+    r"""Roots of cubics :math:`a_3 g^3 + a_2 g^2 + a_1 g + a_0` with widely spread root sizes.
+
+    Parameters
+    ----------
+    coeffs : sequence of 4 arrays (broadcastable), highest degree first, :math:`a_3 \ne 0`.
+
+    Returns
+    -------
+    roots : complex ndarray, shape ``(3, ...)``
+
+    Notes
+    -----
+    The variable is scaled by :math:`\lambda = \max(|a_2/a_3|, |a_1/a_3|^{1/2}, |a_0/a_3|^{1/3})`
+    (a bound on the root moduli up to a factor 2, Fujiwara 1916) so that Cardano's formula
+    (:func:`~rmtland.analytic.transforms.poly_roots`) gives the largest root to full relative
+    accuracy; that root is divided out from the constant term (backward deflation), the
+    quadratic left is solved without cancellation, and every root gets two Newton steps
+    (in :math:`1/g` where :math:`|g| > 1`, so that nothing overflows).
+    """
+    a3, a2, a1, a0 = (np.asarray(c, dtype=complex) for c in np.broadcast_arrays(*coeffs))
+    lam = np.maximum.reduce([np.abs(a2 / a3), np.sqrt(np.abs(a1 / a3)),
+                             np.cbrt(np.abs(a0 / a3))])
+    lam = np.where(lam > 0, lam, 1.0)
+    y = poly_roots(np.stack([np.ones_like(a3), a2 / (a3 * lam), (a1 / lam) / (a3 * lam),
+                             ((a0 / lam) / lam) / (a3 * lam)]), polish=0)
+    r1 = lam * np.take_along_axis(y, np.argmax(np.abs(y), 0)[None], 0)[0]
+    q0 = -a0 / r1
+    q1 = (q0 - a1) / r1
+    q2 = a3
+    scale = np.maximum.reduce([np.abs(q2), np.abs(q1), np.abs(q0)])
+    q2, q1, q0 = q2 / scale, q1 / scale, q0 / scale
+    d = np.sqrt(q1 * q1 - 4 * q2 * q0)
+    d = np.where((np.conj(q1) * d).real >= 0, d, -d)
+    w = -(q1 + d)
+    r2 = w / (2 * q2)
+    r3 = 2 * q0 / np.where(w == 0, 1, w)
+    roots = np.stack([r1, r2, r3])
+    for _ in range(2):
+        with np.errstate(divide="ignore", invalid="ignore"):  # at a double root P' = 0
+            step = _newton_step((a3, a2, a1, a0), roots)
+        ok = np.isfinite(step) & (np.abs(step) < 0.5 * np.abs(roots))
+        roots = np.where(ok, roots - step, roots)
+    return roots
+
+
+class PenningtonBahri(SpectralLaw):
+    r"""Spectral law of :math:`H = H_0 + H_1` (Marchenko–Pastur :math:`\varphi` :math:`\boxplus`
+    semicircle of variance :math:`2\varepsilon`), PB17 Sec. 3.
+
+    Parameters
+    ----------
+    phi : float
+        :math:`\varphi > 0`, parameters / (outputs × samples) (DESIGN.md: :math:`n/m`).
+    eps : float
+        :math:`\varepsilon \ge 0`, the loss; the residual part has variance :math:`2\varepsilon`.
+        At :math:`\varepsilon = 0` the law is Marchenko–Pastur.
+    """
+
+    def __init__(self, phi, eps):
+        self.phi = _validate.positive("phi", phi)
+        self.eps = _validate.nonnegative("eps", eps)
+        # below _EPS_FLOOR the numerics (not the moments) use the floor: the smeared atom's
+        # edges +-2 sqrt(2 eps (1 - 1/phi)) then move by < 1e-149, the index by far less
+        self._e = max(self.eps, _EPS_FLOOR)
+        self._mp = MarchenkoPastur(self.phi) if self.eps == 0 else None
+        self._crit = None if self._mp else self._critical_points()
+        self._edges = None if self._mp else self.K(self._crit)
+
+    # -- the algebra of K ------------------------------------------------------------------
+    def r_sympy(self, g):
+        return 1 / (1 - self.phi * g) + 2 * self.eps * g
+
+    def r_transform(self, g):
+        g = np.asarray(g)
+        return 1 / (1 - self.phi * g) + 2 * self.eps * g
+
+    def K(self, g):
+        r""":math:`K(g) = R(g) + 1/g`, the functional inverse of :math:`G`."""
+        g = np.asarray(g)
+        return 1 / (1 - self.phi * g) + 2 * self._e * g + 1 / g
+
+    def dK(self, g):
+        r""":math:`K'(g) = \varphi/(1-\varphi g)^2 + 2\varepsilon - 1/g^2`."""
+        g = np.asarray(g)
+        return self.phi * (1 / (1 - self.phi * g)) ** 2 + 2 * self._e - (1 / g) ** 2
+
+    def cubic_coefficients(self, z):
+        """Coefficients (highest first) of the cubic in G at ``z`` (module docstring)."""
+        z = np.asarray(z, dtype=complex)
+        phi, eps = self.phi, self._e
+        return [np.full(z.shape, 2 * eps * phi, dtype=complex), -(2 * eps + z * phi),
+                z + phi - 1, np.full(z.shape, -1.0 + 0j)]
+
+    def _roots(self, z):
+        return cubic_roots(self.cubic_coefficients(z))
+
+    def _critical_points(self):
+        r"""Critical points of :math:`K` on the physical branch, in the order of their edges.
+
+        Exactly one zero of :math:`K'` lies in :math:`(-\infty, 0)` (left edge) and one in
+        :math:`(0, 1/\varphi)` (right edge): more would give the cubic more than three roots
+        somewhere.  On :math:`(1/\varphi, \infty)`, :math:`K'` has its only minimum at
+        :math:`g_m = 1/(\varphi - \varphi^{2/3})` (:math:`\varphi > 1`); when
+        :math:`K'(g_m) < 0` its two zeros bound a gap.  Brackets: :math:`K' > 0` at
+        :math:`|g| = 1/\sqrt{2\varepsilon}`; :math:`K' < 0` at :math:`|g| = c`,
+        :math:`c = \min(1/(2\sqrt{\varphi + 2\varepsilon}), 1/(2\varphi))`; :math:`K' > 0` at
+        :math:`(1 \mp \delta)/\varphi` with :math:`\delta = 1/(2 + 2\sqrt\varphi)`.
+        """
+        from scipy.optimize import brentq
+        phi, eps = self.phi, self._e
+        big = 2 / math.sqrt(2 * eps)
+        c = min(0.5 / math.sqrt(phi + 2 * eps), 0.5 / phi)
+        delta = 1 / (2 + 2 * math.sqrt(phi))
+
+        def zero(a, b):
+            # bracket [a, b] of one sign; bisect in log|g| (edges span many decades as eps -> 0),
+            # then polish with Newton steps on K'
+            sign = 1.0 if a > 0 else -1.0
+            t = brentq(lambda t: self.dK(sign * math.exp(t)), math.log(abs(a)), math.log(abs(b)),
+                       xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=500)
+            for _ in range(2):  # Newton in t: d K'/dt = g K''(g), written to avoid overflow
+                g = sign * math.exp(t)
+                w = 1 / (1 - phi * g)
+                slope = 2 * phi ** 2 * (g * w) * w * w + 2 * (1 / g) * (1 / g)
+                if not slope > 0:
+                    break
+                t -= self.dK(g) / slope
+            g = sign * math.exp(t)
+            return g
+
+        pts = [zero(-big, -c)]
+        if phi > 1:
+            g_m = 1 / (phi - phi ** (2 / 3))
+            if self.dK(g_m) < 0:
+                pts += [zero(g_m, max(big, 2 * g_m)), zero((1 + delta) / phi, g_m)]
+        pts.append(zero(c, (1 - delta) / phi))
+        return np.array(pts)
+
+    def support(self):
+        if self._mp:
+            return self._mp.support()
+        e = self._edges
+        return [[float(e[i]), float(e[i + 1])] for i in range(0, len(e), 2)]
+
+    def atoms(self):
+        return self._mp.atoms() if self._mp else []
+
+    def _inside(self, x):
+        return np.any([(x > a) & (x < b) for a, b in self.support()], axis=0)
+
+    def _G_real(self, x, roots):
+        """Physical (real) G at real x outside the support: the root on the decreasing branch
+        of K next to the edge, i.e. between the critical point and the pole."""
+        g_pts, e = self._crit, self._edges
+        r = roots.real
+        left = np.where(r < 0, r, -np.inf).max(0)                          # in (g_left, 0)
+        right = np.where((r > 0) & (r < 1 / self.phi), r, np.inf).min(0)    # in (0, g_right)
+        out = np.where(x <= e[0], left, right)
+        if len(e) == 4:   # gap: G between the local max g_pts[2] and the local min g_pts[1]
+            mid = np.where((r >= g_pts[2]) & (r <= g_pts[1]), r, -np.inf).max(0)
+            out = np.where((x >= e[1]) & (x <= e[2]), mid, out)
+        return out
+
+    def stieltjes(self, z):
+        if self._mp:
+            return self._mp.stieltjes(z)
+        z = np.asarray(z, dtype=complex)
+        roots = self._roots(z)
+        G = herglotz_root(roots, z)
+        real = (z.imag == 0) & ~self._inside(z.real)
+        return np.where(real, self._G_real(z.real, roots) + 0j, G)
+
+    def density(self, x):
+        x = _validate.finite_array("x", x)
+        if self._mp:
+            return self._mp.density(x)
+        inside = self._inside(x)
+        G = herglotz_root(self._roots(np.where(inside, x, 0.0)), x)
+        return np.where(inside, density_from_stieltjes(G), 0.0)
+
+    def cdf(self, x):
+        r""":math:`\mu((-\infty, x])` from the antiderivative :math:`F` (module docstring)."""
+        x = _validate.finite_array("x", x)
+        if self._mp:
+            return self._mp.cdf(x)
+        e = self._edges
+        out = np.where(x <= e[0], 0.0, 1.0)
+        if len(e) == 4:
+            out = np.where((x >= e[1]) & (x <= e[2]), 1 - 1 / self.phi, out)
+        inside = self._inside(x)
+        if np.any(inside):
+            xi = x[inside]
+            G = herglotz_root(self._roots(xi), xi + 0j)
+            out[inside] = 1 - self._im_F(xi, G) / np.pi
+        return np.clip(out, 0.0, 1.0)
+
+    def _im_F(self, x, G):
+        """Im F(x + i0), F = G x + log(1 - phi G)/phi - eps G^2 - log G (module docstring)."""
+        return (x * G.imag + _arg_upper(1 - self.phi * G) / self.phi
+                - (2 * self._e * G.real) * G.imag - _arg_lower(G))
+
+    def index(self):
+        r"""Index :math:`\alpha(\varepsilon, \varphi) = \mu((-\infty, 0))`, the fraction of
+        negative eigenvalues (PB17 Eq. (13)); 0 at :math:`\varepsilon = 0` (:math:`H_0 \succeq 0`)."""
+        if self._mp:
+            return 0.0
+        return float(self.cdf(np.array([0.0]))[0])
+
+    def free_cumulants(self, k):
+        k = _validate.integer("k", k, 1)
+        kappa = [self.phi ** (j - 1) for j in range(1, k + 1)]
+        if k >= 2:
+            kappa[1] += 2 * self.eps
+        return kappa
+
+
+def g_c(phi):
+    r"""Double root :math:`G(0)` of the cubic at :math:`\varepsilon = \varepsilon_c`:
+    :math:`g_c = 8/((t-3)(t+1))`, :math:`t = \sqrt{1+8\varphi}`, for :math:`0 < \varphi < 1`."""
+    phi = _check_phi_below_one(phi)
+    t = math.sqrt(1 + 8 * phi)
+    return 8 / ((t - 3) * (t + 1))
+
+
+def _check_phi_below_one(phi):
+    phi = _validate.positive("phi", phi)
+    if phi >= 1:
+        raise ValueError(f"phi must be in (0, 1) here (eps_c = 0 and the 3/2 law does not apply "
+                         f"for phi >= 1), got {phi!r}")
+    return phi
+
+
+def eps_c(phi):
+    r"""Critical loss :math:`\varepsilon_c(\varphi)` below which the index vanishes.
+
+    :math:`\varepsilon_c = (1 - 20\varphi - 8\varphi^2 + (1+8\varphi)^{3/2})/16` for
+    :math:`0 < \varphi < 1` (PB17 Eq. (16); derived in ``theory/derive_hessian.py``),
+    written as :math:`(3-t)^3(1+t)/128`, :math:`t = \sqrt{1+8\varphi}`, to avoid cancellation;
+    :math:`\varepsilon_c = 0` for :math:`\varphi \ge 1`.
+    """
+    phi = _validate.positive("phi", phi)
+    if phi >= 1:
+        return 0.0
+    t = math.sqrt(1 + 8 * phi)
+    return (3 - t) ** 3 * (1 + t) / 128
+
+
+def alpha0(phi):
+    r"""Coefficient of the 3/2 law :math:`\alpha \approx \alpha_0 ((\varepsilon - \varepsilon_c)/
+    \varepsilon_c)^{3/2}` as :math:`\varepsilon \downarrow \varepsilon_c` (PB17 Eq. (17)).
+
+    :math:`\alpha_0(\varphi) = 2(3-t)/(3\pi\sqrt t\,(1+t))`, :math:`t = \sqrt{1+8\varphi}`,
+    for :math:`0 < \varphi < 1`, derived in ``theory/derive_hessian.py`` from the edge expansion
+    :math:`\rho(x) \approx \pi^{-1}\sqrt{2/|K''(g_c)|}\sqrt{x - x_-}` and
+    :math:`dx_-/d\varepsilon = 2 g_c`.  Raises ``ValueError`` for :math:`\varphi \ge 1`, where
+    :math:`\varepsilon_c = 0` and the index jumps instead.
+    """
+    phi = _check_phi_below_one(phi)
+    t = math.sqrt(1 + 8 * phi)
+    return 2 * (3 - t) / (3 * math.pi * math.sqrt(t) * (1 + t))
+
+
+def index(eps, phi):
+    r"""Index :math:`\alpha(\varepsilon, \varphi)` of the Pennington–Bahri Hessian (see
+    :meth:`PenningtonBahri.index`)."""
+    return PenningtonBahri(phi, eps).index()
+
+
+def support_edges(phi, eps):
+    """Support intervals ``[[left, right], ...]`` of the continuous part, increasing."""
+    return PenningtonBahri(phi, eps).support()
+
+
+def density(x, phi, eps):
+    """Density of the continuous part of the Pennington–Bahri law at ``x``."""
+    return PenningtonBahri(phi, eps).density(x)
+
+
+def cdf(x, phi, eps):
+    """CDF of the Pennington–Bahri law at ``x`` (atoms included)."""
+    return PenningtonBahri(phi, eps).cdf(x)
+
+
+def moments(k, phi, eps):
+    """First ``k`` moments of H, exactly from the free cumulants."""
+    return PenningtonBahri(phi, eps).moments(k)
