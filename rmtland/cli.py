@@ -1,0 +1,143 @@
+"""Command line: ``rmtland`` (also ``python -m rmtland``).
+
+Every computing command takes ``--json`` and then prints exactly one JSON object on stdout.
+Bad input exits with code 2 and one line on stderr naming the parameter and the allowed
+range (DESIGN.md, Contracts).
+"""
+import argparse
+import json
+import math
+import sys
+
+from . import __version__
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _real(name, low=None, low_open=False, high=None):
+    """argparse type: a finite float in a range, with a message naming ``name`` and the range."""
+    rng = (("(" if low_open or low is None else "[") + ("-inf" if low is None else f"{low:g}")
+           + ", " + ("inf)" if high is None else f"{high:g}]"))
+
+    def convert(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{name} must be a number in {rng}, got {text!r}") from None
+        bad = (not math.isfinite(value) or (low is not None and (value < low or
+               (low_open and value == low))) or (high is not None and value > high))
+        if bad:
+            raise argparse.ArgumentTypeError(f"{name} must be a finite number in {rng}, "
+                                             f"got {text!r}")
+        return value
+    return convert
+
+
+def _emit(obj, as_json, human):
+    if as_json:
+        print(json.dumps(obj, allow_nan=False))
+    else:
+        print(human(obj))
+
+
+def _theory_hessian(args):
+    from .analytic.hessian import PenningtonBahri, alpha0, eps_c
+    law = PenningtonBahri(args.phi, args.eps)
+    obj = {"phi": args.phi, "eps": args.eps, "index": law.index(), "eps_c": eps_c(args.phi),
+           "alpha0": alpha0(args.phi) if args.phi < 1 else None,
+           "support": law.support(),
+           "atoms": [[loc, mass] for loc, mass in law.atoms()],
+           "moments": law.moments(4).tolist(),
+           "version": __version__}
+    if args.phi >= 1:
+        obj["alpha0_note"] = "undefined for phi >= 1: eps_c = 0 and the index jumps at eps = 0+"
+
+    def human(o):
+        lines = [f"Pennington-Bahri Hessian, phi = {o['phi']:g}, eps = {o['eps']:g}",
+                 f"  index alpha        = {o['index']:.15g}",
+                 f"  critical eps_c     = {o['eps_c']:.15g}",
+                 f"  3/2-law alpha0     = " + (f"{o['alpha0']:.15g}" if o["alpha0"] is not None
+                                               else o["alpha0_note"]),
+                 "  support            = " + ", ".join(f"[{a:.12g}, {b:.12g}]"
+                                                       for a, b in o["support"]),
+                 "  moments m1..m4     = " + ", ".join(f"{m:.12g}" for m in o["moments"])]
+        if o["atoms"]:
+            lines.append("  atoms (loc, mass)  = " + ", ".join(f"({a:g}, {m:.12g})"
+                                                             for a, m in o["atoms"]))
+        return "\n".join(lines)
+    _emit(obj, args.json, human)
+    return 0
+
+
+def _verify(args):
+    from .derivations import run_all
+    derivations = run_all()
+    checks = [c for d in derivations for c in d.checks]
+    if args.json:
+        print(json.dumps({"checks": [dict(c.as_dict(), derivation=d.title) for d in derivations
+                                     for c in d.checks],
+                          "passed": all(c.passed for c in checks)}, allow_nan=False))
+    else:
+        for d in derivations:
+            print(d.title)
+            for c in d.checks:
+                print("  " + c.line())
+        print(f"{sum(c.passed for c in checks)}/{len(checks)} checks passed")
+    return 0 if all(c.passed for c in checks) else 1
+
+
+def _reproduce(args):
+    from .experiments import reproduce
+    summary = reproduce(args.out, quick=args.quick, pdf=args.pdf)
+    if args.json:
+        print(json.dumps(summary, allow_nan=False, default=str))
+    else:
+        for path in summary.get("files", []):
+            print(path)
+    return 0
+
+
+def build_parser():
+    p = _Parser(prog="rmtland", description="Random-matrix theory of loss landscapes: "
+                "analytic predictions and simulations side by side.")
+    p.add_argument("--version", action="version", version=f"rmtland {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    theory = sub.add_parser("theory", help="analytic predictions")
+    tsub = theory.add_subparsers(dest="model", required=True, parser_class=_Parser)
+    th = tsub.add_parser("hessian", help="Pennington-Bahri Hessian: index, eps_c, alpha0, "
+                         "support, moments")
+    th.add_argument("--phi", required=True, type=_real("phi", 0, low_open=True),
+                    help="phi > 0: parameters / (outputs x samples)")
+    th.add_argument("--eps", required=True, type=_real("eps", 0), help="eps >= 0: the loss")
+    th.add_argument("--json", action="store_true", help="print one JSON object")
+    th.set_defaults(func=_theory_hessian)
+
+    ver = sub.add_parser("verify", help="run every derivation check (non-zero exit on failure)")
+    ver.add_argument("--json", action="store_true")
+    ver.set_defaults(func=_verify)
+
+    rep = sub.add_parser("reproduce", help="write every study's figures and data")
+    rep.add_argument("--out", required=True, help="output directory")
+    rep.add_argument("--quick", action="store_true", help="small sizes (CPU, minutes)")
+    rep.add_argument("--pdf", action="store_true", help="also write PDF figures")
+    rep.add_argument("--json", action="store_true")
+    rep.set_defaults(func=_reproduce)
+    return p
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as exc:  # validation inside the library: same contract as argparse
+        print(f"rmtland: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

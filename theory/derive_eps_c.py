@@ -1,0 +1,22 @@
+"""Derive the critical loss eps_c(phi) (Pennington & Bahri 2017, Eq. 16) from the discriminant
+of the cubic at z = 0, show it equals (1 - 20 phi - 8 phi^2 + (1 + 8 phi)^{3/2})/16, and check that
+the library's left support edge (root finding on K') vanishes there.
+
+Prints the derived expressions and one PASS/FAIL line per check; exits 1 if a check fails.
+`rmtland verify` runs the same checks.
+"""
+import argparse
+import sys
+
+from rmtland.derivations.hessian import derive_eps_c
+
+
+def main(argv=None):
+    argparse.ArgumentParser(description=__doc__).parse_args(argv)
+    result = derive_eps_c()
+    print(result.report())
+    return 0 if result.passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
