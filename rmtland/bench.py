@@ -1,0 +1,177 @@
+r"""Spectral benchmarks: rmtland's eigenvalue and inertia routines against plain libraries.
+
+Each row of :func:`bench_spectra` is one ``(n, method)`` pair timed on a stack of GOE
+matrices (:func:`rmtland.sampling.sample_goe`, float64 unless asked otherwise): the best of
+``repeats`` timed calls on the whole stack, after one untimed warm-up call, divided by the
+stack size. GPU timings synchronise the device before reading the clock.
+
+Methods
+-------
+``numpy-eigvalsh``
+    ``numpy.linalg.eigvalsh`` on a host copy (the CPU baseline; its row says ``device="cpu"``).
+``rmtland-eigvalsh``
+    :func:`rmtland.sampling.eigvalsh_batched` on the chosen device (size-routed on CuPy).
+``rmtland-inertia``
+    :func:`rmtland.sampling.count_negative` on the chosen device (LDLᵀ on the CPU,
+    eigenvalue counts on CuPy).
+``host-ldl-inertia``
+    GPU only, not in the defaults: copy the stack to the host and count by LDLᵀ (the
+    transfer is timed too); answers whether the GPU should hand inertia to the CPU.
+``cupy-eigvalsh``
+    ``cupy.linalg.eigvalsh`` on the whole stack (batched Jacobi, syevj).
+``cupy-syevd-loop``
+    ``cupy.linalg.eigvalsh`` on each 2-D matrix in turn (syevd); with ``cupy-eigvalsh``
+    it locates the crossover ``JACOBI_MAX_N``.
+``torch-eigvalsh``
+    ``torch.linalg.eigvalsh`` on the same device memory (DLPack), when torch with CUDA
+    imports.
+"""
+import time
+
+import numpy as np
+
+from ._backend import device_name, get_xp, to_numpy
+from ._validate import integer
+from .sampling import count_negative, eigvalsh_batched, sample_goe
+
+__all__ = ["bench_spectra", "default_batch", "format_table", "CPU_METHODS", "GPU_METHODS"]
+
+CPU_METHODS = ("numpy-eigvalsh", "rmtland-eigvalsh", "rmtland-inertia")
+GPU_METHODS = ("numpy-eigvalsh", "rmtland-eigvalsh", "rmtland-inertia", "cupy-eigvalsh",
+               "torch-eigvalsh")
+_ALL = GPU_METHODS + ("host-ldl-inertia", "cupy-syevd-loop")
+_HOST = ("numpy-eigvalsh", "host-ldl-inertia")
+#: Largest matrix used for the warm-up call (the first call initialises solver handles
+#: and workspaces); bigger stacks are warmed on a leading ``n x n`` block of this size.
+WARMUP_MAX_N = 1024
+
+
+def default_batch(n):
+    """Stack size for size ``n``: about 32 MiB of float64, between 1 and 256 matrices."""
+    return int(min(256, max(1, 2 ** 22 // (n * n))))
+
+
+def _torch():
+    try:
+        import torch
+        return torch if torch.cuda.is_available() else None
+    except Exception:       # not installed, or broken CUDA
+        return None
+
+
+def _methods(xp, torch, H, Hh):
+    """name -> (callable on a stack of the right kind, the stack, synchroniser)."""
+    sync = (lambda: None) if xp is np else xp.cuda.get_current_stream().synchronize
+    table = {
+        "numpy-eigvalsh": (np.linalg.eigvalsh, Hh, lambda: None),
+        "rmtland-eigvalsh": (eigvalsh_batched, H, sync),
+        "rmtland-inertia": (count_negative, H, sync),
+    }
+    if xp is not np:
+        table["host-ldl-inertia"] = (lambda A: count_negative(to_numpy(A), method="ldl"), H,
+                                     sync)
+        table["cupy-eigvalsh"] = (xp.linalg.eigvalsh, H, sync)
+        table["cupy-syevd-loop"] = (lambda A: [xp.linalg.eigvalsh(a) for a in A], H, sync)
+        if torch is not None:
+            T = torch.from_dlpack(H)
+
+            def torch_sync():
+                sync()
+                torch.cuda.synchronize()
+            table["torch-eigvalsh"] = (torch.linalg.eigvalsh, T, torch_sync)
+    return table
+
+
+def _time(fn, A, sync, repeats):
+    w = min(A.shape[-1], WARMUP_MAX_N)
+    fn(A[:1, :w, :w])                          # warm-up, untimed
+    sync()
+    best = float("inf")
+    for _ in range(repeats):
+        sync()
+        t0 = time.perf_counter()
+        fn(A)
+        sync()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def bench_spectra(device="cpu", sizes=(64, 256, 1024), *, repeats=3, batch=None, methods=None,
+                  dtype="float64", seed=0):
+    r"""Time eigenvalue and inertia routines on stacks of GOE matrices.
+
+    Parameters
+    ----------
+    device : {"cpu", "gpu", "auto"}
+        Where the stack lives; ``"gpu"`` without a GPU raises ``RuntimeError``.
+    sizes : sequence of int
+        Matrix sizes ``n``.
+    repeats : int, optional
+        Timed calls per row; the best is kept.
+    batch : int or callable, optional
+        Matrices per stack, or a function of ``n`` (default :func:`default_batch`).
+    methods : sequence of str, optional
+        Subset of the methods in the module notes (default: ``CPU_METHODS`` on the CPU,
+        ``GPU_METHODS`` on a GPU, less ``torch-eigvalsh`` when torch cannot use CUDA).
+        Unavailable methods are skipped.
+    dtype : {"float64", "float32"}, optional
+    seed : int, optional
+
+    Returns
+    -------
+    rows : list of dict
+        Keys ``n``, ``method``, ``device`` ("cpu" for host methods), ``batch``, ``dtype``,
+        ``repeats``, ``seconds_per_matrix``.
+    """
+    xp = get_xp(device)
+    dev = device_name(xp)
+    repeats = integer("repeats", repeats, 1)
+    torch = _torch() if xp is not np else None
+    if methods is None:
+        methods = CPU_METHODS if xp is np else tuple(
+            m for m in GPU_METHODS if m != "torch-eigvalsh" or torch is not None)
+    unknown = [m for m in methods if m not in _ALL]
+    if unknown:
+        raise ValueError(f"unknown methods {unknown}; choose from {_ALL}")
+    rows = []
+    for n in sizes:
+        n = integer("n", n, 1)
+        b = batch(n) if callable(batch) else (default_batch(n) if batch is None else batch)
+        b = integer("batch", b, 1)
+        H = sample_goe(n, batch=b, dtype=dtype, rng=seed, device=device)
+        Hh = to_numpy(H) if any(m in _HOST for m in methods) else None
+        table = _methods(xp, torch, H, Hh)
+        for method in methods:
+            if method not in table:
+                continue
+            fn, A, sync = table[method]
+            seconds = _time(fn, A, sync, repeats)
+            rows.append({"n": n, "method": method,
+                         "device": "cpu" if method in _HOST or xp is np else dev,
+                         "batch": b, "dtype": dtype, "repeats": repeats,
+                         "seconds_per_matrix": seconds / b})
+        del H, Hh, table
+    return rows
+
+
+def format_table(rows, baselines=("numpy-eigvalsh", "torch-eigvalsh")):
+    """Plain-text table of ``rows``, with each row's speed-up over the baselines at its n.
+
+    A speed-up ``> 1`` means the row's method is faster than the baseline.
+    """
+    ref = {(r["n"], r["method"]): r["seconds_per_matrix"] for r in rows}
+    present = [b for b in baselines if any(r["method"] == b for r in rows)]
+    head = ["n", "method", "device", "batch", "ms/matrix"] + [f"vs {b}" for b in present]
+    lines = [head]
+    for r in rows:
+        line = [str(r["n"]), r["method"], r["device"], str(r["batch"]),
+                f"{r['seconds_per_matrix'] * 1e3:.4g}"]
+        for b in present:
+            t = ref.get((r["n"], b))
+            line.append(f"{t / r['seconds_per_matrix']:.2f}x" if t else "-")
+        lines.append(line)
+    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
+    out = ["  ".join(c.rjust(w) if i != 1 else c.ljust(w) for i, (c, w) in
+                     enumerate(zip(line, widths))) for line in lines]
+    out.insert(1, "-" * len(out[0]))
+    return "\n".join(out)

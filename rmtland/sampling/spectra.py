@@ -1,0 +1,248 @@
+r"""Batched spectra and inertia (eigenvalue counts) of stacks of symmetric matrices.
+
+Functions take arrays of shape ``(batch, n, n)`` and follow their backend (NumPy or CuPy).
+Only the lower triangle is read, as in ``numpy.linalg.eigvalsh(..., UPLO="L")``.
+
+Routing
+-------
+- :func:`eigvalsh_batched` on CuPy: ``cupy.linalg.eigvalsh`` on a 3-D stack uses the
+  batched Jacobi solver (cuSOLVER syevj), fastest for small matrices but many times slower
+  than the divide-and-conquer solver (syevd, used for 2-D input) at large n (DESIGN.md,
+  measured on one H200: batched n=4096 0.82 s per matrix against 0.10 s for syevd). Stacks
+  with ``n <= JACOBI_MAX_N`` go to the batched call; larger ones to a loop of 2-D calls.
+- :func:`count_negative` / :func:`inertia` on the CPU (``n >= LDL_MIN_N``): Sylvester's
+  law of inertia from an LDLᵀ (Bunch–Kaufman) factorisation, LAPACK ``?sytrf``/``?hetrf``
+  through SciPy, which costs :math:`n^3/3` flops against :math:`4n^3/3` for the
+  tridiagonal reduction of ``eigvalsh`` (3-5x faster here from n = 32 on). Smaller
+  matrices, and CuPy arrays (CuPy has no ``sytrf``), count eigenvalues instead.
+"""
+import numpy as np
+
+from .. import _validate
+from .._backend import array_namespace, to_numpy
+from .ensembles import _plan_chunk
+
+__all__ = ["JACOBI_MAX_N", "LDL_MIN_N", "eigvalsh_batched", "count_negative", "inertia",
+           "empirical_cdf_at"]
+
+#: Largest ``n`` sent to CuPy's batched Jacobi ``eigvalsh``; larger stacks loop over 2-D
+#: (syevd) calls. Provisional, from DESIGN.md's H200 timings (Jacobi fastest at n <= 256,
+#: many times slower at n >= 1024); to be measured by ``benchmarks/gpu_check.py``.
+JACOBI_MAX_N = 512
+
+#: Smallest ``n`` at which ``count_negative(method="auto")`` uses LDLᵀ on the CPU.
+#: Measured with ``rmtland.bench.bench_spectra`` on the 2-core development machine
+#: (NumPy 2.4 / SciPy 1.17, OpenBLAS): against batched ``numpy.linalg.eigvalsh``, LDLᵀ is
+#: 0.2-0.75x at n = 4-8 (its ~4 us per-call overhead), 1.2-1.9x at n = 10-16, 3-3.6x at
+#: n = 32-2048 in float64 and 3.5-6.7x in float32. LDLᵀ needs SciPy's workspace query:
+#: with its default ``lwork = n`` (unblocked code) it is 2x *slower* than eigvalsh at 2048.
+LDL_MIN_N = 10
+
+_METHODS = ("auto", "ldl", "eigvalsh")
+#: Bytes of the shifted host copy made at a time by the LDL path.
+_LDL_CHUNK_BYTES = 1 << 26
+
+
+def _check_stack(H):
+    shape = getattr(H, "shape", None)
+    if shape is None or len(shape) != 3 or shape[1] != shape[2] or shape[1] < 1:
+        raise ValueError(f"H must be a stack of square matrices of shape (batch, n, n) with "
+                         f"n >= 1, got shape {shape}")
+    if shape[0] < 1:
+        raise ValueError("H must hold at least one matrix (batch >= 1)")
+    return shape[0], shape[1]
+
+
+def _real_dtype(dtype):
+    """Real dtype of the eigenvalues of a matrix of ``dtype`` (float64 for integers)."""
+    dtype = np.promote_types(dtype, np.float32)
+    return np.finfo(dtype).dtype
+
+
+def eigvalsh_batched(H, *, chunk=None):
+    r"""Eigenvalues, in ascending order, of each symmetric (Hermitian) matrix of a stack.
+
+    Parameters
+    ----------
+    H : array of shape ``(batch, n, n)``
+        NumPy or CuPy; only the lower triangle is read.
+    chunk : int, optional
+        Matrices per solver call. Default: the whole stack on NumPy; on CuPy as many as fit
+        in a fraction of the free GPU memory (batched Jacobi path).
+
+    Returns
+    -------
+    eigs : array of shape ``(batch, n)``
+        Same backend as ``H``; float32 for float32/complex64 input, float64 otherwise.
+
+    Notes
+    -----
+    On CuPy, stacks with ``n <= JACOBI_MAX_N`` use the batched Jacobi solver (syevj), larger
+    ones a loop of 2-D calls (syevd); see the module notes.
+    """
+    xp = array_namespace(H)
+    batch, n = _check_stack(H)
+    itemsize = np.dtype(H.dtype).itemsize
+    if chunk is not None:
+        chunk = min(_validate.integer("chunk", chunk, 1), batch)
+    if xp is np:
+        if chunk is None or chunk == batch:
+            return np.linalg.eigvalsh(H)
+        return np.concatenate([np.linalg.eigvalsh(H[s:s + chunk])
+                               for s in range(0, batch, chunk)])
+    out = xp.empty((batch, n), dtype=_real_dtype(H.dtype))
+    if n > JACOBI_MAX_N:
+        for i in range(batch):                   # one 2-D syevd call per matrix
+            out[i] = xp.linalg.eigvalsh(H[i])
+        return out
+    # Batched syevj: a Fortran copy of the chunk plus solver workspace, ~3 n^2 per matrix.
+    chunk = _plan_chunk(xp, 3 * n * n * itemsize, batch, chunk, what="matrix to diagonalise")
+    for s in range(0, batch, chunk):
+        out[s:s + chunk] = xp.linalg.eigvalsh(H[s:s + chunk])
+    return out
+
+
+def _inertia_ldl(H, x):
+    """(negative, zero, positive) counts of each H - x I from LAPACK ?sytrf/?hetrf.
+
+    The explicit host boundary: ``H`` is copied to NumPy here. Each chunk of the stack is
+    shifted once (``A = H - xI``, a C-ordered copy); ``A[i].T`` is then Fortran-ordered and
+    its upper triangle is the lower triangle of ``H[i]`` (for a Hermitian ``H`` it holds the
+    conjugate matrix, which has the same eigenvalues), so LAPACK factorises it in place with
+    UPLO='U', with no per-matrix copy.
+    """
+    from scipy.linalg.lapack import get_lapack_funcs
+
+    H = to_numpy(H)
+    H = H.astype(np.promote_types(H.dtype, np.float32), copy=False)
+    batch, n = H.shape[:2]
+    herm = np.iscomplexobj(H)
+    names = ("hetrf", "hetrf_lwork") if herm else ("sytrf", "sytrf_lwork")
+    trf, trf_lwork = get_lapack_funcs(names, (H,))
+    work, info = trf_lwork(n, lower=0)
+    lwork = max(1, int(np.real(work)))
+    d = np.empty((batch, n), dtype=_real_dtype(H.dtype))      # diagonal of D
+    e2 = np.zeros((batch, n), dtype=d.dtype)                  # |D[k, k+1]|^2 (UPLO='U')
+    piv = np.empty((batch, n), dtype=np.int64)
+    diag = np.arange(n)
+    step = max(1, _LDL_CHUNK_BYTES // (n * n * H.itemsize))
+    for s in range(0, batch, step):
+        A = H[s:s + step].copy()
+        A[:, diag, diag] -= x
+        for i in range(A.shape[0]):            # one LAPACK call per matrix, in place
+            ldu, ipiv, info = trf(A[i].T, lower=0, lwork=lwork, overwrite_a=1)
+            if info < 0:
+                raise RuntimeError(f"LAPACK {names[0]} rejected argument {-info}")
+            d[s + i] = ldu.diagonal().real
+            e2[s + i, :-1] = np.abs(ldu.diagonal(1)) ** 2
+            piv[s + i] = ipiv
+    # UPLO='U' tiles D with blocks from the bottom; reversed, it is the lower layout.
+    return _inertia_from_blocks(d[:, ::-1], np.roll(e2[:, ::-1], -1, axis=1), piv[:, ::-1])
+
+
+def _inertia_from_blocks(d, e2, piv):
+    r"""Inertia of the block-diagonal D of a lower Bunch–Kaufman factorisation.
+
+    LAPACK (``?sytrf``, UPLO='L'): ``ipiv[k] > 0`` marks a 1×1 block ``d[k]``;
+    ``ipiv[k] = ipiv[k+1] < 0`` marks a 2×2 block ``[[d[k], b], [b*, d[k+1]]]`` with
+    ``|b|^2 = e2[k]``. Blocks tile ``0..n-1`` from the top, so in a run of negative
+    entries the 2×2 blocks start at even offsets from the run's start. A 2×2 block with
+    determinant < 0 has one negative and one positive eigenvalue; with determinant > 0 both
+    have the sign of its trace; with determinant 0, one is 0 and the other the trace.
+    """
+    n = d.shape[1]
+    idx = np.arange(n)
+    two = piv < 0
+    last_one = np.maximum.accumulate(np.where(two, -1, idx), axis=1)
+    first = two & ((idx - last_one) % 2 == 1)            # first row of a 2x2 block
+    one = ~two
+    d_next = np.concatenate([d[:, 1:], np.zeros_like(d[:, :1])], axis=1)
+    det = d * d_next - e2
+    tr = d + d_next
+    w2 = np.where(det > 0, 2, 1)                          # eigenvalues sharing the trace sign
+    neg = (one & (d < 0)).sum(1) + (first & (det < 0)).sum(1) \
+        + (w2 * (first & (det >= 0) & (tr < 0))).sum(1)
+    pos = (one & (d > 0)).sum(1) + (first & (det < 0)).sum(1) \
+        + (w2 * (first & (det >= 0) & (tr > 0))).sum(1)
+    return neg, n - neg - pos, pos
+
+
+def inertia(H, x=0.0, *, method="auto", chunk=None):
+    r"""Inertia of each :math:`H - xI`: numbers of eigenvalues below, at and above ``x``.
+
+    Parameters
+    ----------
+    H : array of shape ``(batch, n, n)``
+        Symmetric (Hermitian) matrices, NumPy or CuPy; only the lower triangle is read.
+    x : float, optional
+        Shift (finite).
+    method : {"auto", "ldl", "eigvalsh"}, optional
+        ``"ldl"``: Sylvester's law of inertia from the LDLᵀ (Bunch–Kaufman) factorisation
+        :math:`P(H - xI)P^\top = L D L^\top` (LAPACK ``?sytrf``/``?hetrf`` via SciPy); a CuPy
+        input is copied to the host for it. ``"eigvalsh"``: count the eigenvalues of
+        :func:`eigvalsh_batched`. ``"auto"``: ``"ldl"`` for NumPy input with
+        ``n >= LDL_MIN_N``, ``"eigvalsh"`` for CuPy input (CuPy has no ``sytrf``, and a
+        host round trip plus a CPU factorisation is no faster than cuSOLVER's syevd).
+    chunk : int, optional
+        Passed to :func:`eigvalsh_batched` on the ``"eigvalsh"`` path.
+
+    Returns
+    -------
+    negative, zero, positive : int64 arrays of shape ``(batch,)``
+        On the backend of ``H``. ``zero`` counts exact zero pivots (eigenvalues equal to
+        ``x`` to working precision), which random matrices essentially never have.
+
+    Notes
+    -----
+    By Sylvester's law of inertia, :math:`H - xI` and the block-diagonal ``D`` (1×1 and 2×2
+    blocks) have the same numbers of negative, zero and positive eigenvalues (Bunch &
+    Kaufman, Math. Comp. 31, 163 (1977); Golub & Van Loan, *Matrix Computations*, 4th ed.,
+    Sec. 4.4 and 8.1). The counts agree with the eigenvalue counts except for eigenvalues
+    within rounding error of ``x``, where either answer is as good as the other.
+    """
+    xp = array_namespace(H)
+    batch, n = _check_stack(H)
+    x = _validate.finite("x", x)
+    if method not in _METHODS:
+        raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
+    if method == "auto":
+        method = "ldl" if (xp is np and n >= LDL_MIN_N) else "eigvalsh"
+    if method == "ldl":
+        counts = _inertia_ldl(H, x)
+        return tuple(xp.asarray(c.astype(np.int64)) for c in counts)
+    eigs = eigvalsh_batched(H, chunk=chunk)
+    neg = (eigs < x).sum(axis=1).astype(xp.int64)
+    pos = (eigs > x).sum(axis=1).astype(xp.int64)
+    return neg, n - neg - pos, pos
+
+
+def count_negative(H, x=0.0, *, method="auto", chunk=None):
+    r"""Number of eigenvalues ``< x`` of each matrix of a stack (``index`` at ``x = 0``).
+
+    Parameters and routing as in :func:`inertia`.
+
+    Returns
+    -------
+    counts : int64 array of shape ``(batch,)``, on the backend of ``H``.
+
+    Examples
+    --------
+    >>> from rmtland.sampling import sample_goe, count_negative
+    >>> H = sample_goe(200, batch=4, rng=0)
+    >>> count_negative(H).shape
+    (4,)
+    """
+    return inertia(H, x, method=method, chunk=chunk)[0]
+
+
+def empirical_cdf_at(H, x, *, method="auto", chunk=None):
+    r"""Empirical spectral distribution function of each matrix at ``x``.
+
+    :math:`F_H(x) = \#\{\lambda_i(H) < x\}/n`, computed as ``count_negative(H, x) / n``.
+
+    Returns
+    -------
+    cdf : float64 array of shape ``(batch,)``, on the backend of ``H``.
+    """
+    _, n = _check_stack(H)
+    return count_negative(H, x, method=method, chunk=chunk) / n
