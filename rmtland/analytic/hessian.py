@@ -62,14 +62,17 @@ def _arg_upper(w):
 
 
 def _newton_step(coeffs, g):
-    """P(g)/P'(g) for a cubic, evaluated in 1/g where |g| > 1 so that nothing overflows."""
+    """P(g)/P'(g) for a cubic; where |g| > 1 it is g Q(1/g)/R(1/g) with the reversed
+    polynomials, so that nothing overflows."""
     a3, a2, a1, a0 = coeffs
     big = np.abs(g) > 1
-    u = 1 / np.where(big, g, 1)
-    gs = np.where(big, 1, g)
-    step_big = g * (((a0 * u + a1) * u + a2) * u + a3) / ((a1 * u + 2 * a2) * u + 3 * a3)
-    step_small = (((a3 * gs + a2) * gs + a1) * gs + a0) / ((3 * a3 * gs + 2 * a2) * gs + a1)
-    return np.where(big, step_big, step_small)
+    y = np.where(big, 1 / np.where(big, g, 1), g)
+    num = np.where(big, a0, a3)
+    for hi, lo in ((a1, a2), (a2, a1), (a3, a0)):
+        num = num * y + np.where(big, hi, lo)
+    den = np.where(big, a1, 3 * a3) * y + 2 * a2
+    den = den * y + np.where(big, 3 * a3, a1)
+    return np.where(big, g, 1) * num / den
 
 
 def cubic_roots(coeffs):
