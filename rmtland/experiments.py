@@ -1,0 +1,351 @@
+r"""Figure reproduction: fixed parameter choices, one function per figure, one entry point.
+
+Layer above :mod:`rmtland.plotting` (DESIGN.md: ``cli → experiments → plotting``).  Each
+``figure_<name>(out, quick=True, *, smoke=False, pdf=False, ...)`` evaluates the theory on
+documented grids, draws with :mod:`rmtland.plotting`, writes ``out/<name>.png`` (and ``.pdf``
+with ``pdf=True``) atomically, and returns a dict::
+
+    {"name": ..., "claim": ..., "files": [paths], "parameters": {...},
+     "summary": {... JSON-safe numbers ...}, "curves": {... NumPy arrays plotted ...}}
+
+:func:`run_figure` is what the ``simulations/fig_*.py`` scripts call: one figure plus
+``out/result.json`` (DESIGN.md contract).  :func:`reproduce` writes every figure and
+``out/theory_hessian.json``.
+
+Parameter choices (fixed; PB17 = Pennington & Bahri, ICML 2017)
+----------------------------------------------------------------
+* :data:`PHIS` = (0.25, 0.5, 0.75, 2.0): three ratios below 1, where a critical loss
+  :math:`\varepsilon_c > 0` exists (0.0435, 0.0113, 0.00127), and one above, where
+  :math:`\varepsilon_c = 0` and :math:`H_0` has an atom of mass :math:`1 - 1/\varphi` at 0;
+* :data:`EPS` = (0, 0.01, 0.1, 0.5): :math:`\varepsilon = 0` (pure Marchenko–Pastur), one
+  loss below every :math:`\varepsilon_c` but for :math:`\varphi = 0.75`, two above them all;
+* index curves: :math:`\varepsilon` log-spaced on :math:`[10^{-4}, 1]`; the 3/2-law panel:
+  :math:`x = (\varepsilon - \varepsilon_c)/\varepsilon_c` log-spaced on :math:`[10^{-3}, 10]`;
+* :math:`\varepsilon_c(\varphi)` on :math:`\varphi \in [0.005, 0.995]`, checked against the
+  root of the left support edge :math:`\lambda_-(\varepsilon) = 0` at a few :math:`\varphi`.
+
+Grid sizes (:data:`GRIDS`) depend on the level: ``"smoke"`` (tests, < 2 s a figure),
+``"quick"`` (default, a few seconds in all) and ``"full"``.
+
+Extension points
+----------------
+The simulation layer adds data through the keyword arguments that are already plumbed
+through to the plots: ``figure_hessian_density(..., samples={(phi, eps): eigenvalues})``
+(overlaid as histograms) and ``figure_hessian_index(..., empirical={phi: (eps, alpha,
+stderr)})`` (points with error bars); the returned ``summary`` gains whatever the caller adds
+through ``extra_summary``.  New figures are registered in :data:`FIGURES`.
+"""
+import os
+import platform
+import time
+
+import numpy as np
+
+from . import __version__
+from ._io import save_figure, write_json
+from .analytic.hessian import PenningtonBahri, alpha0, eps_c, index
+
+__all__ = ["PHIS", "EPS", "GRIDS", "CLAIMS", "FIGURES", "theory_table", "eps_c_numerical",
+           "figure_hessian_density", "figure_hessian_index", "figure_hessian_eps_c",
+           "run_figure", "reproduce"]
+
+#: ratios phi = parameters / (outputs x samples) shown in the figures
+PHIS = (0.25, 0.5, 0.75, 2.0)
+#: losses eps shown in the density figure and tabulated in theory_hessian.json
+EPS = (0.0, 0.01, 0.1, 0.5)
+
+#: grid sizes per level
+GRIDS = {
+    "smoke": {"density_points": 300, "index_eps": 24, "three_halves_x": 16, "phi_grid": 40,
+              "eps_c_checks": 3},
+    "quick": {"density_points": 2000, "index_eps": 150, "three_halves_x": 80, "phi_grid": 300,
+              "eps_c_checks": 9},
+    "full": {"density_points": 6000, "index_eps": 500, "three_halves_x": 200,
+             "phi_grid": 1000, "eps_c_checks": 19},
+}
+
+#: the claim each figure shows (also the scripts' docstrings and result.json's "claim")
+CLAIMS = {
+    "hessian_density": (
+        "Adding the semicircle part (variance 2*eps) to the Marchenko-Pastur Gauss-Newton part "
+        "spreads the Hessian spectrum to negative eigenvalues; for phi < 1 only once eps "
+        "exceeds eps_c(phi) (Pennington & Bahri 2017, Sec. 3)."),
+    "hessian_index": (
+        "The index alpha(eps, phi) vanishes for eps <= eps_c(phi) and grows as "
+        "alpha0 * ((eps - eps_c)/eps_c)^(3/2) just above it (phi < 1); for phi >= 1 it is "
+        "positive for every eps > 0 (Pennington & Bahri 2017, Eqs. (13)-(17))."),
+    "hessian_eps_c": (
+        "The closed form eps_c = (1 - 20 phi - 8 phi^2 + (1 + 8 phi)^(3/2))/16 is where the left "
+        "support edge of the Hessian spectrum crosses 0; eps_c and the 3/2-law coefficient "
+        "alpha0 decrease to 0 as phi -> 1 (Pennington & Bahri 2017, Eqs. (16)-(17))."),
+}
+
+EPS_RANGE = (1e-4, 1.0)
+X_RANGE = (1e-3, 10.0)
+PHI_RANGE = (0.005, 0.995)
+
+
+def _level(quick, smoke):
+    return "smoke" if smoke else ("quick" if quick else "full")
+
+
+def _versions():
+    import matplotlib
+    import scipy
+    return {"rmtland": __version__, "numpy": np.__version__, "scipy": scipy.__version__,
+            "matplotlib": matplotlib.__version__, "python": platform.python_version()}
+
+
+def _save(fig, out, stem, pdf):
+    """``out/stem.png`` (and ``.pdf``), atomically; returns the paths written."""
+    from .plotting import SAVE_KWARGS
+    paths = [os.path.join(out, stem + ".png")]
+    if pdf:
+        paths.append(os.path.join(out, stem + ".pdf"))
+    for path in paths:
+        save_figure(fig, path, **SAVE_KWARGS)
+    return paths
+
+
+# -- theory tables ---------------------------------------------------------------------------
+def eps_c_numerical(phi, *, xtol=1e-15):
+    r""":math:`\varepsilon_c(\varphi)` found numerically, independently of the closed form: the
+    root in :math:`\varepsilon` of the left support edge :math:`\lambda_-(\varepsilon, \varphi) = 0`
+    (:meth:`PenningtonBahri.support`), bracketed in :math:`[10^{-12}, 1]` (:math:`0 < \varphi < 1`).
+
+    The edge is linear in :math:`\varepsilon` near the root (slope :math:`-2 g_c`), so the root is
+    well conditioned, unlike the zero crossing of the index (:math:`\propto x^{3/2}`).
+    """
+    from scipy.optimize import brentq
+    if not 0 < phi < 1:
+        raise ValueError(f"phi must be in (0, 1), got {phi!r}")
+    return brentq(lambda e: PenningtonBahri(phi, e).support()[0][0], 1e-12, 1.0, xtol=xtol,
+                  rtol=4 * np.finfo(float).eps, maxiter=200)
+
+
+def theory_table(phis=PHIS, eps_values=EPS):
+    r"""Per :math:`\varphi`: :math:`\varepsilon_c`, :math:`\alpha_0` (None for
+    :math:`\varphi \ge 1`, where the 3/2 law does not apply), and the index at each
+    :math:`\varepsilon`, all from :mod:`rmtland.analytic.hessian`."""
+    rows = []
+    for phi in phis:
+        rows.append({
+            "phi": float(phi),
+            "eps_c": eps_c(phi),
+            "alpha0": alpha0(phi) if phi < 1 else None,
+            "index": [{"eps": float(e), "alpha": index(e, phi)} for e in eps_values],
+        })
+    return rows
+
+
+def _law_summary(phi, eps):
+    law = PenningtonBahri(phi, eps)
+    return {"phi": float(phi), "eps": float(eps),
+            "support": [[float(a), float(b)] for a, b in law.support()],
+            "atoms": [[float(loc), float(mass)] for loc, mass in law.atoms()],
+            "continuous_mass": float(law.continuous_mass()),
+            "index": float(law.index())}
+
+
+# -- figures ---------------------------------------------------------------------------------
+def figure_hessian_density(out, quick=True, *, smoke=False, pdf=False, phis=PHIS, eps=EPS,
+                           samples=None, extra_summary=None):
+    r"""Figure "hessian_density": :math:`\rho(\lambda)` for every :math:`(\varphi, \varepsilon)`
+    of ``phis`` × ``eps``, one panel per :math:`\varphi`.
+
+    Claim shown: adding the semicircle part of variance :math:`2\varepsilon` to the
+    Marchenko–Pastur Gauss–Newton part spreads the spectrum to negative eigenvalues; for
+    :math:`\varphi < 1` only once :math:`\varepsilon > \varepsilon_c(\varphi)` (PB17 Sec. 3,
+    Fig. 1).
+
+    ``samples`` (mapping ``(phi, eps) -> eigenvalues``) is overlaid as histograms.
+    """
+    from .plotting import plot_hessian_density_panels
+    level = _level(quick, smoke)
+    n_points = GRIDS[level]["density_points"]
+    params = [(float(p), float(e)) for p in phis for e in eps]
+    fig, axes = plot_hessian_density_panels(params, samples=samples, n_points=n_points)
+    curves = {}
+    for ax in axes:
+        for line in (ln for ln in ax.lines if ln.get_gid() == "theory"):
+            curves.setdefault("x", []).append(np.asarray(line.get_xdata()))
+            curves.setdefault("rho", []).append(np.asarray(line.get_ydata()))
+    curves["params"] = params
+    files = _save(fig, out, "hessian_density", pdf)
+    summary = {"laws": [_law_summary(p, e) for p, e in params]}
+    summary.update(extra_summary or {})
+    return {"name": "hessian_density", "claim": CLAIMS["hessian_density"], "files": files,
+            "parameters": {"level": level, "phis": list(map(float, phis)),
+                           "eps": list(map(float, eps)), "density_points": n_points,
+                           "samples": sorted(map(list, samples)) if samples else []},
+            "summary": summary, "curves": curves}
+
+
+def figure_hessian_index(out, quick=True, *, smoke=False, pdf=False, phis=PHIS,
+                         empirical=None, extra_summary=None):
+    r"""Figure "hessian_index": (a) :math:`\alpha(\varepsilon, \varphi)` against :math:`\varepsilon`
+    with :math:`\varepsilon_c` and the 3/2 law; (b) :math:`\alpha/\alpha_0` against
+    :math:`(\varepsilon-\varepsilon_c)/\varepsilon_c` for :math:`\varphi < 1`.
+
+    Claim shown: the index vanishes below :math:`\varepsilon_c(\varphi)` and grows as
+    :math:`\alpha_0 ((\varepsilon-\varepsilon_c)/\varepsilon_c)^{3/2}` just above it; for
+    :math:`\varphi \ge 1` it is positive for every :math:`\varepsilon > 0` (PB17 Eqs. (13)–(17)).
+
+    ``empirical`` (mapping ``phi -> (eps, alpha, stderr)``) is overlaid as points.
+    """
+    from .plotting import plot_index_figure
+    level = _level(quick, smoke)
+    g = GRIDS[level]
+    eps_grid = np.geomspace(*EPS_RANGE, g["index_eps"])
+    x_grid = np.geomspace(*X_RANGE, g["three_halves_x"])
+    fig, axes = plot_index_figure(phis, eps_grid, x_grid, empirical=empirical)
+    curves = {"index": {}, "three_halves": {}}
+    for key, ax in zip(("index", "three_halves"), axes):
+        lines = [ln for ln in ax.lines if ln.get_gid() == "theory"]
+        these = phis if key == "index" else [p for p in phis if p < 1]
+        for phi, line in zip(these, lines):
+            curves[key][float(phi)] = (np.asarray(line.get_xdata()), np.asarray(line.get_ydata()))
+    files = _save(fig, out, "hessian_index", pdf)
+    summary = {
+        "table": theory_table(phis, EPS),
+        "curves": {str(float(phi)): {"eps": x.tolist(), "alpha": y.tolist()}
+                   for phi, (x, y) in curves["index"].items()},
+        "three_halves_ratio_at_x": [
+            {"phi": float(p), "x": x, "alpha_over_law": index(eps_c(p) * (1 + x), p)
+             / (alpha0(p) * x ** 1.5)} for p in phis if p < 1 for x in (1e-3, 1e-2, 1e-1, 1.0)],
+    }
+    summary.update(extra_summary or {})
+    return {"name": "hessian_index", "claim": CLAIMS["hessian_index"], "files": files,
+            "parameters": {"level": level, "phis": list(map(float, phis)),
+                           "eps_range": list(EPS_RANGE), "n_eps": g["index_eps"],
+                           "x_range": list(X_RANGE), "n_x": g["three_halves_x"],
+                           "empirical": sorted(map(float, empirical)) if empirical else []},
+            "summary": summary, "curves": curves}
+
+
+def figure_hessian_eps_c(out, quick=True, *, smoke=False, pdf=False, marks=PHIS,
+                         extra_summary=None):
+    r"""Figure "hessian_eps_c": :math:`\varepsilon_c(\varphi)` and :math:`\alpha_0(\varphi)` on
+    :math:`0 < \varphi < 1`, with a numerical check of :math:`\varepsilon_c`.
+
+    Claim shown: the closed form :math:`\varepsilon_c = (1 - 20\varphi - 8\varphi^2 +
+    (1+8\varphi)^{3/2})/16` (PB17 Eq. (16)) is where the left support edge crosses 0; it
+    decreases from 1/8 at :math:`\varphi \to 0` to 0 at :math:`\varphi = 1`, as does
+    :math:`\alpha_0` (PB17 Eq. (17)).
+    """
+    from .plotting import plot_eps_c
+    level = _level(quick, smoke)
+    g = GRIDS[level]
+    phi_grid = np.linspace(*PHI_RANGE, g["phi_grid"])
+    check_phis = np.linspace(0.05, 0.95, g["eps_c_checks"])
+    check_eps = np.array([eps_c_numerical(p) for p in check_phis])
+    marks = [float(m) for m in marks if m < 1]
+    fig, axes = plot_eps_c(phi_grid, marks=marks, numeric=(check_phis, check_eps))
+    files = _save(fig, out, "hessian_eps_c", pdf)
+    curves = {"phi": phi_grid, "eps_c": np.asarray(axes[0].lines[0].get_ydata()),
+              "alpha0": np.asarray(axes[1].lines[0].get_ydata())}
+    summary = {
+        "checks": [{"phi": float(p), "eps_c": eps_c(p), "eps_c_numerical": float(e),
+                    "rel_diff": abs(float(e) - eps_c(p)) / eps_c(p)}
+                   for p, e in zip(check_phis, check_eps)],
+        "marks": [{"phi": m, "eps_c": eps_c(m), "alpha0": alpha0(m)} for m in marks],
+        "curve": {"phi": phi_grid.tolist(), "eps_c": curves["eps_c"].tolist(),
+                  "alpha0": curves["alpha0"].tolist()},
+    }
+    summary.update(extra_summary or {})
+    return {"name": "hessian_eps_c", "claim": CLAIMS["hessian_eps_c"], "files": files,
+            "parameters": {"level": level, "phi_range": list(PHI_RANGE),
+                           "n_phi": g["phi_grid"], "check_phis": check_phis.tolist(),
+                           "marks": marks},
+            "summary": summary, "curves": curves}
+
+
+#: figure name -> function; ``reproduce`` runs them in this order
+FIGURES = {
+    "hessian_density": figure_hessian_density,
+    "hessian_index": figure_hessian_index,
+    "hessian_eps_c": figure_hessian_eps_c,
+}
+
+
+def _record(result, seconds):
+    """JSON-safe part of a figure result (the arrays in ``curves`` stay out)."""
+    return {"figure": result["name"], "claim": " ".join(result["claim"].split()),
+            "files": [os.path.basename(f) for f in result["files"]],
+            "parameters": result["parameters"], "seconds": round(seconds, 3),
+            "summary": result["summary"]}
+
+
+def run_figure(name, out, *, quick=True, smoke=False, pdf=False, **kwargs):
+    """Make one figure of :data:`FIGURES` in ``out`` and write ``out/result.json`` (its
+    parameters, versions, timing and the numbers behind it).  Returns the figure's dict with
+    ``"result_json"`` added."""
+    if name not in FIGURES:
+        raise ValueError(f"name must be one of {sorted(FIGURES)}, got {name!r}")
+    t0 = time.perf_counter()
+    result = FIGURES[name](out, quick, smoke=smoke, pdf=pdf, **kwargs)
+    seconds = time.perf_counter() - t0
+    path = os.path.join(out, "result.json")
+    record = {"rmtland_version": __version__, "versions": _versions(), **_record(result, seconds)}
+    write_json(path, record)
+    result["result_json"] = path
+    result["files"] = result["files"] + [path]
+    return result
+
+
+def reproduce(out, quick=True, *, pdf=False, smoke=False):
+    r"""Write every figure of :data:`FIGURES` and ``theory_hessian.json`` into ``out``.
+
+    Parameters
+    ----------
+    out : str or path
+        Output directory (created).
+    quick : bool
+        ``True`` (default): the "quick" grids (a few seconds on a CPU); ``False``: "full".
+    pdf : bool
+        Also write a PDF of every figure.
+    smoke : bool
+        Tiny grids (tests).
+
+    Returns
+    -------
+    dict
+        JSON-safe summary: ``out``, ``files`` (every path written), ``rmtland_version``,
+        ``seconds`` (per figure and total), ``table`` (per :math:`\varphi`: :math:`\varepsilon_c`,
+        :math:`\alpha_0`, index at each :math:`\varepsilon` of :data:`EPS`).
+
+    Notes
+    -----
+    ``theory_hessian.json`` holds ``rmtland_version``, the versions of the dependencies, the
+    parameters (:data:`PHIS`, :data:`EPS`, grid sizes), the table above, the support edges,
+    atoms and index of every :math:`(\varphi, \varepsilon)` of the density figure, and each
+    figure's summary.
+    """
+    out = os.fspath(out)
+    level = _level(quick, smoke)
+    t_start = time.perf_counter()
+    files, figures, seconds = [], {}, {}
+    for name, func in FIGURES.items():
+        t0 = time.perf_counter()
+        result = func(out, quick, smoke=smoke, pdf=pdf)
+        seconds[name] = round(time.perf_counter() - t0, 3)
+        files += result["files"]
+        figures[name] = _record(result, seconds[name])
+    table = theory_table(PHIS, EPS)
+    data = {
+        "rmtland_version": __version__,
+        "versions": _versions(),
+        "source": "Pennington & Bahri, ICML 2017 (PB17); rmtland.analytic.hessian",
+        "parameters": {"level": level, "phis": list(PHIS), "eps": list(EPS),
+                       "grids": GRIDS[level], "eps_range": list(EPS_RANGE),
+                       "x_range": list(X_RANGE), "phi_range": list(PHI_RANGE)},
+        "table": table,
+        "laws": figures["hessian_density"]["summary"]["laws"],
+        "figures": figures,
+    }
+    json_path = os.path.join(out, "theory_hessian.json")
+    write_json(json_path, data)
+    files.append(json_path)
+    seconds["total"] = round(time.perf_counter() - t_start, 3)
+    return {"out": out, "files": files, "rmtland_version": __version__, "level": level,
+            "seconds": seconds, "table": table}

@@ -1,0 +1,38 @@
+"""Claim: the Pennington-Bahri Hessian H = H0 + H1 (Marchenko-Pastur Gauss-Newton part plus a
+semicircle of variance 2*eps) has negative eigenvalues, for phi < 1 only once eps > eps_c(phi).
+
+Figure: spectral densities rho(lambda) for phi in {0.25, 0.5, 0.75, 2} and eps in
+{0, 0.01, 0.1, 0.5}, one panel per phi, support edges ticked, the negative part shaded (its
+area is the index), the Marchenko-Pastur atom at 0 for eps = 0 and phi > 1 drawn as an arrow
+(Pennington & Bahri, ICML 2017, Sec. 3).
+
+Writes ``hessian_density.png`` (and ``.pdf`` with ``--pdf``) and ``result.json``
+(parameters, versions and the numbers behind the figure) into ``--out`` (default
+``results/hessian_density``); parameters and grids are fixed in :mod:`rmtland.experiments`
+(``--smoke``: tiny grids, for tests).
+
+Usage: ``python simulations/fig_hessian_density.py [--out DIR] [--smoke] [--pdf]``
+"""
+import argparse
+
+from rmtland import experiments
+
+NAME = "hessian_density"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default=f"results/{NAME}", help="output directory "
+                        f"(default: results/{NAME})")
+    parser.add_argument("--smoke", action="store_true", help="tiny grids (seconds; for tests)")
+    parser.add_argument("--pdf", action="store_true", help="also write a PDF of the figure")
+    args = parser.parse_args(argv)
+    result = experiments.run_figure(NAME, args.out, smoke=args.smoke, pdf=args.pdf)
+    for path in result["files"]:
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
