@@ -90,9 +90,55 @@ def _verify(args):
     return 0 if all(c.passed for c in checks) else 1
 
 
+def _integer(name, minimum):
+    """argparse type: an integer >= minimum, with a message naming ``name``."""
+    def convert(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{name} must be an integer >= {minimum}, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{name} must be an integer >= {minimum}, "
+                                             f"got {text!r}")
+        return value
+    return convert
+
+
+def _simulate_hessian(args):
+    from .experiments import simulate_hessian
+    res = simulate_hessian(args.phi, args.eps, args.n, args.samples, seed=args.seed,
+                           device=args.device, dtype=args.dtype, out=args.out, pdf=args.pdf,
+                           progress=not args.no_progress)
+
+    def human(r):
+        se = f" +- {r['index_stderr']:.2g}" if r["index_stderr"] is not None else ""
+        return "\n".join([
+            f"Pennington-Bahri Hessian, n = {r['n']} (m = {r['m']}, phi = n/m = "
+            f"{r['phi_effective']:.6g}), eps = {r['eps']:g}, {r['samples']} samples, "
+            f"seed {r['seed']}, {r['device']}",
+            f"  index: simulated {r['empirical_index']:.6g}{se}, theory {r['theory_index']:.6g}",
+            f"  KS distance {r['ks_distance']:.3g}" + (f", L1 distance {r['l1_distance']:.3g}"
+                                                        if r["l1_distance"] is not None else ""),
+            f"  {r['seconds']:.2f} s; wrote {', '.join(r.get('files', []))} in {args.out}"])
+    _emit(res, args.json, human)
+    return 0
+
+
+def _bench_spectra(args):
+    from .bench import bench_spectra, format_table
+    rows = bench_spectra(args.device, args.sizes, repeats=args.repeats)
+    if args.json:
+        print(json.dumps({"rows": rows}, allow_nan=False))
+    else:
+        print(format_table(rows))
+    return 0
+
+
 def _reproduce(args):
     from .experiments import reproduce
-    summary = reproduce(args.out, quick=args.quick, pdf=args.pdf)
+    summary = reproduce(args.out, quick=args.quick, pdf=args.pdf,
+                        simulate=not args.theory_only, device=args.device, seed=args.seed)
     if args.json:
         print(json.dumps(summary, allow_nan=False, default=str))
     else:
@@ -125,8 +171,37 @@ def build_parser():
     rep.add_argument("--out", required=True, help="output directory")
     rep.add_argument("--quick", action="store_true", help="small sizes (CPU, minutes)")
     rep.add_argument("--pdf", action="store_true", help="also write PDF figures")
+    rep.add_argument("--theory-only", action="store_true", help="no simulation (seconds)")
+    rep.add_argument("--device", default="cpu", choices=["cpu", "gpu", "auto"])
+    rep.add_argument("--seed", type=_integer("seed", 0), default=0)
     rep.add_argument("--json", action="store_true")
     rep.set_defaults(func=_reproduce)
+
+    sim = sub.add_parser("simulate", help="sample matrices and compare with the theory")
+    ssub = sim.add_subparsers(dest="model", required=True, parser_class=_Parser)
+    sh = ssub.add_parser("hessian", help="Pennington-Bahri Hessians: spectrum and index")
+    sh.add_argument("--phi", required=True, type=_real("phi", 0, low_open=True))
+    sh.add_argument("--eps", required=True, type=_real("eps", 0))
+    sh.add_argument("--n", required=True, type=_integer("n", 1), help="matrix size")
+    sh.add_argument("--samples", required=True, type=_integer("samples", 1),
+                    help="number of matrices")
+    sh.add_argument("--seed", type=_integer("seed", 0), default=0)
+    sh.add_argument("--device", default="cpu", choices=["cpu", "gpu", "auto"])
+    sh.add_argument("--dtype", default="float64", choices=["float64", "float32"])
+    sh.add_argument("--out", required=True, help="output directory (result.json, spectrum.png)")
+    sh.add_argument("--pdf", action="store_true")
+    sh.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    sh.add_argument("--json", action="store_true")
+    sh.set_defaults(func=_simulate_hessian)
+
+    bench = sub.add_parser("bench", help="performance tables")
+    bsub = bench.add_subparsers(dest="what", required=True, parser_class=_Parser)
+    bs = bsub.add_parser("spectra", help="eigenvalues and inertia, seconds per matrix")
+    bs.add_argument("--device", default="cpu", choices=["cpu", "gpu", "auto"])
+    bs.add_argument("--sizes", type=_integer("size", 1), nargs="+", default=[64, 256, 1024])
+    bs.add_argument("--repeats", type=_integer("repeats", 1), default=3)
+    bs.add_argument("--json", action="store_true")
+    bs.set_defaults(func=_bench_spectra)
     return p
 
 
@@ -137,6 +212,9 @@ def main(argv=None):
     except ValueError as exc:  # validation inside the library: same contract as argparse
         print(f"rmtland: error: {exc}", file=sys.stderr)
         return 2
+    except RuntimeError as exc:  # e.g. --device gpu without a usable GPU
+        print(f"rmtland: error: {exc}", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

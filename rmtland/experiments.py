@@ -42,11 +42,14 @@ import time
 import numpy as np
 
 from . import __version__
+from ._backend import device_name, get_xp
 from ._io import save_figure, write_json
+from ._progress import Progress
 from .analytic.hessian import PenningtonBahri, alpha0, eps_c, index
 
-__all__ = ["PHIS", "EPS", "GRIDS", "CLAIMS", "FIGURES", "theory_table", "eps_c_numerical",
-           "figure_hessian_density", "figure_hessian_index", "figure_hessian_eps_c",
+__all__ = ["PHIS", "EPS", "GRIDS", "SIM", "CLAIMS", "FIGURES", "theory_table",
+           "eps_c_numerical", "figure_hessian_density", "figure_hessian_index",
+           "figure_hessian_eps_c", "figure_hessian_finite_size", "simulate_hessian",
            "run_figure", "reproduce"]
 
 #: ratios phi = parameters / (outputs x samples) shown in the figures
@@ -78,7 +81,26 @@ CLAIMS = {
         "The closed form eps_c = (1 - 20 phi - 8 phi^2 + (1 + 8 phi)^(3/2))/16 is where the left "
         "support edge of the Hessian spectrum crosses 0; eps_c and the 3/2-law coefficient "
         "alpha0 decrease to 0 as phi -> 1 (Pennington & Bahri 2017, Eqs. (16)-(17))."),
+    "hessian_finite_size": (
+        "The spectra of sampled Gauss-Newton-plus-residual matrices approach the free-"
+        "probability law as n grows: KS and L1 distances fall as a fitted power of n, and the "
+        "index error is an O(1/n) bias of a fraction of an eigenvalue per matrix."),
 }
+
+#: simulation sizes per level.  ``n`` divides exactly by every phi of :data:`PHIS`
+#: (m = n/phi is an integer), so the simulated ratio is the nominal one.
+SIM = {
+    "smoke": {"n": 60, "samples": 3, "index_eps": 4, "index_samples": 4,
+              "finite_ns": (40, 80, 160), "finite_eigenvalues": 960},
+    "quick": {"n": 300, "samples": 12, "index_eps": 7, "index_samples": 24,
+              "finite_ns": (100, 200, 400, 800, 1600), "finite_eigenvalues": 9600},
+    "full": {"n": 1200, "samples": 50, "index_eps": 12, "index_samples": 200,
+             "finite_ns": (250, 500, 1000, 2000, 4000), "finite_eigenvalues": 64000},
+}
+#: (phi, eps) of the finite-size study: a loss above eps_c(0.5) = 0.0113
+FINITE_SIZE = (0.5, 0.1)
+#: eps range of the simulated indices (log-spaced)
+SIM_EPS_RANGE = (3e-3, 1.0)
 
 EPS_RANGE = (1e-4, 1.0)
 X_RANGE = (1e-3, 10.0)
@@ -149,7 +171,8 @@ def _law_summary(phi, eps):
 
 # -- figures ---------------------------------------------------------------------------------
 def figure_hessian_density(out, quick=True, *, smoke=False, pdf=False, phis=PHIS, eps=EPS,
-                           samples=None, extra_summary=None):
+                           samples=None, extra_summary=None, simulate=False, device="cpu",
+                           seed=0):
     r"""Figure "hessian_density": :math:`\rho(\lambda)` for every :math:`(\varphi, \varepsilon)`
     of ``phis`` × ``eps``, one panel per :math:`\varphi`.
 
@@ -158,12 +181,17 @@ def figure_hessian_density(out, quick=True, *, smoke=False, pdf=False, phis=PHIS
     :math:`\varphi < 1` only once :math:`\varepsilon > \varepsilon_c(\varphi)` (PB17 Sec. 3,
     Fig. 1).
 
-    ``samples`` (mapping ``(phi, eps) -> eigenvalues``) is overlaid as histograms.
+    ``samples`` (mapping ``(phi, eps) -> eigenvalues``) is overlaid as histograms; with
+    ``simulate=True`` they are sampled here (:data:`SIM` sizes, one ``SeedSequence(seed)``
+    child per pair) and the summary gains each pair's KS distance and indices.
     """
     from .plotting import plot_hessian_density_panels
     level = _level(quick, smoke)
     n_points = GRIDS[level]["density_points"]
     params = [(float(p), float(e)) for p in phis for e in eps]
+    sim_summary = []
+    if simulate and samples is None:
+        samples, sim_summary = _simulate_pairs(params, level, device, seed)
     fig, axes = plot_hessian_density_panels(params, samples=samples, n_points=n_points)
     curves = {}
     for ax in axes:
@@ -173,6 +201,8 @@ def figure_hessian_density(out, quick=True, *, smoke=False, pdf=False, phis=PHIS
     curves["params"] = params
     files = _save(fig, out, "hessian_density", pdf)
     summary = {"laws": [_law_summary(p, e) for p, e in params]}
+    if sim_summary:
+        summary["simulation"] = sim_summary
     summary.update(extra_summary or {})
     return {"name": "hessian_density", "claim": CLAIMS["hessian_density"], "files": files,
             "parameters": {"level": level, "phis": list(map(float, phis)),
@@ -182,7 +212,8 @@ def figure_hessian_density(out, quick=True, *, smoke=False, pdf=False, phis=PHIS
 
 
 def figure_hessian_index(out, quick=True, *, smoke=False, pdf=False, phis=PHIS,
-                         empirical=None, extra_summary=None):
+                         empirical=None, extra_summary=None, simulate=False, device="cpu",
+                         seed=0):
     r"""Figure "hessian_index": (a) :math:`\alpha(\varepsilon, \varphi)` against :math:`\varepsilon`
     with :math:`\varepsilon_c` and the 3/2 law; (b) :math:`\alpha/\alpha_0` against
     :math:`(\varepsilon-\varepsilon_c)/\varepsilon_c` for :math:`\varphi < 1`.
@@ -191,11 +222,17 @@ def figure_hessian_index(out, quick=True, *, smoke=False, pdf=False, phis=PHIS,
     :math:`\alpha_0 ((\varepsilon-\varepsilon_c)/\varepsilon_c)^{3/2}` just above it; for
     :math:`\varphi \ge 1` it is positive for every :math:`\varepsilon > 0` (PB17 Eqs. (13)–(17)).
 
-    ``empirical`` (mapping ``phi -> (eps, alpha, stderr)``) is overlaid as points.
+    ``empirical`` (mapping ``phi -> (eps, alpha, stderr)``) is overlaid as points; with
+    ``simulate=True`` it is measured here: negative-eigenvalue counts by inertia
+    (:func:`rmtland.compare.hessian_index_sample`) at :data:`SIM` sizes for log-spaced
+    :math:`\varepsilon` in :data:`SIM_EPS_RANGE`.
     """
     from .plotting import plot_index_figure
     level = _level(quick, smoke)
     g = GRIDS[level]
+    sim_rows = []
+    if simulate and empirical is None:
+        empirical, sim_rows = _simulate_indices(phis, level, device, seed)
     eps_grid = np.geomspace(*EPS_RANGE, g["index_eps"])
     x_grid = np.geomspace(*X_RANGE, g["three_halves_x"])
     fig, axes = plot_index_figure(phis, eps_grid, x_grid, empirical=empirical)
@@ -214,6 +251,8 @@ def figure_hessian_index(out, quick=True, *, smoke=False, pdf=False, phis=PHIS,
             {"phi": float(p), "x": x, "alpha_over_law": index(eps_c(p) * (1 + x), p)
              / (alpha0(p) * x ** 1.5)} for p in phis if p < 1 for x in (1e-3, 1e-2, 1e-1, 1.0)],
     }
+    if sim_rows:
+        summary["simulation"] = sim_rows
     summary.update(extra_summary or {})
     return {"name": "hessian_index", "claim": CLAIMS["hessian_index"], "files": files,
             "parameters": {"level": level, "phis": list(map(float, phis)),
@@ -260,12 +299,145 @@ def figure_hessian_eps_c(out, quick=True, *, smoke=False, pdf=False, marks=PHIS,
             "summary": summary, "curves": curves}
 
 
-#: figure name -> function; ``reproduce`` runs them in this order
+# -- simulation ------------------------------------------------------------------------------
+def _seeds(seed, k):
+    return np.random.SeedSequence(seed).spawn(k)
+
+
+def _simulate_pairs(params, level, device, seed):
+    """Sampled eigenvalues for each (phi, eps) and their comparison with the theory."""
+    from .compare import compare_hessian, hessian_spectra
+    n, samples = SIM[level]["n"], SIM[level]["samples"]
+    bar = Progress(len(params), f"spectra n={n}")
+    out, rows = {}, []
+    for k, ((p, e), child) in enumerate(zip(params, _seeds(seed, len(params)))):
+        eigs, seconds = hessian_spectra(n, p, e, samples, rng=child, device=device)
+        out[(p, e)] = eigs
+        rows.append({"phi": p, "eps": e, "n": n, "samples": samples, "seconds": seconds,
+                     **compare_hessian(eigs, p, e, n)})
+        bar(k + 1)
+    bar.close()
+    return out, rows
+
+
+def _simulate_indices(phis, level, device, seed):
+    """Empirical indices on a log grid of eps for every phi (inertia counts)."""
+    from .compare import hessian_index_sample
+    sim = SIM[level]
+    eps_grid = np.geomspace(*SIM_EPS_RANGE, sim["index_eps"])
+    seeds = _seeds(seed, len(phis) * eps_grid.size)
+    bar = Progress(len(seeds), f"indices n={sim['n']}")
+    empirical, rows, k = {}, [], 0
+    for p in phis:
+        alpha, stderr = [], []
+        for e in eps_grid:
+            a, se, th = hessian_index_sample(sim["n"], p, float(e), sim["index_samples"],
+                                             rng=seeds[k], device=device)
+            alpha.append(a)
+            stderr.append(se)
+            rows.append({"phi": float(p), "eps": float(e), "n": sim["n"],
+                         "samples": sim["index_samples"], "empirical_index": a,
+                         "index_stderr": se, "theory_index": th})
+            k += 1
+            bar(k)
+        empirical[float(p)] = (eps_grid, np.array(alpha), np.array(stderr))
+    bar.close()
+    return empirical, rows
+
+
+def figure_hessian_finite_size(out, quick=True, *, smoke=False, pdf=False, device="cpu",
+                               seed=0, extra_summary=None, **_):
+    r"""Figure "hessian_finite_size": how the simulated spectrum approaches the
+    free-probability law as :math:`n` grows, at :math:`(\varphi, \varepsilon)` =
+    :data:`FINITE_SIZE` (:func:`rmtland.compare.finite_size_study`; sizes in :data:`SIM`).
+
+    Claim shown: the KS and L¹ distances between the pooled empirical spectrum and the
+    Pennington–Bahri law shrink as a power of :math:`n` (fitted), and the index error is an
+    :math:`O(1/n)` bias of a fraction of an eigenvalue per matrix.
+    """
+    from .compare import finite_size_study
+    from .plotting import plot_finite_size
+    level = _level(quick, smoke)
+    sim = SIM[level]
+    phi, eps = FINITE_SIZE
+    bar = Progress(len(sim["finite_ns"]), "finite-size study")
+    sizes_done = []
+
+    def progress(done, total):
+        if done == total:
+            sizes_done.append(done)
+            bar(len(sizes_done))
+    study = finite_size_study(phi, eps, sim["finite_ns"], eigenvalues=sim["finite_eigenvalues"],
+                              rng=seed, device=device, progress=progress)
+    bar.close()
+    fig, _ = plot_finite_size(study)
+    files = _save(fig, out, "hessian_finite_size", pdf)
+    summary = {"rows": study["rows"], "fits": study["fits"]}
+    summary.update(extra_summary or {})
+    return {"name": "hessian_finite_size", "claim": CLAIMS["hessian_finite_size"],
+            "files": files,
+            "parameters": {"level": level, "phi": phi, "eps": eps, "ns": list(sim["finite_ns"]),
+                           "eigenvalues_per_size": sim["finite_eigenvalues"], "seed": seed,
+                           "device": device},
+            "summary": summary, "curves": {"study": study}}
+
+
+def simulate_hessian(phi, eps, n, samples, *, seed=0, device="cpu", dtype="float64",
+                     out=None, pdf=False, progress=True):
+    r"""Sample ``samples`` Pennington–Bahri matrices of size ``n``, compare their spectra with
+    the theory, and (with ``out``) write ``out/result.json`` and ``out/spectrum.png``.
+
+    Returns the result dict: parameters (``phi``, ``eps``, ``n``, ``m``, ``samples``, ``seed``,
+    ``device`` as resolved, ``dtype``), the empirical numbers (``empirical_index``,
+    ``index_stderr``), the theory at the realised ratio (``theory_index``, ``support``,
+    ``eps_c``), the distances (``ks_distance``, ``l1_distance``), ``seconds`` and versions.
+    """
+    from .compare import compare_hessian, hessian_spectra
+    from .sampling import hessian_m
+    device_used = device_name(get_xp(device))     # a missing GPU fails here, before work
+    t0 = time.perf_counter()
+    bar = Progress(samples, f"simulate hessian n={n}") if progress else None
+    eigs, _ = hessian_spectra(n, phi, eps, samples, rng=seed, device=device, dtype=dtype,
+                              progress=bar)
+    if bar:
+        bar.close()
+    cmp = compare_hessian(eigs, phi, eps, n)
+    law = PenningtonBahri(cmp["phi_effective"], eps)
+    result = {"phi": float(phi), "eps": float(eps), "n": int(n), "m": hessian_m(n, phi),
+              "samples": int(samples), "seed": seed, "device": device_used, "dtype": dtype,
+              **cmp, "support": law.support(), "eps_c": eps_c(cmp["phi_effective"]),
+              "seconds": None, "versions": _versions()}
+    files = []
+    if out is not None:
+        from .plotting import plot_hessian_densities
+        key = (cmp["phi_effective"], float(eps))
+        se = cmp["index_stderr"]
+        fig, ax = plot_hessian_densities(
+            [key], samples={key: eigs},
+            title=(rf"$n = {n}$, {samples} samples, $\varphi = n/m = {cmp['phi_effective']:.4g}$,"
+                   rf" $\varepsilon = {eps:g}$" "\n"
+                   rf"$\hat\alpha = {cmp['empirical_index']:.4f}"
+                   + (rf" \pm {se:.4f}$" if se else "$")
+                   + rf" (theory {cmp['theory_index']:.4f}), KS {cmp['ks_distance']:.2g}"),
+            bins=80)
+        files = _save(fig, out, "spectrum", pdf)
+    result["seconds"] = time.perf_counter() - t0
+    if out is not None:
+        path = os.path.join(out, "result.json")
+        result["files"] = [os.path.basename(f) for f in files] + ["result.json"]
+        write_json(path, result)
+    return result
+
+
+#: figure name -> function; ``reproduce`` runs them in this order (the finite-size study
+#: only when simulating)
 FIGURES = {
     "hessian_density": figure_hessian_density,
     "hessian_index": figure_hessian_index,
     "hessian_eps_c": figure_hessian_eps_c,
+    "hessian_finite_size": figure_hessian_finite_size,
 }
+SIMULATION_ONLY = ("hessian_finite_size",)
 
 
 def _record(result, seconds):
@@ -293,8 +465,10 @@ def run_figure(name, out, *, quick=True, smoke=False, pdf=False, **kwargs):
     return result
 
 
-def reproduce(out, quick=True, *, pdf=False, smoke=False):
-    r"""Write every figure of :data:`FIGURES` and ``theory_hessian.json`` into ``out``.
+def reproduce(out, quick=True, *, pdf=False, smoke=False, simulate=True, device="cpu", seed=0):
+    r"""Write every figure of :data:`FIGURES` and ``theory_hessian.json`` into ``out``; with
+    ``simulate`` (default) the figures carry the simulation over the theory and
+    ``simulation_hessian.json`` holds the simulated numbers and their distances to the theory.
 
     Parameters
     ----------
@@ -306,6 +480,12 @@ def reproduce(out, quick=True, *, pdf=False, smoke=False):
         Also write a PDF of every figure.
     smoke : bool
         Tiny grids (tests).
+    simulate : bool
+        Sample matrices (:data:`SIM` sizes for the level) and draw them over the theory.
+    device : {"cpu", "gpu", "auto"}
+        Where the matrices are sampled and diagonalised.
+    seed : int
+        Root of every figure's ``SeedSequence``.
 
     Returns
     -------
@@ -325,9 +505,16 @@ def reproduce(out, quick=True, *, pdf=False, smoke=False):
     level = _level(quick, smoke)
     t_start = time.perf_counter()
     files, figures, seconds = [], {}, {}
+    if simulate:
+        device = device_name(get_xp(device))    # a missing GPU fails before any work
     for name, func in FIGURES.items():
+        if name in SIMULATION_ONLY and not simulate:
+            continue
         t0 = time.perf_counter()
-        result = func(out, quick, smoke=smoke, pdf=pdf)
+        kwargs = {"simulate": True, "device": device, "seed": seed} if simulate else {}
+        if name == "hessian_eps_c":
+            kwargs = {}
+        result = func(out, quick, smoke=smoke, pdf=pdf, **kwargs)
         seconds[name] = round(time.perf_counter() - t0, 3)
         files += result["files"]
         figures[name] = _record(result, seconds[name])
@@ -346,6 +533,16 @@ def reproduce(out, quick=True, *, pdf=False, smoke=False):
     json_path = os.path.join(out, "theory_hessian.json")
     write_json(json_path, data)
     files.append(json_path)
+    if simulate:
+        sim = {"rmtland_version": __version__, "versions": _versions(), "device": device,
+               "seed": seed, "level": level, "sizes": {k: list(v) if isinstance(v, tuple) else v
+                                                        for k, v in SIM[level].items()},
+               "spectra": figures["hessian_density"]["summary"]["simulation"],
+               "indices": figures["hessian_index"]["summary"]["simulation"],
+               "finite_size": figures["hessian_finite_size"]["summary"]}
+        sim_path = os.path.join(out, "simulation_hessian.json")
+        write_json(sim_path, sim)
+        files.append(sim_path)
     seconds["total"] = round(time.perf_counter() - t_start, 3)
     return {"out": out, "files": files, "rmtland_version": __version__, "level": level,
             "seconds": seconds, "table": table}

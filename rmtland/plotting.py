@@ -639,3 +639,54 @@ def plot_eps_c(phi_grid, *, marks=None, numeric=None, figsize=None, suptitle=Non
                      r"Critical loss and 3/2-law coefficient, $0 < \varphi < 1$ "
                      r"(Pennington & Bahri 2017, Eqs. (16)–(17))")
     return fig, np.asarray([ax_a, ax_b], dtype=object)
+
+
+def plot_finite_size(study, *, figsize=(11, 4.2), suptitle=None, axes=None):
+    r"""Finite-size study of :func:`rmtland.compare.finite_size_study`: (a) KS and L¹ distances
+    between the simulated spectra and the theory against :math:`n` (log–log, points) with
+    the fitted power laws :math:`c\,n^{b}` (lines); (b) the index error in eigenvalues per
+    matrix, :math:`n(\hat\alpha - \alpha)`, with :math:`\pm 2` standard errors.
+
+    Returns
+    -------
+    fig, axes (2 Axes)
+    """
+    rows, fits = study["rows"], study["fits"]
+    if axes is None:
+        fig, axes = _new_figure(figsize, 1, 2)
+        axes = axes[0]
+    else:
+        fig = axes[0].figure
+    n = np.array([r["n"] for r in rows], dtype=float)
+    ax = axes[0]
+    for key, label, marker in (("ks_distance", "KS distance", "o"),
+                               ("l1_distance", r"L$^1$ distance", "s")):
+        if key not in fits:
+            continue
+        d = np.array([r[key] for r in rows])
+        pts = ax.plot(n, d, marker, label=f"{label} (simulation)", gid="simulation")[0]
+        f = fits[key]
+        se = f"{f['exponent_stderr']:.2f}" if f["exponent_stderr"] is not None else "n/a"
+        nn = np.geomspace(n.min(), n.max(), 50)
+        ax.plot(nn, f["prefactor"] * nn ** f["exponent"], "-", color=pts.get_color(),
+                label=rf"fit $\propto n^{{{f['exponent']:.2f}}}$ (s.e. {se})", gid="fit")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("matrix size $n$")
+    ax.set_ylabel("distance to the theory")
+    ax.set_title("(a) spectrum: simulation vs free-probability law")
+    _legend(ax, loc="upper right")
+    ax = axes[1]
+    bias = np.array([r["n"] * (r["empirical_index"] - r["theory_index"]) for r in rows])
+    err = np.array([r["n"] * (r["index_stderr"] or 0.0) for r in rows])
+    ax.errorbar(n, bias, yerr=2 * err, fmt="o", capsize=3, gid="simulation",
+                label=r"$n(\hat\alpha - \alpha)$, $\pm 2$ s.e.")
+    ax.axhline(0.0, color="0.3", lw=1, ls="--", gid="theory", label=r"theory $\alpha(\varepsilon,\varphi)$")
+    ax.set_xscale("log")
+    ax.set_xlabel("matrix size $n$")
+    ax.set_ylabel(r"index error $n(\hat\alpha - \alpha)$ [eigenvalues per matrix]")
+    ax.set_title("(b) index: finite-size bias in eigenvalues")
+    _legend(ax, loc="best")
+    fig.suptitle(suptitle or rf"Finite-size study, $\varphi = {_fmt(study['phi'])}$, "
+                 rf"$\varepsilon = {_fmt(study['eps'])}$")
+    return fig, axes

@@ -113,6 +113,11 @@ def _check_summary(name, summary):
         for phi, ec, a0 in list(zip(curve["phi"], curve["eps_c"], curve["alpha0"]))[::5]:
             assert ec == pytest.approx(eps_c(phi), rel=1e-14)
             assert a0 == pytest.approx(alpha0(phi), rel=1e-14)
+    elif name == "hessian_finite_size":
+        for row in summary["rows"]:
+            assert row["theory_index"] == index(row["eps"], row["phi_effective"])
+            assert 0 < row["ks_distance"] < 1
+        assert set(summary["fits"]) == {"ks_distance", "l1_distance"}
     else:
         raise AssertionError(f"no spot check for figure {name!r}: add one")
 
@@ -167,7 +172,7 @@ def test_reproduce_smoke(tmp_path):
     summary = experiments.reproduce(tmp_path, smoke=True, pdf=True)
     json.dumps(summary, allow_nan=False)            # the CLI prints it with --json
     expected = [f"{name}.{ext}" for name in experiments.FIGURES for ext in ("png", "pdf")]
-    expected.append("theory_hessian.json")
+    expected += ["theory_hessian.json", "simulation_hessian.json"]
     _assert_clean_dir(tmp_path, expected)
     assert sorted(os.path.basename(f) for f in summary["files"]) == sorted(expected)
     for name in experiments.FIGURES:
@@ -184,3 +189,22 @@ def test_reproduce_smoke(tmp_path):
     for name, record in data["figures"].items():
         _check_summary(name, record["summary"])
     assert summary["table"] == data["table"]
+
+
+def test_reproduce_simulation_numbers(tmp_path):
+    """simulation_hessian.json: the theory it quotes is the analytic layer's, and each
+    simulated index lies within 4 standard errors plus the O(1/n) finite-size allowance of
+    one eigenvalue per matrix (see tests/test_compare.py) of it."""
+    experiments.reproduce(tmp_path, smoke=True)
+    sim = _read_json(tmp_path / "simulation_hessian.json")
+    assert all(math.isfinite(v) for v in _numbers(sim))
+    n = experiments.SIM["smoke"]["n"]
+    for row in sim["spectra"] + sim["indices"]:
+        assert row["theory_index"] == index(row["eps"], row["phi"])
+        se = row["index_stderr"] or 0.0
+        assert abs(row["empirical_index"] - row["theory_index"]) <= 4 * se + 1 / n
+    for row in sim["spectra"]:
+        # KS of the pooled sample: 1.63/sqrt(N) is the 1% point for i.i.d. draws, and the
+        # repulsion of eigenvalues only makes the fluctuation smaller; 1/n covers edges
+        assert row["ks_distance"] <= 1.63 / math.sqrt(row["n"] * row["samples"]) + 1 / row["n"]
+    assert [r["n"] for r in sim["finite_size"]["rows"]] == list(experiments.SIM["smoke"]["finite_ns"])

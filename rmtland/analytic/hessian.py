@@ -42,23 +42,13 @@ import numpy as np
 
 from .. import _validate
 from .laws import MarchenkoPastur, SpectralLaw
-from .transforms import density_from_stieltjes, herglotz_root, poly_roots
+from .transforms import density_from_stieltjes, herglotz_root, im_antiderivative, poly_roots
 
 __all__ = ["PenningtonBahri", "index", "eps_c", "alpha0", "support_edges", "density", "cdf",
            "moments", "g_c"]
 
 
 _EPS_FLOOR = 1e-300  # smallest eps the root finding resolves (2 eps G^2 must not overflow)
-
-
-def _arg_lower(w):
-    """arg w in [-pi, 0] for w in the closed lower half-plane (real negative -> -pi)."""
-    return np.arctan2(np.where(w.imag >= 0, -0.0, w.imag), w.real)
-
-
-def _arg_upper(w):
-    """arg w in [0, pi] for w in the closed upper half-plane (real negative -> +pi)."""
-    return np.arctan2(np.where(w.imag <= 0, 0.0, w.imag), w.real)
 
 
 def _newton_step(coeffs, g):
@@ -269,13 +259,9 @@ class PenningtonBahri(SpectralLaw):
         if np.any(inside):
             xi = x[inside]
             G = herglotz_root(self._roots(xi), xi + 0j)
-            out[inside] = 1 - self._im_F(xi, G) / np.pi
+            out[inside] = 1 - im_antiderivative(xi, G, self.phi, self._e) / np.pi
         return np.clip(out, 0.0, 1.0)
 
-    def _im_F(self, x, G):
-        """Im F(x + i0), F = G x + log(1 - phi G)/phi - eps G^2 - log G (module docstring)."""
-        return (x * G.imag + _arg_upper(1 - self.phi * G) / self.phi
-                - (2 * self._e * G.real) * G.imag - _arg_lower(G))
 
     def index(self):
         r"""Index :math:`\alpha(\varepsilon, \varphi) = \mu((-\infty, 0))`, the fraction of

@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import _validate
 from .transforms import (density_from_stieltjes, free_cumulants_from_moments, herglotz_root,
-                         moments_from_free_cumulants, poly_roots)
+                         im_antiderivative, moments_from_free_cumulants, poly_roots)
 
 __all__ = ["SpectralLaw", "Semicircle", "MarchenkoPastur", "PointMass", "DiscreteLaw",
            "FreeSum", "SubordinatedSum", "free_convolve", "gauss_edge_rule"]
@@ -36,7 +36,9 @@ def gauss_edge_rule(a, b, n, upper=None):
     theta_u = math.acos(max(-1.0, min(1.0, ((a + b) / 2 - u) / ((b - a) / 2)))) if b > a else 0.0
     t, w = np.polynomial.legendre.leggauss(n)
     theta = (t + 1) * theta_u / 2
-    x = (a + b) / 2 - (b - a) / 2 * np.cos(theta)
+    # x = (a+b)/2 - (b-a)/2 cos(theta), written without cancellation next to either edge
+    x = np.where(theta <= np.pi / 2, a + (b - a) * np.sin(theta / 2) ** 2,
+                 b - (b - a) * np.cos(theta / 2) ** 2)
     return x, w * theta_u / 2 * (b - a) / 2 * np.sin(theta)
 
 
@@ -200,6 +202,19 @@ class MarchenkoPastur(SpectralLaw):
         xs = np.where(inside, x, 1.0)
         return np.where(inside, np.sqrt(np.maximum((self.lam_p - xs) * (xs - self.lam_m), 0.0))
                         / (2 * np.pi * self.phi * xs), 0.0)
+
+    def cdf(self, x):
+        r"""Exact CDF, atom included: :math:`1 - \operatorname{Im} F(x + i0)/\pi` with the
+        antiderivative :math:`F` of :math:`G`
+        (:func:`~rmtland.analytic.transforms.im_antiderivative` at :math:`\varepsilon = 0`)."""
+        x = _validate.finite_array("x", x)
+        atom = 1 - 1 / self.phi if self.phi > 1 else 0.0
+        out = np.where(x >= self.lam_p, 1.0, np.where(x >= 0, atom, 0.0))
+        inside = (x > self.lam_m) & (x < self.lam_p)
+        if np.any(inside):
+            xi = x[inside]
+            out[inside] = 1 - im_antiderivative(xi, self.stieltjes(xi + 0j), self.phi, 0.0) / np.pi
+        return np.clip(out, 0.0, 1.0)
 
     def free_cumulants(self, k):
         return [self.phi ** j for j in range(k)]

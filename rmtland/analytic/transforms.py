@@ -16,7 +16,7 @@ On the real axis every function here returns the boundary value from the upper h
 import numpy as np
 
 __all__ = ["poly_roots", "herglotz_root", "moments_from_free_cumulants",
-           "free_cumulants_from_moments", "density_from_stieltjes"]
+           "free_cumulants_from_moments", "density_from_stieltjes", "im_antiderivative"]
 
 
 def _cbrt(w):
@@ -157,3 +157,32 @@ def free_cumulants_from_moments(m):
 def density_from_stieltjes(G):
     r""":math:`\rho = -\operatorname{Im} G / \pi`, clipped at zero against rounding."""
     return np.maximum(-np.asarray(G).imag / np.pi, 0.0)
+
+
+def _arg_lower(w):
+    """arg w in [-pi, 0] for w in the closed lower half-plane (real negative -> -pi)."""
+    return np.arctan2(np.where(w.imag >= 0, -0.0, w.imag), w.real)
+
+
+def _arg_upper(w):
+    """arg w in [0, pi] for w in the closed upper half-plane (real negative -> +pi)."""
+    return np.arctan2(np.where(w.imag <= 0, 0.0, w.imag), w.real)
+
+
+def im_antiderivative(x, G, phi, eps):
+    r""":math:`\operatorname{Im} F(x + i0)` for the Marchenko–Pastur(:math:`\varphi`)
+    :math:`\boxplus` semicircle(:math:`2\varepsilon`) family, :math:`\varepsilon \ge 0`.
+
+    With :math:`K(g) = 1/(1-\varphi g) + 2\varepsilon g + 1/g`, integrating :math:`z\,dG =
+    K(G)\,dG` by parts gives the antiderivative of :math:`G`,
+    :math:`F(z) = Gz + \varphi^{-1}\log(1-\varphi G) - \varepsilon G^2 - \log G`, hence the CDF
+    :math:`\mu((-\infty, x]) = 1 - \operatorname{Im} F(x + i0)/\pi` (:math:`F(-\infty)` has
+    imaginary part :math:`\pi`).  Along the real axis :math:`G` stays in the closed lower
+    half-plane and :math:`1 - \varphi G` in the closed upper one, and neither vanishes, so
+    the branches :math:`\arg G \in [-\pi, 0]`, :math:`\arg(1-\varphi G) \in [0, \pi]` are
+    continuous; an atom at 0 (:math:`\varepsilon = 0`, :math:`\varphi > 1`) is counted.
+    ``G`` is the physical :math:`G(x + i0)`; :math:`\varepsilon G^2` is formed as
+    :math:`(2\varepsilon\,\mathrm{Re}\,G)\,\mathrm{Im}\,G` so that it cannot overflow.
+    """
+    return (x * G.imag + _arg_upper(1 - phi * G) / phi - (2 * eps * G.real) * G.imag
+            - _arg_lower(G))

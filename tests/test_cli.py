@@ -1,0 +1,120 @@
+"""The command-line contract (DESIGN.md): --json prints exactly one JSON object; bad input
+exits with code 2 and one line on stderr naming the parameter and its range."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from rmtland.analytic import PenningtonBahri, alpha0, eps_c
+from rmtland.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_theory_hessian_json(capsys):
+    code, out, err = run(capsys, "theory", "hessian", "--phi", "0.5", "--eps", "0.1", "--json")
+    assert code == 0 and err == ""
+    obj = json.loads(out)
+    law = PenningtonBahri(0.5, 0.1)
+    assert obj["index"] == law.index() and obj["eps_c"] == eps_c(0.5)
+    assert obj["alpha0"] == alpha0(0.5)
+    assert obj["support"] == law.support() and len(obj["moments"]) == 4
+    # moments from the sympy series of theory/derive_moments.py: m2 = 1 + phi + 2 eps,
+    # m3 = 1 + 3 phi + phi^2 + 6 eps, m4 = 1 + 6phi + 6phi^2 + phi^3 + 12eps + 8eps phi + 8eps^2
+    assert obj["moments"] == pytest.approx([1, 1.7, 1 + 1.5 + 0.25 + 0.6,
+                                            1 + 3 + 1.5 + 0.125 + 1.2 + 0.4 + 0.08], rel=1e-14)
+
+
+def test_theory_hessian_phi_above_one(capsys):
+    code, out, _ = run(capsys, "theory", "hessian", "--phi", "3", "--eps", "0.002", "--json")
+    obj = json.loads(out)
+    assert code == 0 and obj["alpha0"] is None and "alpha0_note" in obj
+    assert obj["eps_c"] == 0.0
+    assert len(obj["support"]) == 2 and obj["support"][0][1] < obj["support"][1][0]
+
+
+@pytest.mark.parametrize("args, name, rng", [
+    (["--phi", "0", "--eps", "1"], "phi", "(0, inf)"),
+    (["--phi", "-1", "--eps", "1"], "phi", "(0, inf)"),
+    (["--phi", "1", "--eps", "-0.1"], "eps", "[0, inf)"),
+    (["--phi", "nan", "--eps", "1"], "phi", "(0, inf)"),
+    (["--phi", "inf", "--eps", "1"], "phi", "(0, inf)"),
+    (["--phi", "abc", "--eps", "1"], "phi", "(0, inf)"),
+])
+def test_bad_input_exits_2_with_one_line(capsys, args, name, rng):
+    with pytest.raises(SystemExit) as exc:
+        main(["theory", "hessian", *args, "--json"])
+    out, err = capsys.readouterr()
+    assert exc.value.code == 2 and out == ""
+    assert err.count("\n") == 1 and name in err and rng in err and "Traceback" not in err
+
+
+def test_simulate_bad_sizes(capsys, tmp_path):
+    for flag in ("--n", "--samples"):
+        with pytest.raises(SystemExit) as exc:
+            main(["simulate", "hessian", "--phi", "0.5", "--eps", "0.1", "--n", "10",
+                  "--samples", "2", "--out", str(tmp_path), flag, "0"])
+        err = capsys.readouterr().err
+        assert exc.value.code == 2 and flag.lstrip("-") in err and ">= 1" in err
+    # m = round(n/phi) = 0 is rejected by the library: same contract, no files left
+    code, out, err = run(capsys, "simulate", "hessian", "--phi", "100", "--eps", "0.1", "--n",
+                         "10", "--samples", "2", "--out", str(tmp_path / "x"), "--json")
+    assert code == 2 and err.count("\n") == 1 and "phi" in err
+    assert not (tmp_path / "x").exists()
+
+
+def test_simulate_hessian_writes_result(capsys, tmp_path):
+    code, out, _ = run(capsys, "simulate", "hessian", "--phi", "0.5", "--eps", "0.1", "--n",
+                       "100", "--samples", "6", "--seed", "3", "--out", str(tmp_path), "--json",
+                       "--no-progress")
+    assert code == 0
+    obj = json.loads(out)
+    for key in ("phi", "eps", "n", "samples", "seed", "device", "empirical_index",
+                "index_stderr", "theory_index", "ks_distance", "seconds"):
+        assert key in obj
+    assert obj["device"] == "cpu" and obj["seed"] == 3
+    assert json.loads((tmp_path / "result.json").read_text()) == obj
+    assert (tmp_path / "spectrum.png").read_bytes()[:4] == b"\x89PNG"
+    assert sorted(os.listdir(tmp_path)) == ["result.json", "spectrum.png"]
+    assert abs(obj["empirical_index"] - obj["theory_index"]) <= 4 * obj["index_stderr"] + 1 / 100
+
+
+def test_simulate_gpu_without_gpu_is_an_error(capsys, tmp_path):
+    from rmtland._backend import gpu_available
+    if gpu_available():
+        pytest.skip("a GPU is present")
+    code, _, err = run(capsys, "simulate", "hessian", "--phi", "0.5", "--eps", "0.1", "--n",
+                       "10", "--samples", "2", "--out", str(tmp_path), "--device", "gpu")
+    assert code == 3 and "gpu" in err.lower() and err.count("\n") == 1
+
+
+def test_bench_spectra_json(capsys):
+    code, out, _ = run(capsys, "bench", "spectra", "--sizes", "16", "--repeats", "1", "--json")
+    rows = json.loads(out)["rows"]
+    assert code == 0
+    assert {r["method"] for r in rows} >= {"numpy-eigvalsh", "rmtland-eigvalsh",
+                                           "rmtland-inertia"}
+    assert all(r["n"] == 16 and r["seconds_per_matrix"] > 0 for r in rows)
+
+
+def test_verify_json(capsys):
+    code, out, _ = run(capsys, "verify", "--json")
+    obj = json.loads(out)
+    assert code == 0 and obj["passed"] is True
+    names = [c["name"] for c in obj["checks"]]
+    assert len(names) >= 20
+    for c in obj["checks"]:
+        assert set(c) >= {"name", "value", "reference", "error", "tolerance", "passed"}
+        assert c["passed"] and c["error"] <= c["tolerance"]
+
+
+def test_python_dash_m_is_the_same_program():
+    res = subprocess.run([sys.executable, "-m", "rmtland", "theory", "hessian", "--phi", "0.5",
+                          "--eps", "0.1", "--json"], capture_output=True, text=True, check=True)
+    assert json.loads(res.stdout)["index"] == PenningtonBahri(0.5, 0.1).index()
