@@ -10,9 +10,8 @@ the cubic (PB17 Eq. (12), in the convention of :mod:`rmtland.analytic.transforms
 .. math:: 2\varepsilon\varphi G^3 - (2\varepsilon + z\varphi) G^2 + (z + \varphi - 1) G - 1 = 0 .
 
 Its three roots can differ by many orders of magnitude (the smeared atom of :math:`H_0` has
-:math:`G \sim \varepsilon^{-1/2}`), so :func:`cubic_roots` rescales before Cardano's formula and
-deflates the largest root out backwards (stable for decreasing magnitudes; Wilkinson 1963);
-support edges come from bracketed root finding on :math:`K'`.  Everything below is derived in ``theory/`` and checked
+:math:`G \sim \varepsilon^{-1/2}`), which :func:`~rmtland.analytic.transforms.cubic_roots`
+handles; support edges come from bracketed root finding on :math:`K'`.  Everything below is derived in ``theory/`` and checked
 by ``rmtland verify``:
 
 * support edges: :math:`K(g^*)` at the critical points :math:`K'(g^*) = 0` (the real roots of
@@ -42,73 +41,13 @@ import numpy as np
 
 from .. import _validate
 from .laws import MarchenkoPastur, SpectralLaw
-from .transforms import density_from_stieltjes, herglotz_root, im_antiderivative, poly_roots
+from .transforms import cubic_roots, density_from_stieltjes, herglotz_root, im_antiderivative
 
 __all__ = ["PenningtonBahri", "index", "eps_c", "alpha0", "support_edges", "density", "cdf",
            "moments", "g_c"]
 
 
 _EPS_FLOOR = 1e-300  # smallest eps the root finding resolves (2 eps G^2 must not overflow)
-
-
-def _newton_step(coeffs, g):
-    """P(g)/P'(g) for a cubic; where |g| > 1 it is g Q(1/g)/R(1/g) with the reversed
-    polynomials, so that nothing overflows."""
-    a3, a2, a1, a0 = coeffs
-    big = np.abs(g) > 1
-    y = np.where(big, 1 / np.where(big, g, 1), g)
-    num = np.where(big, a0, a3)
-    for hi, lo in ((a1, a2), (a2, a1), (a3, a0)):
-        num = num * y + np.where(big, hi, lo)
-    den = np.where(big, a1, 3 * a3) * y + 2 * a2
-    den = den * y + np.where(big, 3 * a3, a1)
-    return np.where(big, g, 1) * num / den
-
-
-def cubic_roots(coeffs):
-    r"""Roots of cubics :math:`a_3 g^3 + a_2 g^2 + a_1 g + a_0` with widely spread root sizes.
-
-    Parameters
-    ----------
-    coeffs : sequence of 4 arrays (broadcastable), highest degree first, :math:`a_3 \ne 0`.
-
-    Returns
-    -------
-    roots : complex ndarray, shape ``(3, ...)``
-
-    Notes
-    -----
-    The variable is scaled by :math:`\lambda = \max(|a_2/a_3|, |a_1/a_3|^{1/2}, |a_0/a_3|^{1/3})`
-    (a bound on the root moduli up to a factor 2, Fujiwara 1916) so that Cardano's formula
-    (:func:`~rmtland.analytic.transforms.poly_roots`) gives the largest root to full relative
-    accuracy; that root is divided out from the constant term (backward deflation), the
-    quadratic left is solved without cancellation, and every root gets two Newton steps
-    (in :math:`1/g` where :math:`|g| > 1`, so that nothing overflows).
-    """
-    a3, a2, a1, a0 = (np.asarray(c, dtype=complex) for c in np.broadcast_arrays(*coeffs))
-    lam = np.maximum.reduce([np.abs(a2 / a3), np.sqrt(np.abs(a1 / a3)),
-                             np.cbrt(np.abs(a0 / a3))])
-    lam = np.where(lam > 0, lam, 1.0)
-    y = poly_roots(np.stack([np.ones_like(a3), a2 / (a3 * lam), (a1 / lam) / (a3 * lam),
-                             ((a0 / lam) / lam) / (a3 * lam)]), polish=0)
-    r1 = lam * np.take_along_axis(y, np.argmax(np.abs(y), 0)[None], 0)[0]
-    q0 = -a0 / r1
-    q1 = (q0 - a1) / r1
-    q2 = a3
-    scale = np.maximum.reduce([np.abs(q2), np.abs(q1), np.abs(q0)])
-    q2, q1, q0 = q2 / scale, q1 / scale, q0 / scale
-    d = np.sqrt(q1 * q1 - 4 * q2 * q0)
-    d = np.where((np.conj(q1) * d).real >= 0, d, -d)
-    w = -(q1 + d)
-    r2 = w / (2 * q2)
-    r3 = 2 * q0 / np.where(w == 0, 1, w)
-    roots = np.stack([r1, r2, r3])
-    for _ in range(2):
-        with np.errstate(divide="ignore", invalid="ignore"):  # at a double root P' = 0
-            step = _newton_step((a3, a2, a1, a0), roots)
-        ok = np.isfinite(step) & (np.abs(step) < 0.5 * np.abs(roots))
-        roots = np.where(ok, roots - step, roots)
-    return roots
 
 
 class PenningtonBahri(SpectralLaw):
@@ -201,7 +140,8 @@ class PenningtonBahri(SpectralLaw):
             g_m = 1 / (phi - phi ** (2 / 3))
             if self.dK(g_m) < 0:
                 pts += [zero(g_m, max(big, 2 * g_m)), zero((1 + delta) / phi, g_m)]
-        pts.append(zero(c, (1 - delta) / phi))
+        # K' > 0 at g = big < 1/phi too: the tighter bracket keeps tiny phi finite
+        pts.append(zero(c, min((1 - delta) / phi, big)))
         return np.array(pts)
 
     def support(self):
@@ -259,7 +199,7 @@ class PenningtonBahri(SpectralLaw):
         if np.any(inside):
             xi = x[inside]
             G = herglotz_root(self._roots(xi), xi + 0j)
-            out[inside] = 1 - im_antiderivative(xi, G, self.phi, self._e) / np.pi
+            out[inside] = 1 - im_antiderivative(G, self.phi, self._e) / np.pi
         return np.clip(out, 0.0, 1.0)
 
 

@@ -15,7 +15,7 @@ On the real axis every function here returns the boundary value from the upper h
 """
 import numpy as np
 
-__all__ = ["poly_roots", "herglotz_root", "moments_from_free_cumulants",
+__all__ = ["poly_roots", "cubic_roots", "herglotz_root", "moments_from_free_cumulants",
            "free_cumulants_from_moments", "density_from_stieltjes", "im_antiderivative"]
 
 
@@ -24,16 +24,100 @@ def _cbrt(w):
     return np.where(w == 0, 0, np.exp(np.log(np.where(w == 0, 1, w)) / 3))
 
 
+def _quadratic(a, b, c):
+    """Roots of a g^2 + b g + c without cancellation (the larger root first)."""
+    d = np.sqrt(b * b - 4 * a * c)
+    d = np.where((np.conj(b) * d).real >= 0, d, -d)
+    w = -(b + d)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r1 = np.where(a != 0, w / (2 * np.where(a != 0, a, 1)), np.inf)
+    r2 = 2 * c / np.where(w == 0, 1, w)
+    return r1, r2
+
+
+def _cardano(b, c, d):
+    """Roots of the monic cubic g^3 + b g^2 + c g + d (Cardano, |w| maximal)."""
+    p = c - b * b / 3
+    q = 2 * b ** 3 / 27 - b * c / 3 + d
+    disc = np.sqrt(q * q / 4 + p ** 3 / 27)
+    w = -q / 2 + np.where((np.conj(q) * disc).real <= 0, disc, -disc)
+    u = _cbrt(w)
+    v = np.where(u == 0, 0, -p / (3 * np.where(u == 0, 1, u)))
+    omega = np.exp(2j * np.pi / 3)
+    return np.stack([u + v, u * omega + v * omega.conjugate(),
+                     u * omega.conjugate() + v * omega]) - b / 3
+
+
+def _newton_step(coeffs, g):
+    """P(g)/P'(g) for a cubic; where |g| > 1 it is g Q(1/g)/R(1/g) with the reversed
+    polynomials, so that nothing overflows."""
+    a3, a2, a1, a0 = coeffs
+    big = np.abs(g) > 1
+    y = np.where(big, 1 / np.where(big, g, 1), g)
+    num = np.where(big, a0, a3)
+    for hi, lo in ((a1, a2), (a2, a1), (a3, a0)):
+        num = num * y + np.where(big, hi, lo)
+    den = np.where(big, a1, 3 * a3) * y + 2 * a2
+    den = den * y + np.where(big, 3 * a3, a1)
+    return np.where(big, g, 1) * num / den
+
+
+def cubic_roots(coeffs):
+    r"""Roots of cubics :math:`a_3 g^3 + a_2 g^2 + a_1 g + a_0` with widely spread root sizes.
+
+    Parameters
+    ----------
+    coeffs : sequence of 4 arrays (broadcastable), highest degree first.  Where :math:`a_3`
+        is 0 (e.g. underflowed) the cubic is a quadratic and its third root is ``inf``.
+
+    Returns
+    -------
+    roots : complex ndarray, shape ``(3, ...)``
+
+    Notes
+    -----
+    The variable is scaled by :math:`\lambda = \max(|a_2/a_3|, |a_1/a_3|^{1/2}, |a_0/a_3|^{1/3})`
+    (a bound on the root moduli up to a factor 2, Fujiwara 1916) so that Cardano's formula
+    gives the largest root to full relative accuracy; that root is divided out from the
+    constant term (backward deflation, stable for roots removed in decreasing modulus;
+    Wilkinson 1963), the quadratic left is solved without cancellation, and every root gets
+    two Newton steps (in :math:`1/g` where :math:`|g| > 1`, so that nothing overflows).
+    """
+    a3, a2, a1, a0 = (np.asarray(c, dtype=complex) for c in np.broadcast_arrays(*coeffs))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        lam = np.maximum.reduce([np.abs(a2 / a3), np.sqrt(np.abs(a1 / a3)),
+                                 np.cbrt(np.abs(a0 / a3))])
+        cubic = np.isfinite(lam) & (a3 != 0)
+        lam = np.where(cubic & (lam > 0), lam, 1.0)
+        b3 = np.where(cubic, a3, 1)
+        y = _cardano(a2 / (b3 * lam), (a1 / lam) / (b3 * lam), ((a0 / lam) / lam) / (b3 * lam))
+    r1 = lam * np.take_along_axis(y, np.argmax(np.abs(y), 0)[None], 0)[0]
+    q0 = -a0 / np.where(cubic, r1, 1)
+    q1 = (q0 - a1) / np.where(cubic, r1, 1)
+    # cubic: a3 g^2 + q1 g + q0 is what is left; degenerate (a3 = 0): a2 g^2 + a1 g + a0
+    q2, q1, q0 = np.where(cubic, a3, a2), np.where(cubic, q1, a1), np.where(cubic, q0, a0)
+    scale = np.maximum.reduce([np.abs(q2), np.abs(q1), np.abs(q0)])
+    r2, r3 = _quadratic(q2 / scale, q1 / scale, q0 / scale)
+    roots = np.stack([np.where(cubic, r1, np.inf), r2, r3])
+    for _ in range(2):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            step = _newton_step((a3, a2, a1, a0), roots)   # P' = 0 at a double root
+        ok = np.isfinite(step) & (np.abs(step) < 0.5 * np.abs(roots))
+        roots = np.where(ok, roots - step, roots)
+    return roots
+
+
 def poly_roots(coeffs, polish=2):
     r"""All roots of many polynomials at once.
 
     Parameters
     ----------
-    coeffs : array_like, shape ``(d + 1, ...)``
-        Coefficients, highest degree first; the trailing axes broadcast, so one call solves
-        a polynomial per grid point.  The leading coefficient must not vanish.
+    coeffs : sequence of ``d + 1`` arrays or scalars
+        Coefficients, highest degree first; they broadcast against each other, so one call
+        solves a polynomial per grid point.  The leading coefficient must not vanish.
     polish : int
-        Number of Newton steps on the original polynomial (default 2).
+        Newton steps on the original polynomial (degrees 1, 2 and 4+; cubics always get the
+        treatment of :func:`cubic_roots`).
 
     Returns
     -------
@@ -41,35 +125,20 @@ def poly_roots(coeffs, polish=2):
 
     Notes
     -----
-    Degrees 1–3 use closed forms (the cubic by Cardano's formula with the cancellation-free
-    choice of the square root), higher degrees the eigenvalues of the companion matrix;
-    every root is then polished by ``polish`` Newton steps on the original polynomial.
+    Degree 1 and 2 use closed forms (the quadratic without cancellation), degree 3
+    :func:`cubic_roots` (accurate for widely spread roots), higher degrees the eigenvalues
+    of the companion matrix.
     """
-    c = np.asarray(coeffs, dtype=complex)
+    c = np.stack(np.broadcast_arrays(*[np.asarray(ci, dtype=complex) for ci in coeffs]))
     d = c.shape[0] - 1
-    shape = np.broadcast_shapes(*[ci.shape for ci in c])
-    c = np.broadcast_to(c, (d + 1,) + shape)
+    shape = c.shape[1:]
+    if d == 3:
+        return cubic_roots(c)
     a = c[1:] / c[0]
     if d == 1:
         roots = -a[:1]
     elif d == 2:
-        b, q = a
-        s = np.sqrt(b * b - 4 * q)
-        s = np.where((np.conj(b) * s).real >= 0, s, -s)
-        r1 = -(b + s) / 2
-        r2 = np.where(r1 == 0, 0, q / np.where(r1 == 0, 1, r1))
-        roots = np.stack([r1, r2])
-    elif d == 3:
-        b, cc, dd = a
-        p = cc - b * b / 3
-        q = 2 * b ** 3 / 27 - b * cc / 3 + dd
-        disc = np.sqrt(q * q / 4 + p ** 3 / 27)
-        w = -q / 2 + np.where((np.conj(q) * disc).real <= 0, disc, -disc)  # |w| maximal
-        u = _cbrt(w)
-        v = np.where(u == 0, 0, -p / (3 * np.where(u == 0, 1, u)))
-        omega = np.exp(2j * np.pi / 3)
-        roots = np.stack([u + v, u * omega + v * omega.conjugate(),
-                          u * omega.conjugate() + v * omega]) - b / 3
+        roots = np.stack(_quadratic(np.ones_like(a[0]), a[0], a[1]))
     else:
         comp = np.zeros(shape + (d, d), dtype=complex)
         comp[..., 0, :] = -np.moveaxis(a, 0, -1)
@@ -100,7 +169,8 @@ def herglotz_root(roots, z):
     Returns
     -------
     G : ndarray, shape ``(...)``
-        The root with the most negative imaginary part.
+        The root with the most negative :math:`\operatorname{Im} G/|G|` (the sine of its
+        argument: a huge real root whose imaginary part is rounding noise never wins).
 
     Notes
     -----
@@ -112,7 +182,9 @@ def herglotz_root(roots, z):
     pair inside the support; outside it all roots are real and the caller must choose
     (see :mod:`rmtland.analytic.hessian`).
     """
-    idx = np.argmin(roots.imag, axis=0)
+    with np.errstate(invalid="ignore"):
+        sine = np.where(np.abs(roots) > 0, roots.imag / np.abs(roots), 0.0)   # sin(arg)
+    idx = np.argmin(np.nan_to_num(sine, nan=0.0), axis=0)
     return np.take_along_axis(roots, idx[None], axis=0)[0]
 
 
@@ -169,7 +241,7 @@ def _arg_upper(w):
     return np.arctan2(np.where(w.imag <= 0, 0.0, w.imag), w.real)
 
 
-def im_antiderivative(x, G, phi, eps):
+def im_antiderivative(G, phi, eps):
     r""":math:`\operatorname{Im} F(x + i0)` for the Marchenko–Pastur(:math:`\varphi`)
     :math:`\boxplus` semicircle(:math:`2\varepsilon`) family, :math:`\varepsilon \ge 0`.
 
@@ -181,8 +253,25 @@ def im_antiderivative(x, G, phi, eps):
     half-plane and :math:`1 - \varphi G` in the closed upper one, and neither vanishes, so
     the branches :math:`\arg G \in [-\pi, 0]`, :math:`\arg(1-\varphi G) \in [0, \pi]` are
     continuous; an atom at 0 (:math:`\varepsilon = 0`, :math:`\varphi > 1`) is counted.
-    ``G`` is the physical :math:`G(x + i0)`; :math:`\varepsilon G^2` is formed as
-    :math:`(2\varepsilon\,\mathrm{Re}\,G)\,\mathrm{Im}\,G` so that it cannot overflow.
+
+    Evaluated without cancellation: :math:`Gz = G K(G) = G/(1-w) + 2\varepsilon G^2 + 1` with
+    :math:`w = \varphi G`, so :math:`\operatorname{Im} F = \varepsilon \operatorname{Im} G^2 +
+    \varphi^{-1} \operatorname{Im}[w/(1-w) + \log(1-w)] - \arg G`, and for :math:`|w| < 0.1`
+    the bracket is the series :math:`\sum_{k\ge2} (1 - 1/k) w^k` (no :math:`1/\varphi`
+    blow-up when :math:`\varphi \to 0`); :math:`\varepsilon G^2` is formed as
+    :math:`(2\varepsilon\,\mathrm{Re}\,G)\,\mathrm{Im}\,G/\ldots` so that it cannot overflow.
+    ``G`` is the physical :math:`G(x + i0)`.
     """
-    return (x * G.imag + _arg_upper(1 - phi * G) / phi - (2 * eps * G.real) * G.imag
-            - _arg_lower(G))
+    G = np.asarray(G, dtype=complex)
+    w = phi * G
+    small = np.abs(w) < 0.1
+    ws = np.where(small, w, 0)
+    series = np.zeros_like(G)
+    for k in range(18, 1, -1):                      # sum_{k>=2} (1 - 1/k) w^(k-1), Horner
+        series = series * ws + (1 - 1 / k)
+    A_small = (G * ws * series).imag                # = Im[...]/phi, since w^k/phi = G w^(k-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        wb = np.where(small, 0.5, w)
+        A_big = (G / (1 - wb)).imag + _arg_upper(1 - wb) / phi
+    A = np.where(small, A_small, A_big)
+    return (eps * G.real) * (2 * G.imag) + A - _arg_lower(G)
