@@ -50,7 +50,7 @@ from .analytic.hessian import PenningtonBahri, alpha0, eps_c, index
 __all__ = ["PHIS", "EPS", "GRIDS", "SIM", "CLAIMS", "FIGURES", "theory_table",
            "eps_c_numerical", "figure_hessian_density", "figure_hessian_index",
            "figure_hessian_eps_c", "figure_hessian_finite_size", "simulate_hessian",
-           "run_figure", "reproduce"]
+           "run_figure", "figure_main", "reproduce"]
 
 #: ratios phi = parameters / (outputs x samples) shown in the figures
 PHIS = (0.25, 0.5, 0.75, 2.0)
@@ -346,7 +346,7 @@ def _simulate_indices(phis, level, device, seed):
 
 
 def figure_hessian_finite_size(out, quick=True, *, smoke=False, pdf=False, device="cpu",
-                               seed=0, extra_summary=None, **_):
+                               seed=0, extra_summary=None):
     r"""Figure "hessian_finite_size": how the simulated spectrum approaches the
     free-probability law as :math:`n` grows, at :math:`(\varphi, \varepsilon)` =
     :data:`FINITE_SIZE` (:func:`rmtland.compare.finite_size_study`; sizes in :data:`SIM`).
@@ -465,6 +465,40 @@ def run_figure(name, out, *, quick=True, smoke=False, pdf=False, **kwargs):
     return result
 
 
+#: figures drawn without simulation (theory only)
+THEORY_ONLY = ("hessian_eps_c",)
+
+
+def figure_main(name, doc, argv=None):
+    """The command line shared by the ``simulations/fig_*.py`` scripts: parse ``argv``, make
+    figure ``name`` with :func:`run_figure` (simulation drawn over the theory unless
+    ``--theory-only``), print the paths written; returns the exit code."""
+    import argparse
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default=f"results/{name}",
+                        help=f"output directory (default: results/{name})")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes (seconds; for tests)")
+    parser.add_argument("--full", action="store_true", help="full sizes (meant for a GPU)")
+    parser.add_argument("--pdf", action="store_true", help="also write a PDF of the figure")
+    kwargs = {}
+    if name not in THEORY_ONLY:
+        parser.add_argument("--device", default="cpu", choices=["cpu", "gpu", "auto"])
+        parser.add_argument("--seed", type=int, default=0)
+        if name not in SIMULATION_ONLY:
+            parser.add_argument("--theory-only", action="store_true", help="no simulation")
+    args = parser.parse_args(argv)
+    if name not in THEORY_ONLY:
+        kwargs = {"device": args.device, "seed": args.seed}
+        if name not in SIMULATION_ONLY:
+            kwargs["simulate"] = not args.theory_only
+    result = run_figure(name, args.out, quick=not args.full, smoke=args.smoke, pdf=args.pdf,
+                        **kwargs)
+    for path in result["files"]:
+        print(path)
+    return 0
+
+
 def reproduce(out, quick=True, *, pdf=False, smoke=False, simulate=True, device="cpu", seed=0):
     r"""Write every figure of :data:`FIGURES` and ``theory_hessian.json`` into ``out``; with
     ``simulate`` (default) the figures carry the simulation over the theory and
@@ -512,8 +546,10 @@ def reproduce(out, quick=True, *, pdf=False, smoke=False, simulate=True, device=
             continue
         t0 = time.perf_counter()
         kwargs = {"simulate": True, "device": device, "seed": seed} if simulate else {}
-        if name == "hessian_eps_c":
+        if name in THEORY_ONLY:
             kwargs = {}
+        elif name in SIMULATION_ONLY:
+            kwargs.pop("simulate")
         result = func(out, quick, smoke=smoke, pdf=pdf, **kwargs)
         seconds[name] = round(time.perf_counter() - t0, 3)
         files += result["files"]

@@ -10,27 +10,15 @@ Writes ``hessian_eps_c.png`` (and ``.pdf`` with ``--pdf``) and ``result.json``
 ``results/hessian_eps_c``); parameters and grids are fixed in :mod:`rmtland.experiments`
 (``--smoke``: tiny grids, for tests).
 
-Usage: ``python simulations/fig_eps_c.py [--out DIR] [--smoke] [--pdf]``
+Usage: ``python simulations/fig_eps_c.py [--out DIR] [--smoke | --full] [--pdf]``
 """
-import argparse
-
 from rmtland import experiments
 
 NAME = "hessian_eps_c"
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", default=f"results/{NAME}", help="output directory "
-                        f"(default: results/{NAME})")
-    parser.add_argument("--smoke", action="store_true", help="tiny grids (seconds; for tests)")
-    parser.add_argument("--pdf", action="store_true", help="also write a PDF of the figure")
-    args = parser.parse_args(argv)
-    result = experiments.run_figure(NAME, args.out, smoke=args.smoke, pdf=args.pdf)
-    for path in result["files"]:
-        print(path)
-    return 0
+    return experiments.figure_main(NAME, __doc__, argv)
 
 
 if __name__ == "__main__":
