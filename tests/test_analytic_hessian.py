@@ -31,6 +31,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from rmtland.analytic import (FreeSum, MarchenkoPastur, PenningtonBahri, Semicircle, alpha0, cdf,
                               density, eps_c, g_c, index, moments, support_edges)
 from rmtland.analytic.transforms import moments_from_free_cumulants
+from _quadrature import integrate_density  # noqa: E402
 
 ULP = np.finfo(float).eps
 REF = json.loads((pathlib.Path(__file__).parent / "data" / "pb_reference.json").read_text())
@@ -44,30 +45,6 @@ def case_id(c):
 
 def law_of(c):
     return PenningtonBahri(float(c["phi"]), float(c["eps"]))
-
-
-def integrate_density(law, f=np.ones_like, tol=1e-12):
-    r"""Test-side quadrature of :math:`\int f\rho` over the support (independent of
-    ``SpectralLaw.integrate``): :math:`x = a + (b-a)\sin^2(\theta/2)`, composite 32-point
-    Gauss–Legendre in :math:`\theta`, panels doubled until two levels agree to ``tol``."""
-    t, w = np.polynomial.legendre.leggauss(32)
-    total = 0.0
-    for a, b in law.support():
-        prev = None
-        for panels in 2 ** np.arange(3, 13):
-            edges = np.linspace(0, np.pi, panels + 1)
-            h = edges[1] - edges[0]
-            th = ((edges[:-1, None] + edges[1:, None]) / 2 + h / 2 * t).ravel()
-            x = a + (b - a) * np.sin(th / 2) ** 2
-            wt = np.tile(w * h / 2, panels) * (b - a) / 2 * np.sin(th)
-            val = float(np.sum(wt * law.density(x) * f(x)))
-            if prev is not None and abs(val - prev) <= tol * (1 + abs(val)):
-                break
-            prev = val
-        else:
-            raise AssertionError(f"test quadrature did not converge on [{a}, {b}]")
-        total += val
-    return total
 
 
 # ----------------------------------------------------------------------------- reference data

@@ -5,17 +5,14 @@ edge, and check it against the library's exact index just above eps_c (Richardso
 Prints the derived expressions and one PASS/FAIL line per check; exits 1 if a check fails.
 `rmtland verify` runs the same checks.
 """
-import argparse
 import sys
 
+from rmtland.derivations.core import script_main
 from rmtland.derivations.hessian import derive_alpha0
 
 
 def main(argv=None):
-    argparse.ArgumentParser(description=__doc__).parse_args(argv)
-    result = derive_alpha0()
-    print(result.report())
-    return 0 if result.passed else 1
+    return script_main(derive_alpha0, __doc__, argv)
 
 
 if __name__ == "__main__":

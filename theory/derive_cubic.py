@@ -5,17 +5,14 @@ library's G(z) solves it.
 Prints the derived expressions and one PASS/FAIL line per check; exits 1 if a check fails.
 `rmtland verify` runs the same checks.
 """
-import argparse
 import sys
 
+from rmtland.derivations.core import script_main
 from rmtland.derivations.hessian import derive_cubic
 
 
 def main(argv=None):
-    argparse.ArgumentParser(description=__doc__).parse_args(argv)
-    result = derive_cubic()
-    print(result.report())
-    return 0 if result.passed else 1
+    return script_main(derive_cubic, __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -5,17 +5,14 @@ the library's left support edge (root finding on K') vanishes there.
 Prints the derived expressions and one PASS/FAIL line per check; exits 1 if a check fails.
 `rmtland verify` runs the same checks.
 """
-import argparse
 import sys
 
+from rmtland.derivations.core import script_main
 from rmtland.derivations.hessian import derive_eps_c
 
 
 def main(argv=None):
-    argparse.ArgumentParser(description=__doc__).parse_args(argv)
-    result = derive_eps_c()
-    print(result.report())
-    return 0 if result.passed else 1
+    return script_main(derive_eps_c, __doc__, argv)
 
 
 if __name__ == "__main__":

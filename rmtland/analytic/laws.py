@@ -59,6 +59,10 @@ class SpectralLaw:
     def r_sympy(self, g):
         raise NotImplementedError(f"{type(self).__name__} has no algebraic R-transform")
 
+    def r_transform(self, g):
+        """R-transform :math:`R(g)`, :math:`G(R(g) + 1/g) = g` (laws that have one)."""
+        raise NotImplementedError(f"{type(self).__name__} has no closed-form R-transform")
+
     def atoms(self):
         """List of ``(location, mass)`` of the point masses (empty when none)."""
         return []
@@ -424,6 +428,10 @@ class FreeSum(SpectralLaw):
         rho = density_from_stieltjes(herglotz_root(roots, x + 0j))
         return np.where(_has_complex_pair(roots), rho, 0.0)
 
+    def r_transform(self, g):
+        """Sum of the summands' R-transforms (free sums add R-transforms)."""
+        return sum(law.r_transform(g) for law in self.laws)
+
     def free_cumulants(self, k):
         return list(np.sum([law.free_cumulants(k) for law in self.laws], axis=0))
 
@@ -520,6 +528,10 @@ class SubordinatedSum(SpectralLaw):
             return min(pts), max(pts)
         (a1, b1), (a2, b2) = hull(self.mu), hull(self.nu)
         return [[a1 + a2, b1 + b2]]
+
+    def r_transform(self, g):
+        """:math:`R_\mu + R_\nu` (both laws must have one)."""
+        return self.mu.r_transform(g) + self.nu.r_transform(g)
 
     def free_cumulants(self, k):
         return list(np.add(self.mu.free_cumulants(k), self.nu.free_cumulants(k)))

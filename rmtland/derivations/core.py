@@ -55,6 +55,16 @@ class Derivation:
         return "\n".join(lines)
 
 
+def script_main(derive, doc, argv=None):
+    """Command line of a ``theory/derive_*.py`` script: print the derivation and its
+    PASS/FAIL lines; exit code 1 when a check fails."""
+    import argparse
+    argparse.ArgumentParser(description=doc).parse_args(argv)
+    result = derive()
+    print(result.report())
+    return 0 if result.passed else 1
+
+
 def registry():
     """All derivations, in the order ``rmtland verify`` runs them."""
     from . import hessian

@@ -46,6 +46,15 @@ def derive_cubic():
         Gz = PenningtonBahri(p, e).stieltjes(zz)
         checks.append(Check(f"|P(G(z), z)| of the library's G, phi={p}, eps={e}",
                             float(np.max(np.abs(f(Gz, zz, p, e)))), 0.0, 1e-12))
+    # the support edges (root finding on K') are roots of the discriminant of P in G
+    disc = sp.lambdify((z, phi, eps), sp.discriminant(P, G), "numpy")
+    for p, e in [(0.5, 0.1), (3.0, 0.01), (0.25, 0.02)]:
+        law = PenningtonBahri(p, e)
+        edges = np.array([x for iv in law.support() for x in iv])
+        # relative to the discriminant's size at the edge's scale: |D(x)| / |D(x + 1e-3 |x|)|
+        rel = np.abs(disc(edges, p, e)) / np.abs(disc(edges + 1e-3 * (1 + np.abs(edges)), p, e))
+        checks.append(Check(f"discriminant at the library's edges (relative), phi={p}, eps={e}",
+                            float(rel.max()), 0.0, 1e-9))
     return Derivation("Cubic for G from R_MP + R_SC (PB17 Eq. 12)", {"P(G, z)": P}, checks)
 
 
