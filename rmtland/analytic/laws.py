@@ -530,7 +530,7 @@ class SubordinatedSum(SpectralLaw):
         return [[a1 + a2, b1 + b2]]
 
     def r_transform(self, g):
-        """:math:`R_\mu + R_\nu` (both laws must have one)."""
+        r""":math:`R_\mu + R_\nu` (both laws must have one)."""
         return self.mu.r_transform(g) + self.nu.r_transform(g)
 
     def free_cumulants(self, k):
