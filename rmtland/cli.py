@@ -73,6 +73,34 @@ def _theory_hessian(args):
     return 0
 
 
+def _theory_spinglass(args):
+    from .analytic import spinglass as sg
+    ks = args.k if args.k else [0]
+    obj = {"p": args.p, "E_inf": sg.E_inf(args.p),
+           "E_k": {str(k): sg.threshold(k, args.p) for k in ks},
+           "complexity_at_E_inf": float(sg.complexity_index([-sg.E_inf(args.p)], args.p, 0)[0]),
+           "version": __version__}
+    if args.u is not None:
+        obj["u"] = args.u
+        obj["complexity_total"] = float(sg.complexity_total([args.u], args.p)[0])
+        obj["complexity_by_index"] = {str(k): float(sg.complexity_index([args.u], args.p, k)[0])
+                                      for k in ks}
+        obj["index_fraction"] = float(sg.index_fraction([args.u], args.p)[0])
+
+    def human(o):
+        lines = [f"Spherical {o['p']}-spin spin glass (ABC13)",
+                 f"  E_inf = {o['E_inf']:.15g}"]
+        lines += [f"  E_{k} = {v:.15g}  (threshold -E_{k})" for k, v in o["E_k"].items()]
+        if "u" in o:
+            lines.append(f"  at u = {o['u']:g}: Theta_p = {o['complexity_total']:.12g}, "
+                         + ", ".join(f"Theta_{k},p = {v:.12g}"
+                                     for k, v in o["complexity_by_index"].items())
+                         + f", index fraction {o['index_fraction']:.6g}")
+        return "\n".join(lines)
+    _emit(obj, args.json, human)
+    return 0
+
+
 def _verify(args):
     from .derivations import run_all
     derivations = run_all()
@@ -162,6 +190,13 @@ def build_parser():
     th.add_argument("--eps", required=True, type=_real("eps", 0), help="eps >= 0: the loss")
     th.add_argument("--json", action="store_true", help="print one JSON object")
     th.set_defaults(func=_theory_hessian)
+
+    ts = tsub.add_parser("spinglass", help="spherical p-spin: E_inf, thresholds E_k, complexities")
+    ts.add_argument("--p", required=True, type=_integer("p", 2), help="interaction order p >= 2")
+    ts.add_argument("--k", type=_integer("k", 0), nargs="+", help="indices k >= 0 (default 0)")
+    ts.add_argument("--u", type=_real("u"), help="energy per site at which to evaluate")
+    ts.add_argument("--json", action="store_true", help="print one JSON object")
+    ts.set_defaults(func=_theory_spinglass)
 
     ver = sub.add_parser("verify", help="run every derivation check (non-zero exit on failure)")
     ver.add_argument("--json", action="store_true")

@@ -67,9 +67,10 @@ def script_main(derive, doc, argv=None):
 
 def registry():
     """All derivations, in the order ``rmtland verify`` runs them."""
-    from . import hessian
+    from . import hessian, spinglass
     return [hessian.derive_cubic, hessian.derive_eps_c, hessian.derive_alpha0,
-            hessian.derive_moments]
+            hessian.derive_moments, spinglass.derive_E_inf, spinglass.derive_continuity,
+            spinglass.derive_E_k_limit]
 
 
 def run_all():
