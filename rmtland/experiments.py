@@ -49,7 +49,8 @@ from .analytic.hessian import PenningtonBahri, alpha0, eps_c, index
 
 __all__ = ["PHIS", "EPS", "GRIDS", "SIM", "CLAIMS", "FIGURES", "theory_table",
            "eps_c_numerical", "figure_hessian_density", "figure_hessian_index",
-           "figure_hessian_eps_c", "figure_hessian_finite_size", "simulate_hessian",
+           "figure_hessian_eps_c", "figure_hessian_finite_size",
+           "figure_spinglass_complexity", "simulate_hessian",
            "run_figure", "figure_main", "reproduce"]
 
 #: ratios phi = parameters / (outputs x samples) shown in the figures
@@ -81,6 +82,10 @@ CLAIMS = {
         "The closed form eps_c = (1 - 20 phi - 8 phi^2 + (1 + 8 phi)^(3/2))/16 is where the left "
         "support edge of the Hessian spectrum crosses 0; eps_c and the 3/2-law coefficient "
         "alpha0 decrease to 0 as phi -> 1 (Pennington & Bahri 2017, Eqs. (16)-(17))."),
+    "spinglass_complexity": (
+        "Critical points of the spherical p-spin glass: below -E_inf only minima survive in "
+        "exponential number, index-k critical points exist in exponential number only above "
+        "-E_k, and -E_0 < -E_1 < ... < -E_inf (Auffinger, Ben Arous & Cerny 2013)."),
     "hessian_finite_size": (
         "The spectra of sampled Gauss-Newton-plus-residual matrices approach the free-"
         "probability law as n grows: KS and L1 distances fall as a fitted power of n, and the "
@@ -429,6 +434,34 @@ def simulate_hessian(phi, eps, n, samples, *, seed=0, device="cpu", dtype="float
     return result
 
 
+#: interaction orders of the spin-glass figures
+SPIN_PS = (3, 4)
+
+
+def figure_spinglass_complexity(out, quick=True, *, smoke=False, pdf=False, ps=SPIN_PS,
+                                extra_summary=None):
+    r"""Figure "spinglass_complexity": :math:`\Theta_{k,p}(u)` for :math:`k = 0..5` and
+    :math:`\Theta_p(u)` with the thresholds :math:`-E_k` and :math:`-E_\infty`, for the first
+    :math:`p` of ``ps``; the summary tabulates :math:`E_k` (:math:`k = 0..5`) and
+    :math:`E_\infty` for every :math:`p` of ``ps`` (ABC13 Thms. 2.5, 2.8, Eq. (2.13))."""
+    from .analytic import spinglass as sg
+    from .plotting import plot_complexity
+    level = _level(quick, smoke)
+    n_points = {"smoke": 150, "quick": 600, "full": 2000}[level]
+    fig, _ = plot_complexity(ps[0], range(6), n_points=n_points)
+    files = _save(fig, out, "spinglass_complexity", pdf)
+    table = [{"p": int(p), "E_inf": sg.E_inf(p),
+              "E_k": {str(k): sg.threshold(k, p) for k in range(6)},
+              "complexity_at_minus_E_inf": float(sg.complexity_index([-sg.E_inf(p)], p, 0)[0])}
+             for p in ps]
+    summary = {"thresholds": table}
+    summary.update(extra_summary or {})
+    return {"name": "spinglass_complexity", "claim": CLAIMS["spinglass_complexity"],
+            "files": files, "parameters": {"level": level, "ps": list(ps), "ks": list(range(6)),
+                                           "n_points": n_points},
+            "summary": summary, "curves": {}}
+
+
 #: figure name -> function; ``reproduce`` runs them in this order (the finite-size study
 #: only when simulating)
 FIGURES = {
@@ -436,6 +469,7 @@ FIGURES = {
     "hessian_index": figure_hessian_index,
     "hessian_eps_c": figure_hessian_eps_c,
     "hessian_finite_size": figure_hessian_finite_size,
+    "spinglass_complexity": figure_spinglass_complexity,
 }
 SIMULATION_ONLY = ("hessian_finite_size",)
 
@@ -466,7 +500,7 @@ def run_figure(name, out, *, quick=True, smoke=False, pdf=False, **kwargs):
 
 
 #: figures drawn without simulation (theory only)
-THEORY_ONLY = ("hessian_eps_c",)
+THEORY_ONLY = ("hessian_eps_c", "spinglass_complexity")
 
 
 def figure_main(name, doc, argv=None):

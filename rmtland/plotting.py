@@ -690,3 +690,48 @@ def plot_finite_size(study, *, figsize=(11, 4.2), suptitle=None, axes=None):
     fig.suptitle(suptitle or rf"Finite-size study, $\varphi = {_fmt(study['phi'])}$, "
                  rf"$\varepsilon = {_fmt(study['eps'])}$")
     return fig, axes
+
+
+def plot_complexity(p, ks=range(6), *, u_range=None, n_points=600, figsize=(11, 4.2),
+                    axes=None):
+    r"""Complexity of the spherical :math:`p`-spin glass (ABC13 Thms. 2.5, 2.8): (a)
+    :math:`\Theta_{k,p}(u)` for each ``k`` and the total :math:`\Theta_p(u)`, with the thresholds
+    :math:`-E_k` (where :math:`\Theta_{k,p}` crosses 0) and :math:`-E_\infty` marked; (b) a zoom on
+    the band :math:`[-E_0, -E_\infty]` where the thresholds lie.
+
+    Returns
+    -------
+    fig, axes (2 Axes)
+    """
+    from .analytic import spinglass as sg
+    ks = [int(k) for k in ks]
+    E_inf = sg.E_inf(p)
+    E = {k: sg.threshold(k, p) for k in ks}
+    lo = -1.15 * E[min(ks)] if u_range is None else u_range[0]
+    hi = 0.5 if u_range is None else u_range[1]
+    if axes is None:
+        fig, axes = _new_figure(figsize, 1, 2)
+        axes = axes[0]
+    else:
+        fig = axes[0].figure
+    colors = _colors(len(ks), "plasma")
+    for ax, (a, b) in zip(axes, ((lo, hi), (-E[min(ks)] - 0.01, -E_inf + 0.01))):
+        u = np.linspace(a, b, n_points)
+        for k, c in zip(ks, colors):
+            ax.plot(u, sg.complexity_index(u, p, k), color=c, gid="theory",
+                    label=rf"$\Theta_{{{k},{p}}}(u)$, $-E_{{{k}}} = {-E[k]:.4f}$")
+            ax.plot([-E[k]], [0.0], "o", color=c, ms=4, gid="threshold")
+        ax.plot(u, sg.complexity_total(u, p), color="0.2", lw=2, ls="--", gid="theory",
+                label=rf"$\Theta_{{{p}}}(u)$ (all critical points)")
+        ax.axhline(0, color="0.5", lw=0.8)
+        ax.axvline(-E_inf, color="0.4", ls=":", lw=1, gid="threshold",
+                   label=rf"$-E_\infty = {-E_inf:.4f}$")
+        ax.set_xlabel("energy per site $u = H_N/N$")
+        ax.set_ylabel(r"complexity $\lim N^{-1}\log \mathbb{E}\,\mathrm{Crt}_N(u)$")
+    axes[0].set_title("(a) complexity by index $k$")
+    axes[1].set_title(r"(b) the band $[-E_0, -E_\infty]$")
+    axes[1].set_ylim(-0.01, 1.3 * max(0.0, float(sg.complexity_index([-E_inf], p, 0)[0])))
+    _legend(axes[0], loc="lower right")
+    fig.suptitle(rf"Spherical {p}-spin glass: complexity of critical points (Auffinger, "
+                 r"Ben Arous & Černý 2013)")
+    return fig, axes

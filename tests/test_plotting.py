@@ -250,3 +250,19 @@ def test_import_plotting_does_not_import_matplotlib():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_plot_complexity_lines_are_the_theory():
+    from rmtland.analytic import spinglass as sg
+    fig, axes = plotting.plot_complexity(3, range(3), n_points=200)
+    theory = [ln for ln in axes[0].lines if ln.get_gid() == "theory"]
+    assert len(theory) == 4                                  # k = 0, 1, 2 and the total
+    for k, line in enumerate(theory[:3]):
+        u = np.asarray(line.get_xdata())
+        np.testing.assert_array_equal(line.get_ydata(), sg.complexity_index(u, 3, k))
+    u = np.asarray(theory[3].get_xdata())
+    np.testing.assert_array_equal(theory[3].get_ydata(), sg.complexity_total(u, 3))
+    marks = [ln for ln in axes[0].lines if ln.get_gid() == "threshold"
+             and len(ln.get_xdata()) == 1]
+    assert [m.get_xdata()[0] for m in marks] == [-sg.threshold(k, 3) for k in range(3)]
+    assert axes[0].get_xlabel() and axes[0].get_ylabel() and axes[0].get_legend()

@@ -118,6 +118,13 @@ def _check_summary(name, summary):
             assert row["theory_index"] == index(row["eps"], row["phi_effective"])
             assert 0 < row["ks_distance"] < 1
         assert set(summary["fits"]) == {"ks_distance", "l1_distance"}
+    elif name == "spinglass_complexity":
+        from rmtland.analytic.spinglass import E_inf, threshold
+        for row in summary["thresholds"]:
+            assert row["E_inf"] == E_inf(row["p"])
+            Ek = [row["E_k"][str(k)] for k in range(6)]
+            assert Ek == [threshold(k, row["p"]) for k in range(6)]
+            assert all(a > b for a, b in zip(Ek, Ek[1:])) and Ek[-1] > row["E_inf"]
     else:
         raise AssertionError(f"no spot check for figure {name!r}: add one")
 
