@@ -153,6 +153,25 @@ def _simulate_hessian(args):
     return 0
 
 
+def _simulate_spinglass(args):
+    from .experiments import simulate_spinglass
+    res = simulate_spinglass(args.p, args.N, args.starts, seed=args.seed, device=args.device,
+                             out=args.out, pdf=args.pdf, progress=not args.no_progress)
+
+    def human(r):
+        m = (f", minima energy {r['minima_energy_mean']:.4f}" if r["minima_energy_mean"]
+             is not None else "")
+        return "\n".join([
+            f"Spherical {r['p']}-spin glass, N = {r['N']}, {r['starts']} starts, seed "
+            f"{r['seed']}, {r['device']}",
+            f"  {r['critical_points']} distinct critical points, {r['minima']} minima{m}",
+            f"  band [-E_0, -E_inf] = [{-r['E_0']:.4f}, {-r['E_inf']:.4f}]; max |grad|/N "
+            f"{r['max_gradient_norm']:.2e}",
+            f"  {r['seconds']:.2f} s; wrote {', '.join(r.get('files', []))} in {args.out}"])
+    _emit({k: v for k, v in res.items()}, args.json, human)
+    return 0
+
+
 def _bench_spectra(args):
     from .bench import bench_spectra, format_table
     rows = bench_spectra(args.device, args.sizes, repeats=args.repeats)
@@ -228,6 +247,18 @@ def build_parser():
     sh.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     sh.add_argument("--json", action="store_true")
     sh.set_defaults(func=_simulate_hessian)
+
+    sg = ssub.add_parser("spinglass", help="spherical p-spin: critical points from random starts")
+    sg.add_argument("--p", required=True, type=_integer("p", 2), help="p in {2, 3, 4}")
+    sg.add_argument("--N", required=True, type=_integer("N", 2), help="number of spins")
+    sg.add_argument("--starts", required=True, type=_integer("starts", 1))
+    sg.add_argument("--seed", type=_integer("seed", 0), default=0)
+    sg.add_argument("--device", default="cpu", choices=["cpu", "gpu", "auto"])
+    sg.add_argument("--out", required=True, help="output directory (result.json, spinglass.png)")
+    sg.add_argument("--pdf", action="store_true")
+    sg.add_argument("--no-progress", action="store_true")
+    sg.add_argument("--json", action="store_true")
+    sg.set_defaults(func=_simulate_spinglass)
 
     bench = sub.add_parser("bench", help="performance tables")
     bsub = bench.add_subparsers(dest="what", required=True, parser_class=_Parser)

@@ -42,7 +42,7 @@ import time
 import numpy as np
 
 from . import __version__
-from ._backend import device_name, get_xp
+from ._backend import device_name, get_xp, to_numpy
 from ._io import save_figure, write_json
 from ._progress import Progress
 from .analytic.hessian import PenningtonBahri, alpha0, eps_c, index
@@ -50,7 +50,8 @@ from .analytic.hessian import PenningtonBahri, alpha0, eps_c, index
 __all__ = ["PHIS", "EPS", "GRIDS", "SIM", "CLAIMS", "FIGURES", "theory_table",
            "eps_c_numerical", "figure_hessian_density", "figure_hessian_index",
            "figure_hessian_eps_c", "figure_hessian_finite_size",
-           "figure_spinglass_complexity", "simulate_hessian",
+           "figure_spinglass_complexity", "figure_spinglass_minima", "simulate_hessian",
+           "simulate_spinglass",
            "run_figure", "figure_main", "reproduce"]
 
 #: ratios phi = parameters / (outputs x samples) shown in the figures
@@ -86,6 +87,11 @@ CLAIMS = {
         "Critical points of the spherical p-spin glass: below -E_inf only minima survive in "
         "exponential number, index-k critical points exist in exponential number only above "
         "-E_k, and -E_0 < -E_1 < ... < -E_inf (Auffinger, Ben Arous & Cerny 2013)."),
+    "spinglass_minima": (
+        "Minima found by Riemannian descent from random starts in sampled spherical p-spin "
+        "glasses concentrate in the band [-E_0, -E_inf] as N grows, and the index fraction of "
+        "critical points follows the semicircle law in their energy (Auffinger, Ben Arous & "
+        "Cerny 2013; Choromanska et al. 2015)."),
     "hessian_finite_size": (
         "The spectra of sampled Gauss-Newton-plus-residual matrices approach the free-"
         "probability law as n grows: KS and L1 distances fall as a fitted power of n, and the "
@@ -462,6 +468,99 @@ def figure_spinglass_complexity(out, quick=True, *, smoke=False, pdf=False, ps=S
             "summary": summary, "curves": {}}
 
 
+def simulate_spinglass(p, N, starts, *, seed=0, device="cpu", out=None, pdf=False,
+                       progress=True, tol=1e-10):
+    r"""Sample one spherical :math:`p`-spin Hamiltonian of size ``N`` and find its critical
+    points from ``starts`` random starts twice: minima by Riemannian descent plus Newton, and
+    critical points of any index by Newton on the sphere
+    (:func:`rmtland.sampling.pspin.find_critical_points`); merge the two sets.
+
+    Returns the result dict (``p``, ``N``, ``starts``, ``seed``, ``device``,
+    ``critical_points`` (distinct ones found), ``minima``, ``minima_energy_mean``,
+    ``minima_energy_std``, ``E_0``, ``E_inf``, ``max_gradient_norm`` (:math:`|\mathrm{grad}|/N`),
+    ``index_fraction_mean_abs_error`` (points vs the semicircle law), ``seconds``, versions,
+    and ``points``: energies and indices).  With ``out``, writes ``out/result.json`` and
+    ``out/spinglass.png``.
+    """
+    from .analytic import spinglass as sg
+    from .sampling import pspin
+    device_used = device_name(get_xp(device))
+    xp = get_xp(device)
+    t0 = time.perf_counter()
+    s_J, s_min, s_any = np.random.SeedSequence(seed).spawn(3)
+    J = pspin.sample_couplings(N, p, rng=s_J, device=device)
+    bar = Progress(2, f"critical points N={N}") if progress else None
+    found = []
+    for k, (kind, child) in enumerate((("minima", s_min), ("any", s_any))):
+        found.append(pspin.find_critical_points(J, starts=starts, rng=child, kind=kind, tol=tol))
+        if bar:
+            bar(k + 1)
+    if bar:
+        bar.close()
+    sigma = xp.concatenate([f["sigma"] for f in found])
+    u = np.concatenate([to_numpy(f["energy_per_site"]) for f in found])
+    idx = np.concatenate([to_numpy(f["index"]) for f in found])
+    gnorm = np.concatenate([to_numpy(f["grad_norm"]) for f in found])
+    reps = to_numpy(pspin.distinct_points(sigma)[0]) if sigma.shape[0] else np.zeros(0, int)
+    u, idx, gnorm = u[reps], idx[reps], gnorm[reps]
+    minima = u[idx == 0]
+    frac_err = np.abs(idx / (N - 1) - sg.index_fraction(u, p)) if u.size else np.zeros(0)
+    result = {"p": int(p), "N": int(N), "starts": int(starts), "seed": seed,
+              "device": device_used, "critical_points": int(u.size),
+              "minima": int(minima.size),
+              "minima_energy_mean": float(minima.mean()) if minima.size else None,
+              "minima_energy_std": float(minima.std(ddof=1)) if minima.size > 1 else None,
+              "lowest_energy": float(u.min()) if u.size else None,
+              "E_0": sg.threshold(0, p), "E_inf": sg.E_inf(p),
+              "max_gradient_norm": float(gnorm.max()) if gnorm.size else None,
+              "gradient_norm_definition": "|P grad H|_2 / N at each point",
+              "index_fraction_mean_abs_error": float(frac_err.mean()) if u.size else None,
+              "index_histogram": np.bincount(idx, minlength=1).tolist() if idx.size else [],
+              "seconds": None, "versions": _versions(),
+              "points": {"energy_per_site": u.tolist(), "index": idx.tolist(),
+                         "minima_energy_per_site": minima.tolist()}}
+    result["seconds"] = time.perf_counter() - t0
+    if out is not None:
+        from .plotting import plot_spinglass_minima
+        fig, _ = plot_spinglass_minima([result], p)
+        files = _save(fig, out, "spinglass", pdf)
+        result["files"] = [os.path.basename(f) for f in files] + ["result.json"]
+        write_json(os.path.join(out, "result.json"), result)
+    return result
+
+
+#: spin-glass simulation sizes per level: (N, starts) pairs
+SPIN_SIM = {"smoke": ((12, 16), (16, 16)),
+            "quick": ((25, 100), (50, 100), (75, 48)),
+            "full": ((25, 400), (50, 400), (100, 400), (200, 200), (400, 100))}
+
+
+def figure_spinglass_minima(out, quick=True, *, smoke=False, pdf=False, device="cpu", seed=0,
+                            p=SPIN_PS[0], extra_summary=None):
+    r"""Figure "spinglass_minima": energies of the minima found for several :math:`N` against
+    the band :math:`[-E_0, -E_\infty]`, and the index fraction of every critical point found
+    against the semicircle law (one Hamiltonian per :math:`N`, :data:`SPIN_SIM` sizes)."""
+    from .plotting import plot_spinglass_minima
+    level = _level(quick, smoke)
+    seeds = np.random.SeedSequence(seed).spawn(len(SPIN_SIM[level]))
+    bar = Progress(len(seeds), "spin-glass critical points")
+    runs = []
+    for i, ((N, starts), child) in enumerate(zip(SPIN_SIM[level], seeds)):
+        runs.append(simulate_spinglass(p, N, starts, seed=int(child.generate_state(1)[0]),
+                                       device=device, progress=False))
+        bar(i + 1)
+    bar.close()
+    fig, _ = plot_spinglass_minima(runs, p)
+    files = _save(fig, out, "spinglass_minima", pdf)
+    summary = {"runs": [{k: v for k, v in r.items() if k not in ("points", "versions")}
+                        for r in runs]}
+    summary.update(extra_summary or {})
+    return {"name": "spinglass_minima", "claim": CLAIMS["spinglass_minima"], "files": files,
+            "parameters": {"level": level, "p": p, "sizes": [list(x) for x in SPIN_SIM[level]],
+                           "seed": seed, "device": device},
+            "summary": summary, "curves": {"runs": runs}}
+
+
 #: figure name -> function; ``reproduce`` runs them in this order (the finite-size study
 #: only when simulating)
 FIGURES = {
@@ -470,8 +569,9 @@ FIGURES = {
     "hessian_eps_c": figure_hessian_eps_c,
     "hessian_finite_size": figure_hessian_finite_size,
     "spinglass_complexity": figure_spinglass_complexity,
+    "spinglass_minima": figure_spinglass_minima,
 }
-SIMULATION_ONLY = ("hessian_finite_size",)
+SIMULATION_ONLY = ("hessian_finite_size", "spinglass_minima")
 
 
 def _record(result, seconds):

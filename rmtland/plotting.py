@@ -735,3 +735,57 @@ def plot_complexity(p, ks=range(6), *, u_range=None, n_points=600, figsize=(11, 
     fig.suptitle(rf"Spherical {p}-spin glass: complexity of critical points (Auffinger, "
                  r"Ben Arous & Černý 2013)")
     return fig, axes
+
+
+def plot_spinglass_minima(runs, p, *, figsize=(11, 4.2), axes=None):
+    r"""Critical points found in simulated spherical :math:`p`-spin glasses.
+
+    (a) histograms of the energies per site of the distinct minima found, one per :math:`N`
+    (simulation), with :math:`-E_0` and :math:`-E_\infty` (theory) bounding the band of
+    Choromanska et al.; (b) the index fraction :math:`k/(N-1)` of every critical point found
+    against its energy (simulation, points) over the semicircle law (theory, line).
+
+    ``runs`` is a list of :func:`rmtland.experiments.simulate_spinglass` results with their
+    ``"points"`` (energies and indices).
+    """
+    from .analytic import spinglass as sg
+    if axes is None:
+        fig, axes = _new_figure(figsize, 1, 2)
+        axes = axes[0]
+    else:
+        fig = axes[0].figure
+    E0, Einf = sg.threshold(0, p), sg.E_inf(p)
+    colors = _colors(len(runs), "viridis")
+    ax = axes[0]
+    for run, c in zip(runs, colors):
+        u = np.asarray(run["points"]["minima_energy_per_site"])
+        if u.size:
+            ax.hist(u, bins=20, density=True, histtype="stepfilled", alpha=0.35, color=c,
+                    edgecolor=c, gid="simulation",
+                    label=f"$N = {run['N']}$: {u.size} minima, {run['starts']} starts")
+    ax.axvline(-E0, color="k", ls="--", gid="theory", label=rf"$-E_0 = {-E0:.4f}$")
+    ax.axvline(-Einf, color="k", ls=":", gid="theory", label=rf"$-E_\infty = {-Einf:.4f}$")
+    ax.set_xlabel("energy per site of the minimum $u = H_N/N$")
+    ax.set_ylabel("density of minima found")
+    ax.set_title(r"(a) energies of the minima found; the band $[-E_0, -E_\infty]$")
+    _legend(ax, loc="upper left")
+    ax = axes[1]
+    u_all = []
+    for run, c in zip(runs, colors):
+        u = np.asarray(run["points"]["energy_per_site"])
+        k = np.asarray(run["points"]["index"])
+        ax.plot(u, k / (run["N"] - 1), "o", ms=3, color=c, alpha=0.7, gid="simulation",
+                label=f"$N = {run['N']}$ ({u.size} critical points)")
+        u_all.append(u)
+    u_all = np.concatenate(u_all) if u_all else np.array([-Einf, Einf])
+    lo, hi = min(u_all.min(), -Einf) - 0.1, max(u_all.max(), 0.2) + 0.1
+    grid = np.linspace(lo, hi, 400)
+    ax.plot(grid, sg.index_fraction(grid, p), color="k", lw=1.5, gid="theory",
+            label=r"semicircle law: $F_{sc}(2u/E_\infty)$")
+    ax.set_xlabel("energy per site $u = H_N/N$")
+    ax.set_ylabel(r"index fraction $k/(N-1)$")
+    ax.set_title("(b) index against energy")
+    _legend(ax, loc="upper left")
+    fig.suptitle(rf"Spherical {p}-spin glass: critical points found by descent and Newton "
+                 "from random starts")
+    return fig, axes

@@ -118,3 +118,37 @@ def test_python_dash_m_is_the_same_program():
     res = subprocess.run([sys.executable, "-m", "rmtland", "theory", "hessian", "--phi", "0.5",
                           "--eps", "0.1", "--json"], capture_output=True, text=True, check=True)
     assert json.loads(res.stdout)["index"] == PenningtonBahri(0.5, 0.1).index()
+
+
+def test_simulate_spinglass_writes_result(capsys, tmp_path):
+    from rmtland.analytic.spinglass import E_inf, index_fraction, threshold
+    code, out, _ = run(capsys, "simulate", "spinglass", "--p", "3", "--N", "16", "--starts",
+                       "20", "--seed", "4", "--out", str(tmp_path), "--json", "--no-progress")
+    assert code == 0
+    obj = json.loads(out)
+    for key in ("p", "N", "starts", "seed", "device", "critical_points", "minima",
+                "minima_energy_mean", "minima_energy_std", "E_0", "E_inf",
+                "max_gradient_norm", "seconds"):
+        assert key in obj
+    assert obj["E_0"] == threshold(0, 3) and obj["E_inf"] == E_inf(3)
+    assert obj["max_gradient_norm"] <= 1e-10 and obj["minima"] >= 1
+    assert obj["critical_points"] == len(obj["points"]["index"])
+    # minima are index 0; the mean energy of the minima lies below the mean of all points
+    u = obj["points"]["energy_per_site"]
+    assert obj["minima_energy_mean"] < sum(u) / len(u)
+    assert json.loads((tmp_path / "result.json").read_text()) == obj
+    assert sorted(os.listdir(tmp_path)) == ["result.json", "spinglass.png"]
+    # the index fraction of the points follows the semicircle law in their energy within a
+    # finite-N spread (N = 16: fluctuations of k of order 1, i.e. 1/15 in the fraction)
+    assert obj["index_fraction_mean_abs_error"] < 0.1
+    assert index_fraction([0.0], 3)[0] == 0.5
+
+
+def test_simulate_spinglass_bad_input(capsys, tmp_path):
+    for args in (["--p", "1"], ["--N", "1"], ["--starts", "0"]):
+        base = {"--p": "3", "--N": "10", "--starts": "4"}
+        base[args[0]] = args[1]
+        with pytest.raises(SystemExit) as exc:
+            main(["simulate", "spinglass", *sum(base.items(), ()), "--out", str(tmp_path)])
+        err = capsys.readouterr().err
+        assert exc.value.code == 2 and args[0].lstrip("-") in err

@@ -125,6 +125,13 @@ def _check_summary(name, summary):
             Ek = [row["E_k"][str(k)] for k in range(6)]
             assert Ek == [threshold(k, row["p"]) for k in range(6)]
             assert all(a > b for a, b in zip(Ek, Ek[1:])) and Ek[-1] > row["E_inf"]
+    elif name == "spinglass_minima":
+        from rmtland.analytic.spinglass import E_inf, threshold
+        for run in summary["runs"]:
+            assert run["E_0"] == threshold(0, run["p"]) and run["E_inf"] == E_inf(run["p"])
+            assert run["max_gradient_norm"] <= 1e-10          # every point is critical
+            assert 0 <= run["minima"] <= run["critical_points"]
+            assert sum(run["index_histogram"]) == run["critical_points"]
     else:
         raise AssertionError(f"no spot check for figure {name!r}: add one")
 

@@ -6,10 +6,12 @@ backend. See :mod:`rmtland.sampling.ensembles` for the seeding and chunking rule
 from .ensembles import (BLOCK, hessian_m, iter_goe_chunks, iter_gue_chunks,
                         iter_hessian_chunks, iter_wishart_chunks, sample_goe, sample_gue,
                         sample_hessian, sample_wishart)
+from . import pspin
 from .spectra import (JACOBI_MAX_N, LDL_MIN_N, count_negative, eigvalsh_batched,
                       empirical_cdf_at, inertia)
 
 __all__ = [
+    "pspin",
     "BLOCK", "JACOBI_MAX_N", "LDL_MIN_N",
     "sample_wishart", "sample_goe", "sample_gue", "sample_hessian", "hessian_m",
     "iter_wishart_chunks", "iter_goe_chunks", "iter_gue_chunks", "iter_hessian_chunks",
