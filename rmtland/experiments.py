@@ -50,7 +50,8 @@ from .analytic.hessian import PenningtonBahri, alpha0, eps_c, index
 __all__ = ["PHIS", "EPS", "GRIDS", "SIM", "CLAIMS", "FIGURES", "theory_table",
            "eps_c_numerical", "figure_hessian_density", "figure_hessian_index",
            "figure_hessian_eps_c", "figure_hessian_finite_size",
-           "figure_spinglass_complexity", "figure_spinglass_minima", "simulate_hessian",
+           "figure_spinglass_complexity", "figure_spinglass_minima", "figure_spinglass_count",
+           "simulate_hessian",
            "simulate_spinglass",
            "run_figure", "figure_main", "reproduce"]
 
@@ -92,6 +93,10 @@ CLAIMS = {
         "glasses concentrate in the band [-E_0, -E_inf] as N grows, and the index fraction of "
         "critical points follows the semicircle law in their energy (Auffinger, Ben Arous & "
         "Cerny 2013; Choromanska et al. 2015)."),
+    "spinglass_count": (
+        "At small N the number of distinct minima found from enough random starts matches the "
+        "exact finite-N mean number of minima of the spherical p-spin glass, computed from the "
+        "GOE formula of Auffinger, Ben Arous & Cerny (2013, Thm. 2.3)."),
     "hessian_finite_size": (
         "The spectra of sampled Gauss-Newton-plus-residual matrices approach the free-"
         "probability law as n grows: KS and L1 distances fall as a fitted power of n, and the "
@@ -561,6 +566,63 @@ def figure_spinglass_minima(out, quick=True, *, smoke=False, pdf=False, device="
             "summary": summary, "curves": {"runs": runs}}
 
 
+#: minima-count study per level: sizes N, Hamiltonians per N, nested numbers of starts
+SPIN_COUNT = {"smoke": {"Ns": (6, 8), "hamiltonians": 2, "starts": (8, 16), "gue": 2000},
+              "quick": {"Ns": (8, 12, 16, 20), "hamiltonians": 6, "starts": (25, 50, 100, 200),
+                        "gue": 20000},
+              "full": {"Ns": (10, 14, 18, 22, 26, 30), "hamiltonians": 20,
+                       "starts": (50, 100, 200, 400, 800), "gue": 200000}}
+
+
+def figure_spinglass_count(out, quick=True, *, smoke=False, pdf=False, device="cpu", seed=0,
+                           p=SPIN_PS[0], extra_summary=None):
+    r"""Figure "spinglass_count": at small :math:`N`, the mean number of distinct minima found
+    per sampled Hamiltonian, for nested numbers of random starts, against the exact
+    finite-:math:`N` mean :math:`\mathbb{E}\,\mathrm{Crt}_{N,0}(\mathbb{R})` (ABC13 Thm. 2.3,
+    :func:`rmtland.sampling.goe_tridiagonal.mean_critical_points` with :math:`u = 50`, i.e. the
+    whole line).  ``saturation_starts`` is, per :math:`N`, the fewest starts whose mean count
+    is within one standard error of the count from the most starts."""
+    from .plotting import plot_minima_count
+    from .sampling import pspin
+    from .sampling.goe_tridiagonal import mean_critical_points
+    level = _level(quick, smoke)
+    cfg = SPIN_COUNT[level]
+    seeds = iter(np.random.SeedSequence(seed).spawn(len(cfg["Ns"]) * (cfg["hamiltonians"] *
+                                                                   (1 + len(cfg["starts"])) + 1)))
+    bar = Progress(len(cfg["Ns"]), "minima count")
+    rows = []
+    for i, N in enumerate(cfg["Ns"]):
+        counts = np.zeros((cfg["hamiltonians"], len(cfg["starts"])))
+        for h in range(cfg["hamiltonians"]):
+            J = pspin.sample_couplings(N, p, rng=next(seeds), device=device)
+            for j, s in enumerate(cfg["starts"]):
+                counts[h, j] = len(pspin.find_critical_points(
+                    J, starts=s, rng=next(seeds), kind="minima")["energy_per_site"])
+        th = mean_critical_points(N, p, 0, 50.0, samples=cfg["gue"], rng=next(seeds),
+                                  device=device)
+        mean = counts.mean(0)
+        se = counts.std(0, ddof=1) / np.sqrt(cfg["hamiltonians"])
+        sat = next(s for s, m in zip(cfg["starts"], mean) if m >= mean[-1] - se[-1])
+        rows.append({"N": N, "found_mean": mean.tolist(), "found_stderr": se.tolist(),
+                     "theory_mean": th["mean"], "theory_stderr": th["stderr"],
+                     "saturation_starts": int(sat),
+                     "z_most_starts": float((mean[-1] - th["mean"])
+                                            / np.hypot(se[-1], th["stderr"]))})
+        bar(i + 1)
+    bar.close()
+    study = {"p": p, "rows": rows, "starts_levels": list(cfg["starts"]),
+             "hamiltonians": cfg["hamiltonians"]}
+    fig, _ = plot_minima_count(study)
+    files = _save(fig, out, "spinglass_count", pdf)
+    summary = {"rows": rows}
+    summary.update(extra_summary or {})
+    return {"name": "spinglass_count", "claim": CLAIMS["spinglass_count"], "files": files,
+            "parameters": {"level": level, "p": p, **{k: list(v) if isinstance(v, tuple) else v
+                                                       for k, v in cfg.items()},
+                           "seed": seed, "device": device},
+            "summary": summary, "curves": {"study": study}}
+
+
 #: figure name -> function; ``reproduce`` runs them in this order (the finite-size study
 #: only when simulating)
 FIGURES = {
@@ -570,8 +632,9 @@ FIGURES = {
     "hessian_finite_size": figure_hessian_finite_size,
     "spinglass_complexity": figure_spinglass_complexity,
     "spinglass_minima": figure_spinglass_minima,
+    "spinglass_count": figure_spinglass_count,
 }
-SIMULATION_ONLY = ("hessian_finite_size", "spinglass_minima")
+SIMULATION_ONLY = ("hessian_finite_size", "spinglass_minima", "spinglass_count")
 
 
 def _record(result, seconds):

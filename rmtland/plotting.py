@@ -789,3 +789,31 @@ def plot_spinglass_minima(runs, p, *, figsize=(11, 4.2), axes=None):
     fig.suptitle(rf"Spherical {p}-spin glass: critical points found by descent and Newton "
                  "from random starts")
     return fig, axes
+
+
+def plot_minima_count(study, *, figsize=(6.4, 4.4), ax=None):
+    r"""Mean number of distinct minima found per Hamiltonian against :math:`N` for several
+    numbers of random starts (simulation, points with standard-error bars) and the exact
+    finite-:math:`N` mean :math:`\mathbb{E}\,\mathrm{Crt}_{N,0}(\mathbb{R})` of ABC13 Thm. 2.3
+    by Monte Carlo over the GOE (theory, line with its standard-error band)."""
+    fig, ax = _get_axes(ax, figsize)
+    rows = study["rows"]
+    N = np.array([r["N"] for r in rows], dtype=float)
+    th = np.array([r["theory_mean"] for r in rows])
+    se = np.array([r["theory_stderr"] for r in rows])
+    ax.plot(N, th, "-", color="k", gid="theory",
+            label=r"exact finite-$N$ mean $\mathbb{E}\,\mathrm{Crt}_{N,0}$ (GOE formula)")
+    ax.fill_between(N, th - 2 * se, th + 2 * se, color="0.7", alpha=0.5, gid="theory-band")
+    levels = study["starts_levels"]
+    colors = _colors(len(levels), "viridis")
+    for j, (s, c) in enumerate(zip(levels, colors)):
+        m = np.array([r["found_mean"][j] for r in rows])
+        e = np.array([r["found_stderr"][j] for r in rows])
+        ax.errorbar(N + (j - len(levels) / 2) * 0.08, m, yerr=e, fmt="o", ms=4, capsize=2,
+                    color=c, gid="simulation", label=f"found from {s} starts (mean ± s.e.)")
+    ax.set_xlabel("number of spins $N$")
+    ax.set_ylabel("distinct minima per Hamiltonian")
+    ax.set_title(rf"Spherical {study['p']}-spin glass: minima found vs the exact mean, "
+                 rf"{study['hamiltonians']} Hamiltonians per $N$", fontsize="medium")
+    _legend(ax, loc="upper left")
+    return fig, ax

@@ -132,6 +132,11 @@ def _check_summary(name, summary):
             assert run["max_gradient_norm"] <= 1e-10          # every point is critical
             assert 0 <= run["minima"] <= run["critical_points"]
             assert sum(run["index_histogram"]) == run["critical_points"]
+    elif name == "spinglass_count":
+        for row in summary["rows"]:
+            assert row["theory_mean"] > 0 and row["theory_stderr"] >= 0
+            assert all(m >= 1 for m in row["found_mean"])       # every search finds a minimum
+            assert row["saturation_starts"] in experiments.SPIN_COUNT["smoke"]["starts"]
     else:
         raise AssertionError(f"no spot check for figure {name!r}: add one")
 
