@@ -178,30 +178,33 @@ def random_sphere_points(N, starts, *, rng=None, device="cpu"):
 
 # --------------------------------------------------------------------------- derivatives
 
-def energy(J, sigma):
+def energy(J, sigma, *, symmetric=False):
     r""":math:`H_N(\sigma)` (not per site) for a batch ``sigma`` of shape ``(B, N)`` → ``(B,)``
     (ABC13 Eq. (1.1)); ``sigma`` of shape ``(N,)`` gives a scalar array."""
     xp, J, N, p = _check_J(J)
     sigma, single = _check_sigma(xp, sigma, N)
-    E, _, _ = _derivs(symmetrize_couplings(J), sigma, N, p, 1)
+    E, _, _ = _derivs(J if symmetric else symmetrize_couplings(J), sigma, N, p, 1)
     return E[0] if single else E
 
 
-def gradient(J, sigma):
+def gradient(J, sigma, *, symmetric=False):
     r"""Euclidean gradient :math:`\nabla H_N(\sigma) = p\,N^{-(p-1)/2}J^s[\sigma^{p-1}]`
-    (sum over the :math:`p` slots of the non-symmetric ``J``), shape ``(B, N)``."""
+    (sum over the :math:`p` slots of the non-symmetric ``J``), shape ``(B, N)``.
+    ``symmetric=True`` declares ``J`` already symmetrised (:func:`symmetrize_couplings`) and
+    skips that :math:`p!\,N^p` step (repeated evaluations, benchmarks); so do
+    :func:`energy` and :func:`hessian`."""
     xp, J, N, p = _check_J(J)
     sigma, single = _check_sigma(xp, sigma, N)
-    _, G, _ = _derivs(symmetrize_couplings(J), sigma, N, p, 1)
+    _, G, _ = _derivs(J if symmetric else symmetrize_couplings(J), sigma, N, p, 1)
     return G[0] if single else G
 
 
-def hessian(J, sigma):
+def hessian(J, sigma, *, symmetric=False):
     r"""Euclidean Hessian :math:`\nabla^2 H_N(\sigma) = p(p-1)N^{-(p-1)/2}J^s[\sigma^{p-2}]`,
     shape ``(B, N, N)``, symmetric."""
     xp, J, N, p = _check_J(J)
     sigma, single = _check_sigma(xp, sigma, N)
-    _, _, Hm = _derivs(symmetrize_couplings(J), sigma, N, p, 2)
+    _, _, Hm = _derivs(J if symmetric else symmetrize_couplings(J), sigma, N, p, 2)
     return Hm[0] if single else Hm
 
 
