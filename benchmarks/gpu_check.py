@@ -220,6 +220,19 @@ def main(argv=None):
             f"Jacobi faster up to n = {best}")
         say(format_table(rows, baselines=("cupy-syevd-loop",)))
         save()
+    # p-spin gradients (p = 3) against the GEMM ceiling, and the tridiagonal GOE, on the GPU
+    import subprocess
+    here = os.path.dirname(os.path.abspath(__file__))
+    for script, extra in (("bench_pspin.py", ["--sizes", "100", "300", "--batch", "1024"]),
+                          ("bench_goe_tridiagonal.py", [])):
+        def run_bench(script=script, extra=extra):
+            out_json = os.path.join(args.out, script.replace(".py", ".json"))
+            proc = subprocess.run([sys.executable, os.path.join(here, script), "--device", "gpu",
+                                   *extra, "--out", out_json], capture_output=True, text=True,
+                                  timeout=max(30.0, args.budget - (time.perf_counter() - t0)))
+            say(proc.stdout[-2000:] + proc.stderr[-1000:])
+            return {"returncode": proc.returncode, "json": os.path.basename(out_json)}
+        step(script.replace(".py", ""), run_bench)
     say(f"\ndone in {time.perf_counter() - t0:.0f} s; wrote {json_path} and {txt_path}")
     save()
     return 0
