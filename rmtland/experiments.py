@@ -489,8 +489,8 @@ def simulate_spinglass(p, N, starts, *, seed=0, device="cpu", out=None, pdf=Fals
     """
     from .analytic import spinglass as sg
     from .sampling import pspin
-    device_used = device_name(get_xp(device))
     xp = get_xp(device)
+    device_used = device_name(xp)
     t0 = time.perf_counter()
     s_J, s_min, s_any = np.random.SeedSequence(seed).spawn(3)
     J = pspin.sample_couplings(N, p, rng=s_J, device=device)

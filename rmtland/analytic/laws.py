@@ -23,7 +23,8 @@ from .transforms import (density_from_stieltjes, free_cumulants_from_moments, he
                          im_antiderivative, moments_from_free_cumulants, poly_roots)
 
 __all__ = ["SpectralLaw", "Semicircle", "MarchenkoPastur", "PointMass", "DiscreteLaw",
-           "FreeSum", "SubordinatedSum", "free_convolve", "gauss_edge_rule"]
+           "FreeSum", "SubordinatedSum", "free_convolve"]
+
 
 def _edge_map(a, b, theta):
     """x(theta) = (a+b)/2 - (b-a)/2 cos(theta), without cancellation next to either edge,
@@ -35,21 +36,6 @@ def _edge_map(a, b, theta):
 
 def _theta_of(a, b, u):
     return math.acos(max(-1.0, min(1.0, ((a + b) / 2 - u) / ((b - a) / 2)))) if b > a else 0.0
-
-
-def gauss_edge_rule(a, b, n, upper=None):
-    r"""Nodes and weights for :math:`\int_a^{u} f(x)\,dx` on a support interval ``[a, b]``.
-
-    The substitution :math:`x = \tfrac{a+b}{2} - \tfrac{b-a}{2}\cos\theta` turns square-root
-    (and inverse square-root) edge behaviour into a smooth integrand, so Gauss–Legendre in
-    :math:`\theta` converges exponentially.  ``upper`` (default ``b``) truncates at ``u``.
-    """
-    u = b if upper is None else min(max(upper, a), b)
-    theta_u = _theta_of(a, b, u)
-    t, w = np.polynomial.legendre.leggauss(n)
-    theta = (t + 1) * theta_u / 2
-    x, jac = _edge_map(a, b, theta)
-    return x, w * theta_u / 2 * jac
 
 
 class SpectralLaw:
@@ -94,10 +80,11 @@ class SpectralLaw:
     def integrate(self, f, upper=None, tol=1e-13, max_rounds=30):
         r""":math:`\int f\,d\mu` over the continuous part (up to ``upper``).
 
-        Adaptive composite Gauss–Legendre in the edge variable :math:`\theta` of
-        :func:`gauss_edge_rule`: a panel is accepted when its 16-point rule and the sum of the
-        rules on its two halves agree to ``tol`` times its share of the interval; otherwise it
-        is halved.  Each round evaluates the density once, vectorized, on every open panel
+        Adaptive composite Gauss–Legendre in the edge variable :math:`\theta`,
+        :math:`x = \tfrac{a+b}{2} - \tfrac{b-a}{2}\cos\theta`, which turns square-root (and
+        inverse square-root) edges into smooth integrands: a panel is accepted when its
+        16-point rule and the sum of the rules on its two halves agree to ``tol`` times its
+        share of the interval; otherwise it is halved.  Each round evaluates the density once, vectorized, on every open panel
         (narrow necks and near-cusps, e.g. :math:`\varphi \approx 1` with tiny
         :math:`\varepsilon`, get refined locally).
         """
