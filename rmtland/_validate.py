@@ -9,19 +9,21 @@ import numbers
 import numpy as np
 
 
-def _as_real(name, value):
+def _as_real(name, value, allowed="(-inf, inf)"):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating,
                                                                         np.integer)):
-        raise ValueError(f"{name} must be a real number, got {value!r}")
+        raise ValueError(f"{name} must be a real number (allowed range {allowed}), "
+                         f"got {value!r}")
     value = float(value)
     if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
+        raise ValueError(f"{name} must be a finite number (allowed range {allowed}), "
+                         f"got {value!r}")
     return value
 
 
 def positive(name, value):
     """``value`` as a float, requiring ``0 < value < inf``."""
-    value = _as_real(name, value)
+    value = _as_real(name, value, "(0, inf)")
     if value <= 0:
         raise ValueError(f"{name} must be > 0 (allowed range (0, inf)), got {value!r}")
     return value
@@ -29,7 +31,7 @@ def positive(name, value):
 
 def nonnegative(name, value):
     """``value`` as a float, requiring ``0 <= value < inf``."""
-    value = _as_real(name, value)
+    value = _as_real(name, value, "[0, inf)")
     if value < 0:
         raise ValueError(f"{name} must be >= 0 (allowed range [0, inf)), got {value!r}")
     return value

@@ -6,10 +6,9 @@ range (DESIGN.md, Contracts).
 """
 import argparse
 import json
-import math
 import sys
 
-from . import __version__
+from . import __version__, _validate
 
 
 class _Parser(argparse.ArgumentParser):
@@ -17,24 +16,27 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _real(name, low=None, low_open=False, high=None):
-    """argparse type: a finite float in a range, with a message naming ``name`` and the range."""
-    rng = (("(" if low_open or low is None else "[") + ("-inf" if low is None else f"{low:g}")
-           + ", " + ("inf)" if high is None else f"{high:g}]"))
-
+def _arg(parse, check):
+    """argparse type: ``parse`` the text (a non-number is passed on as text) and validate it
+    with a :mod:`rmtland._validate` check, whose message names the parameter and its range."""
     def convert(text):
         try:
-            value = float(text)
+            value = parse(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{name} must be a number in {rng}, got {text!r}") from None
-        bad = (not math.isfinite(value) or (low is not None and (value < low or
-               (low_open and value == low))) or (high is not None and value > high))
-        if bad:
-            raise argparse.ArgumentTypeError(f"{name} must be a finite number in {rng}, "
-                                             f"got {text!r}")
-        return value
+            value = text
+        try:
+            return check(value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
     return convert
+
+
+def _real(name, check=_validate.finite):
+    return _arg(float, lambda v: check(name, v))
+
+
+def _integer(name, minimum):
+    return _arg(int, lambda v: _validate.integer(name, v, minimum))
 
 
 def _emit(obj, as_json, human):
@@ -118,21 +120,6 @@ def _verify(args):
     return 0 if all(c.passed for c in checks) else 1
 
 
-def _integer(name, minimum):
-    """argparse type: an integer >= minimum, with a message naming ``name``."""
-    def convert(text):
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{name} must be an integer >= {minimum}, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{name} must be an integer >= {minimum}, "
-                                             f"got {text!r}")
-        return value
-    return convert
-
-
 def _simulate_hessian(args):
     from .experiments import simulate_hessian
     res = simulate_hessian(args.phi, args.eps, args.n, args.samples, seed=args.seed,
@@ -204,9 +191,10 @@ def build_parser():
     tsub = theory.add_subparsers(dest="model", required=True, parser_class=_Parser)
     th = tsub.add_parser("hessian", help="Pennington-Bahri Hessian: index, eps_c, alpha0, "
                          "support, moments")
-    th.add_argument("--phi", required=True, type=_real("phi", 0, low_open=True),
+    th.add_argument("--phi", required=True, type=_real("phi", _validate.positive),
                     help="phi > 0: parameters / (outputs x samples)")
-    th.add_argument("--eps", required=True, type=_real("eps", 0), help="eps >= 0: the loss")
+    th.add_argument("--eps", required=True, type=_real("eps", _validate.nonnegative),
+                    help="eps >= 0: the loss")
     th.add_argument("--json", action="store_true", help="print one JSON object")
     th.set_defaults(func=_theory_hessian)
 
@@ -234,8 +222,8 @@ def build_parser():
     sim = sub.add_parser("simulate", help="sample matrices and compare with the theory")
     ssub = sim.add_subparsers(dest="model", required=True, parser_class=_Parser)
     sh = ssub.add_parser("hessian", help="Pennington-Bahri Hessians: spectrum and index")
-    sh.add_argument("--phi", required=True, type=_real("phi", 0, low_open=True))
-    sh.add_argument("--eps", required=True, type=_real("eps", 0))
+    sh.add_argument("--phi", required=True, type=_real("phi", _validate.positive))
+    sh.add_argument("--eps", required=True, type=_real("eps", _validate.nonnegative))
     sh.add_argument("--n", required=True, type=_integer("n", 1), help="matrix size")
     sh.add_argument("--samples", required=True, type=_integer("samples", 1),
                     help="number of matrices")
