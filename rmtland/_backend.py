@@ -4,6 +4,7 @@ Creation functions take ``device=`` and call :func:`get_xp`; every other functio
 takes arrays and calls :func:`array_namespace`.  CuPy is imported only when a GPU is
 asked for (``device="gpu"`` or ``"auto"``), never by ``import rmtland``.
 """
+import contextlib
 import sys
 
 import numpy as np
@@ -72,19 +73,24 @@ def to_numpy(x):
     return np.asarray(x)
 
 
-def default_rng(rng, xp):
-    """Normalize ``rng`` (None, int, SeedSequence or Generator) to a Generator of ``xp``.
+def linalg_errors(xp):
+    """Context in which a solver failure raises on ``xp``'s backend.
 
-    A NumPy ``Generator`` can only drive NumPy; passing one with CuPy is a ``TypeError``.
+    NumPy raises ``numpy.linalg.LinAlgError`` by itself; CuPy ignores cuSOLVER's ``info``
+    unless run under ``cupyx.errstate(linalg="raise")`` (CuPy docs, "Differences between CuPy
+    and NumPy"), which this returns for CuPy.
     """
-    if isinstance(rng, np.random.Generator):
-        if xp is not np:
-            raise TypeError("a numpy.random.Generator cannot drive CuPy; pass an int seed "
-                            "or a numpy.random.SeedSequence instead")
-        return rng
-    if xp is not np and isinstance(rng, xp.random.Generator):
-        return rng
-    if isinstance(rng, np.random.SeedSequence) and xp is not np:
-        # CuPy's default_rng accepts integer seeds; derive one from the sequence.
-        rng = int(rng.generate_state(2, dtype=np.uint64)[0])
-    return xp.random.default_rng(rng)
+    if xp is np:
+        return contextlib.nullcontext()
+    import cupyx
+    return cupyx.errstate(linalg="raise")
+
+
+def check_finite(x, what):
+    """Raise ``numpy.linalg.LinAlgError`` when ``x`` holds a NaN or an infinity.
+
+    The second line of defence for device solvers, whose failures can surface as NaN even
+    under :func:`linalg_errors` (e.g. batched Jacobi that does not converge)."""
+    xp = array_namespace(x)
+    if not bool(xp.all(xp.isfinite(x))):
+        raise np.linalg.LinAlgError(f"{what} returned non-finite values: the solver failed")

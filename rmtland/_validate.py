@@ -63,3 +63,19 @@ def finite_array(name, x):
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must contain only finite numbers")
     return arr
+
+
+_FLOAT_DTYPES = {"float64": (np.float64, np.complex128), "float32": (np.float32, np.complex64)}
+
+
+def float_dtypes(dtype):
+    """``(real, complex)`` NumPy dtypes for ``dtype`` in {"float64", "float32"} (a name or a
+    dtype); ``ValueError`` naming ``dtype`` otherwise.  The one dtype rule of the package:
+    float32 input stays float32."""
+    try:
+        name = np.dtype(dtype).name
+    except TypeError:
+        name = None
+    if name not in _FLOAT_DTYPES:
+        raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
+    return _FLOAT_DTYPES[name]

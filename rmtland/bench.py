@@ -10,9 +10,9 @@ Methods
 ``numpy-eigvalsh``
     ``numpy.linalg.eigvalsh`` on a host copy (the CPU baseline; its row says ``device="cpu"``).
 ``rmtland-eigvalsh``
-    :func:`rmtland.sampling.eigvalsh_batched` on the chosen device (size-routed on CuPy).
+    :func:`rmtland.linalg.eigvalsh_batched` on the chosen device (size-routed on CuPy).
 ``rmtland-inertia``
-    :func:`rmtland.sampling.count_negative` on the chosen device (LDLᵀ on the CPU,
+    :func:`rmtland.linalg.count_negative` on the chosen device (LDLᵀ on the CPU,
     eigenvalue counts on CuPy).
 ``host-ldl-inertia``
     GPU only, not in the defaults: copy the stack to the host and count by LDLᵀ (the
@@ -32,7 +32,8 @@ import numpy as np
 
 from ._backend import device_name, get_xp, to_numpy
 from ._validate import integer
-from .sampling import count_negative, eigvalsh_batched, sample_goe
+from .linalg.dense import count_negative, eigvalsh_batched
+from .sampling.ensembles import sample_goe
 
 __all__ = ["bench_spectra", "default_batch", "format_table", "CPU_METHODS", "GPU_METHODS"]
 

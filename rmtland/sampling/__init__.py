@@ -1,19 +1,18 @@
-"""Sampling layer: batched random matrices and their spectra, NumPy or CuPy (xp-generic).
+"""Sampling layer: random objects, batched and xp-generic (NumPy or CuPy).
 
-Creation functions take ``device=`` and ``rng=``; functions of arrays follow the arrays'
-backend. See :mod:`rmtland.sampling.ensembles` for the seeding and chunking rules.
+Creation functions take ``device=`` and ``rng=`` (seeds through :mod:`rmtland._seeds`):
+ensembles (Wishart, GOE, GUE, tridiagonal GOE) in :mod:`~rmtland.sampling.ensembles`, the
+Pennington–Bahri Hessian in :mod:`~rmtland.sampling.hessian`, the spherical p-spin glass
+(Hamiltonians, derivatives, critical points) in :mod:`~rmtland.sampling.spinglass`.
 """
-from .ensembles import (BLOCK, hessian_m, iter_goe_chunks, iter_gue_chunks,
-                        iter_hessian_chunks, iter_wishart_chunks, sample_goe, sample_gue,
-                        sample_hessian, sample_wishart)
-from . import pspin
-from .spectra import (JACOBI_MAX_N, LDL_MIN_N, count_negative, eigvalsh_batched,
-                      empirical_cdf_at, inertia)
+from . import spinglass
+from .ensembles import (BLOCK, iter_goe_chunks, iter_gue_chunks, iter_wishart_chunks,
+                        sample_goe, sample_goe_tridiagonal, sample_gue, sample_wishart)
+from .hessian import hessian_m, iter_hessian_chunks, sample_hessian
 
 __all__ = [
-    "pspin",
-    "BLOCK", "JACOBI_MAX_N", "LDL_MIN_N",
-    "sample_wishart", "sample_goe", "sample_gue", "sample_hessian", "hessian_m",
-    "iter_wishart_chunks", "iter_goe_chunks", "iter_gue_chunks", "iter_hessian_chunks",
-    "eigvalsh_batched", "count_negative", "inertia", "empirical_cdf_at",
+    "spinglass", "BLOCK",
+    "sample_wishart", "sample_goe", "sample_gue", "sample_goe_tridiagonal", "sample_hessian",
+    "hessian_m", "iter_wishart_chunks", "iter_goe_chunks", "iter_gue_chunks",
+    "iter_hessian_chunks",
 ]

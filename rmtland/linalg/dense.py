@@ -1,7 +1,22 @@
-r"""Batched spectra and inertia (eigenvalue counts) of stacks of symmetric matrices.
+r"""Dense linear algebra on stacks of symmetric matrices: batched spectra, inertia
+(eigenvalue counts), and the memory planning that sizes every batched computation.
 
 Functions take arrays of shape ``(batch, n, n)`` and follow their backend (NumPy or CuPy).
 Only the lower triangle is read, as in ``numpy.linalg.eigvalsh(..., UPLO="L")``.
+
+Failures are loud on both backends: NumPy raises ``numpy.linalg.LinAlgError``; CuPy does not
+raise on cuSOLVER failures by default, so every solver call here runs under
+:func:`rmtland._backend.linalg_errors` (``cupyx.errstate(linalg="raise")``) and its output
+is checked for finiteness, which turns a silent NaN into the same ``LinAlgError``.
+
+Memory
+------
+:func:`plan_chunk` chooses how many matrices a chunk holds: on CuPy a fraction
+:data:`GPU_FREE_FRACTION` of the free device memory (plus the blocks cached in CuPy's
+memory pool); on the CPU a fixed budget of :data:`CPU_CHUNK_BYTES` per chunk, while a
+single item may use up to half of the host's available memory. ``max_bytes`` overrides
+both. When even one item cannot fit, a ``ValueError`` naming the parameter that sets its
+size says so before anything is computed.
 
 Routing
 -------
@@ -16,14 +31,22 @@ Routing
   tridiagonal reduction of ``eigvalsh`` (3-5x faster here from n = 32 on). Smaller
   matrices, and CuPy arrays (CuPy has no ``sytrf``), count eigenvalues instead.
 """
+import os
+
 import numpy as np
 
 from .. import _validate
-from .._backend import array_namespace, to_numpy
-from .ensembles import _plan_chunk
+from .._backend import array_namespace, check_finite, linalg_errors, to_numpy
 
-__all__ = ["JACOBI_MAX_N", "LDL_MIN_N", "eigvalsh_batched", "count_negative", "inertia",
-           "empirical_cdf_at"]
+__all__ = ["JACOBI_MAX_N", "LDL_MIN_N", "CPU_CHUNK_BYTES", "GPU_FREE_FRACTION",
+           "eigvalsh_batched", "count_negative", "inertia", "empirical_cdf_at",
+           "host_available_bytes", "memory_budget", "plan_chunk", "real_dtype"]
+
+#: Bytes of working memory for one chunk on the CPU when ``max_bytes`` is not given.
+CPU_CHUNK_BYTES = 1 << 30
+#: Fraction of the free GPU memory that one chunk may use (safety factor for cuSOLVER
+#: workspaces, the eigenvalue solver that follows, and fragmentation).
+GPU_FREE_FRACTION = 0.5
 
 #: Largest ``n`` sent to CuPy's batched Jacobi ``eigvalsh``; larger stacks loop over 2-D
 #: (syevd) calls. Provisional, from DESIGN.md's H200 timings (Jacobi fastest at n <= 256,
@@ -43,6 +66,68 @@ _METHODS = ("auto", "ldl", "eigvalsh")
 _LDL_CHUNK_BYTES = 1 << 26
 
 
+# --------------------------------------------------------------------------- memory
+
+def host_available_bytes():
+    """Available host memory in bytes (Linux MemAvailable), or None when unknown."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def memory_budget(xp, max_bytes=None):
+    """``(chunk_bytes, limit_bytes)``: target bytes per chunk and the most one call may use.
+
+    On CuPy both are ``GPU_FREE_FRACTION`` × (free device memory + free blocks of CuPy's
+    pool); on NumPy ``CPU_CHUNK_BYTES`` and half the available host memory. An explicit
+    ``max_bytes`` sets both.
+    """
+    if max_bytes is not None:
+        limit = _validate.positive("max_bytes", max_bytes)
+        return limit, limit
+    if xp is np:
+        host = host_available_bytes()
+        return CPU_CHUNK_BYTES, (CPU_CHUNK_BYTES if host is None else max(CPU_CHUNK_BYTES,
+                                                                           host // 2))
+    free = xp.cuda.Device().mem_info[0] + xp.get_default_memory_pool().free_bytes()
+    limit = GPU_FREE_FRACTION * free
+    return limit, limit
+
+
+def plan_chunk(xp, bytes_per_item, batch, chunk=None, max_bytes=None, what="matrix",
+               blame="n"):
+    """Number of items per chunk so that a chunk fits the memory budget.
+
+    Raises ``ValueError`` naming ``blame`` (the parameter that sets the size of one item)
+    when one item, or the requested ``chunk``, cannot fit.
+    """
+    soft, limit = memory_budget(xp, max_bytes)
+    where = "the GPU" if xp is not np else "the host"
+    if bytes_per_item > limit:
+        raise ValueError(f"one {what} needs about {bytes_per_item / 2**30:.3g} GiB of working "
+                         f"memory, more than the {limit / 2**30:.3g} GiB available on {where}; "
+                         f"reduce {blame}")
+    if chunk is None:
+        return int(max(1, min(batch, soft // bytes_per_item)))
+    chunk = min(_validate.integer("chunk", chunk, 1), batch)
+    if chunk * bytes_per_item > limit:
+        raise ValueError(f"chunk={chunk} needs about {chunk * bytes_per_item / 2**30:.3g} GiB, "
+                         f"more than the {limit / 2**30:.3g} GiB available on {where}; "
+                         "use a smaller chunk or chunk=None")
+    return chunk
+
+
+# --------------------------------------------------------------------------- spectra
+
+
 def _check_stack(H):
     shape = getattr(H, "shape", None)
     if shape is None or len(shape) != 3 or shape[1] != shape[2] or shape[1] < 1:
@@ -53,7 +138,7 @@ def _check_stack(H):
     return shape[0], shape[1]
 
 
-def _real_dtype(dtype):
+def real_dtype(dtype):
     """Real dtype of the eigenvalues of a matrix of ``dtype`` (float64 for integers)."""
     dtype = np.promote_types(dtype, np.float32)
     return np.finfo(dtype).dtype
@@ -90,15 +175,18 @@ def eigvalsh_batched(H, *, chunk=None):
             return np.linalg.eigvalsh(H)
         return np.concatenate([np.linalg.eigvalsh(H[s:s + chunk])
                                for s in range(0, batch, chunk)])
-    out = xp.empty((batch, n), dtype=_real_dtype(H.dtype))
-    if n > JACOBI_MAX_N:
-        for i in range(batch):                   # one 2-D syevd call per matrix
-            out[i] = xp.linalg.eigvalsh(H[i])
-        return out
-    # Batched syevj: a Fortran copy of the chunk plus solver workspace, ~3 n^2 per matrix.
-    chunk = _plan_chunk(xp, 3 * n * n * itemsize, batch, chunk, what="matrix to diagonalise")
-    for s in range(0, batch, chunk):
-        out[s:s + chunk] = xp.linalg.eigvalsh(H[s:s + chunk])
+    out = xp.empty((batch, n), dtype=real_dtype(H.dtype))
+    with linalg_errors(xp):
+        if n > JACOBI_MAX_N:
+            for i in range(batch):                   # one 2-D syevd call per matrix
+                out[i] = xp.linalg.eigvalsh(H[i])
+        else:
+            # Batched syevj: a Fortran copy of the chunk plus solver workspace, ~3 n^2 each.
+            chunk = plan_chunk(xp, 3 * n * n * itemsize, batch, chunk,
+                               what="matrix to diagonalise")
+            for s in range(0, batch, chunk):
+                out[s:s + chunk] = xp.linalg.eigvalsh(H[s:s + chunk])
+    check_finite(out, "eigvalsh (cuSOLVER syevj/syevd)")
     return out
 
 
@@ -121,7 +209,7 @@ def _inertia_ldl(H, x):
     trf, trf_lwork = get_lapack_funcs(names, (H,))
     work, info = trf_lwork(n, lower=0)
     lwork = max(1, int(np.real(work)))
-    d = np.empty((batch, n), dtype=_real_dtype(H.dtype))      # diagonal of D
+    d = np.empty((batch, n), dtype=real_dtype(H.dtype))      # diagonal of D
     e2 = np.zeros((batch, n), dtype=d.dtype)                  # |D[k, k+1]|^2 (UPLO='U')
     piv = np.empty((batch, n), dtype=np.int64)
     diag = np.arange(n)

@@ -24,25 +24,36 @@ returned as an :math:`(N-1)\times(N-1)` matrix in an orthonormal tangent basis (
 Euler's identity for the degree-:math:`p` polynomial gives :math:`\sigma\cdot\nabla H = pH_N
 = pNu` at *every* point, so the shift is exactly :math:`-pu`.
 
-Hessian scale (derived and checked numerically; see :func:`hessian_scale`): in this
-normalisation the tangent Euclidean Hessian has entries of variance :math:`p(p-1)/N`
+Hessian scale (derived here, checked numerically in ``tests/test_sampling_spinglass.py``): from
+:math:`\mathbb E[H_N(\sigma)H_N(\sigma')] = N\xi(\sigma\cdot\sigma'/N)`, :math:`\xi(x) = x^p`, for
+orthonormal tangent directions :math:`\mathrm{Cov}(\partial_{ij}H, \partial_{kl}H) =
+\xi''(1)(\delta_{ik}\delta_{jl} + \delta_{il}\delta_{jk})/N`, so in this normalisation the tangent Euclidean Hessian has entries of variance :math:`p(p-1)/N`
 (off-diagonal) and :math:`2p(p-1)/N` (diagonal), independent of :math:`H_N` and
 :math:`\nabla H` at the same point, i.e. it is :math:`\sqrt{p(p-1)}` times a GOE whose
 semicircle is :math:`[-2,2]` (ABC13 Lemma 3.2 rescaled from the unit sphere).  Hence the
 Riemannian Hessian at a critical point of energy :math:`u` has spectrum
-:math:`\approx \sqrt{p(p-1)}\,[-2,2] - pu` **without further scaling**:
-``hessian_scale(N) == 1``.
+:math:`\approx \sqrt{p(p-1)}\,[-2,2] - pu` **without further scaling** (exactly, the GOE edge
+is :math:`2\sqrt{(N-1)/N}`).  Consequence tested: the mean over tangent eigenvalues of
+:math:`(\lambda + pu)^2` has expectation exactly :math:`p(p-1)` at any point.
+
+References
+----------
+A. Auffinger, G. Ben Arous, J. Černý, "Random matrices and complexity of spin glasses",
+Comm. Pure Appl. Math. 66, 165 (2013), doi:10.1002/cpa.21422, arXiv:1003.1129 (ABC13).
+P.-A. Absil, R. Mahony, R. Sepulchre, *Optimization Algorithms on Matrix Manifolds*,
+Princeton 2008 (Riemannian gradient, Hessian, retraction, Armijo backtracking).
 """
 import math
 
 import numpy as np
 
-from .. import _validate
-from .._backend import array_namespace, default_rng, get_xp
+from .. import _seeds, _validate
+from .._backend import array_namespace, check_finite, get_xp, linalg_errors
+from ..linalg.dense import eigvalsh_batched
 
 __all__ = [
     "MAX_COUPLING_BYTES", "sample_couplings", "symmetrize_couplings", "energy", "gradient",
-    "hessian", "tangent_basis", "riemannian_gradient", "riemannian_hessian", "hessian_scale",
+    "hessian", "tangent_basis", "riemannian_gradient", "riemannian_hessian",
     "random_sphere_points", "newton_step", "riemannian_gradient_descent",
     "find_critical_points",
 ]
@@ -162,7 +173,7 @@ def sample_couplings(N, p, *, rng=None, device="cpu"):
         raise ValueError(f"N = {N} with p = {p} needs a coupling tensor of {nbytes / 2**30:.1f} "
                          f"GiB (> {MAX_COUPLING_BYTES / 2**30:.0f} GiB allowed); reduce N")
     xp = get_xp(device)
-    gen = default_rng(rng, xp)
+    gen = _seeds.generator(rng, xp)
     return gen.standard_normal((N,) * p, dtype=xp.float64)
 
 
@@ -171,7 +182,7 @@ def random_sphere_points(N, starts, *, rng=None, device="cpu"):
     N = _validate.integer("N", N, 2)
     starts = _validate.integer("starts", starts, 1)
     xp = get_xp(device)
-    gen = default_rng(rng, xp)
+    gen = _seeds.generator(rng, xp)
     g = gen.standard_normal((starts, N), dtype=xp.float64)
     return math.sqrt(N) * g / xp.linalg.norm(g, axis=1, keepdims=True)
 
@@ -263,34 +274,13 @@ def riemannian_hessian(J, sigma):
     Since :math:`\sigma\cdot\nabla H_N = pH_N = pNu` (Euler), the shift is :math:`-pu`.  At a
     critical point of energy per site :math:`u` the spectrum is approximately
     :math:`\sqrt{p(p-1)}\cdot\mathrm{semicircle}[-2,2] - pu` (ABC13 Lemma 3.2 and Eq. (3.5),
-    rescaled to the sphere of radius :math:`\sqrt N`), with no further normalisation:
-    ``riemannian_hessian / hessian_scale(N)`` with ``hessian_scale(N) == 1``.
+    rescaled to the sphere of radius :math:`\sqrt N`), with no further normalisation (module
+    notes).
     """
     xp, J, N, p = _check_J(J)
     sigma, single = _check_sigma(xp, sigma, N)
     _, _, Ht, _ = _riem(symmetrize_couplings(J), sigma, N, p, 2)
     return Ht[0] if single else Ht
-
-
-def hessian_scale(N):
-    r"""Normalisation of :func:`riemannian_hessian`: ``1.0`` for every ``N``.
-
-    Derivation: from :math:`\mathbb E[H_N(\sigma)H_N(\sigma')] = N\xi(\sigma\cdot\sigma'/N)`,
-    :math:`\xi(x) = x^p` (ABC13 Eq. (1.2)), for orthonormal tangent directions
-    :math:`e_i, e_j, e_k, e_l \perp \sigma`,
-    :math:`\mathrm{Cov}(\partial_{ij}H, \partial_{kl}H) = \xi''(1)(\delta_{ik}\delta_{jl} +
-    \delta_{il}\delta_{jk})/N`, and the tangent second derivatives are uncorrelated with
-    :math:`H_N` and :math:`\nabla H_N` at the same point.  So the tangent block of
-    :math:`\nabla^2 H_N` is :math:`\sqrt{p(p-1)}\,M` with :math:`M` a GOE of size :math:`N-1`,
-    :math:`\mathbb E M_{ij}^2 = (1+\delta_{ij})/N` (semicircle :math:`[-2,2]` as
-    :math:`N\to\infty`; exactly, the edge is :math:`2\sqrt{(N-1)/N}`), and the Riemannian
-    Hessian is :math:`\sqrt{p(p-1)}M - pu\,I`.  Consequence checked numerically in
-    ``tests/test_sampling_pspin.py``: the mean over tangent eigenvalues of
-    :math:`(\lambda + pu)^2` has expectation exactly :math:`p(p-1)` at any point (e.g. for
-    p = 3, N = 30, 40 random points give 6.0 ± 0.1).
-    """
-    _validate.integer("N", N, 2)
-    return 1.0
 
 
 # --------------------------------------------------------------------------- dynamics
@@ -300,15 +290,29 @@ def _retract(xp, x, N):
 
 
 def _newton_direction(xp, Ht, U, g, max_step):
-    """Tangent Newton step d (B, N) solving Ht d_t = -U^T g, capped at |d| <= max_step."""
+    """Tangent Newton step d (B, N) solving Ht d_t = -U^T g, capped at |d| <= max_step.
+
+    A singular Hessian somewhere in the batch (LU fails) switches to the eigendecomposition
+    with eigenvalues floored away from 0.  The failure is detected on both backends: under
+    :func:`rmtland._backend.linalg_errors` CuPy raises like NumPy instead of returning NaN,
+    and a non-finite solution counts as a failure too."""
     gt = xp.matmul(xp.swapaxes(U, 1, 2), g[:, :, None])  # (B, N-1, 1)
+    finite = bool(xp.all(xp.isfinite(Ht))) and bool(xp.all(xp.isfinite(gt)))
     try:
-        dt = xp.linalg.solve(Ht, -gt)
+        if not finite:
+            raise np.linalg.LinAlgError("non-finite tangent Hessian or gradient")
+        with linalg_errors(xp):
+            dt = xp.linalg.solve(Ht, -gt)
+        check_finite(dt, "solve (LU)")
     except np.linalg.LinAlgError:  # a singular Hessian somewhere in the batch
-        lam, V = xp.linalg.eigh(Ht)
+        Hs = xp.where(xp.isfinite(Ht), Ht, 0.0)
+        with linalg_errors(xp):
+            lam, V = xp.linalg.eigh(Hs)
+        check_finite(lam, "eigh (fallback of a singular Newton system)")
         floor = 1e-12 * (1.0 + xp.max(xp.abs(lam), axis=1, keepdims=True))
         lam = xp.where(xp.abs(lam) < floor, xp.where(lam < 0, -floor, floor), lam)
-        dt = xp.matmul(V, (xp.matmul(xp.swapaxes(V, 1, 2), -gt)) / lam[:, :, None])
+        rhs = xp.where(xp.isfinite(gt), -gt, 0.0)
+        dt = xp.matmul(V, (xp.matmul(xp.swapaxes(V, 1, 2), rhs)) / lam[:, :, None])
     d = xp.matmul(U, dt)[..., 0]
     if max_step is not None:
         nd = xp.linalg.norm(d, axis=1, keepdims=True)
@@ -457,7 +461,7 @@ def find_critical_points(J, *, starts, rng=None, kind="any", tol=1e-10, maxiter=
     tol = _validate.positive("tol", tol)
     maxiter = _validate.integer("maxiter", maxiter, 1)
     descent_maxiter = _validate.integer("descent_maxiter", descent_maxiter, 0)
-    gen = default_rng(rng, xp)
+    gen = _seeds.generator(rng, xp)
     g0 = gen.standard_normal((starts, N), dtype=xp.float64)
     sigma = _retract(xp, g0, N)
     Js = symmetrize_couplings(J)
@@ -479,7 +483,7 @@ def find_critical_points(J, *, starts, rng=None, kind="any", tol=1e-10, maxiter=
     gnorm = xp.linalg.norm(g, axis=1) / N
     finite = xp.all(xp.isfinite(sigma), axis=1)
     converged = finite & (gnorm <= tol)
-    lam = xp.linalg.eigvalsh(xp.where(converged[:, None, None], Ht, 0.0))
+    lam = eigvalsh_batched(xp.where(converged[:, None, None], Ht, 0.0))
     index = xp.sum(lam < 0, axis=1)
     if kind == "minima":
         converged = converged & (index == 0)

@@ -1,23 +1,6 @@
-r"""GOE through the Dumitriu–Edelman tridiagonal model, Sturm-sequence bisection for its lowest
-eigenvalues, and the exact finite-N mean number of critical points of the spherical p-spin model.
-
-Tridiagonal GOE
----------------
-Dumitriu & Edelman, "Matrix models for beta ensembles", J. Math. Phys. 43, 5830 (2002),
-Thm. 2.12 (β = 1): the symmetric tridiagonal matrix
-
-.. math:: H_\beta = \frac{1}{\sqrt2}\begin{pmatrix} N(0,2) & \chi_{(N-1)\beta} & & \\
-          \chi_{(N-1)\beta} & N(0,2) & \chi_{(N-2)\beta} & \\ & \ddots & \ddots & \ddots \\
-          & & \chi_\beta & N(0,2)\end{pmatrix}
-
-(independent entries) has the eigenvalue law of the GOE :math:`(A + A^\top)/2`, :math:`A_{ij}`
-i.i.d. N(0, 1), i.e. :math:`\mathbb E M_{ij}^2 = (1+\delta_{ij})/2`.  Multiplying by
-:math:`\sqrt{2\sigma^2/N}` gives the GOE with :math:`\mathbb E M_{ij}^2 = \sigma^2(1+\delta_{ij})/N`
-(semicircle of variance :math:`\sigma^2`, support :math:`[-2\sigma, 2\sigma]`, DESIGN.md).  The
-default :math:`\sigma^2 = 1/2` is the normalisation of Auffinger, Ben Arous & Černý (CPAM 66
-(2013), "ABC13"), :math:`\mathbb E M_{ij}^2 = (1+\delta_{ij})/(2N)`, semicircle on
-:math:`[-\sqrt2, \sqrt2]`.  Then the diagonal is N(0, 1/N) and the j-th off-diagonal entry is
-:math:`\chi_{N-j}/\sqrt{2N}`, so :math:`\mathbb E\,\mathrm{tr}\,M^2 = 1 + \sum_{j<N} j/N = (N+1)/2`.
+r"""The spherical p-spin glass: critical points found in sampled Hamiltonians against the
+theory, the exact finite-N mean number of critical points, and the theory curves the figures
+draw (computed here, handed to :mod:`rmtland.plotting.spinglass` as arrays).
 
 Critical points of the spherical p-spin model
 ---------------------------------------------
@@ -36,182 +19,31 @@ with :math:`\lambda_k^N` the :math:`(k+1)`-th smallest eigenvalue of an :math:`N
 (:func:`rmtland.analytic.spinglass.complexity_index`, ABC13 Thm. 2.5).  For :math:`p = 2` the
 exponential factor is 1 and :math:`\mathbb E\,\mathrm{Crt}_{N,k}(\mathbb R) = 2` exactly (the
 2-spin Hamiltonian is a quadratic form: its critical points are the :math:`\pm` eigenvectors).
+
+References
+----------
+A. Auffinger, G. Ben Arous, J. Černý, "Random matrices and complexity of spin glasses",
+Comm. Pure Appl. Math. 66, 165 (2013), doi:10.1002/cpa.21422, arXiv:1003.1129 (ABC13).
+I. Dumitriu, A. Edelman, "Matrix models for beta ensembles", J. Math. Phys. 43, 5830 (2002),
+doi:10.1063/1.1507823.
 """
 import math
 import warnings
 
 import numpy as np
 
-from .. import _validate
-from .._backend import array_namespace, default_rng, get_xp, to_numpy
+from .. import _seeds, _validate
+from .._backend import get_xp, to_numpy
+from ..analytic import spinglass as sg
+from ..linalg.tridiagonal import lowest_eigenvalues
+from ..sampling.ensembles import sample_goe_tridiagonal
 
-__all__ = ["sample_goe_tridiagonal", "lowest_eigenvalues", "mean_critical_points"]
+__all__ = ["mean_critical_points", "summarize_critical_points", "complexity_curves",
+           "index_fraction_curve", "CHUNK"]
 
 #: Samples per chunk in :func:`mean_critical_points` (bounds the working memory).
 CHUNK = 4096
 
-_DTYPES = {"float64": np.float64, "float32": np.float32}
-
-
-def _dtype(dtype):
-    name = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
-    if name not in _DTYPES:
-        raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
-    return _DTYPES[name]
-
-
-def _draw(N, batch, var, dtype, gen, xp):
-    """(diag, offdiag) of ``batch`` tridiagonal GOE matrices from the Generator ``gen``."""
-    scale = math.sqrt(2.0 * var / N)                     # sqrt(2 sigma^2 / N)
-    # Dumitriu-Edelman, beta = 1: diag N(0, 2)/sqrt2 = N(0, 1); offdiag chi_{N-j}/sqrt2.
-    diag = gen.standard_normal((batch, N), dtype=np.float64)
-    df = xp.arange(N - 1, 0, -1, dtype=np.float64)       # N-1, ..., 1
-    chi2 = 2.0 * gen.standard_gamma(xp.broadcast_to(df / 2.0, (batch, N - 1)))
-    offdiag = xp.sqrt(chi2 / 2.0)
-    diag = (diag * scale).astype(dtype, copy=False)
-    offdiag = (offdiag * scale).astype(dtype, copy=False)
-    return diag, offdiag
-
-
-def sample_goe_tridiagonal(N, *, batch, rng=None, device="cpu", var=0.5, dtype="float64"):
-    r"""Sample ``batch`` tridiagonal matrices whose eigenvalues have the GOE law with
-    :math:`\mathbb E M_{ij}^2 = \sigma^2(1+\delta_{ij})/N` (Dumitriu & Edelman 2002, Thm. 2.12,
-    β = 1; module docstring).
-
-    Parameters
-    ----------
-    N : int
-        Matrix size, ``>= 2``.
-    batch : int
-        Number of matrices, ``>= 1``.
-    rng : None, int, numpy.random.SeedSequence or Generator, optional
-        Random source (see :func:`rmtland._backend.default_rng`).
-    device : {"cpu", "gpu", "auto"}, optional
-        Where the arrays live.
-    var : float, optional
-        Semicircle variance :math:`\sigma^2 > 0`; the default 1/2 is the ABC13 normalisation
-        :math:`\mathbb E M_{ij}^2 = (1+\delta_{ij})/(2N)`, support :math:`[-\sqrt2, \sqrt2]`.
-    dtype : {"float64", "float32"}, optional
-
-    Returns
-    -------
-    diag : array of shape ``(batch, N)``
-        Diagonal, i.i.d. :math:`N(0, 2\sigma^2/N)`.
-    offdiag : array of shape ``(batch, N - 1)``
-        Off-diagonal, entry ``j`` (0-based) distributed as
-        :math:`\sqrt{\sigma^2/N}\,\chi_{N-1-j}` (non-negative).
-
-    Notes
-    -----
-    :math:`\mathbb E\,\mathrm{tr}\,M^2 = \sum_i \mathbb E d_i^2 + 2\sum_j \mathbb E e_j^2
-    = 2\sigma^2 + \sigma^2 (N-1) = \sigma^2(N+1)`, equal to the dense GOE's
-    :math:`N\cdot 2\sigma^2/N + N(N-1)\sigma^2/N`.
-    """
-    N = _validate.integer("N", N, 2)
-    batch = _validate.integer("batch", batch, 1)
-    var = _validate.positive("var", var)
-    dt = _dtype(dtype)
-    xp = get_xp(device)
-    gen = default_rng(rng, xp)
-    return _draw(N, batch, var, dt, gen, xp)
-
-
-# ----------------------------------------------------------------------- Sturm bisection
-
-def _count_below(dT, e2T, x, pivmin, xp):
-    r"""Number of eigenvalues :math:`< x` of each tridiagonal matrix (Sturm / Sylvester inertia).
-
-    ``dT`` (N, B) diagonal, ``e2T`` (N-1, B) squared off-diagonal, ``x`` (B, m) shifts.  The
-    pivots of :math:`T - xI = LDL^\top` are :math:`q_1 = d_1 - x`,
-    :math:`q_i = d_i - x - e_{i-1}^2/q_{i-1}`; the count is :math:`\#\{q_i < 0\}` (Sylvester's law
-    of inertia).  A pivot of modulus below ``pivmin`` is replaced by ``-pivmin`` (LAPACK dstebz).
-    """
-    q = dT[0][:, None] - x
-    q = xp.where(xp.abs(q) < pivmin, -pivmin, q)
-    count = (q < 0).astype(np.int32)
-    for i in range(1, dT.shape[0]):
-        q = (dT[i][:, None] - x) - e2T[i - 1][:, None] / q
-        q = xp.where(xp.abs(q) < pivmin, -pivmin, q)
-        count += q < 0
-    return count
-
-
-def lowest_eigenvalues(diag, offdiag, m):
-    r"""The ``m`` lowest eigenvalues of each symmetric tridiagonal matrix, by vectorised
-    Sturm-sequence bisection (batched over matrices and over the ``m`` brackets; NumPy or CuPy).
-
-    Parameters
-    ----------
-    diag : array of shape ``(..., N)``
-    offdiag : array of shape ``(..., N - 1)``
-    m : int
-        How many eigenvalues, ``1 <= m <= N``.
-
-    Returns
-    -------
-    array of shape ``(..., m)``, ascending, on the backend and dtype of ``diag``.
-
-    Notes
-    -----
-    Eigenvalue :math:`\lambda_j` (0-based) is bracketed by Gershgorin's interval and bisected on
-    the rule "count of eigenvalues below the midpoint :math:`\ge j+1`" (Barth, Martin &
-    Wilkinson, Numer. Math. 9 (1967); LAPACK ``dstebz``).  The number of halvings takes the
-    bracket to :math:`4\,\varepsilon\,\max(|a|, |b|)` (machine :math:`\varepsilon` of the dtype),
-    so the absolute error is a small multiple of :math:`\varepsilon\|T\|`.  Cost:
-    :math:`O(N \cdot m \cdot \text{batch})` per halving, about 50 halvings in float64.
-    """
-    xp = array_namespace(diag, offdiag)
-    if diag.ndim < 1 or offdiag.shape[:-1] != diag.shape[:-1] or \
-            offdiag.shape[-1] != diag.shape[-1] - 1:
-        raise ValueError(f"diag (..., N) and offdiag (..., N-1) shapes do not match: "
-                         f"{diag.shape} and {offdiag.shape}")
-    N = diag.shape[-1]
-    m = _validate.integer("m", m, 1)
-    if m > N:
-        raise ValueError(f"m must be an integer in [1, N={N}], got {m}")
-    lead = diag.shape[:-1]
-    dtype = xp.result_type(diag.dtype, offdiag.dtype)
-    if not np.issubdtype(np.dtype(str(dtype)), np.floating):
-        dtype = xp.float64
-    B = int(np.prod(lead, dtype=np.int64))
-    d = xp.reshape(diag, (B, N)).astype(dtype, copy=False)
-    e = xp.reshape(offdiag, (B, N - 1)).astype(dtype, copy=False)
-    if B == 0:
-        return xp.zeros(lead + (m,), dtype=dtype)
-    if not bool(xp.all(xp.isfinite(d))) or not bool(xp.all(xp.isfinite(e))):
-        raise ValueError("diag and offdiag must contain only finite numbers")
-    ae = xp.abs(e)
-    radius = xp.zeros_like(d)
-    radius[:, :-1] += ae
-    radius[:, 1:] += ae
-    lo = xp.min(d - radius, axis=1)                       # Gershgorin bounds, per matrix
-    hi = xp.max(d + radius, axis=1)
-    eps = float(np.finfo(np.dtype(str(dtype))).eps)
-    tiny = float(np.finfo(np.dtype(str(dtype))).tiny)
-    e2 = e * e
-    scale = max(float(xp.max(xp.abs(lo))), float(xp.max(xp.abs(hi))), tiny)
-    pivmin = tiny * max(1.0, float(xp.max(e2)) if N > 1 else 1.0)
-    # widen a little so that the end points are strict bounds even after rounding
-    pad = 2 * eps * scale + pivmin
-    lo = lo - pad
-    hi = hi + pad
-    width = float(xp.max(hi - lo))
-    n_iter = int(math.ceil(math.log2(max(width, tiny) / (4 * eps * scale)))) + 2
-    n_iter = min(max(n_iter, 1), 200)
-    j1 = xp.arange(1, m + 1, dtype=np.int32)[None, :]     # j + 1
-    lo = xp.broadcast_to(lo[:, None], (B, m)).copy()
-    hi = xp.broadcast_to(hi[:, None], (B, m)).copy()
-    dT = xp.ascontiguousarray(d.T)
-    e2T = xp.ascontiguousarray(e2.T)
-    for _ in range(n_iter):
-        mid = 0.5 * (lo + hi)
-        above = _count_below(dT, e2T, mid, pivmin, xp) >= j1      # mid > lambda_j
-        hi = xp.where(above, mid, hi)
-        lo = xp.where(above, lo, mid)
-    return xp.reshape(0.5 * (lo + hi), lead + (m,))
-
-
-# ------------------------------------------------------------ mean number of critical points
 
 def _conditional_logy(d, e, k, t, a, gen, xp):
     r"""log of the per-sample terms (without the prefactor) of the conditional estimator of
@@ -276,7 +108,8 @@ def mean_critical_points(N, p, k, u, *, samples, rng=None, device="cpu", importa
     samples : int
         Number of GOE matrices, ``>= 2``.
     rng, device
-        Random source and device (as in :func:`sample_goe_tridiagonal`).
+        Random source and device (as in
+        :func:`rmtland.sampling.ensembles.sample_goe_tridiagonal`).
     importance : bool, optional
         Use the conditional (importance) sampler of the Notes (default); ``False`` gives plain
         Monte Carlo.
@@ -338,7 +171,7 @@ def mean_critical_points(N, p, k, u, *, samples, rng=None, device="cpu", importa
     if not isinstance(importance, (bool, np.bool_)):
         raise ValueError(f"importance must be True or False, got {importance!r}")
     xp = get_xp(device)
-    gen = default_rng(rng, xp)
+    gen = _seeds.generator(rng, xp)
 
     t = math.sqrt(p / (2.0 * (p - 1))) * u
     method = "conditional" if importance else "plain"
@@ -349,7 +182,7 @@ def mean_critical_points(N, p, k, u, *, samples, rng=None, device="cpu", importa
     done = 0
     while done < samples:
         b = min(chunk, samples - done)
-        d, e = _draw(N, b, 0.5, np.float64, gen, xp)
+        d, e = sample_goe_tridiagonal(N, batch=b, rng=gen, device=device)
         if importance:
             logy = _conditional_logy(d, e, k, t, a, gen, xp)
         else:
@@ -381,3 +214,68 @@ def mean_critical_points(N, p, k, u, *, samples, rng=None, device="cpu", importa
         stderr = float(np.exp(log_pref + M) * se_z)
     return {"mean": mean, "stderr": stderr, "rel_stderr": se_z / mean_z, "log_mean": log_mean,
             "ess": s1 * s1 / s2, **base}
+
+
+def summarize_critical_points(energy_per_site, index, grad_norm, N, p):
+    r"""Numbers of a set of distinct critical points of one Hamiltonian against the theory.
+
+    Parameters are host or device arrays of the points' energies per site :math:`u`, indices
+    :math:`k` and gradient norms :math:`|\mathrm{grad}|/N` (moved to the host once, here).
+
+    Returns a dict: ``critical_points``, ``minima``, ``minima_energy_mean``,
+    ``minima_energy_std`` (``None`` when undefined), ``lowest_energy``, ``E_0``, ``E_inf``
+    (ABC13 Eq. (2.13), Thm. 2.5), ``max_gradient_norm``,
+    ``index_fraction_mean_abs_error`` (mean of :math:`|k/(N-1) - F_{sc}(2u/E_\infty)|`, the
+    semicircle law of the index at energy :math:`u`), ``index_histogram``, and ``points``
+    (``energy_per_site``, ``index``, ``minima_energy_per_site`` as lists).
+    """
+    u = np.asarray(to_numpy(energy_per_site), dtype=float).ravel()
+    idx = np.asarray(to_numpy(index)).astype(np.int64).ravel()
+    gnorm = np.asarray(to_numpy(grad_norm), dtype=float).ravel()
+    minima = u[idx == 0]
+    frac_err = np.abs(idx / (N - 1) - sg.index_fraction(u, p)) if u.size else np.zeros(0)
+    return {"critical_points": int(u.size), "minima": int(minima.size),
+            "minima_energy_mean": float(minima.mean()) if minima.size else None,
+            "minima_energy_std": float(minima.std(ddof=1)) if minima.size > 1 else None,
+            "lowest_energy": float(u.min()) if u.size else None,
+            "E_0": sg.threshold(0, p), "E_inf": sg.E_inf(p),
+            "max_gradient_norm": float(gnorm.max()) if gnorm.size else None,
+            "gradient_norm_definition": "|P grad H|_2 / N at each point",
+            "index_fraction_mean_abs_error": float(frac_err.mean()) if u.size else None,
+            "index_histogram": np.bincount(idx, minlength=1).tolist() if idx.size else [],
+            "points": {"energy_per_site": u.tolist(), "index": idx.tolist(),
+                       "minima_energy_per_site": minima.tolist()}}
+
+
+def index_fraction_curve(p, lo, hi, n_points=400):
+    r"""The semicircle law of the index fraction at energy :math:`u`,
+    :math:`F_{sc}(2u/E_\infty)` on ``n_points`` of :math:`[lo, hi]`, with the thresholds:
+    a dict ``p``, ``u``, ``fraction``, ``E_0``, ``E_inf`` (ABC13 Thm. 2.5, Eq. (2.13))."""
+    u = np.linspace(_validate.finite("lo", lo), _validate.finite("hi", hi),
+                    _validate.integer("n_points", n_points, 2))
+    return {"p": int(p), "u": u, "fraction": sg.index_fraction(u, p),
+            "E_0": sg.threshold(0, p), "E_inf": sg.E_inf(p)}
+
+
+def complexity_curves(p, ks=range(6), *, u_range=None, n_points=600):
+    r"""Complexities of the spherical :math:`p`-spin glass for the complexity figure: on a wide
+    window and on the band :math:`[-E_0, -E_\infty]`, :math:`\Theta_{k,p}(u)` for each ``k``
+    (ABC13 Thm. 2.5) and the total :math:`\Theta_p(u)` (Thm. 2.8).
+
+    Returns a dict: ``p``, ``ks``, ``E_inf``, ``E`` (``{k: E_k}``), ``theta_at_minus_E_inf``
+    (:math:`\Theta_{0,p}(-E_\infty)`), and ``panels``: two dicts with ``u``, ``theta``
+    (``{k: array}``) and ``total``.
+    """
+    ks = [_validate.integer("k", k, 0) for k in ks]
+    n_points = _validate.integer("n_points", n_points, 2)
+    E_inf = sg.E_inf(p)
+    E = {k: sg.threshold(k, p) for k in ks}
+    lo = -1.15 * E[min(ks)] if u_range is None else _validate.finite("u_range[0]", u_range[0])
+    hi = 0.5 if u_range is None else _validate.finite("u_range[1]", u_range[1])
+    panels = []
+    for a, b in ((lo, hi), (-E[min(ks)] - 0.01, -E_inf + 0.01)):
+        u = np.linspace(a, b, n_points)
+        panels.append({"u": u, "theta": {k: sg.complexity_index(u, p, k) for k in ks},
+                       "total": sg.complexity_total(u, p)})
+    return {"p": int(p), "ks": ks, "E_inf": E_inf, "E": E, "panels": panels,
+            "theta_at_minus_E_inf": float(sg.complexity_index([-E_inf], p, 0)[0])}

@@ -1,0 +1,181 @@
+r"""The Pennington–Bahri Hessian: simulated spectra against the free-probability law, and the
+theory curves the figures draw (computed here, handed to :mod:`rmtland.plotting.hessian` as
+arrays).
+
+For sampled matrices the theory is evaluated at the *realised* ratio :math:`n/m`,
+:math:`m = \mathrm{round}(n/\varphi)` (:func:`rmtland.sampling.hessian_m`).
+
+References
+----------
+J. Pennington, Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random Matrix
+Theory", ICML 2017, PMLR 70:2798–2806 (PB17): density (Sec. 3), index (Eq. (13)),
+:math:`\varepsilon_c` (Eq. (16)), the 3/2 law (Eq. (17)).
+"""
+import numpy as np
+
+from .. import _validate
+from .._backend import to_numpy
+from ..analytic.hessian import PenningtonBahri, alpha0, eps_c, index
+from ..sampling.hessian import hessian_m
+from .metrics import index_estimate, ks_distance, l1_distance, mean_and_stderr, snap_zeros
+
+__all__ = ["compare_hessian", "index_from_counts", "density_curves", "index_curve",
+           "three_halves_curve", "eps_c_curve", "eps_c_numerical"]
+
+#: Relative padding of the density window beyond the supports, atoms and samples.
+DENSITY_PAD = 0.04
+#: Points of the 3/2 law drawn on [eps_c, (1 + span) eps_c] (log-spaced in x).
+THREE_HALVES_POINTS = 60
+#: Extra points of an index curve in (eps_c, 2 eps_c], where the onset x^{3/2} is steep.
+ONSET_POINTS = 25
+
+
+def compare_hessian(eigs, phi, eps, n):
+    r"""Empirical index, KS and L¹ distances of simulated spectra against the theory at the
+    realised ratio :math:`\varphi_{\rm eff} = n/m`, :math:`m = \mathrm{round}(n/\varphi)`.
+
+    ``eigs`` (``(samples, n)``, host or device) is moved to the host once, here; zero
+    eigenvalues of a rank-deficient :math:`H_0` are snapped first
+    (:func:`~rmtland.compare.metrics.snap_zeros`)."""
+    phi_eff = n / hessian_m(n, phi)
+    law = PenningtonBahri(phi_eff, eps)
+    eigs = snap_zeros(to_numpy(eigs))
+    alpha, stderr = index_estimate(eigs)
+    theory = law.index()
+    return {"phi_effective": phi_eff, "eps": float(eps), "empirical_index": alpha,
+            "index_stderr": stderr,
+            "theory_index": theory,
+            "index_z": (alpha - theory) / stderr if stderr else None,
+            "ks_distance": ks_distance(eigs, law),
+            "l1_distance": l1_distance(eigs, law) if not law.atoms() else None}
+
+
+def index_from_counts(counts, n, phi, eps):
+    r"""Index from negative-eigenvalue counts per matrix (host or device ``counts``):
+    ``(mean, stderr, theory)`` with the theory at the realised ratio ``n/m``."""
+    frac = to_numpy(counts) / n
+    mean, stderr = mean_and_stderr(frac)
+    return mean, stderr, PenningtonBahri(n / hessian_m(n, phi), eps).index()
+
+
+def _density_grid(law, lo, hi, n_points):
+    """Uniform grid on [lo, hi] plus cosine-clustered nodes on every support interval, so that
+    narrow bumps (the smeared atom at small eps) and square-root edges are resolved; the
+    edges themselves and 0 are grid points."""
+    parts = [np.linspace(lo, hi, n_points), [0.0] if lo < 0 < hi else []]
+    n_edge = max(40, n_points // 8)
+    theta = np.linspace(0.0, np.pi, n_edge)
+    for a, b in law.support():
+        nodes = (a + b) / 2 - (b - a) / 2 * np.cos(theta)
+        nodes[0], nodes[-1] = a, b
+        parts.append(nodes)
+    return np.unique(np.concatenate(parts))
+
+
+def density_curves(params, *, samples=None, n_points=2000):
+    r"""Theory lines :math:`\rho(\lambda)` of the Pennington–Bahri law for each
+    :math:`(\varphi, \varepsilon)` of ``params``, on one common window that covers every
+    support, atom and sample (padded by :data:`DENSITY_PAD`).
+
+    Returns a list of dicts (one per pair, in order): ``phi``, ``eps``, ``x``, ``rho``
+    (continuous part, PB17 Sec. 3), ``support``, ``atoms`` (``[(loc, mass)]``), ``index``
+    (PB17 Eq. (13)), ``window`` (``(lo, hi)``).
+    """
+    pairs = [(_validate.positive("phi", p), _validate.nonnegative("eps", e)) for p, e in params]
+    if not pairs:
+        raise ValueError("params must contain at least one (phi, eps) pair")
+    n_points = _validate.integer("n_points", n_points, 10)
+    laws = [PenningtonBahri(phi, eps) for phi, eps in pairs]
+    atoms = [loc for law in laws for loc, _ in law.atoms()]
+    lo = min([law.support()[0][0] for law in laws] + atoms)
+    hi = max([law.support()[-1][1] for law in laws] + atoms)
+    for eigs in (samples or {}).values():
+        e = to_numpy(eigs)
+        if e.size:
+            lo, hi = min(lo, float(np.min(e))), max(hi, float(np.max(e)))
+    pad = DENSITY_PAD * (hi - lo)
+    lo, hi = lo - pad, hi + pad
+    curves = []
+    for (phi, eps), law in zip(pairs, laws):
+        x = _density_grid(law, lo, hi, n_points)
+        curves.append({"phi": phi, "eps": eps, "x": x, "rho": law.density(x),
+                       "support": [tuple(map(float, s)) for s in law.support()],
+                       "atoms": [(float(a), float(m)) for a, m in law.atoms()],
+                       "index": float(law.index()), "window": (lo, hi)})
+    return curves
+
+
+def index_curve(phi, eps_grid, *, three_halves_span=1.0):
+    r""":math:`\alpha(\varepsilon, \varphi)` on ``eps_grid``; for :math:`\varphi < 1` with
+    :math:`\varepsilon_c` inside the grid's range, also :math:`\varepsilon_c` itself and
+    :data:`ONSET_POINTS` points in :math:`(\varepsilon_c, 2\varepsilon_c]`, and the 3/2 law
+    :math:`\alpha_0 x^{3/2}`, :math:`x = (\varepsilon-\varepsilon_c)/\varepsilon_c`, on
+    :math:`[\varepsilon_c, (1 + \text{span})\varepsilon_c]` (PB17 Eqs. (13), (16), (17)).
+
+    Returns a dict: ``phi``, ``eps_c``, ``eps``, ``alpha``, and ``law`` (``(eps, alpha)`` of
+    the 3/2 law, or ``None``).
+    """
+    phi = _validate.positive("phi", phi)
+    eps_grid = np.sort(_validate.finite_array("eps_grid", eps_grid).ravel())
+    if eps_grid.size == 0 or np.any(eps_grid < 0):
+        raise ValueError("eps_grid must hold at least one value, all >= 0")
+    span = _validate.positive("three_halves_span", three_halves_span)
+    ec = eps_c(phi)
+    grid = [eps_grid]
+    inside = ec > 0 and eps_grid[0] <= ec <= eps_grid[-1]
+    if inside:
+        grid.append(ec * (1 + np.concatenate([[0.0], np.geomspace(1e-3, 1.0, ONSET_POINTS)])))
+    x = np.unique(np.concatenate(grid))
+    x = x[(x >= eps_grid[0]) & (x <= eps_grid[-1])]
+    law = None
+    if phi < 1 and inside:
+        xr = np.concatenate([[0.0], np.geomspace(1e-3, 1.0, THREE_HALVES_POINTS) * span])
+        law = (ec * (1 + xr), alpha0(phi) * xr ** 1.5)
+    return {"phi": phi, "eps_c": ec, "eps": x, "alpha": np.array([index(e, phi) for e in x]),
+            "law": law}
+
+
+def three_halves_curve(phi, x_grid):
+    r"""The 3/2 law as a collapse, :math:`0 < \varphi < 1`: :math:`\alpha/\alpha_0(\varphi)` at
+    :math:`\varepsilon = \varepsilon_c(1 + x)` for ``x_grid`` (:math:`x > 0`), beside the law
+    :math:`x^{3/2}` it tends to as :math:`x \downarrow 0` (PB17 Eq. (17)).
+
+    Returns a dict: ``phi``, ``eps_c``, ``alpha0``, ``x``, ``ratio`` (:math:`\alpha/\alpha_0`),
+    ``law`` (:math:`x^{3/2}`).
+    """
+    phi = _validate.positive("phi", phi)
+    a0 = alpha0(phi)                         # ValueError for phi >= 1
+    x = np.sort(_validate.finite_array("x_grid", x_grid).ravel())
+    if x.size == 0 or np.any(x <= 0):
+        raise ValueError("x_grid must hold at least one value, all > 0")
+    ec = eps_c(phi)
+    return {"phi": phi, "eps_c": ec, "alpha0": a0, "x": x,
+            "ratio": np.array([index(ec * (1 + v), phi) for v in x]) / a0, "law": x ** 1.5}
+
+
+def eps_c_curve(phi_grid):
+    r""":math:`\varepsilon_c(\varphi)` and :math:`\alpha_0(\varphi)` on ``phi_grid``
+    (:math:`0 < \varphi < 1`; PB17 Eqs. (16)–(17)).  Returns a dict ``phi``, ``eps_c``,
+    ``alpha0``."""
+    phi = np.sort(_validate.finite_array("phi_grid", phi_grid).ravel())
+    if phi.size == 0 or np.any(phi <= 0) or np.any(phi >= 1):
+        raise ValueError("phi_grid must hold values in (0, 1): eps_c = 0 and alpha0 is "
+                         "undefined for phi >= 1")
+    return {"phi": phi, "eps_c": np.array([eps_c(p) for p in phi]),
+            "alpha0": np.array([alpha0(p) for p in phi])}
+
+
+def eps_c_numerical(phi, *, xtol=1e-15):
+    r""":math:`\varepsilon_c(\varphi)` found numerically, independently of the closed form: the
+    root in :math:`\varepsilon` of the left support edge :math:`\lambda_-(\varepsilon, \varphi) = 0`
+    (:meth:`PenningtonBahri.support`), bracketed in :math:`[10^{-12}, 1]` (:math:`0 < \varphi < 1`).
+
+    The edge is linear in :math:`\varepsilon` near the root (slope :math:`-2 g_c`), so the root is
+    well conditioned, unlike the zero crossing of the index (:math:`\propto x^{3/2}`).
+    """
+    from scipy.optimize import brentq
+    phi = _validate.positive("phi", phi)
+    if not phi < 1:
+        raise ValueError(f"phi must be in (0, 1), got {phi!r}")
+    return brentq(lambda e: PenningtonBahri(phi, e).support()[0][0], 1e-12, 1.0, xtol=xtol,
+                  rtol=4 * np.finfo(float).eps, maxiter=200)

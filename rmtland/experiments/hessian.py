@@ -1,0 +1,448 @@
+r"""Studies of the Pennington–Bahri Hessian: the figures behind ``rmtland reproduce``, the
+``simulate hessian`` command, and the sampling studies they run (spectra, indices by inertia,
+the finite-size study).
+
+Parameter choices (fixed; PB17 = Pennington & Bahri, ICML 2017)
+----------------------------------------------------------------
+* :data:`PHIS` = (0.25, 0.5, 0.75, 2.0): three ratios below 1, where a critical loss
+  :math:`\varepsilon_c > 0` exists (0.0435, 0.0113, 0.00127), and one above, where
+  :math:`\varepsilon_c = 0` and :math:`H_0` has an atom of mass :math:`1 - 1/\varphi` at 0;
+* :data:`EPS` = (0, 0.01, 0.1, 0.5): :math:`\varepsilon = 0` (pure Marchenko–Pastur), one
+  loss below every :math:`\varepsilon_c` but for :math:`\varphi = 0.75`, two above them all;
+* index curves: :math:`\varepsilon` log-spaced on :data:`EPS_RANGE`; the 3/2-law panel:
+  :math:`x = (\varepsilon - \varepsilon_c)/\varepsilon_c` log-spaced on :data:`X_RANGE`;
+* :math:`\varepsilon_c(\varphi)` on :data:`PHI_RANGE`, checked against the root of the left
+  support edge :math:`\lambda_-(\varepsilon) = 0` at a few :math:`\varphi`.
+
+Grid sizes (:data:`GRIDS`) and simulation sizes (:data:`SIM`) depend on the level.
+
+References
+----------
+J. Pennington, Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random Matrix
+Theory", ICML 2017, PMLR 70:2798–2806 (PB17).
+"""
+import os
+import time
+
+import numpy as np
+
+from .. import _seeds, _validate
+from .._backend import device_name, get_xp, to_numpy
+from .._io import write_json
+from .._progress import Progress
+from ..analytic.hessian import PenningtonBahri, alpha0, eps_c, index
+from ..compare import hessian as cmp
+from ..compare.metrics import fit_power_law, snap_zeros
+from ..linalg.dense import count_negative, eigvalsh_batched
+from ..sampling.hessian import hessian_m, iter_hessian_chunks
+from . import _run
+
+__all__ = ["PHIS", "EPS", "GRIDS", "SIM", "theory_table", "hessian_spectra",
+           "hessian_index_sample", "finite_size_study", "simulate_hessian",
+           "figure_hessian_density", "figure_hessian_index", "figure_hessian_eps_c",
+           "figure_hessian_finite_size"]
+
+#: ratios phi = parameters / (outputs x samples) shown in the figures
+PHIS = (0.25, 0.5, 0.75, 2.0)
+#: losses eps shown in the density figure and tabulated in theory_hessian.json
+EPS = (0.0, 0.01, 0.1, 0.5)
+
+#: grid sizes per level
+GRIDS = {
+    "smoke": {"density_points": 300, "index_eps": 24, "three_halves_x": 16, "phi_grid": 40,
+              "eps_c_checks": 3},
+    "quick": {"density_points": 2000, "index_eps": 150, "three_halves_x": 80, "phi_grid": 300,
+              "eps_c_checks": 9},
+    "full": {"density_points": 6000, "index_eps": 500, "three_halves_x": 200,
+             "phi_grid": 1000, "eps_c_checks": 19},
+}
+
+#: simulation sizes per level.  ``n`` divides exactly by every phi of :data:`PHIS`
+#: (m = n/phi is an integer), so the simulated ratio is the nominal one.
+SIM = {
+    "smoke": {"n": 60, "samples": 3, "index_eps": 4, "index_samples": 4,
+              "finite_ns": (40, 80, 160), "finite_eigenvalues": 960},
+    "quick": {"n": 300, "samples": 12, "index_eps": 7, "index_samples": 24,
+              "finite_ns": (100, 200, 400, 800, 1600), "finite_eigenvalues": 9600},
+    "full": {"n": 1200, "samples": 50, "index_eps": 12, "index_samples": 200,
+             "finite_ns": (250, 500, 1000, 2000, 4000), "finite_eigenvalues": 64000},
+}
+#: (phi, eps) of the finite-size study: a loss above eps_c(0.5) = 0.0113
+FINITE_SIZE = (0.5, 0.1)
+#: eps range of the simulated indices (log-spaced)
+SIM_EPS_RANGE = (3e-3, 1.0)
+#: eps range of the index curves, x range of the 3/2-law collapse, phi range of eps_c(phi)
+EPS_RANGE = (1e-4, 1.0)
+X_RANGE = (1e-3, 10.0)
+PHI_RANGE = (0.005, 0.995)
+#: points of the fitted power-law lines of the finite-size figure
+FIT_LINE_POINTS = 50
+
+
+# -- sampling studies ------------------------------------------------------------------------
+def hessian_spectra(n, phi, eps, samples, *, rng=None, device="cpu", dtype="float64",
+                    chunk=None, progress=None):
+    r"""Eigenvalues of ``samples`` Pennington–Bahri matrices of size ``n`` (host array).
+
+    Samples chunk by chunk (:func:`rmtland.sampling.iter_hessian_chunks`), diagonalises each
+    chunk on its device and copies the eigenvalues to the host (the one device-to-host
+    boundary); ``progress(done, total)`` is called after each chunk.  Returns
+    ``(eigs, seconds)`` with ``eigs`` of shape ``(samples, n)``.
+    """
+    samples = _validate.integer("samples", samples, 1)
+    t0 = time.perf_counter()
+    out, done = [], 0
+    for H in iter_hessian_chunks(n, phi, eps, batch=samples, rng=rng, device=device,
+                                 dtype=dtype, chunk=chunk):
+        out.append(to_numpy(eigvalsh_batched(H)))
+        done += H.shape[0]
+        if progress is not None:
+            progress(done, samples)
+    return np.concatenate(out), time.perf_counter() - t0
+
+
+def hessian_index_sample(n, phi, eps, samples, *, rng=None, device="cpu", dtype="float64",
+                         chunk=None):
+    r"""Empirical index of ``samples`` Pennington–Bahri matrices without eigenvalues:
+    negative-eigenvalue counts by Sylvester's law of inertia
+    (:func:`rmtland.linalg.count_negative`).  Returns ``(mean, stderr, theory)`` with the
+    theory at the realised ratio ``n/m`` (:func:`rmtland.compare.hessian.index_from_counts`).
+
+    At :math:`\varepsilon = 0`, :math:`H = H_0` is singular for :math:`\varphi > 1`; its zero
+    eigenvalues are decided by :func:`rmtland.compare.metrics.snap_zeros`, so the counts come
+    from eigenvalues there."""
+    samples = _validate.integer("samples", samples, 2)
+    eps = _validate.nonnegative("eps", eps)
+    chunks = iter_hessian_chunks(n, phi, eps, batch=samples, rng=rng, device=device,
+                                 dtype=dtype, chunk=chunk)
+    if eps == 0:
+        counts = np.concatenate([np.sum(snap_zeros(to_numpy(eigvalsh_batched(H))) < 0, axis=1)
+                                 for H in chunks])
+    else:
+        counts = np.concatenate([to_numpy(count_negative(H)) for H in chunks])
+    return cmp.index_from_counts(counts, n, phi, eps)
+
+
+def finite_size_study(phi, eps, ns=(250, 500, 1000, 2000, 4000), *, eigenvalues=None,
+                      rng=None, device="cpu", dtype="float64", progress=None):
+    r"""How the KS and L¹ distances and the index error shrink with ``n``.
+
+    For each ``n`` the number of matrices is ``eigenvalues // n`` (at least 2; default
+    ``eigenvalues = 4 * max(ns)``), so every size pools about the same number of eigenvalues
+    and the sampling noise of the pooled CDF, :math:`O(N^{-1/2})`, is comparable.  Fits
+    :math:`d \propto n^{b}` to each distance (:func:`rmtland.compare.metrics.fit_power_law`),
+    with the fitted line on :data:`FIT_LINE_POINTS` points.  Seeds: size ``i`` uses child
+    ``i`` of ``rng``'s ``SeedSequence`` (:func:`rmtland._seeds.children`), so two different
+    children of one sequence give different studies and the same child the same study.
+    """
+    ns = [_validate.integer("n", n, 2) for n in ns]
+    if len(ns) < 2:
+        raise ValueError("ns must hold at least two sizes")
+    total = 4 * max(ns) if eigenvalues is None else _validate.integer("eigenvalues",
+                                                                         eigenvalues, 1)
+    get_xp(device)  # fail early on a missing GPU
+    rows = []
+    for n, seed in zip(ns, _seeds.children(rng, len(ns))):
+        samples = max(2, total // n)
+        eigs, seconds = hessian_spectra(n, phi, eps, samples, rng=seed, device=device,
+                                        dtype=dtype, progress=progress)
+        row = {"n": n, "samples": samples, "seconds": seconds}
+        row.update(cmp.compare_hessian(eigs, phi, eps, n))
+        rows.append(row)
+    fits = {}
+    n_line = np.geomspace(min(ns), max(ns), FIT_LINE_POINTS)
+    for key in ("ks_distance", "l1_distance"):
+        if all(r[key] for r in rows):
+            b, se, c = fit_power_law([r["n"] for r in rows], [r[key] for r in rows])
+            fits[key] = {"exponent": b, "exponent_stderr": se, "prefactor": c,
+                         "line": [n_line.tolist(), (c * n_line ** b).tolist()]}
+    return {"phi": phi, "eps": eps, "rows": rows, "fits": fits}
+
+
+# -- theory tables ---------------------------------------------------------------------------
+def theory_table(phis=PHIS, eps_values=EPS):
+    r"""Per :math:`\varphi`: :math:`\varepsilon_c`, :math:`\alpha_0` (None for
+    :math:`\varphi \ge 1`, where the 3/2 law does not apply), and the index at each
+    :math:`\varepsilon`, all from :mod:`rmtland.analytic.hessian`."""
+    return [{"phi": float(phi), "eps_c": eps_c(phi),
+             "alpha0": alpha0(phi) if phi < 1 else None,
+             "index": [{"eps": float(e), "alpha": index(e, phi)} for e in eps_values]}
+            for phi in phis]
+
+
+def _law_summary(curve):
+    law = PenningtonBahri(curve["phi"], curve["eps"])
+    return {"phi": curve["phi"], "eps": curve["eps"],
+            "support": [list(s) for s in curve["support"]],
+            "atoms": [list(a) for a in curve["atoms"]],
+            "continuous_mass": float(law.continuous_mass()),
+            "index": curve["index"]}
+
+
+# -- figures ---------------------------------------------------------------------------------
+def _simulate_pairs(params, lvl, device, seed):
+    """Sampled eigenvalues for each (phi, eps) and their comparison with the theory."""
+    n, samples = SIM[lvl]["n"], SIM[lvl]["samples"]
+    bar = Progress(len(params), f"spectra n={n}")
+    out, rows = {}, []
+    for k, ((p, e), child) in enumerate(zip(params, _seeds.children(seed, len(params)))):
+        eigs, seconds = hessian_spectra(n, p, e, samples, rng=child, device=device)
+        out[(p, e)] = eigs
+        rows.append({"phi": p, "eps": e, "n": n, "samples": samples, "seconds": seconds,
+                     **cmp.compare_hessian(eigs, p, e, n)})
+        bar(k + 1)
+    bar.close()
+    return out, rows
+
+
+def _simulate_indices(phis, lvl, device, seed):
+    """Empirical indices on a log grid of eps for every phi (inertia counts)."""
+    sim = SIM[lvl]
+    eps_grid = np.geomspace(*SIM_EPS_RANGE, sim["index_eps"])
+    seeds = _seeds.children(seed, len(phis) * eps_grid.size)
+    bar = Progress(len(seeds), f"indices n={sim['n']}")
+    empirical, rows, k = {}, [], 0
+    for p in phis:
+        alpha, stderr = [], []
+        for e in eps_grid:
+            a, se, th = hessian_index_sample(sim["n"], p, float(e), sim["index_samples"],
+                                             rng=seeds[k], device=device)
+            alpha.append(a)
+            stderr.append(se)
+            rows.append({"phi": float(p), "eps": float(e), "n": sim["n"],
+                         "samples": sim["index_samples"], "empirical_index": a,
+                         "index_stderr": se, "theory_index": th})
+            k += 1
+            bar(k)
+        empirical[float(p)] = (eps_grid, np.array(alpha), np.array(stderr))
+    bar.close()
+    return empirical, rows
+
+
+@_run.register("hessian_density", kind="both", claim=(
+    "Adding the semicircle part (variance 2*eps) to the Marchenko-Pastur Gauss-Newton part "
+    "spreads the Hessian spectrum to negative eigenvalues; for phi < 1 only once eps "
+    "exceeds eps_c(phi) (Pennington & Bahri 2017, Sec. 3)."))
+def figure_hessian_density(out, quick=True, *, smoke=False, pdf=False, phis=PHIS, eps=EPS,
+                           samples=None, extra_summary=None, simulate=False, device="cpu",
+                           seed=0):
+    r"""Figure "hessian_density": :math:`\rho(\lambda)` for every :math:`(\varphi, \varepsilon)`
+    of ``phis`` × ``eps``, one panel per :math:`\varphi` (PB17 Sec. 3, Fig. 1).
+
+    ``samples`` (mapping ``(phi, eps) -> eigenvalues``) is overlaid as histograms; with
+    ``simulate=True`` they are sampled here (:data:`SIM` sizes, one ``SeedSequence(seed)``
+    child per pair) and the summary gains each pair's KS distance and indices.
+    """
+    from ..plotting.hessian import plot_hessian_density_panels
+    lvl = _run.level(quick, smoke)
+    n_points = GRIDS[lvl]["density_points"]
+    params = [(float(p), float(e)) for p in phis for e in eps]
+    sim_summary = []
+    if simulate and samples is None:
+        samples, sim_summary = _simulate_pairs(params, lvl, device, seed)
+    curves = cmp.density_curves(params, samples=samples, n_points=n_points)
+    fig, _ = plot_hessian_density_panels(curves, samples=samples)
+    files = _run.save(fig, out, "hessian_density", pdf)
+    summary = {"laws": [_law_summary(c) for c in curves]}
+    if sim_summary:
+        summary["simulation"] = sim_summary
+    summary.update(extra_summary or {})
+    return {"name": "hessian_density", "claim": _run.FIGURES["hessian_density"].claim,
+            "files": files,
+            "parameters": {"level": lvl, "phis": list(map(float, phis)),
+                           "eps": list(map(float, eps)), "density_points": n_points,
+                           "samples": sorted(map(list, samples)) if samples else []},
+            "summary": summary, "curves": {"density": curves}}
+
+
+@_run.register("hessian_index", kind="both", claim=(
+    "The index alpha(eps, phi) vanishes for eps <= eps_c(phi) and grows as "
+    "alpha0 * ((eps - eps_c)/eps_c)^(3/2) just above it (phi < 1); for phi >= 1 it is "
+    "positive for every eps > 0 (Pennington & Bahri 2017, Eqs. (13)-(17))."))
+def figure_hessian_index(out, quick=True, *, smoke=False, pdf=False, phis=PHIS,
+                         empirical=None, extra_summary=None, simulate=False, device="cpu",
+                         seed=0):
+    r"""Figure "hessian_index": (a) :math:`\alpha(\varepsilon, \varphi)` against
+    :math:`\varepsilon` with :math:`\varepsilon_c` and the 3/2 law; (b) :math:`\alpha/\alpha_0`
+    against :math:`(\varepsilon-\varepsilon_c)/\varepsilon_c` for :math:`\varphi < 1`
+    (PB17 Eqs. (13)–(17)).
+
+    ``empirical`` (mapping ``phi -> (eps, alpha, stderr)``) is overlaid as points; with
+    ``simulate=True`` it is measured here by inertia counts (:func:`hessian_index_sample`)
+    at :data:`SIM` sizes for log-spaced :math:`\varepsilon` in :data:`SIM_EPS_RANGE`.
+    """
+    from ..plotting.hessian import plot_index_figure
+    lvl = _run.level(quick, smoke)
+    g = GRIDS[lvl]
+    sim_rows = []
+    if simulate and empirical is None:
+        empirical, sim_rows = _simulate_indices(phis, lvl, device, seed)
+    eps_grid = np.geomspace(*EPS_RANGE, g["index_eps"])
+    x_grid = np.geomspace(*X_RANGE, g["three_halves_x"])
+    index_curves = [cmp.index_curve(p, eps_grid) for p in phis]
+    three = [cmp.three_halves_curve(p, x_grid) for p in phis if p < 1]
+    fig, _ = plot_index_figure(index_curves, three, empirical=empirical)
+    files = _run.save(fig, out, "hessian_index", pdf)
+    summary = {
+        "table": theory_table(phis, EPS),
+        "curves": {str(float(c["phi"])): {"eps": c["eps"].tolist(), "alpha": c["alpha"].tolist()}
+                   for c in index_curves},
+        "three_halves_ratio_at_x": [
+            {"phi": float(p), "x": x, "alpha_over_law": index(eps_c(p) * (1 + x), p)
+             / (alpha0(p) * x ** 1.5)} for p in phis if p < 1 for x in (1e-3, 1e-2, 1e-1, 1.0)],
+    }
+    if sim_rows:
+        summary["simulation"] = sim_rows
+    summary.update(extra_summary or {})
+    return {"name": "hessian_index", "claim": _run.FIGURES["hessian_index"].claim,
+            "files": files,
+            "parameters": {"level": lvl, "phis": list(map(float, phis)),
+                           "eps_range": list(EPS_RANGE), "n_eps": g["index_eps"],
+                           "x_range": list(X_RANGE), "n_x": g["three_halves_x"],
+                           "empirical": sorted(map(float, empirical)) if empirical else []},
+            "summary": summary, "curves": {"index": index_curves, "three_halves": three}}
+
+
+@_run.register("hessian_eps_c", kind="theory", claim=(
+    "The closed form eps_c = (1 - 20 phi - 8 phi^2 + (1 + 8 phi)^(3/2))/16 is where the left "
+    "support edge of the Hessian spectrum crosses 0; eps_c and the 3/2-law coefficient "
+    "alpha0 decrease to 0 as phi -> 1 (Pennington & Bahri 2017, Eqs. (16)-(17))."))
+def figure_hessian_eps_c(out, quick=True, *, smoke=False, pdf=False, marks=PHIS,
+                         extra_summary=None):
+    r"""Figure "hessian_eps_c": :math:`\varepsilon_c(\varphi)` and :math:`\alpha_0(\varphi)` on
+    :math:`0 < \varphi < 1`, with a numerical check of :math:`\varepsilon_c`: the closed form
+    (PB17 Eq. (16)) is where the left support edge crosses 0; it decreases from 1/8 at
+    :math:`\varphi \to 0` to 0 at :math:`\varphi = 1`, as does :math:`\alpha_0` (Eq. (17)).
+    """
+    from ..plotting.hessian import plot_eps_c
+    lvl = _run.level(quick, smoke)
+    g = GRIDS[lvl]
+    curve = cmp.eps_c_curve(np.linspace(*PHI_RANGE, g["phi_grid"]))
+    check_phis = np.linspace(0.05, 0.95, g["eps_c_checks"])
+    check_eps = np.array([cmp.eps_c_numerical(p) for p in check_phis])
+    marks = [float(m) for m in marks if m < 1]
+    mark_curve = cmp.eps_c_curve(marks) if marks else None
+    fig, _ = plot_eps_c(curve, marks=mark_curve, numeric=(check_phis, check_eps))
+    files = _run.save(fig, out, "hessian_eps_c", pdf)
+    summary = {
+        "checks": [{"phi": float(p), "eps_c": eps_c(p), "eps_c_numerical": float(e),
+                    "rel_diff": abs(float(e) - eps_c(p)) / eps_c(p)}
+                   for p, e in zip(check_phis, check_eps)],
+        "marks": [{"phi": m, "eps_c": eps_c(m), "alpha0": alpha0(m)} for m in marks],
+        "curve": {k: curve[k].tolist() for k in ("phi", "eps_c", "alpha0")},
+    }
+    summary.update(extra_summary or {})
+    return {"name": "hessian_eps_c", "claim": _run.FIGURES["hessian_eps_c"].claim,
+            "files": files,
+            "parameters": {"level": lvl, "phi_range": list(PHI_RANGE),
+                           "n_phi": g["phi_grid"], "check_phis": check_phis.tolist(),
+                           "marks": marks},
+            "summary": summary, "curves": curve}
+
+
+@_run.register("hessian_finite_size", kind="simulation", claim=(
+    "The spectra of sampled Gauss-Newton-plus-residual matrices approach the free-"
+    "probability law as n grows: KS and L1 distances fall as a fitted power of n, and the "
+    "index error is an O(1/n) bias of a fraction of an eigenvalue per matrix."))
+def figure_hessian_finite_size(out, quick=True, *, smoke=False, pdf=False, device="cpu",
+                               seed=0, extra_summary=None):
+    r"""Figure "hessian_finite_size": how the simulated spectrum approaches the
+    free-probability law as :math:`n` grows, at :math:`(\varphi, \varepsilon)` =
+    :data:`FINITE_SIZE` (:func:`finite_size_study`; sizes in :data:`SIM`).
+    """
+    from ..plotting.hessian import plot_finite_size
+    lvl = _run.level(quick, smoke)
+    sim = SIM[lvl]
+    phi, eps = FINITE_SIZE
+    bar = Progress(len(sim["finite_ns"]), "finite-size study")
+    sizes_done = []
+
+    def progress(done, total):
+        if done == total:
+            sizes_done.append(done)
+            bar(len(sizes_done))
+    study = finite_size_study(phi, eps, sim["finite_ns"], eigenvalues=sim["finite_eigenvalues"],
+                              rng=seed, device=device, progress=progress)
+    bar.close()
+    fig, _ = plot_finite_size(study)
+    files = _run.save(fig, out, "hessian_finite_size", pdf)
+    summary = {"rows": study["rows"], "fits": study["fits"]}
+    summary.update(extra_summary or {})
+    return {"name": "hessian_finite_size", "claim": _run.FIGURES["hessian_finite_size"].claim,
+            "files": files,
+            "parameters": {"level": lvl, "phi": phi, "eps": eps, "ns": list(sim["finite_ns"]),
+                           "eigenvalues_per_size": sim["finite_eigenvalues"], "seed": seed,
+                           "device": device},
+            "summary": summary, "curves": {"study": study}}
+
+
+@_run.register_data
+def _hessian_data(records, lvl, simulate, device, seed):
+    """``theory_hessian.json`` (and ``simulation_hessian.json`` when simulating)."""
+    table = theory_table(PHIS, EPS)
+    files = {"theory_hessian.json": {
+        "rmtland_version": _run.__version__,
+        "versions": _run.versions(),
+        "source": "Pennington & Bahri, ICML 2017 (PB17); rmtland.analytic.hessian",
+        "parameters": {"level": lvl, "phis": list(PHIS), "eps": list(EPS),
+                       "grids": GRIDS[lvl], "eps_range": list(EPS_RANGE),
+                       "x_range": list(X_RANGE), "phi_range": list(PHI_RANGE)},
+        "table": table,
+        "laws": records["hessian_density"]["summary"]["laws"],
+        "figures": records,
+    }}
+    if simulate:
+        files["simulation_hessian.json"] = {
+            "rmtland_version": _run.__version__, "versions": _run.versions(), "device": device,
+            "seed": seed, "level": lvl,
+            "sizes": {k: list(v) if isinstance(v, tuple) else v for k, v in SIM[lvl].items()},
+            "spectra": records["hessian_density"]["summary"]["simulation"],
+            "indices": records["hessian_index"]["summary"]["simulation"],
+            "finite_size": records["hessian_finite_size"]["summary"]}
+    return files, {"table": table}
+
+
+def simulate_hessian(phi, eps, n, samples, *, seed=0, device="cpu", dtype="float64",
+                     out=None, pdf=False, progress=True):
+    r"""Sample ``samples`` Pennington–Bahri matrices of size ``n``, compare their spectra with
+    the theory, and (with ``out``) write ``out/result.json`` and ``out/spectrum.png``.
+
+    Returns the result dict: parameters (``phi``, ``eps``, ``n``, ``m``, ``samples``, ``seed``,
+    ``device`` as resolved, ``dtype``), the empirical numbers (``empirical_index``,
+    ``index_stderr``), the theory at the realised ratio (``theory_index``, ``support``,
+    ``eps_c``), the distances (``ks_distance``, ``l1_distance``), ``seconds`` and versions.
+    """
+    from ..plotting.hessian import plot_hessian_densities
+    device_used = device_name(get_xp(device))     # a missing GPU fails here, before work
+    t0 = time.perf_counter()
+    bar = Progress(samples, f"simulate hessian n={n}") if progress else None
+    eigs, _ = hessian_spectra(n, phi, eps, samples, rng=seed, device=device, dtype=dtype,
+                              progress=bar)
+    if bar:
+        bar.close()
+    c = cmp.compare_hessian(eigs, phi, eps, n)
+    law = PenningtonBahri(c["phi_effective"], eps)
+    result = {"phi": float(phi), "eps": float(eps), "n": int(n), "m": hessian_m(n, phi),
+              "samples": int(samples), "seed": seed, "device": device_used, "dtype": dtype,
+              **c, "support": law.support(), "eps_c": eps_c(c["phi_effective"]),
+              "seconds": None, "versions": _run.versions()}
+    files = []
+    if out is not None:
+        key = (c["phi_effective"], float(eps))
+        se = c["index_stderr"]
+        curves = cmp.density_curves([key], samples={key: eigs})
+        fig, ax = plot_hessian_densities(
+            curves, samples={key: eigs},
+            title=(rf"$n = {n}$, {samples} samples, $\varphi = n/m = {c['phi_effective']:.4g}$,"
+                   rf" $\varepsilon = {eps:g}$" "\n"
+                   rf"$\hat\alpha = {c['empirical_index']:.4f}"
+                   + (rf" \pm {se:.4f}$" if se else "$")
+                   + rf" (theory {c['theory_index']:.4f}), KS {c['ks_distance']:.2g}"),
+            bins=80)
+        files = _run.save(fig, out, "spectrum", pdf)
+    result["seconds"] = time.perf_counter() - t0
+    if out is not None:
+        path = os.path.join(out, "result.json")
+        result["files"] = [os.path.basename(f) for f in files] + ["result.json"]
+        write_json(path, result)
+    return result

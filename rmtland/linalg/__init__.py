@@ -1,0 +1,11 @@
+"""Linear-algebra layer: batched dense spectra and inertia with memory planning
+(:mod:`~rmtland.linalg.dense`), and tridiagonal Sturm bisection
+(:mod:`~rmtland.linalg.tridiagonal`).  Functions follow their arrays' backend (NumPy or
+CuPy) and fail loudly on both."""
+from .dense import (CPU_CHUNK_BYTES, GPU_FREE_FRACTION, JACOBI_MAX_N, LDL_MIN_N, count_negative,
+                    eigvalsh_batched, empirical_cdf_at, inertia, memory_budget, plan_chunk)
+from .tridiagonal import lowest_eigenvalues
+
+__all__ = ["CPU_CHUNK_BYTES", "GPU_FREE_FRACTION", "JACOBI_MAX_N", "LDL_MIN_N",
+           "count_negative", "eigvalsh_batched", "empirical_cdf_at", "inertia", "memory_budget",
+           "plan_chunk", "lowest_eigenvalues"]
