@@ -4,7 +4,7 @@ Analytic predictions (free probability for the Pennington–Bahri Hessian; spher
 glasses) side by side with batched CPU/GPU simulation.  ``import rmtland`` imports neither
 CuPy nor matplotlib.
 """
-__version__ = "0.1.0"
+from ._version import __version__
 
 from .analytic import (DiscreteLaw, FreeSum, MarchenkoPastur, PenningtonBahri, PointMass,
                        Semicircle, SubordinatedSum, alpha0, eps_c, free_convolve, index)

@@ -8,7 +8,8 @@ import argparse
 import json
 import sys
 
-from . import __version__, _validate
+from . import _validate
+from ._version import __version__
 
 
 class _Parser(argparse.ArgumentParser):

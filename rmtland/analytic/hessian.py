@@ -31,7 +31,7 @@ by ``rmtland verify``:
   :math:`\varphi \ge 1`;
 * 3/2 law: :math:`\alpha \approx \alpha_0 ((\varepsilon-\varepsilon_c)/\varepsilon_c)^{3/2}` with
   :math:`\alpha_0 = 2(3 - t)/(3\pi\sqrt t\,(1+t))`, :math:`t = \sqrt{1+8\varphi}`
-  (``theory/derive_hessian.py``, from the square-root edge expansion);
+  (``theory/derive_alpha0.py``, ``rmtland.derivations.hessian``, from the square-root edge expansion);
 * moments from the free cumulants :math:`\kappa_1 = 1`, :math:`\kappa_2 = \varphi + 2\varepsilon`,
   :math:`\kappa_j = \varphi^{j-1}` (:math:`j \ge 3`).
 """
@@ -41,10 +41,10 @@ import numpy as np
 
 from .. import _validate
 from .laws import MarchenkoPastur, SpectralLaw
-from .transforms import cubic_roots, density_from_stieltjes, herglotz_root, im_antiderivative
+from .transforms import cubic_roots, density_from_stieltjes, herglotz_root
 
 __all__ = ["PenningtonBahri", "index", "eps_c", "alpha0", "support_edges", "density", "cdf",
-           "moments", "g_c"]
+           "moments", "g_c", "im_antiderivative"]
 
 
 _EPS_FLOOR = 1e-300  # smallest eps the root finding resolves (2 eps G^2 must not overflow)
@@ -238,7 +238,7 @@ def eps_c(phi):
     r"""Critical loss :math:`\varepsilon_c(\varphi)` below which the index vanishes.
 
     :math:`\varepsilon_c = (1 - 20\varphi - 8\varphi^2 + (1+8\varphi)^{3/2})/16` for
-    :math:`0 < \varphi < 1` (PB17 Eq. (16); derived in ``theory/derive_hessian.py``),
+    :math:`0 < \varphi < 1` (PB17 Eq. (16); derived in ``theory/derive_eps_c.py``),
     written as :math:`(3-t)^3(1+t)/128`, :math:`t = \sqrt{1+8\varphi}`, to avoid cancellation;
     :math:`\varepsilon_c = 0` for :math:`\varphi \ge 1`.
     """
@@ -254,7 +254,7 @@ def alpha0(phi):
     \varepsilon_c)^{3/2}` as :math:`\varepsilon \downarrow \varepsilon_c` (PB17 Eq. (17)).
 
     :math:`\alpha_0(\varphi) = 2(3-t)/(3\pi\sqrt t\,(1+t))`, :math:`t = \sqrt{1+8\varphi}`,
-    for :math:`0 < \varphi < 1`, derived in ``theory/derive_hessian.py`` from the edge expansion
+    for :math:`0 < \varphi < 1`, derived in ``theory/derive_alpha0.py`` from the edge expansion
     :math:`\rho(x) \approx \pi^{-1}\sqrt{2/|K''(g_c)|}\sqrt{x - x_-}` and
     :math:`dx_-/d\varepsilon = 2 g_c`.  Raises ``ValueError`` for :math:`\varphi \ge 1`, where
     :math:`\varepsilon_c = 0` and the index jumps instead.
@@ -288,3 +288,49 @@ def cdf(x, phi, eps):
 def moments(k, phi, eps):
     """First ``k`` moments of H, exactly from the free cumulants."""
     return PenningtonBahri(phi, eps).moments(k)
+
+
+def _arg_lower(w):
+    """arg w in [-pi, 0] for w in the closed lower half-plane (real negative -> -pi)."""
+    return np.arctan2(np.where(w.imag >= 0, -0.0, w.imag), w.real)
+
+
+def _arg_upper(w):
+    """arg w in [0, pi] for w in the closed upper half-plane (real negative -> +pi)."""
+    return np.arctan2(np.where(w.imag <= 0, 0.0, w.imag), w.real)
+
+
+def im_antiderivative(G, phi, eps):
+    r""":math:`\operatorname{Im} F(x + i0)` for the Marchenko–Pastur(:math:`\varphi`)
+    :math:`\boxplus` semicircle(:math:`2\varepsilon`) family, :math:`\varepsilon \ge 0`.
+
+    With :math:`K(g) = 1/(1-\varphi g) + 2\varepsilon g + 1/g`, integrating :math:`z\,dG =
+    K(G)\,dG` by parts gives the antiderivative of :math:`G`,
+    :math:`F(z) = Gz + \varphi^{-1}\log(1-\varphi G) - \varepsilon G^2 - \log G`, hence the CDF
+    :math:`\mu((-\infty, x]) = 1 - \operatorname{Im} F(x + i0)/\pi` (:math:`F(-\infty)` has
+    imaginary part :math:`\pi`).  Along the real axis :math:`G` stays in the closed lower
+    half-plane and :math:`1 - \varphi G` in the closed upper one, and neither vanishes, so
+    the branches :math:`\arg G \in [-\pi, 0]`, :math:`\arg(1-\varphi G) \in [0, \pi]` are
+    continuous; an atom at 0 (:math:`\varepsilon = 0`, :math:`\varphi > 1`) is counted.
+
+    Evaluated without cancellation: :math:`Gz = G K(G) = G/(1-w) + 2\varepsilon G^2 + 1` with
+    :math:`w = \varphi G`, so :math:`\operatorname{Im} F = \varepsilon \operatorname{Im} G^2 +
+    \varphi^{-1} \operatorname{Im}[w/(1-w) + \log(1-w)] - \arg G`, and for :math:`|w| < 0.1`
+    the bracket is the series :math:`\sum_{k\ge2} (1 - 1/k) w^k` (no :math:`1/\varphi`
+    blow-up when :math:`\varphi \to 0`); :math:`\varepsilon G^2` is formed as
+    :math:`(2\varepsilon\,\mathrm{Re}\,G)\,\mathrm{Im}\,G/\ldots` so that it cannot overflow.
+    ``G`` is the physical :math:`G(x + i0)`.
+    """
+    G = np.asarray(G, dtype=complex)
+    w = phi * G
+    small = np.abs(w) < 0.1
+    ws = np.where(small, w, 0)
+    series = np.zeros_like(G)
+    for k in range(18, 1, -1):                      # sum_{k>=2} (1 - 1/k) w^(k-1), Horner
+        series = series * ws + (1 - 1 / k)
+    A_small = (G * ws * series).imag                # = Im[...]/phi, since w^k/phi = G w^(k-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        wb = np.where(small, 0.5, w)
+        A_big = (G / (1 - wb)).imag + _arg_upper(1 - wb) / phi
+    A = np.where(small, A_small, A_big)
+    return (eps * G.real) * (2 * G.imag) + A - _arg_lower(G)

@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import _validate
 from .transforms import (density_from_stieltjes, free_cumulants_from_moments, herglotz_root,
-                         im_antiderivative, moments_from_free_cumulants, poly_roots)
+                         moments_from_free_cumulants, poly_roots)
 
 __all__ = ["SpectralLaw", "Semicircle", "MarchenkoPastur", "PointMass", "DiscreteLaw",
            "FreeSum", "SubordinatedSum", "free_convolve"]
@@ -59,7 +59,8 @@ class SpectralLaw:
 
     def support(self):
         """Support of the continuous part: list of ``[left, right]`` in increasing order."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define support(): the base "
+                                  "class has no law")
 
     def density(self, x):
         """Density of the continuous part at real ``x`` (atoms excluded)."""
@@ -67,10 +68,14 @@ class SpectralLaw:
         return density_from_stieltjes(self.stieltjes(x + 0j))
 
     def stieltjes(self, z):
-        raise NotImplementedError
+        r"""Stieltjes transform :math:`G(z) = \int \rho(\lambda)/(z-\lambda)\,d\lambda`."""
+        raise NotImplementedError(f"{type(self).__name__} must define stieltjes(z): the base "
+                                  "class has no law")
 
     def free_cumulants(self, k):
-        raise NotImplementedError
+        r"""Free cumulants :math:`\kappa_1, \dots, \kappa_k`."""
+        raise NotImplementedError(f"{type(self).__name__} has no closed-form free cumulants; "
+                                  "use moments by quadrature (integrate) instead")
 
     def moments(self, k):
         r"""Moments :math:`m_1, \dots, m_k` (atoms included), from the free cumulants."""
@@ -231,13 +236,15 @@ class MarchenkoPastur(SpectralLaw):
     def cdf(self, x):
         r"""Exact CDF, atom included: :math:`1 - \operatorname{Im} F(x + i0)/\pi` with the
         antiderivative :math:`F` of :math:`G`
-        (:func:`~rmtland.analytic.transforms.im_antiderivative` at :math:`\varepsilon = 0`)."""
+        (:func:`~rmtland.analytic.hessian.im_antiderivative` at :math:`\varepsilon = 0`: the
+        Marchenko–Pastur law is the Pennington–Bahri family at zero loss)."""
         x = _validate.finite_array("x", x)
         atom = 1 - 1 / self.phi if self.phi > 1 else 0.0
         out = np.where(x >= self.lam_p, 1.0, np.where(x >= 0, atom, 0.0))
         inside = (x > self.lam_m) & (x < self.lam_p)
         if np.any(inside):
             xi = x[inside]
+            from .hessian import im_antiderivative   # the PB family at eps = 0 (no cycle)
             out[inside] = 1 - im_antiderivative(self.stieltjes(xi + 0j), self.phi, 0.0) / np.pi
         return np.clip(out, 0.0, 1.0)
 

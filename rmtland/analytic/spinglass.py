@@ -26,12 +26,18 @@ E_\infty` (ABC13 Eq. (2.13)).  At a critical point of energy :math:`u` the Riema
 :math:`\sqrt{p(p-1)}` times a GOE with semicircle on :math:`[-2, 2]` minus :math:`pu` (to leading
 order), so the index fraction at energy :math:`u` is the semicircle CDF at
 :math:`u\sqrt{p/(p-1)} = 2u/E_\infty` (DESIGN.md).
+
+References
+----------
+A. Auffinger, G. Ben Arous, J. Černý, "Random matrices and complexity of spin glasses",
+Comm. Pure Appl. Math. 66, 165 (2013), doi:10.1002/cpa.21422, arXiv:1003.1129 (ABC13).
 """
 import math
 
 import numpy as np
 
 from .. import _validate
+from .laws import Semicircle
 
 __all__ = ["E_inf", "I1", "complexity_index", "complexity_total", "threshold",
            "index_fraction"]
@@ -43,7 +49,7 @@ def _p(p):
 
 def E_inf(p):
     r""":math:`E_\infty(p) = 2\sqrt{(p-1)/p}` (ABC13 Eq. (2.12)); :math:`-E_\infty` is where the
-    shifted semicircle of the Hessian touches 0 (``theory/derive_spinglass.py``)."""
+    shifted semicircle of the Hessian touches 0 (``theory/derive_spinglass_E_inf.py``)."""
     p = _p(p)
     return 2 * math.sqrt((p - 1) / p)
 
@@ -106,6 +112,6 @@ def threshold(k, p):
 def index_fraction(u, p):
     r"""Fraction of negative Hessian eigenvalues at a critical point of energy per site ``u``:
     the semicircle CDF on :math:`[-2, 2]` at :math:`2u/E_\infty`, i.e. 0 for
-    :math:`u \le -E_\infty`, 1/2 at :math:`u = 0`, 1 for :math:`u \ge E_\infty` (DESIGN.md)."""
-    y = np.clip(_validate.finite_array("u", u) / E_inf(p), -1, 1)
-    return 0.5 + (y * np.sqrt(1 - y * y) + np.arcsin(y)) / np.pi
+    :math:`u \le -E_\infty`, 1/2 at :math:`u = 0`, 1 for :math:`u \ge E_\infty` (DESIGN.md;
+    :meth:`rmtland.analytic.laws.Semicircle.cdf`, the one semicircle CDF of the package)."""
+    return Semicircle(1.0).cdf(2.0 * _validate.finite_array("u", u) / E_inf(p))

@@ -16,7 +16,7 @@ On the real axis every function here returns the boundary value from the upper h
 import numpy as np
 
 __all__ = ["poly_roots", "cubic_roots", "herglotz_root", "moments_from_free_cumulants",
-           "free_cumulants_from_moments", "density_from_stieltjes", "im_antiderivative"]
+           "free_cumulants_from_moments", "density_from_stieltjes"]
 
 
 def _cbrt(w):
@@ -229,49 +229,3 @@ def free_cumulants_from_moments(m):
 def density_from_stieltjes(G):
     r""":math:`\rho = -\operatorname{Im} G / \pi`, clipped at zero against rounding."""
     return np.maximum(-np.asarray(G).imag / np.pi, 0.0)
-
-
-def _arg_lower(w):
-    """arg w in [-pi, 0] for w in the closed lower half-plane (real negative -> -pi)."""
-    return np.arctan2(np.where(w.imag >= 0, -0.0, w.imag), w.real)
-
-
-def _arg_upper(w):
-    """arg w in [0, pi] for w in the closed upper half-plane (real negative -> +pi)."""
-    return np.arctan2(np.where(w.imag <= 0, 0.0, w.imag), w.real)
-
-
-def im_antiderivative(G, phi, eps):
-    r""":math:`\operatorname{Im} F(x + i0)` for the Marchenko–Pastur(:math:`\varphi`)
-    :math:`\boxplus` semicircle(:math:`2\varepsilon`) family, :math:`\varepsilon \ge 0`.
-
-    With :math:`K(g) = 1/(1-\varphi g) + 2\varepsilon g + 1/g`, integrating :math:`z\,dG =
-    K(G)\,dG` by parts gives the antiderivative of :math:`G`,
-    :math:`F(z) = Gz + \varphi^{-1}\log(1-\varphi G) - \varepsilon G^2 - \log G`, hence the CDF
-    :math:`\mu((-\infty, x]) = 1 - \operatorname{Im} F(x + i0)/\pi` (:math:`F(-\infty)` has
-    imaginary part :math:`\pi`).  Along the real axis :math:`G` stays in the closed lower
-    half-plane and :math:`1 - \varphi G` in the closed upper one, and neither vanishes, so
-    the branches :math:`\arg G \in [-\pi, 0]`, :math:`\arg(1-\varphi G) \in [0, \pi]` are
-    continuous; an atom at 0 (:math:`\varepsilon = 0`, :math:`\varphi > 1`) is counted.
-
-    Evaluated without cancellation: :math:`Gz = G K(G) = G/(1-w) + 2\varepsilon G^2 + 1` with
-    :math:`w = \varphi G`, so :math:`\operatorname{Im} F = \varepsilon \operatorname{Im} G^2 +
-    \varphi^{-1} \operatorname{Im}[w/(1-w) + \log(1-w)] - \arg G`, and for :math:`|w| < 0.1`
-    the bracket is the series :math:`\sum_{k\ge2} (1 - 1/k) w^k` (no :math:`1/\varphi`
-    blow-up when :math:`\varphi \to 0`); :math:`\varepsilon G^2` is formed as
-    :math:`(2\varepsilon\,\mathrm{Re}\,G)\,\mathrm{Im}\,G/\ldots` so that it cannot overflow.
-    ``G`` is the physical :math:`G(x + i0)`.
-    """
-    G = np.asarray(G, dtype=complex)
-    w = phi * G
-    small = np.abs(w) < 0.1
-    ws = np.where(small, w, 0)
-    series = np.zeros_like(G)
-    for k in range(18, 1, -1):                      # sum_{k>=2} (1 - 1/k) w^(k-1), Horner
-        series = series * ws + (1 - 1 / k)
-    A_small = (G * ws * series).imag                # = Im[...]/phi, since w^k/phi = G w^(k-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        wb = np.where(small, 0.5, w)
-        A_big = (G / (1 - wb)).imag + _arg_upper(1 - wb) / phi
-    A = np.where(small, A_small, A_big)
-    return (eps * G.real) * (2 * G.imag) + A - _arg_lower(G)

@@ -81,7 +81,8 @@ def density_curves(params, *, samples=None, n_points=2000):
     (continuous part, PB17 Sec. 3), ``support``, ``atoms`` (``[(loc, mass)]``), ``index``
     (PB17 Eq. (13)), ``window`` (``(lo, hi)``).
     """
-    pairs = [(_validate.positive("phi", p), _validate.nonnegative("eps", e)) for p, e in params]
+    pairs = [(_validate.positive("phi", phi), _validate.nonnegative("eps", e))
+             for phi, e in params]
     if not pairs:
         raise ValueError("params must contain at least one (phi, eps) pair")
     n_points = _validate.integer("n_points", n_points, 10)
@@ -157,12 +158,12 @@ def eps_c_curve(phi_grid):
     r""":math:`\varepsilon_c(\varphi)` and :math:`\alpha_0(\varphi)` on ``phi_grid``
     (:math:`0 < \varphi < 1`; PB17 Eqs. (16)–(17)).  Returns a dict ``phi``, ``eps_c``,
     ``alpha0``."""
-    phi = np.sort(_validate.finite_array("phi_grid", phi_grid).ravel())
-    if phi.size == 0 or np.any(phi <= 0) or np.any(phi >= 1):
+    grid = np.sort(_validate.finite_array("phi_grid", phi_grid).ravel())
+    if grid.size == 0 or np.any(grid <= 0) or np.any(grid >= 1):
         raise ValueError("phi_grid must hold values in (0, 1): eps_c = 0 and alpha0 is "
                          "undefined for phi >= 1")
-    return {"phi": phi, "eps_c": np.array([eps_c(p) for p in phi]),
-            "alpha0": np.array([alpha0(p) for p in phi])}
+    return {"phi": grid, "eps_c": np.array([eps_c(phi) for phi in grid]),
+            "alpha0": np.array([alpha0(phi) for phi in grid])}
 
 
 def eps_c_numerical(phi, *, xtol=1e-15):

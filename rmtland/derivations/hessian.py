@@ -42,18 +42,18 @@ def derive_cubic():
     from ..analytic.hessian import PenningtonBahri
     f = sp.lambdify((G, z, phi, eps), P, "numpy")
     zz = np.array([-1 + 0.3j, 0.2 + 0.05j, 1.5 + 1e-3j, 3 + 2j])
-    for p, e in [(0.5, 0.1), (3.0, 0.01), (1.0, 1.0)]:
-        Gz = PenningtonBahri(p, e).stieltjes(zz)
-        checks.append(Check(f"|P(G(z), z)| of the library's G, phi={p}, eps={e}",
-                            float(np.max(np.abs(f(Gz, zz, p, e)))), 0.0, 1e-12))
+    for phi_v, e in [(0.5, 0.1), (3.0, 0.01), (1.0, 1.0)]:
+        Gz = PenningtonBahri(phi_v, e).stieltjes(zz)
+        checks.append(Check(f"|P(G(z), z)| of the library's G, phi={phi_v}, eps={e}",
+                            float(np.max(np.abs(f(Gz, zz, phi_v, e)))), 0.0, 1e-12))
     # the support edges (root finding on K') are roots of the discriminant of P in G
     disc = sp.lambdify((z, phi, eps), sp.discriminant(P, G), "numpy")
-    for p, e in [(0.5, 0.1), (3.0, 0.01), (0.25, 0.02)]:
-        law = PenningtonBahri(p, e)
+    for phi_v, e in [(0.5, 0.1), (3.0, 0.01), (0.25, 0.02)]:
+        law = PenningtonBahri(phi_v, e)
         edges = np.array([x for iv in law.support() for x in iv])
         # relative to the discriminant's size at the edge's scale: |D(x)| / |D(x + 1e-3 |x|)|
-        rel = np.abs(disc(edges, p, e)) / np.abs(disc(edges + 1e-3 * (1 + np.abs(edges)), p, e))
-        checks.append(Check(f"discriminant at the library's edges (relative), phi={p}, eps={e}",
+        rel = np.abs(disc(edges, phi_v, e)) / np.abs(disc(edges + 1e-3 * (1 + np.abs(edges)), phi_v, e))
+        checks.append(Check(f"discriminant at the library's edges (relative), phi={phi_v}, eps={e}",
                             float(rel.max()), 0.0, 1e-9))
     return Derivation("Cubic for G from R_MP + R_SC (PB17 Eq. 12)", {"P(G, z)": P}, checks)
 
@@ -74,13 +74,13 @@ def derive_eps_c():
     checks = [Check("discriminant root = (1-20phi-8phi^2+(1+8phi)^(3/2))/16 (symbolic)",
                     float(len(matches) == 1), 1.0, 0.0)]
     from ..analytic.hessian import PenningtonBahri, eps_c
-    for p in PHIS:
-        ec = float(sp.N(closed.subs(phi, sp.Rational(str(p))), 30))  # 30 digits: no cancellation
-        checks.append(Check(f"library eps_c({p}) vs sympy closed form", eps_c(p), ec, 1e-14,
+    for phi_v in PHIS:
+        ec = float(sp.N(closed.subs(phi, sp.Rational(str(phi_v))), 30))  # 30 digits: no cancellation
+        checks.append(Check(f"library eps_c({phi_v}) vs sympy closed form", eps_c(phi_v), ec, 1e-14,
                             relative=True))
         # independent numerics: the library's left edge (root finding on K') vanishes at eps_c
-        checks.append(Check(f"left support edge at eps_c, phi={p}",
-                            PenningtonBahri(p, ec).support()[0][0], 0.0, 1e-12))
+        checks.append(Check(f"left support edge at eps_c, phi={phi_v}",
+                            PenningtonBahri(phi_v, ec).support()[0][0], 0.0, 1e-12))
     return Derivation("Critical loss eps_c(phi) from the discriminant at z = 0 (PB17 Eq. 16)",
                       {"discriminant(z=0)": disc0, "eps_c": closed}, checks)
 
@@ -115,16 +115,16 @@ def derive_alpha0():
                   Check("eps_c in t equals the closed form (symbolic)",
                     float(sp.simplify(ec - eps_c_closed_form().subs(phi, phi_t)) == 0), 1.0, 0.0)]
     from ..analytic.hessian import PenningtonBahri, alpha0, eps_c
-    for p in PHIS:
-        tv = math.sqrt(1 + 8 * p)
-        checks.append(Check(f"derived alpha0({p}) vs the library's closed form",
-                            float(a0.subs(t, tv)), alpha0(p), 1e-13, relative=True))
+    for phi_v in PHIS:
+        tv = math.sqrt(1 + 8 * phi_v)
+        checks.append(Check(f"derived alpha0({phi_v}) vs the library's closed form",
+                            float(a0.subs(t, tv)), alpha0(phi_v), 1e-13, relative=True))
         # independent numerics: the exact index just above eps_c, Richardson-extrapolated
-        ec_p = eps_c(p)
+        ec_v = eps_c(phi_v)
         d = np.array([4e-4, 2e-4, 1e-4])
-        r = np.array([PenningtonBahri(p, ec_p * (1 + di)).index() / di ** 1.5 for di in d])
+        r = np.array([PenningtonBahri(phi_v, ec_v * (1 + di)).index() / di ** 1.5 for di in d])
         extrap = 2 * r[2] - r[1]          # ratio = alpha0 (1 + c delta + ...)
-        checks.append(Check(f"alpha(eps_c(1+d))/d^1.5 -> alpha0, phi={p}", extrap, alpha0(p),
+        checks.append(Check(f"alpha(eps_c(1+d))/d^1.5 -> alpha0, phi={phi_v}", extrap, alpha0(phi_v),
                             1e-5, relative=True))
     return Derivation("3/2 law coefficient alpha0(phi) from the edge expansion (PB17 Eq. 17)",
                       {"g_c(t)": gc, "eps_c(t)": ec, "K''(g_c)(t)": Kpp,
@@ -147,15 +147,15 @@ def derive_moments(k=4):
     moments = [sol[mj] for mj in m]
     from ..analytic.hessian import PenningtonBahri
     checks = []
-    for p, e in [(0.5, 0.1), (2.0, 0.3), (1.0, 0.02)]:
-        law = PenningtonBahri(p, e)
+    for phi_v, e in [(0.5, 0.1), (2.0, 0.3), (1.0, 0.02)]:
+        law = PenningtonBahri(phi_v, e)
         lib = law.moments(k)
         for j, mj in enumerate(moments, start=1):
-            exact = float(mj.subs({phi: p, eps: e}))
-            checks.append(Check(f"m{j} library (free cumulants) vs series, phi={p}, eps={e}",
+            exact = float(mj.subs({phi: phi_v, eps: e}))
+            checks.append(Check(f"m{j} library (free cumulants) vs series, phi={phi_v}, eps={e}",
                                 float(lib[j - 1]), exact, 1e-13, relative=True))
             quad = law.integrate(lambda x, j=j: x ** j)
-            checks.append(Check(f"m{j} quadrature of the density vs series, phi={p}, eps={e}",
+            checks.append(Check(f"m{j} quadrature of the density vs series, phi={phi_v}, eps={e}",
                                 quad, exact, 1e-10, relative=True))
     return Derivation("Moments of H = H0 + H1 from the R-transform",
                       {f"m{j}": mj for j, mj in enumerate(moments, start=1)}, checks)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
 from .._backend import device_name, get_xp
 from .._io import save_figure, write_json
 

@@ -185,11 +185,11 @@ def _simulate_pairs(params, lvl, device, seed):
     n, samples = SIM[lvl]["n"], SIM[lvl]["samples"]
     bar = Progress(len(params), f"spectra n={n}")
     out, rows = {}, []
-    for k, ((p, e), child) in enumerate(zip(params, _seeds.children(seed, len(params)))):
-        eigs, seconds = hessian_spectra(n, p, e, samples, rng=child, device=device)
-        out[(p, e)] = eigs
-        rows.append({"phi": p, "eps": e, "n": n, "samples": samples, "seconds": seconds,
-                     **cmp.compare_hessian(eigs, p, e, n)})
+    for k, ((phi, e), child) in enumerate(zip(params, _seeds.children(seed, len(params)))):
+        eigs, seconds = hessian_spectra(n, phi, e, samples, rng=child, device=device)
+        out[(phi, e)] = eigs
+        rows.append({"phi": phi, "eps": e, "n": n, "samples": samples, "seconds": seconds,
+                     **cmp.compare_hessian(eigs, phi, e, n)})
         bar(k + 1)
     bar.close()
     return out, rows
@@ -202,19 +202,19 @@ def _simulate_indices(phis, lvl, device, seed):
     seeds = _seeds.children(seed, len(phis) * eps_grid.size)
     bar = Progress(len(seeds), f"indices n={sim['n']}")
     empirical, rows, k = {}, [], 0
-    for p in phis:
+    for phi in phis:
         alpha, stderr = [], []
         for e in eps_grid:
-            a, se, th = hessian_index_sample(sim["n"], p, float(e), sim["index_samples"],
+            a, se, th = hessian_index_sample(sim["n"], phi, float(e), sim["index_samples"],
                                              rng=seeds[k], device=device)
             alpha.append(a)
             stderr.append(se)
-            rows.append({"phi": float(p), "eps": float(e), "n": sim["n"],
+            rows.append({"phi": float(phi), "eps": float(e), "n": sim["n"],
                          "samples": sim["index_samples"], "empirical_index": a,
                          "index_stderr": se, "theory_index": th})
             k += 1
             bar(k)
-        empirical[float(p)] = (eps_grid, np.array(alpha), np.array(stderr))
+        empirical[float(phi)] = (eps_grid, np.array(alpha), np.array(stderr))
     bar.close()
     return empirical, rows
 
@@ -236,7 +236,7 @@ def figure_hessian_density(out, quick=True, *, smoke=False, pdf=False, phis=PHIS
     from ..plotting.hessian import plot_hessian_density_panels
     lvl = _run.level(quick, smoke)
     n_points = GRIDS[lvl]["density_points"]
-    params = [(float(p), float(e)) for p in phis for e in eps]
+    params = [(float(phi), float(e)) for phi in phis for e in eps]
     sim_summary = []
     if simulate and samples is None:
         samples, sim_summary = _simulate_pairs(params, lvl, device, seed)
@@ -279,8 +279,8 @@ def figure_hessian_index(out, quick=True, *, smoke=False, pdf=False, phis=PHIS,
         empirical, sim_rows = _simulate_indices(phis, lvl, device, seed)
     eps_grid = np.geomspace(*EPS_RANGE, g["index_eps"])
     x_grid = np.geomspace(*X_RANGE, g["three_halves_x"])
-    index_curves = [cmp.index_curve(p, eps_grid) for p in phis]
-    three = [cmp.three_halves_curve(p, x_grid) for p in phis if p < 1]
+    index_curves = [cmp.index_curve(phi, eps_grid) for phi in phis]
+    three = [cmp.three_halves_curve(phi, x_grid) for phi in phis if phi < 1]
     fig, _ = plot_index_figure(index_curves, three, empirical=empirical)
     files = _run.save(fig, out, "hessian_index", pdf)
     summary = {
@@ -288,8 +288,9 @@ def figure_hessian_index(out, quick=True, *, smoke=False, pdf=False, phis=PHIS,
         "curves": {str(float(c["phi"])): {"eps": c["eps"].tolist(), "alpha": c["alpha"].tolist()}
                    for c in index_curves},
         "three_halves_ratio_at_x": [
-            {"phi": float(p), "x": x, "alpha_over_law": index(eps_c(p) * (1 + x), p)
-             / (alpha0(p) * x ** 1.5)} for p in phis if p < 1 for x in (1e-3, 1e-2, 1e-1, 1.0)],
+            {"phi": float(phi), "x": x, "alpha_over_law": index(eps_c(phi) * (1 + x), phi)
+             / (alpha0(phi) * x ** 1.5)}
+            for phi in phis if phi < 1 for x in (1e-3, 1e-2, 1e-1, 1.0)],
     }
     if sim_rows:
         summary["simulation"] = sim_rows
@@ -319,15 +320,15 @@ def figure_hessian_eps_c(out, quick=True, *, smoke=False, pdf=False, marks=PHIS,
     g = GRIDS[lvl]
     curve = cmp.eps_c_curve(np.linspace(*PHI_RANGE, g["phi_grid"]))
     check_phis = np.linspace(0.05, 0.95, g["eps_c_checks"])
-    check_eps = np.array([cmp.eps_c_numerical(p) for p in check_phis])
+    check_eps = np.array([cmp.eps_c_numerical(phi) for phi in check_phis])
     marks = [float(m) for m in marks if m < 1]
     mark_curve = cmp.eps_c_curve(marks) if marks else None
     fig, _ = plot_eps_c(curve, marks=mark_curve, numeric=(check_phis, check_eps))
     files = _run.save(fig, out, "hessian_eps_c", pdf)
     summary = {
-        "checks": [{"phi": float(p), "eps_c": eps_c(p), "eps_c_numerical": float(e),
-                    "rel_diff": abs(float(e) - eps_c(p)) / eps_c(p)}
-                   for p, e in zip(check_phis, check_eps)],
+        "checks": [{"phi": float(phi), "eps_c": eps_c(phi), "eps_c_numerical": float(e),
+                    "rel_diff": abs(float(e) - eps_c(phi)) / eps_c(phi)}
+                   for phi, e in zip(check_phis, check_eps)],
         "marks": [{"phi": m, "eps_c": eps_c(m), "alpha0": alpha0(m)} for m in marks],
         "curve": {k: curve[k].tolist() for k in ("phi", "eps_c", "alpha0")},
     }
