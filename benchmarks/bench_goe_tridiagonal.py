@@ -10,24 +10,21 @@ a few standard errors).  Writes JSON next to the printed table.
 """
 import argparse
 import platform
-import time
 
 import numpy as np
 
 import rmtland
 from rmtland._backend import get_xp, to_numpy
 from rmtland._io import write_json
-from rmtland.sampling import sample_goe
-from rmtland.sampling.goe_tridiagonal import lowest_eigenvalues, sample_goe_tridiagonal
+from rmtland.bench import time_call
+from rmtland.linalg import lowest_eigenvalues
+from rmtland.sampling import sample_goe, sample_goe_tridiagonal
 
 
 def _best(f, repeats):
-    best, out = np.inf, None
-    for _ in range(repeats):
-        t = time.perf_counter()
-        out = f()
-        best = min(best, time.perf_counter() - t)
-    return best, out
+    out = []
+    best = time_call(lambda: out.append(f()), repeats=repeats, warmup=lambda: None)
+    return best, out[-1]
 
 
 def main(argv=None):

@@ -11,25 +11,17 @@ GFLOP/s and the fraction of the GEMM ceiling.  Writes JSON next to the table.
 """
 import argparse
 import platform
-import time
 
 import rmtland
 from rmtland._backend import device_name, get_xp
 from rmtland._io import write_json
-from rmtland.sampling.pspin import (gradient, random_sphere_points, sample_couplings,
+from rmtland.bench import time_call
+from rmtland.sampling.spinglass import (gradient, random_sphere_points, sample_couplings,
                                     symmetrize_couplings)
 
 
 def _best(fn, sync, repeats):
-    fn()
-    sync()
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        sync()
-        best = min(best, time.perf_counter() - t)
-    return best
+    return time_call(fn, repeats=repeats, sync=sync)
 
 
 def main(argv=None):

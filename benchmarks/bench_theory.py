@@ -10,23 +10,17 @@ polynomial, generic roots) is timed beside it for comparison.  Writes JSON next 
 import argparse
 import platform
 import statistics
-import time
 
 import numpy as np
 
 import rmtland
 from rmtland._io import write_json
+from rmtland.bench import time_call
 from rmtland.analytic import FreeSum, MarchenkoPastur, PenningtonBahri, Semicircle, index
 
 
 def _median_seconds(f, repeats):
-    f()  # warm-up
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+    return time_call(f, repeats=repeats, stat=statistics.median)
 
 
 def main(argv=None):

@@ -97,7 +97,8 @@ def _run_tests(timeout):
 def _inertia_agreement(n):
     """Do host LDL counts equal GPU eigenvalue counts on the benchmark's matrices?"""
     from rmtland._backend import to_numpy
-    from rmtland.sampling import count_negative, eigvalsh_batched, sample_goe
+    from rmtland.linalg import count_negative, eigvalsh_batched
+    from rmtland.sampling import sample_goe
     H = sample_goe(n, batch=1, rng=0, device="gpu")
     eigs = to_numpy(eigvalsh_batched(H))
     ldl = to_numpy(count_negative(H, method="ldl"))

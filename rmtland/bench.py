@@ -35,7 +35,8 @@ from ._validate import integer
 from .linalg.dense import count_negative, eigvalsh_batched
 from .sampling.ensembles import sample_goe
 
-__all__ = ["bench_spectra", "default_batch", "format_table", "CPU_METHODS", "GPU_METHODS"]
+__all__ = ["bench_spectra", "default_batch", "format_table", "time_call", "CPU_METHODS",
+           "GPU_METHODS"]
 
 CPU_METHODS = ("numpy-eigvalsh", "rmtland-eigvalsh", "rmtland-inertia")
 GPU_METHODS = ("numpy-eigvalsh", "rmtland-eigvalsh", "rmtland-inertia", "cupy-eigvalsh",
@@ -83,18 +84,28 @@ def _methods(xp, torch, H, Hh):
     return table
 
 
-def _time(fn, A, sync, repeats):
-    w = min(A.shape[-1], WARMUP_MAX_N)
-    fn(A[:1, :w, :w])                          # warm-up, untimed
+def time_call(fn, *, repeats=3, sync=None, warmup=None, stat=min):
+    """Seconds of ``fn()``: ``stat`` (default the best) of ``repeats`` timed calls after one
+    untimed warm-up call (``warmup()`` when given, else ``fn()``); ``sync()`` (a device
+    synchronisation) runs before each clock reading.  The one timing helper of the benchmarks.
+    """
+    sync = sync or (lambda: None)
+    (warmup or fn)()
     sync()
-    best = float("inf")
-    for _ in range(repeats):
+    times = []
+    for _ in range(integer("repeats", repeats, 1)):
         sync()
         t0 = time.perf_counter()
-        fn(A)
+        fn()
         sync()
-        best = min(best, time.perf_counter() - t0)
-    return best
+        times.append(time.perf_counter() - t0)
+    return stat(times)
+
+
+def _time(fn, A, sync, repeats):
+    w = min(A.shape[-1], WARMUP_MAX_N)
+    return time_call(lambda: fn(A), repeats=repeats, sync=sync,
+                     warmup=lambda: fn(A[:1, :w, :w]))
 
 
 def bench_spectra(device="cpu", sizes=(64, 256, 1024), *, repeats=3, batch=None, methods=None,

@@ -172,7 +172,7 @@ def _bench_spectra(args):
 
 def _reproduce(args):
     from .experiments import reproduce
-    summary = reproduce(args.out, quick=args.quick, pdf=args.pdf,
+    summary = reproduce(args.out, quick=not args.full, pdf=args.pdf,
                         simulate=not args.theory_only, device=args.device, seed=args.seed)
     if args.json:
         print(json.dumps(summary, allow_nan=False, default=str))
@@ -212,7 +212,11 @@ def build_parser():
 
     rep = sub.add_parser("reproduce", help="write every study's figures and data")
     rep.add_argument("--out", required=True, help="output directory")
-    rep.add_argument("--quick", action="store_true", help="small sizes (CPU, minutes)")
+    size = rep.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true",
+                      help="the quick sizes (the default, as in rmtland.experiments.reproduce: "
+                           "minutes on a CPU)")
+    size.add_argument("--full", action="store_true", help="the full sizes (meant for a GPU)")
     rep.add_argument("--pdf", action="store_true", help="also write PDF figures")
     rep.add_argument("--theory-only", action="store_true", help="no simulation (seconds)")
     rep.add_argument("--device", default="cpu", choices=["cpu", "gpu", "auto"])

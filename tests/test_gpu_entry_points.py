@@ -1,0 +1,66 @@
+"""The top-level GPU entry points (``simulate``, ``reproduce``, ``bench``) run under the CuPy test
+double with zero host leaks (the ``cupy_double`` fixture fails a test that leaks), and report
+the GPU as their device.
+
+The double is NumPy underneath, so the numbers are checked against the theory with the same
+statistical bounds as on the CPU; the GPU stream differs from the CPU one (counter-based Philox
+against PCG64 blocks, see ``rmtland.sampling.ensembles``), so the values are not equal to the
+CPU run's, only equally close to the theory.
+"""
+import json
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+import pytest  # noqa: E402
+
+from rmtland import experiments  # noqa: E402
+from rmtland.bench import bench_spectra  # noqa: E402
+from rmtland.cli import main  # noqa: E402
+
+
+def test_simulate_hessian_on_gpu(cupy_double, tmp_path):
+    res = experiments.simulate_hessian(0.5, 0.1, 120, 8, seed=1, device="gpu",
+                                       out=str(tmp_path), progress=False)
+    assert res["device"] == "gpu"
+    # index within 4 standard errors plus the O(1/n) allowance of one eigenvalue per matrix
+    # (tests/test_experiments_hessian.py measures the bias: ~0.1 eigenvalue per matrix)
+    assert abs(res["empirical_index"] - res["theory_index"]) <= 4 * res["index_stderr"] + 1 / 120
+    # pooled KS: the 1% point of the i.i.d. statistic, 1.63/sqrt(N), plus 1/n for the edges
+    assert res["ks_distance"] <= 1.63 / math.sqrt(120 * 8) + 1 / 120
+    assert json.loads((tmp_path / "result.json").read_text())["device"] == "gpu"
+
+
+def test_simulate_spinglass_on_gpu(cupy_double, tmp_path):
+    res = experiments.simulate_spinglass(3, 12, 16, seed=2, device="gpu", out=str(tmp_path),
+                                         progress=False)
+    assert res["device"] == "gpu"
+    assert res["critical_points"] >= 1 and res["max_gradient_norm"] <= 1e-10
+    assert sum(res["index_histogram"]) == res["critical_points"]
+
+
+def test_cli_simulate_on_gpu(cupy_double, tmp_path, capsys):
+    rc = main(["simulate", "hessian", "--phi", "0.5", "--eps", "0.1", "--n", "60",
+               "--samples", "3", "--device", "gpu", "--out", str(tmp_path), "--json",
+               "--no-progress"])
+    assert rc == 0
+    assert json.loads(capsys.readouterr().out)["device"] == "gpu"
+
+
+def test_reproduce_on_gpu(cupy_double, tmp_path):
+    """Every figure and data file at the smoke level, simulated on the (double) GPU."""
+    summary = experiments.reproduce(tmp_path, smoke=True, device="gpu")
+    sim = json.loads((tmp_path / "simulation_hessian.json").read_text())
+    assert sim["device"] == "gpu"
+    assert len(summary["files"]) == len(experiments.FIGURES) + 2
+
+
+@pytest.mark.parametrize("method", ["rmtland-eigvalsh", "rmtland-inertia", "cupy-eigvalsh",
+                                    "cupy-syevd-loop", "host-ldl-inertia"])
+def test_bench_spectra_on_gpu(cupy_double, method):
+    rows = bench_spectra("gpu", sizes=[16], repeats=1, batch=2, methods=[method])
+    assert [r["method"] for r in rows] == [method]
+    # host-ldl-inertia copies the stack to the host and factorises there: its row says "cpu"
+    assert rows[0]["device"] == ("cpu" if method == "host-ldl-inertia" else "gpu")
+    assert rows[0]["seconds_per_matrix"] > 0
