@@ -64,6 +64,23 @@ MAX_COUPLING_BYTES = 2 << 30
 MAX_P = 4
 #: Working-memory budget (bytes) for one chunk of the contraction ``(B, N**(p-1))``.
 _CHUNK_BYTES = 1 << 28
+#: Armijo sufficient-decrease constant c1 and the step multipliers after an accepted /
+#: rejected step of the backtracking descent (Nocedal & Wright, *Numerical Optimization*,
+#: 2nd ed., Springer 2006, Sec. 3.1: c1 = 1e-4 is their suggested value).
+ARMIJO_C1, STEP_GROW, STEP_SHRINK = 1e-4, 1.25, 0.5
+#: Relative floor of |eigenvalue| in the eigendecomposition fallback of a singular Newton
+#: system: ~1e4 unit roundoffs of float64, so the step stays finite and its direction exact.
+EIG_FLOOR = 1e-12
+#: Gradient tolerance |grad|/N at which descent hands over to Newton (kind="minima"): small
+#: enough that Newton converges quadratically from there, large enough to be cheap.
+DESCENT_TOL = 1e-6
+#: Caps of the Newton step |d|, in units of the sphere radius sqrt(N): small after descent
+#: (stay in the basin of the minimum found), larger from random starts (reach any index).
+NEWTON_STEP_AFTER_DESCENT, NEWTON_STEP_FROM_START = 0.1, 0.5
+#: Two converged points are the same critical point when |sigma - sigma'|/sqrt(N) < this:
+#: far above the position error of a point with |grad|/N <= 1e-10 and far below the typical
+#: distance O(1) between distinct critical points.
+MERGE_RADIUS = 1e-6
 
 
 # --------------------------------------------------------------------------- helpers
@@ -309,7 +326,7 @@ def _newton_direction(xp, Ht, U, g, max_step):
         with linalg_errors(xp):
             lam, V = xp.linalg.eigh(Hs)
         check_finite(lam, "eigh (fallback of a singular Newton system)")
-        floor = 1e-12 * (1.0 + xp.max(xp.abs(lam), axis=1, keepdims=True))
+        floor = EIG_FLOOR * (1.0 + xp.max(xp.abs(lam), axis=1, keepdims=True))
         lam = xp.where(xp.abs(lam) < floor, xp.where(lam < 0, -floor, floor), lam)
         rhs = xp.where(xp.isfinite(gt), -gt, 0.0)
         dt = xp.matmul(V, (xp.matmul(xp.swapaxes(V, 1, 2), rhs)) / lam[:, :, None])
@@ -350,11 +367,11 @@ def _gd(xp, Js, sigma, N, p, maxiter, tol, history):
             break
         trial = _retract(xp, sigma - eta[:, None] * g, N)
         Et, gt, _, _ = _riem(Js, trial, N, p, 1)
-        accept = active & (Et <= E - 1e-4 * eta * gn2)
+        accept = active & (Et <= E - ARMIJO_C1 * eta * gn2)
         sigma = xp.where(accept[:, None], trial, sigma)
         E = xp.where(accept, Et, E)
         g = xp.where(accept[:, None], gt, g)
-        eta = xp.where(accept, eta * 1.25, xp.where(active, eta * 0.5, eta))
+        eta = xp.where(accept, eta * STEP_GROW, xp.where(active, eta * STEP_SHRINK, eta))
         if history:
             hist.append(E)
     return sigma, E, g, hist
@@ -397,7 +414,7 @@ def riemannian_gradient_descent(J, sigma, *, maxiter=2000, tol=1e-6, return_ener
 
 # --------------------------------------------------------------------------- critical points
 
-def _merge(xp, sigma, N, radius=1e-6):
+def _merge(xp, sigma, N, radius=MERGE_RADIUS):
     """Representatives and counts of points within |s - s'|/sqrt(N) < radius."""
     M = sigma.shape[0]
     if M == 0:
@@ -467,10 +484,10 @@ def find_critical_points(J, *, starts, rng=None, kind="any", tol=1e-10, maxiter=
     Js = symmetrize_couplings(J)
 
     if kind == "minima":
-        sigma, _, _, _ = _gd(xp, Js, sigma, N, p, descent_maxiter, 1e-6, False)
-        max_step = 0.1 * math.sqrt(N)
+        sigma, _, _, _ = _gd(xp, Js, sigma, N, p, descent_maxiter, DESCENT_TOL, False)
+        max_step = NEWTON_STEP_AFTER_DESCENT * math.sqrt(N)
     else:
-        max_step = 0.5 * math.sqrt(N)
+        max_step = NEWTON_STEP_FROM_START * math.sqrt(N)
     for _ in range(maxiter):  # Newton iterations
         _, g, Ht, U = _riem(Js, sigma, N, p, 2)
         gnorm = xp.linalg.norm(g, axis=1) / N
@@ -503,7 +520,7 @@ def find_critical_points(J, *, starts, rng=None, kind="any", tol=1e-10, maxiter=
     }
 
 
-def distinct_points(sigma, *, radius=1e-6):
+def distinct_points(sigma, *, radius=MERGE_RADIUS):
     r"""Indices of representatives of ``sigma`` (M, N) after merging points closer than
     :math:`|\sigma - \sigma'|/\sqrt N <` ``radius`` (:math:`\sigma` and :math:`-\sigma` stay
     apart), and how many points each represents."""
