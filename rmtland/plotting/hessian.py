@@ -216,8 +216,8 @@ def plot_hessian_density_panels(curves, *, samples=None, ncols=2, bins=None, sup
         shaded = not samples if shaded is None else shaded
         suptitle = (r"Spectral density of $H = H_0 + H_1$: Marchenko–Pastur($\varphi$) "
                     r"$\boxplus$ semicircle of variance $2\varepsilon$"
-                    + (r" (shaded area: index $\alpha$)" if shaded else
-                       " (lines: theory, histograms: samples)" if samples else ""))
+                    + ("\n" r"shaded area: index $\alpha$" if shaded else
+                       "\nlines: theory, histograms: samples" if samples else ""))
     fig.suptitle(suptitle)
     return fig, np.asarray(axes, dtype=object)
 
