@@ -59,6 +59,16 @@ def _check_curves(curves, name="curves"):
     return curves
 
 
+def _curves_and_colors(curves, colors, cmap):
+    """The curves as a list, and one colour per curve (default: from ``cmap``)."""
+    curves = _check_curves(curves)
+    colors = _style.colors(len(curves), cmap) if colors is None else list(colors)
+    if len(colors) != len(curves):
+        raise ValueError(f"colors must have one entry per curve ({len(curves)}), "
+                         f"got {len(colors)}")
+    return curves, colors
+
+
 # -- densities -------------------------------------------------------------------------------
 def plot_hessian_densities(curves, *, samples=None, bins=None, colors=None, show_edges=True,
                            shade_negative=None, ymax=None, title=None,
@@ -102,11 +112,7 @@ def plot_hessian_densities(curves, *, samples=None, bins=None, colors=None, show
     """
     from matplotlib.patches import Patch
 
-    curves = _check_curves(curves)
-    colors = _style.colors(len(curves)) if colors is None else list(colors)
-    if len(colors) != len(curves):
-        raise ValueError(f"colors must have one entry per curve ({len(curves)}), "
-                         f"got {len(colors)}")
+    curves, colors = _curves_and_colors(curves, colors, _style.CMAP)
     samples = _samples_by_pair(samples, curves)
     if shade_negative is None:
         shade_negative = not samples
@@ -270,11 +276,7 @@ def plot_index_vs_eps(curves, *, logx=True, empirical=None, colors=None, title=N
     """
     from matplotlib.lines import Line2D
 
-    curves = _check_curves(curves)
-    colors = _style.colors(len(curves), _style.CMAP_INDEX) if colors is None else list(colors)
-    if len(colors) != len(curves):
-        raise ValueError(f"colors must have one entry per curve ({len(curves)}), "
-                         f"got {len(colors)}")
+    curves, colors = _curves_and_colors(curves, colors, _style.CMAP_INDEX)
     emp = _check_empirical(empirical, [c["phi"] for c in curves])
     fig, ax = _style.get_axes(ax, (5.0, 3.6))
     any_law = False
@@ -339,11 +341,7 @@ def plot_three_halves_law(curves, *, empirical=None, colors=None, title=None,
     -------
     fig, ax
     """
-    curves = _check_curves(curves)
-    colors = _style.colors(len(curves), _style.CMAP_INDEX) if colors is None else list(colors)
-    if len(colors) != len(curves):
-        raise ValueError(f"colors must have one entry per curve ({len(curves)}), "
-                         f"got {len(colors)}")
+    curves, colors = _curves_and_colors(curves, colors, _style.CMAP_INDEX)
     emp = _check_empirical(empirical, [c["phi"] for c in curves])
     fig, ax = _style.get_axes(ax, (5.0, 3.6))
     for c, color in zip(curves, colors):
