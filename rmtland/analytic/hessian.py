@@ -34,6 +34,27 @@ by ``rmtland verify``:
   (``theory/derive_alpha0.py``, ``rmtland.derivations.hessian``, from the square-root edge expansion);
 * moments from the free cumulants :math:`\kappa_1 = 1`, :math:`\kappa_2 = \varphi + 2\varepsilon`,
   :math:`\kappa_j = \varphi^{j-1}` (:math:`j \ge 3`).
+
+References
+----------
+J. Pennington, Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random Matrix Theory", Proc.
+34th Int. Conf. on Machine Learning (ICML 2017), PMLR 70, 2798–2806 (2017),
+https://proceedings.mlr.press/v70/pennington17a.html. Sec. 3 (the model), Eq. (12) (the cubic),
+Eq. (13) (the index), Eq. (16) (the critical loss), Eq. (17) (the 3/2 law).
+V. A. Marchenko, L. A. Pastur, "Distribution of eigenvalues for some sets of random matrices", Math.
+USSR-Sbornik 1(4), 457–483 (1967), doi:10.1070/SM1967v001n04ABEH001994. The law of H_0.
+E. P. Wigner, "On the distribution of the roots of certain symmetric matrices", Ann. of Math. 67(2),
+325–327 (1958), doi:10.2307/1970008. The law of H_1.
+D. Voiculescu, "Addition of certain non-commuting random variables", J. Funct. Anal. 66(3), 323–346
+(1986). Free additive convolution adds R-transforms.
+J. A. Mingo, R. Speicher, "Free Probability and Random Matrices", Fields Institute Monographs 35,
+Springer, New York (2017), doi:10.1007/978-1-4939-6942-5. Cauchy/R-transforms and the Stieltjes
+inversion formula.
+A. Nica, R. Speicher, "Lectures on the Combinatorics of Free Probability", London Math. Soc.
+Lecture Note Series 335, Cambridge University Press (2006), doi:10.1017/CBO9780511735127. Free
+cumulants and moments.
+R. P. Brent, "Algorithms for Minimization without Derivatives", Prentice-Hall, Englewood Cliffs
+(1973); Dover reprint (2002), ISBN 0-486-41998-3. Ch. 4: the bracketed root finding on K'.
 """
 import math
 
@@ -61,6 +82,20 @@ class PenningtonBahri(SpectralLaw):
     eps : float
         :math:`\varepsilon \ge 0`, the loss; the residual part has variance :math:`2\varepsilon`.
         At :math:`\varepsilon = 0` the law is Marchenko–Pastur.
+
+    References
+    ----------
+    .. [1] J. Pennington, Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random Matrix
+       Theory", Proc. 34th Int. Conf. on Machine Learning (ICML 2017), PMLR 70, 2798–2806 (2017),
+       https://proceedings.mlr.press/v70/pennington17a.html. Sec. 3: the Hessian model H = H_0 +
+       H_1.
+    .. [2] V. A. Marchenko, L. A. Pastur, "Distribution of eigenvalues for some sets of random
+       matrices", Math. USSR-Sbornik 1(4), 457–483 (1967), doi:10.1070/SM1967v001n04ABEH001994. The
+       law of H_0.
+    .. [3] E. P. Wigner, "On the distribution of the roots of certain symmetric matrices", Ann. of
+       Math. 67(2), 325–327 (1958), doi:10.2307/1970008. The law of H_1.
+    .. [4] D. Voiculescu, "Addition of certain non-commuting random variables", J. Funct. Anal.
+       66(3), 323–346 (1986). The R-transform of the free sum.
     """
 
     def __init__(self, phi, eps):
@@ -75,24 +110,67 @@ class PenningtonBahri(SpectralLaw):
 
     # -- the algebra of K ------------------------------------------------------------------
     def r_sympy(self, g):
+        r"""sympy expression of :math:`R(g) = 1/(1-\varphi g) + 2\varepsilon g`.
+
+        References
+        ----------
+        .. [1] J. Pennington, Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random Matrix
+           Theory", Proc. 34th Int. Conf. on Machine Learning (ICML 2017), PMLR 70, 2798–2806
+           (2017), https://proceedings.mlr.press/v70/pennington17a.html. Sec. 3.
+        .. [2] D. Voiculescu, "Addition of certain non-commuting random variables", J. Funct. Anal.
+           66(3), 323–346 (1986). R-transforms of free summands add.
+        """
         return 1 / (1 - self.phi * g) + 2 * self.eps * g
 
     def r_transform(self, g):
+        r""":math:`R(g) = R_{MP}(g) + R_{SC}(g) = 1/(1-\varphi g) + 2\varepsilon g`.
+
+        References
+        ----------
+        .. [1] J. Pennington, Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random Matrix
+           Theory", Proc. 34th Int. Conf. on Machine Learning (ICML 2017), PMLR 70, 2798–2806
+           (2017), https://proceedings.mlr.press/v70/pennington17a.html. Sec. 3.
+        .. [2] D. Voiculescu, "Addition of certain non-commuting random variables", J. Funct. Anal.
+           66(3), 323–346 (1986). R-transforms of free summands add.
+        """
         g = np.asarray(g)
         return 1 / (1 - self.phi * g) + 2 * self.eps * g
 
     def K(self, g):
-        r""":math:`K(g) = R(g) + 1/g`, the functional inverse of :math:`G`."""
+        r""":math:`K(g) = R(g) + 1/g`, the functional inverse of :math:`G`.
+
+        References
+        ----------
+        .. [1] J. Pennington, Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random Matrix
+           Theory", Proc. 34th Int. Conf. on Machine Learning (ICML 2017), PMLR 70, 2798–2806
+           (2017), https://proceedings.mlr.press/v70/pennington17a.html. Sec. 3.
+        .. [2] D. Voiculescu, "Addition of certain non-commuting random variables", J. Funct. Anal.
+           66(3), 323–346 (1986). The R-transform and the inverse of G.
+        """
         g = np.asarray(g)
         return 1 / (1 - self.phi * g) + 2 * self._e * g + 1 / g
 
     def dK(self, g):
-        r""":math:`K'(g) = \varphi/(1-\varphi g)^2 + 2\varepsilon - 1/g^2`."""
+        r""":math:`K'(g) = \varphi/(1-\varphi g)^2 + 2\varepsilon - 1/g^2`.
+
+        References
+        ----------
+        .. [1] J. Pennington, Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random Matrix
+           Theory", Proc. 34th Int. Conf. on Machine Learning (ICML 2017), PMLR 70, 2798–2806
+           (2017), https://proceedings.mlr.press/v70/pennington17a.html. Sec. 3.
+        """
         g = np.asarray(g)
         return self.phi * (1 / (1 - self.phi * g)) ** 2 + 2 * self._e - (1 / g) ** 2
 
     def cubic_coefficients(self, z):
-        """Coefficients (highest first) of the cubic in G at ``z`` (module docstring)."""
+        """Coefficients (highest first) of the cubic in G at ``z`` (module docstring).
+
+        References
+        ----------
+        .. [1] J. Pennington, Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random Matrix
+           Theory", Proc. 34th Int. Conf. on Machine Learning (ICML 2017), PMLR 70, 2798–2806
+           (2017), https://proceedings.mlr.press/v70/pennington17a.html. Eq. (12).
+        """
         z = np.asarray(z, dtype=complex)
         phi, eps = self.phi, self._e
         return [np.full(z.shape, 2 * eps * phi, dtype=complex), -(2 * eps + z * phi),
@@ -145,12 +223,33 @@ class PenningtonBahri(SpectralLaw):
         return np.array(pts)
 
     def support(self):
+        r"""Support intervals: :math:`K(g^*)` at the critical points :math:`K'(g^*) = 0` of the
+        physical branch (module docstring).
+
+        References
+        ----------
+        .. [1] J. Pennington, Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random Matrix
+           Theory", Proc. 34th Int. Conf. on Machine Learning (ICML 2017), PMLR 70, 2798–2806
+           (2017), https://proceedings.mlr.press/v70/pennington17a.html. Sec. 3.
+        .. [2] R. P. Brent, "Algorithms for Minimization without Derivatives", Prentice-Hall,
+           Englewood Cliffs (1973); Dover reprint (2002), ISBN 0-486-41998-3. Ch. 4: Brent's method
+           (scipy.optimize.brentq) for the zeros of K'.
+        """
         if self._mp:
             return self._mp.support()
         e = self._edges
         return [[float(e[i]), float(e[i + 1])] for i in range(0, len(e), 2)]
 
     def atoms(self):
+        r"""The Marchenko–Pastur atom (mass :math:`1 - 1/\varphi` at 0) when :math:`\varepsilon = 0`
+        and :math:`\varphi > 1`; none for :math:`\varepsilon > 0`.
+
+        References
+        ----------
+        .. [1] V. A. Marchenko, L. A. Pastur, "Distribution of eigenvalues for some sets of random
+           matrices", Math. USSR-Sbornik 1(4), 457–483 (1967), doi:10.1070/SM1967v001n04ABEH001994.
+           The Marchenko–Pastur law.
+        """
         return self._mp.atoms() if self._mp else []
 
     def _inside(self, x):
@@ -170,6 +269,15 @@ class PenningtonBahri(SpectralLaw):
         return out
 
     def stieltjes(self, z):
+        r"""The physical root of the cubic (module docstring); outside the support the real root on
+        the branch of :math:`K` next to the edge.
+
+        References
+        ----------
+        .. [1] J. Pennington, Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random Matrix
+           Theory", Proc. 34th Int. Conf. on Machine Learning (ICML 2017), PMLR 70, 2798–2806
+           (2017), https://proceedings.mlr.press/v70/pennington17a.html. Eq. (12).
+        """
         if self._mp:
             return self._mp.stieltjes(z)
         z = np.asarray(z, dtype=complex)
@@ -179,6 +287,18 @@ class PenningtonBahri(SpectralLaw):
         return np.where(real, self._G_real(z.real, roots) + 0j, G)
 
     def density(self, x):
+        r""":math:`-\operatorname{Im} G(x + i0)/\pi` from the Herglotz root of the cubic, 0 outside
+        the support.
+
+        References
+        ----------
+        .. [1] J. Pennington, Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random Matrix
+           Theory", Proc. 34th Int. Conf. on Machine Learning (ICML 2017), PMLR 70, 2798–2806
+           (2017), https://proceedings.mlr.press/v70/pennington17a.html. Eq. (12).
+        .. [2] J. A. Mingo, R. Speicher, "Free Probability and Random Matrices", Fields Institute
+           Monographs 35, Springer, New York (2017), doi:10.1007/978-1-4939-6942-5. The Stieltjes
+           inversion formula.
+        """
         x = _validate.finite_array("x", x)
         if self._mp:
             return self._mp.density(x)
@@ -187,7 +307,18 @@ class PenningtonBahri(SpectralLaw):
         return np.where(inside, density_from_stieltjes(G), 0.0)
 
     def cdf(self, x):
-        r""":math:`\mu((-\infty, x])` from the antiderivative :math:`F` (module docstring)."""
+        r""":math:`\mu((-\infty, x])` from the antiderivative :math:`F` (module docstring).
+
+        References
+        ----------
+        .. [1] J. Pennington, Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random Matrix
+           Theory", Proc. 34th Int. Conf. on Machine Learning (ICML 2017), PMLR 70, 2798–2806
+           (2017), https://proceedings.mlr.press/v70/pennington17a.html. Sec. 3 (the law; the
+           antiderivative F is derived in this module).
+        .. [2] J. A. Mingo, R. Speicher, "Free Probability and Random Matrices", Fields Institute
+           Monographs 35, Springer, New York (2017), doi:10.1007/978-1-4939-6942-5. The Stieltjes
+           inversion formula.
+        """
         x = _validate.finite_array("x", x)
         if self._mp:
             return self._mp.cdf(x)
@@ -205,12 +336,33 @@ class PenningtonBahri(SpectralLaw):
 
     def index(self):
         r"""Index :math:`\alpha(\varepsilon, \varphi) = \mu((-\infty, 0))`, the fraction of
-        negative eigenvalues (PB17 Eq. (13)); 0 at :math:`\varepsilon = 0` (:math:`H_0 \succeq 0`)."""
+        negative eigenvalues (PB17 Eq. (13)); 0 at :math:`\varepsilon = 0` (:math:`H_0 \succeq 0`).
+
+        References
+        ----------
+        .. [1] J. Pennington, Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random Matrix
+           Theory", Proc. 34th Int. Conf. on Machine Learning (ICML 2017), PMLR 70, 2798–2806
+           (2017), https://proceedings.mlr.press/v70/pennington17a.html. Eq. (13).
+        """
         if self._mp:
             return 0.0
         return float(self.cdf(np.array([0.0]))[0])
 
     def free_cumulants(self, k):
+        r""":math:`\kappa_1 = 1`, :math:`\kappa_2 = \varphi + 2\varepsilon`,
+        :math:`\kappa_j = \varphi^{j-1}` (:math:`j \ge 3`): the Marchenko–Pastur cumulants plus the
+        semicircle's :math:`\kappa_2 = 2\varepsilon`.
+
+        References
+        ----------
+        .. [1] A. Nica, R. Speicher, "Lectures on the Combinatorics of Free Probability", London
+           Math. Soc. Lecture Note Series 335, Cambridge University Press (2006),
+           doi:10.1017/CBO9780511735127. Additivity of free cumulants; free Poisson and semicircular
+           cumulants.
+        .. [2] J. Pennington, Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random Matrix
+           Theory", Proc. 34th Int. Conf. on Machine Learning (ICML 2017), PMLR 70, 2798–2806
+           (2017), https://proceedings.mlr.press/v70/pennington17a.html. Sec. 3.
+        """
         k = _validate.integer("k", k, 1)
         kappa = [self.phi ** (j - 1) for j in range(1, k + 1)]
         if k >= 2:
@@ -220,7 +372,15 @@ class PenningtonBahri(SpectralLaw):
 
 def g_c(phi):
     r"""Double root :math:`G(0)` of the cubic at :math:`\varepsilon = \varepsilon_c`:
-    :math:`g_c = 8/((t-3)(t+1))`, :math:`t = \sqrt{1+8\varphi}`, for :math:`0 < \varphi < 1`."""
+    :math:`g_c = 8/((t-3)(t+1))`, :math:`t = \sqrt{1+8\varphi}`, for :math:`0 < \varphi < 1`.
+
+    References
+    ----------
+    .. [1] J. Pennington, Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random Matrix
+       Theory", Proc. 34th Int. Conf. on Machine Learning (ICML 2017), PMLR 70, 2798–2806 (2017),
+       https://proceedings.mlr.press/v70/pennington17a.html. Eq. (16): the critical loss at which
+       the double root appears.
+    """
     phi = _check_phi_below_one(phi)
     t = math.sqrt(1 + 8 * phi)
     return 8 / ((t - 3) * (t + 1))
@@ -241,6 +401,12 @@ def eps_c(phi):
     :math:`0 < \varphi < 1` (PB17 Eq. (16); derived in ``theory/derive_eps_c.py``),
     written as :math:`(3-t)^3(1+t)/128`, :math:`t = \sqrt{1+8\varphi}`, to avoid cancellation;
     :math:`\varepsilon_c = 0` for :math:`\varphi \ge 1`.
+
+    References
+    ----------
+    .. [1] J. Pennington, Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random Matrix
+       Theory", Proc. 34th Int. Conf. on Machine Learning (ICML 2017), PMLR 70, 2798–2806 (2017),
+       https://proceedings.mlr.press/v70/pennington17a.html. Eq. (16).
     """
     phi = _validate.positive("phi", phi)
     if phi >= 1:
@@ -258,6 +424,12 @@ def alpha0(phi):
     :math:`\rho(x) \approx \pi^{-1}\sqrt{2/|K''(g_c)|}\sqrt{x - x_-}` and
     :math:`dx_-/d\varepsilon = 2 g_c`.  Raises ``ValueError`` for :math:`\varphi \ge 1`, where
     :math:`\varepsilon_c = 0` and the index jumps instead.
+
+    References
+    ----------
+    .. [1] J. Pennington, Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random Matrix
+       Theory", Proc. 34th Int. Conf. on Machine Learning (ICML 2017), PMLR 70, 2798–2806 (2017),
+       https://proceedings.mlr.press/v70/pennington17a.html. Eq. (17).
     """
     phi = _check_phi_below_one(phi)
     t = math.sqrt(1 + 8 * phi)
@@ -266,27 +438,68 @@ def alpha0(phi):
 
 def index(eps, phi):
     r"""Index :math:`\alpha(\varepsilon, \varphi)` of the Pennington–Bahri Hessian (see
-    :meth:`PenningtonBahri.index`)."""
+    :meth:`PenningtonBahri.index`).
+
+    References
+    ----------
+    .. [1] J. Pennington, Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random Matrix
+       Theory", Proc. 34th Int. Conf. on Machine Learning (ICML 2017), PMLR 70, 2798–2806 (2017),
+       https://proceedings.mlr.press/v70/pennington17a.html. Eq. (13).
+    """
     return PenningtonBahri(phi, eps).index()
 
 
 def support_edges(phi, eps):
-    """Support intervals ``[[left, right], ...]`` of the continuous part, increasing."""
+    """Support intervals ``[[left, right], ...]`` of the continuous part, increasing.
+
+    References
+    ----------
+    .. [1] J. Pennington, Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random Matrix
+       Theory", Proc. 34th Int. Conf. on Machine Learning (ICML 2017), PMLR 70, 2798–2806 (2017),
+       https://proceedings.mlr.press/v70/pennington17a.html. Sec. 3.
+    """
     return PenningtonBahri(phi, eps).support()
 
 
 def density(x, phi, eps):
-    """Density of the continuous part of the Pennington–Bahri law at ``x``."""
+    """Density of the continuous part of the Pennington–Bahri law at ``x``.
+
+    References
+    ----------
+    .. [1] J. Pennington, Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random Matrix
+       Theory", Proc. 34th Int. Conf. on Machine Learning (ICML 2017), PMLR 70, 2798–2806 (2017),
+       https://proceedings.mlr.press/v70/pennington17a.html. Sec. 3.
+    .. [2] J. A. Mingo, R. Speicher, "Free Probability and Random Matrices", Fields Institute
+       Monographs 35, Springer, New York (2017), doi:10.1007/978-1-4939-6942-5. The Stieltjes
+       inversion formula.
+    """
     return PenningtonBahri(phi, eps).density(x)
 
 
 def cdf(x, phi, eps):
-    """CDF of the Pennington–Bahri law at ``x`` (atoms included)."""
+    """CDF of the Pennington–Bahri law at ``x`` (atoms included).
+
+    References
+    ----------
+    .. [1] J. Pennington, Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random Matrix
+       Theory", Proc. 34th Int. Conf. on Machine Learning (ICML 2017), PMLR 70, 2798–2806 (2017),
+       https://proceedings.mlr.press/v70/pennington17a.html. Sec. 3.
+    """
     return PenningtonBahri(phi, eps).cdf(x)
 
 
 def moments(k, phi, eps):
-    """First ``k`` moments of H, exactly from the free cumulants."""
+    """First ``k`` moments of H, exactly from the free cumulants.
+
+    References
+    ----------
+    .. [1] A. Nica, R. Speicher, "Lectures on the Combinatorics of Free Probability", London Math.
+       Soc. Lecture Note Series 335, Cambridge University Press (2006),
+       doi:10.1017/CBO9780511735127. Moments from free cumulants.
+    .. [2] J. Pennington, Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random Matrix
+       Theory", Proc. 34th Int. Conf. on Machine Learning (ICML 2017), PMLR 70, 2798–2806 (2017),
+       https://proceedings.mlr.press/v70/pennington17a.html. Sec. 3.
+    """
     return PenningtonBahri(phi, eps).moments(k)
 
 
@@ -320,6 +533,19 @@ def im_antiderivative(G, phi, eps):
     blow-up when :math:`\varphi \to 0`); :math:`\varepsilon G^2` is formed as
     :math:`(2\varepsilon\,\mathrm{Re}\,G)\,\mathrm{Im}\,G/\ldots` so that it cannot overflow.
     ``G`` is the physical :math:`G(x + i0)`.
+
+    References
+    ----------
+    .. [1] J. Pennington, Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random Matrix
+       Theory", Proc. 34th Int. Conf. on Machine Learning (ICML 2017), PMLR 70, 2798–2806 (2017),
+       https://proceedings.mlr.press/v70/pennington17a.html. Sec. 3: the Marchenko–Pastur ⊞
+       semicircle family (the antiderivative is derived here).
+    .. [2] V. A. Marchenko, L. A. Pastur, "Distribution of eigenvalues for some sets of random
+       matrices", Math. USSR-Sbornik 1(4), 457–483 (1967), doi:10.1070/SM1967v001n04ABEH001994. The
+       zero-loss member.
+    .. [3] J. A. Mingo, R. Speicher, "Free Probability and Random Matrices", Fields Institute
+       Monographs 35, Springer, New York (2017), doi:10.1007/978-1-4939-6942-5. The Stieltjes
+       inversion formula.
     """
     G = np.asarray(G, dtype=complex)
     w = phi * G

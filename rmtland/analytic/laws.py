@@ -8,10 +8,35 @@ Free additive convolution has two routes that must agree:
 
 * :class:`FreeSum` (algebraic): sympy builds :math:`P(G, z) = 0` from the R-transforms,
   :math:`z = \sum_i R_i(G) + 1/G`; numerics solve it on a grid and pick the Herglotz root;
-* :class:`SubordinatedSum` (numerical subordination, Belinschi & Bercovici, Math. Z. 2007):
+* :class:`SubordinatedSum` (numerical subordination, Belinschi & Bercovici, J. Anal. Math. 2007):
   :math:`G(z) = G_\mu(\omega_1(z))`, :math:`\omega_1` the fixed point of
   :math:`w \mapsto z + h_\nu(z + h_\mu(w))`, :math:`h(w) = 1/G(w) - w`; any two laws given by
   their Stieltjes transforms, discrete (empirical) spectra included.
+
+References
+----------
+D. Voiculescu, "Addition of certain non-commuting random variables", J. Funct. Anal. 66(3), 323–346
+(1986). R-transform; free additive convolution adds R-transforms.
+S. T. Belinschi, H. Bercovici, "A new approach to subordination results in free probability", J.
+Anal. Math. 101, 357–365 (2007). Analytic subordination, the SubordinatedSum route.
+J. A. Mingo, R. Speicher, "Free Probability and Random Matrices", Fields Institute Monographs 35,
+Springer, New York (2017), doi:10.1007/978-1-4939-6942-5. Cauchy/R-transforms, free cumulants,
+subordination.
+A. Nica, R. Speicher, "Lectures on the Combinatorics of Free Probability", London Math. Soc.
+Lecture Note Series 335, Cambridge University Press (2006), doi:10.1017/CBO9780511735127. Free
+cumulants, the moment–cumulant relation, the free Poisson (Marchenko–Pastur) law.
+E. P. Wigner, "On the distribution of the roots of certain symmetric matrices", Ann. of Math. 67(2),
+325–327 (1958), doi:10.2307/1970008. The semicircle law.
+V. A. Marchenko, L. A. Pastur, "Distribution of eigenvalues for some sets of random matrices", Math.
+USSR-Sbornik 1(4), 457–483 (1967), doi:10.1070/SM1967v001n04ABEH001994. The Marchenko–Pastur law.
+H. Bercovici, D. Voiculescu, "Regularity questions for free convolution", in "Nonselfadjoint
+Operator Algebras, Operator Theory, and Related Topics", Oper. Theory Adv. Appl. 104, Birkhäuser,
+Basel (1998). Atoms of a free additive convolution.
+A. Meurer et al., "SymPy: symbolic computing in Python", PeerJ Comput. Sci. 3, e103 (2017),
+doi:10.7717/peerj-cs.103. The polynomial P(G, z) of the algebraic route.
+W. H. Press, S. A. Teukolsky, W. T. Vetterling, B. P. Flannery, "Numerical Recipes: The Art of
+Scientific Computing", 3rd ed., Cambridge University Press (2007), ISBN 978-0-521-88068-8.
+§4.5–4.7 (quadrature by variable transformation, Gauss–Legendre, adaptive quadrature) for integrate.
 """
 import functools
 import math
@@ -39,14 +64,32 @@ def _theta_of(a, b, u):
 
 
 class SpectralLaw:
-    """Base class: validation, default ``cdf`` and ``moments``; subclasses give the transforms."""
+    """Base class: validation, default ``cdf`` and ``moments``; subclasses give the transforms.
+
+    References
+    ----------
+    .. [1] J. A. Mingo, R. Speicher, "Free Probability and Random Matrices", Fields Institute
+       Monographs 35, Springer, New York (2017), doi:10.1007/978-1-4939-6942-5. Cauchy (Stieltjes)
+       transform, R-transform, free cumulants.
+    .. [2] D. Voiculescu, "Addition of certain non-commuting random variables", J. Funct. Anal.
+       66(3), 323–346 (1986). The R-transform.
+    """
 
     #: sympy expression of R(g) for the algebraic route (None when not algebraic)
     def r_sympy(self, g):
         raise NotImplementedError(f"{type(self).__name__} has no algebraic R-transform")
 
     def r_transform(self, g):
-        """R-transform :math:`R(g)`, :math:`G(R(g) + 1/g) = g` (laws that have one)."""
+        """R-transform :math:`R(g)`, :math:`G(R(g) + 1/g) = g` (laws that have one).
+
+        References
+        ----------
+        .. [1] D. Voiculescu, "Addition of certain non-commuting random variables", J. Funct. Anal.
+           66(3), 323–346 (1986). Definition of the R-transform.
+        .. [2] J. A. Mingo, R. Speicher, "Free Probability and Random Matrices", Fields Institute
+           Monographs 35, Springer, New York (2017), doi:10.1007/978-1-4939-6942-5. R-transform and
+           the convention G(R(g) + 1/g) = g.
+        """
         raise NotImplementedError(f"{type(self).__name__} has no closed-form R-transform")
 
     def atoms(self):
@@ -63,22 +106,56 @@ class SpectralLaw:
                                   "class has no law")
 
     def density(self, x):
-        """Density of the continuous part at real ``x`` (atoms excluded)."""
+        """Density of the continuous part at real ``x`` (atoms excluded).
+
+        References
+        ----------
+        .. [1] J. A. Mingo, R. Speicher, "Free Probability and Random Matrices", Fields Institute
+           Monographs 35, Springer, New York (2017), doi:10.1007/978-1-4939-6942-5. The Stieltjes
+           inversion formula.
+        """
         x = _validate.finite_array("x", x)
         return density_from_stieltjes(self.stieltjes(x + 0j))
 
     def stieltjes(self, z):
-        r"""Stieltjes transform :math:`G(z) = \int \rho(\lambda)/(z-\lambda)\,d\lambda`."""
+        r"""Stieltjes transform :math:`G(z) = \int \rho(\lambda)/(z-\lambda)\,d\lambda`.
+
+        References
+        ----------
+        .. [1] J. A. Mingo, R. Speicher, "Free Probability and Random Matrices", Fields Institute
+           Monographs 35, Springer, New York (2017), doi:10.1007/978-1-4939-6942-5. The Cauchy
+           (Stieltjes) transform of a probability measure.
+        """
         raise NotImplementedError(f"{type(self).__name__} must define stieltjes(z): the base "
                                   "class has no law")
 
     def free_cumulants(self, k):
-        r"""Free cumulants :math:`\kappa_1, \dots, \kappa_k`."""
+        r"""Free cumulants :math:`\kappa_1, \dots, \kappa_k`.
+
+        References
+        ----------
+        .. [1] A. Nica, R. Speicher, "Lectures on the Combinatorics of Free Probability", London
+           Math. Soc. Lecture Note Series 335, Cambridge University Press (2006),
+           doi:10.1017/CBO9780511735127. Free cumulants.
+        .. [2] R. Speicher, "Multiplicative functions on the lattice of non-crossing partitions and
+           free convolution", Math. Ann. 298, 611–628 (1994). Free cumulants on non-crossing
+           partitions.
+        """
         raise NotImplementedError(f"{type(self).__name__} has no closed-form free cumulants; "
                                   "use moments by quadrature (integrate) instead")
 
     def moments(self, k):
-        r"""Moments :math:`m_1, \dots, m_k` (atoms included), from the free cumulants."""
+        r"""Moments :math:`m_1, \dots, m_k` (atoms included), from the free cumulants.
+
+        References
+        ----------
+        .. [1] A. Nica, R. Speicher, "Lectures on the Combinatorics of Free Probability", London
+           Math. Soc. Lecture Note Series 335, Cambridge University Press (2006),
+           doi:10.1017/CBO9780511735127. Moments from free cumulants.
+        .. [2] R. Speicher, "Multiplicative functions on the lattice of non-crossing partitions and
+           free convolution", Math. Ann. 298, 611–628 (1994). The moment–cumulant formula over
+           non-crossing partitions.
+        """
         k = _validate.integer("k", k, 1)
         return np.array(moments_from_free_cumulants(self.free_cumulants(k)), dtype=float)
 
@@ -92,6 +169,13 @@ class SpectralLaw:
         share of the interval; otherwise it is halved.  Each round evaluates the density once, vectorized, on every open panel
         (narrow necks and near-cusps, e.g. :math:`\varphi \approx 1` with tiny
         :math:`\varepsilon`, get refined locally).
+
+        References
+        ----------
+        .. [1] W. H. Press, S. A. Teukolsky, W. T. Vetterling, B. P. Flannery, "Numerical Recipes:
+           The Art of Scientific Computing", 3rd ed., Cambridge University Press (2007), ISBN
+           978-0-521-88068-8. §4.5 (quadrature by variable transformation), §4.6 (Gauss–Legendre
+           quadrature), §4.7 (adaptive quadrature).
         """
         t, w = np.polynomial.legendre.leggauss(16)
         total = 0.0
@@ -130,7 +214,14 @@ class SpectralLaw:
         return total
 
     def cdf(self, x):
-        r""":math:`\mu((-\infty, x])`, atoms included."""
+        r""":math:`\mu((-\infty, x])`, atoms included.
+
+        References
+        ----------
+        .. [1] W. H. Press, S. A. Teukolsky, W. T. Vetterling, B. P. Flannery, "Numerical Recipes:
+           The Art of Scientific Computing", 3rd ed., Cambridge University Press (2007), ISBN
+           978-0-521-88068-8. §4.6 and §4.7: the Gauss–Legendre quadrature of integrate.
+        """
         x = _validate.finite_array("x", x)
         out = np.array([self.integrate(np.ones_like, upper=float(xi)) for xi in x.ravel()])
         for loc, mass in self.atoms():
@@ -153,6 +244,14 @@ class Semicircle(SpectralLaw):
     :math:`\rho(x) = \sqrt{4\sigma^2 - (x-c)^2}/(2\pi\sigma^2)` on :math:`[c-2\sigma, c+2\sigma]`;
     :math:`R(g) = c + \sigma^2 g` (DESIGN.md); free cumulants :math:`\kappa_1 = c`,
     :math:`\kappa_2 = \sigma^2`, others zero.
+
+    References
+    ----------
+    .. [1] E. P. Wigner, "On the distribution of the roots of certain symmetric matrices", Ann. of
+       Math. 67(2), 325–327 (1958), doi:10.2307/1970008. The semicircle law.
+    .. [2] J. A. Mingo, R. Speicher, "Free Probability and Random Matrices", Fields Institute
+       Monographs 35, Springer, New York (2017), doi:10.1007/978-1-4939-6942-5. R-transform and free
+       cumulants of the semicircle.
     """
 
     def __init__(self, var=1.0, center=0.0):
@@ -161,29 +260,90 @@ class Semicircle(SpectralLaw):
         self._s = math.sqrt(self.var)
 
     def r_sympy(self, g):
+        r"""sympy expression of :math:`R(g) = c + \sigma^2 g`.
+
+        References
+        ----------
+        .. [1] J. A. Mingo, R. Speicher, "Free Probability and Random Matrices", Fields Institute
+           Monographs 35, Springer, New York (2017), doi:10.1007/978-1-4939-6942-5. R-transform of
+           the semicircle.
+        """
         return self.center + self.var * g
 
     def r_transform(self, g):
+        r""":math:`R(g) = c + \sigma^2 g`.
+
+        References
+        ----------
+        .. [1] J. A. Mingo, R. Speicher, "Free Probability and Random Matrices", Fields Institute
+           Monographs 35, Springer, New York (2017), doi:10.1007/978-1-4939-6942-5. R-transform of
+           the semicircle.
+        """
         return self.center + self.var * np.asarray(g)
 
     def support(self):
+        r"""The interval :math:`[c - 2\sigma, c + 2\sigma]`.
+
+        References
+        ----------
+        .. [1] E. P. Wigner, "On the distribution of the roots of certain symmetric matrices", Ann.
+           of Math. 67(2), 325–327 (1958), doi:10.2307/1970008. The semicircle law.
+        """
         return [[self.center - 2 * self._s, self.center + 2 * self._s]]
 
     def stieltjes(self, z):
+        r""":math:`G(z) = 2/(w + \sqrt{(w - 2\sigma)(w + 2\sigma)})`, :math:`w = z - c`: the branch
+        :math:`\sim 1/z`, cut on the support.
+
+        References
+        ----------
+        .. [1] E. P. Wigner, "On the distribution of the roots of certain symmetric matrices", Ann.
+           of Math. 67(2), 325–327 (1958), doi:10.2307/1970008. The semicircle law.
+        .. [2] J. A. Mingo, R. Speicher, "Free Probability and Random Matrices", Fields Institute
+           Monographs 35, Springer, New York (2017), doi:10.1007/978-1-4939-6942-5. Cauchy transform
+           of the semicircle.
+        """
         # (w - sqrt(w^2 - 4 s^2))/(2 s^2) = 2/(w + sqrt(w^2 - 4 s^2)): no cancellation at large w
         w = np.asarray(z, dtype=complex) - self.center
         a = 2 * self._s
         return 2 / (w + _sqrt_cut(w, -a, a))
 
     def density(self, x):
+        r""":math:`\rho(x) = \sqrt{4\sigma^2 - (x-c)^2}/(2\pi\sigma^2)` on the support, 0 outside.
+
+        References
+        ----------
+        .. [1] E. P. Wigner, "On the distribution of the roots of certain symmetric matrices", Ann.
+           of Math. 67(2), 325–327 (1958), doi:10.2307/1970008. The semicircle law.
+        """
         x = _validate.finite_array("x", x) - self.center
         return np.sqrt(np.maximum(4 * self.var - x * x, 0.0)) / (2 * np.pi * self.var)
 
     def cdf(self, x):
+        r"""Closed form :math:`\tfrac12 + (y\sqrt{1-y^2} + \arcsin y)/\pi`,
+        :math:`y = (x-c)/(2\sigma)` clipped to :math:`[-1, 1]`.
+
+        References
+        ----------
+        .. [1] E. P. Wigner, "On the distribution of the roots of certain symmetric matrices", Ann.
+           of Math. 67(2), 325–327 (1958), doi:10.2307/1970008. The semicircle law (the CDF is its
+           integral).
+        """
         y = np.clip((_validate.finite_array("x", x) - self.center) / (2 * self._s), -1, 1)
         return 0.5 + (y * np.sqrt(1 - y * y) + np.arcsin(y)) / np.pi
 
     def free_cumulants(self, k):
+        r""":math:`\kappa_1 = c`, :math:`\kappa_2 = \sigma^2`, the others 0.
+
+        References
+        ----------
+        .. [1] A. Nica, R. Speicher, "Lectures on the Combinatorics of Free Probability", London
+           Math. Soc. Lecture Note Series 335, Cambridge University Press (2006),
+           doi:10.1017/CBO9780511735127. Free cumulants of the semicircular law.
+        .. [2] J. A. Mingo, R. Speicher, "Free Probability and Random Matrices", Fields Institute
+           Monographs 35, Springer, New York (2017), doi:10.1007/978-1-4939-6942-5. The free central
+           limit theorem and free cumulants.
+        """
         return [self.center, self.var] + [0.0] * (k - 2) if k >= 2 else [self.center][:k]
 
 
@@ -196,6 +356,18 @@ class MarchenkoPastur(SpectralLaw):
     mass :math:`1 - 1/\varphi` at 0 when :math:`\varphi > 1`.  :math:`R(g) = 1/(1-\varphi g)`,
     so the free cumulants are :math:`\kappa_j = \varphi^{j-1}` (mean 1, variance
     :math:`\varphi`).  Marchenko & Pastur, Mat. Sb. 1967.
+
+    References
+    ----------
+    .. [1] V. A. Marchenko, L. A. Pastur, "Distribution of eigenvalues for some sets of random
+       matrices", Math. USSR-Sbornik 1(4), 457–483 (1967), doi:10.1070/SM1967v001n04ABEH001994. The
+       Marchenko–Pastur law.
+    .. [2] A. Nica, R. Speicher, "Lectures on the Combinatorics of Free Probability", London Math.
+       Soc. Lecture Note Series 335, Cambridge University Press (2006),
+       doi:10.1017/CBO9780511735127. The free Poisson law: R-transform and free cumulants.
+    .. [3] J. A. Mingo, R. Speicher, "Free Probability and Random Matrices", Fields Institute
+       Monographs 35, Springer, New York (2017), doi:10.1007/978-1-4939-6942-5. Wishart matrices and
+       the free Poisson law.
     """
 
     def __init__(self, phi):
@@ -204,18 +376,65 @@ class MarchenkoPastur(SpectralLaw):
         self.lam_p = (1 + math.sqrt(self.phi)) ** 2
 
     def r_sympy(self, g):
+        r"""sympy expression of :math:`R(g) = 1/(1 - \varphi g)`.
+
+        References
+        ----------
+        .. [1] A. Nica, R. Speicher, "Lectures on the Combinatorics of Free Probability", London
+           Math. Soc. Lecture Note Series 335, Cambridge University Press (2006),
+           doi:10.1017/CBO9780511735127. R-transform of the free Poisson law.
+        """
         return 1 / (1 - self.phi * g)
 
     def r_transform(self, g):
+        r""":math:`R(g) = 1/(1 - \varphi g)`.
+
+        References
+        ----------
+        .. [1] A. Nica, R. Speicher, "Lectures on the Combinatorics of Free Probability", London
+           Math. Soc. Lecture Note Series 335, Cambridge University Press (2006),
+           doi:10.1017/CBO9780511735127. R-transform of the free Poisson law.
+        .. [2] J. A. Mingo, R. Speicher, "Free Probability and Random Matrices", Fields Institute
+           Monographs 35, Springer, New York (2017), doi:10.1007/978-1-4939-6942-5. The free Poisson
+           law.
+        """
         return 1 / (1 - self.phi * np.asarray(g))
 
     def atoms(self):
+        r"""An atom of mass :math:`1 - 1/\varphi` at 0 when :math:`\varphi > 1`, none otherwise.
+
+        References
+        ----------
+        .. [1] V. A. Marchenko, L. A. Pastur, "Distribution of eigenvalues for some sets of random
+           matrices", Math. USSR-Sbornik 1(4), 457–483 (1967), doi:10.1070/SM1967v001n04ABEH001994.
+           The Marchenko–Pastur law.
+        """
         return [(0.0, 1 - 1 / self.phi)] if self.phi > 1 else []
 
     def support(self):
+        r""":math:`[\lambda_-, \lambda_+] = [(1-\sqrt\varphi)^2, (1+\sqrt\varphi)^2]`.
+
+        References
+        ----------
+        .. [1] V. A. Marchenko, L. A. Pastur, "Distribution of eigenvalues for some sets of random
+           matrices", Math. USSR-Sbornik 1(4), 457–483 (1967), doi:10.1070/SM1967v001n04ABEH001994.
+           The Marchenko–Pastur law.
+        """
         return [[self.lam_m, self.lam_p]]
 
     def stieltjes(self, z):
+        r"""The root of :math:`\varphi z G^2 - (z + \varphi - 1) G + 1 = 0` with :math:`G \sim 1/z`,
+        cut on the support.
+
+        References
+        ----------
+        .. [1] V. A. Marchenko, L. A. Pastur, "Distribution of eigenvalues for some sets of random
+           matrices", Math. USSR-Sbornik 1(4), 457–483 (1967), doi:10.1070/SM1967v001n04ABEH001994.
+           The Marchenko–Pastur law.
+        .. [2] J. A. Mingo, R. Speicher, "Free Probability and Random Matrices", Fields Institute
+           Monographs 35, Springer, New York (2017), doi:10.1007/978-1-4939-6942-5. Cauchy transform
+           of the free Poisson law.
+        """
         # roots of phi z G^2 - (z + phi - 1) G + 1 = 0, the branch ~ 1/z at infinity
         # the root ~ 1/z: ((z + phi - 1) - S)/(2 phi z) = 2/((z + phi - 1) + S), S the square
         # root of (z - lam_m)(z - lam_p) cut on the support; no cancellation at large z
@@ -227,6 +446,15 @@ class MarchenkoPastur(SpectralLaw):
         return np.where(z == 0, -np.inf if self.phi >= 1 else 1 / (self.phi - 1), G)
 
     def density(self, x):
+        r""":math:`\sqrt{(\lambda_+ - x)(x - \lambda_-)}/(2\pi\varphi x)` on the support, 0 outside
+        (the atom excluded).
+
+        References
+        ----------
+        .. [1] V. A. Marchenko, L. A. Pastur, "Distribution of eigenvalues for some sets of random
+           matrices", Math. USSR-Sbornik 1(4), 457–483 (1967), doi:10.1070/SM1967v001n04ABEH001994.
+           The Marchenko–Pastur law.
+        """
         x = _validate.finite_array("x", x)
         inside = (x > self.lam_m) & (x < self.lam_p)
         xs = np.where(inside, x, 1.0)
@@ -237,7 +465,18 @@ class MarchenkoPastur(SpectralLaw):
         r"""Exact CDF, atom included: :math:`1 - \operatorname{Im} F(x + i0)/\pi` with the
         antiderivative :math:`F` of :math:`G`
         (:func:`~rmtland.analytic.hessian.im_antiderivative` at :math:`\varepsilon = 0`: the
-        Marchenko–Pastur law is the Pennington–Bahri family at zero loss)."""
+        Marchenko–Pastur law is the Pennington–Bahri family at zero loss).
+
+        References
+        ----------
+        .. [1] V. A. Marchenko, L. A. Pastur, "Distribution of eigenvalues for some sets of random
+           matrices", Math. USSR-Sbornik 1(4), 457–483 (1967), doi:10.1070/SM1967v001n04ABEH001994.
+           The Marchenko–Pastur law.
+        .. [2] J. Pennington, Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random Matrix
+           Theory", Proc. 34th Int. Conf. on Machine Learning (ICML 2017), PMLR 70, 2798–2806
+           (2017), https://proceedings.mlr.press/v70/pennington17a.html. The Marchenko–Pastur ⊞
+           semicircle family, of which this is the zero-loss member.
+        """
         x = _validate.finite_array("x", x)
         atom = 1 - 1 / self.phi if self.phi > 1 else 0.0
         out = np.where(x >= self.lam_p, 1.0, np.where(x >= 0, atom, 0.0))
@@ -249,19 +488,48 @@ class MarchenkoPastur(SpectralLaw):
         return np.clip(out, 0.0, 1.0)
 
     def free_cumulants(self, k):
+        r""":math:`\kappa_j = \varphi^{j-1}`.
+
+        References
+        ----------
+        .. [1] A. Nica, R. Speicher, "Lectures on the Combinatorics of Free Probability", London
+           Math. Soc. Lecture Note Series 335, Cambridge University Press (2006),
+           doi:10.1017/CBO9780511735127. Free cumulants of the free Poisson law.
+        """
         return [self.phi ** j for j in range(k)]
 
 
 class PointMass(SpectralLaw):
-    r"""Dirac mass at ``c``: :math:`G(z) = 1/(z - c)`, :math:`R(g) = c`, :math:`\kappa_1 = c`."""
+    r"""Dirac mass at ``c``: :math:`G(z) = 1/(z - c)`, :math:`R(g) = c`, :math:`\kappa_1 = c`.
+
+    References
+    ----------
+    .. [1] J. A. Mingo, R. Speicher, "Free Probability and Random Matrices", Fields Institute
+       Monographs 35, Springer, New York (2017), doi:10.1007/978-1-4939-6942-5. Cauchy transform and
+       R-transform.
+    """
 
     def __init__(self, c=0.0):
         self.c = _validate.finite("c", c)
 
     def r_sympy(self, g):
+        r"""sympy expression of :math:`R(g) = c`.
+
+        References
+        ----------
+        .. [1] J. A. Mingo, R. Speicher, "Free Probability and Random Matrices", Fields Institute
+           Monographs 35, Springer, New York (2017), doi:10.1007/978-1-4939-6942-5. R-transform.
+        """
         return self.c + 0 * g
 
     def r_transform(self, g):
+        r""":math:`R(g) = c`.
+
+        References
+        ----------
+        .. [1] J. A. Mingo, R. Speicher, "Free Probability and Random Matrices", Fields Institute
+           Monographs 35, Springer, New York (2017), doi:10.1007/978-1-4939-6942-5. R-transform.
+        """
         return self.c + 0 * np.asarray(g, dtype=float)
 
     def atoms(self):
@@ -271,12 +539,28 @@ class PointMass(SpectralLaw):
         return []
 
     def stieltjes(self, z):
+        r""":math:`G(z) = 1/(z - c)`.
+
+        References
+        ----------
+        .. [1] J. A. Mingo, R. Speicher, "Free Probability and Random Matrices", Fields Institute
+           Monographs 35, Springer, New York (2017), doi:10.1007/978-1-4939-6942-5. Cauchy
+           (Stieltjes) transform.
+        """
         return 1 / (np.asarray(z, dtype=complex) - self.c)
 
     def density(self, x):
         return np.zeros_like(_validate.finite_array("x", x))
 
     def free_cumulants(self, k):
+        r""":math:`\kappa_1 = c`, the others 0.
+
+        References
+        ----------
+        .. [1] A. Nica, R. Speicher, "Lectures on the Combinatorics of Free Probability", London
+           Math. Soc. Lecture Note Series 335, Cambridge University Press (2006),
+           doi:10.1017/CBO9780511735127. Free cumulants.
+        """
         return [self.c] + [0.0] * (k - 1)
 
 
@@ -285,6 +569,12 @@ class DiscreteLaw(SpectralLaw):
 
     :math:`G(z) = \sum_i w_i/(z - \lambda_i)`; weights default to :math:`1/n`.  Its free
     convolution goes through :class:`SubordinatedSum`.
+
+    References
+    ----------
+    .. [1] J. A. Mingo, R. Speicher, "Free Probability and Random Matrices", Fields Institute
+       Monographs 35, Springer, New York (2017), doi:10.1007/978-1-4939-6942-5. Cauchy (Stieltjes)
+       transform.
     """
 
     def __init__(self, points, weights=None):
@@ -305,6 +595,14 @@ class DiscreteLaw(SpectralLaw):
         return []
 
     def stieltjes(self, z):
+        r""":math:`G(z) = \sum_i w_i/(z - \lambda_i)`.
+
+        References
+        ----------
+        .. [1] J. A. Mingo, R. Speicher, "Free Probability and Random Matrices", Fields Institute
+           Monographs 35, Springer, New York (2017), doi:10.1007/978-1-4939-6942-5. Cauchy
+           (Stieltjes) transform.
+        """
         z = np.asarray(z, dtype=complex)
         return (self.weights / (z[..., None] - self.points)).sum(-1)
 
@@ -312,10 +610,30 @@ class DiscreteLaw(SpectralLaw):
         return np.zeros_like(_validate.finite_array("x", x))
 
     def moments(self, k):
+        r""":math:`m_j = \sum_i w_i \lambda_i^j`, :math:`j = 1, \dots, k`.
+
+        References
+        ----------
+        .. [1] J. A. Mingo, R. Speicher, "Free Probability and Random Matrices", Fields Institute
+           Monographs 35, Springer, New York (2017), doi:10.1007/978-1-4939-6942-5. Moments and the
+           Cauchy transform.
+        """
         k = _validate.integer("k", k, 1)
         return np.array([np.sum(self.weights * self.points ** j) for j in range(1, k + 1)])
 
     def free_cumulants(self, k):
+        r"""From the moments by the moment–cumulant relation
+        (:func:`rmtland.analytic.transforms.free_cumulants_from_moments`).
+
+        References
+        ----------
+        .. [1] A. Nica, R. Speicher, "Lectures on the Combinatorics of Free Probability", London
+           Math. Soc. Lecture Note Series 335, Cambridge University Press (2006),
+           doi:10.1017/CBO9780511735127. The moment–free-cumulant relation.
+        .. [2] R. Speicher, "Multiplicative functions on the lattice of non-crossing partitions and
+           free convolution", Math. Ann. 298, 611–628 (1994). The moment–cumulant formula over
+           non-crossing partitions.
+        """
         return free_cumulants_from_moments(self.moments(k).tolist())
 
 
@@ -358,6 +676,16 @@ class FreeSum(SpectralLaw):
     (for Marchenko–Pastur :math:`\boxplus` semicircle the cubic of DESIGN.md); the support
     edges are the real roots of the discriminant of :math:`P` in :math:`G`, kept where the
     density switches on or off; the density is read from the Herglotz root.
+
+    References
+    ----------
+    .. [1] D. Voiculescu, "Addition of certain non-commuting random variables", J. Funct. Anal.
+       66(3), 323–346 (1986). Free additive convolution adds R-transforms.
+    .. [2] J. A. Mingo, R. Speicher, "Free Probability and Random Matrices", Fields Institute
+       Monographs 35, Springer, New York (2017), doi:10.1007/978-1-4939-6942-5. R-transform and free
+       additive convolution.
+    .. [3] A. Meurer et al., "SymPy: symbolic computing in Python", PeerJ Comput. Sci. 3, e103
+       (2017), doi:10.7717/peerj-cs.103. Elimination of denominators and the discriminant.
     """
 
     def __init__(self, *laws):
@@ -371,7 +699,15 @@ class FreeSum(SpectralLaw):
         self._support = None
 
     def polynomial_coefficients(self, z):
-        """Coefficients of P(G, z) in G (highest first), evaluated at ``z``."""
+        """Coefficients of P(G, z) in G (highest first), evaluated at ``z``.
+
+        References
+        ----------
+        .. [1] D. Voiculescu, "Addition of certain non-commuting random variables", J. Funct. Anal.
+           66(3), 323–346 (1986). z = sum of the R-transforms + 1/G.
+        .. [2] A. Meurer et al., "SymPy: symbolic computing in Python", PeerJ Comput. Sci. 3, e103
+           (2017), doi:10.7717/peerj-cs.103. The coefficients are built by sympy.
+        """
         z = np.asarray(z, dtype=complex)
         return np.stack([np.broadcast_to(np.asarray(f(z), dtype=complex), z.shape)
                          for f in self._coeff_fns])
@@ -380,6 +716,17 @@ class FreeSum(SpectralLaw):
         return poly_roots(self.polynomial_coefficients(z))
 
     def stieltjes(self, z):
+        r"""The Herglotz root of :math:`P(G, z) = 0` off the real axis; outside the support, the
+        real root on the branch continued from just above.
+
+        References
+        ----------
+        .. [1] D. Voiculescu, "Addition of certain non-commuting random variables", J. Funct. Anal.
+           66(3), 323–346 (1986). Free additive convolution adds R-transforms.
+        .. [2] J. A. Mingo, R. Speicher, "Free Probability and Random Matrices", Fields Institute
+           Monographs 35, Springer, New York (2017), doi:10.1007/978-1-4939-6942-5. Cauchy transform
+           and R-transform.
+        """
         z = np.asarray(z, dtype=complex)
         G = herglotz_root(self._roots(z), z)
         real = z.imag == 0
@@ -395,9 +742,26 @@ class FreeSum(SpectralLaw):
         return G
 
     def atoms(self):
+        r"""Atoms of the free sum: :math:`a + b` carries mass :math:`\mu(\{a\}) + \nu(\{b\}) - 1`
+        wherever that is positive (Bercovici & Voiculescu 1998).
+
+        References
+        ----------
+        .. [1] H. Bercovici, D. Voiculescu, "Regularity questions for free convolution", in
+           "Nonselfadjoint Operator Algebras, Operator Theory, and Related Topics", Oper. Theory
+           Adv. Appl. 104, Birkhäuser, Basel (1998). Atoms of a free convolution.
+        """
         return _free_sum_atoms(self.laws)
 
     def support(self):
+        r"""Support intervals from the real roots of the discriminant of :math:`P` in :math:`G`,
+        kept where the density switches on or off.
+
+        References
+        ----------
+        .. [1] A. Meurer et al., "SymPy: symbolic computing in Python", PeerJ Comput. Sci. 3, e103
+           (2017), doi:10.7717/peerj-cs.103. The discriminant is computed by sympy.
+        """
         if self._support is None:
             cand = np.roots(self._disc)
             cand = np.sort(cand[np.abs(cand.imag) <= 1e-9 * (1 + np.abs(cand))].real)
@@ -417,16 +781,41 @@ class FreeSum(SpectralLaw):
         return [list(iv) for iv in self._support]
 
     def density(self, x):
+        r""":math:`-\operatorname{Im} G(x + i0)/\pi` from the Herglotz root, 0 outside the support.
+
+        References
+        ----------
+        .. [1] J. A. Mingo, R. Speicher, "Free Probability and Random Matrices", Fields Institute
+           Monographs 35, Springer, New York (2017), doi:10.1007/978-1-4939-6942-5. The Stieltjes
+           inversion formula.
+        """
         x = _validate.finite_array("x", x)
         roots = self._roots(x + 0j)
         rho = density_from_stieltjes(herglotz_root(roots, x + 0j))
         return np.where(_has_complex_pair(roots), rho, 0.0)
 
     def r_transform(self, g):
-        """Sum of the summands' R-transforms (free sums add R-transforms)."""
+        """Sum of the summands' R-transforms (free sums add R-transforms).
+
+        References
+        ----------
+        .. [1] D. Voiculescu, "Addition of certain non-commuting random variables", J. Funct. Anal.
+           66(3), 323–346 (1986). Free additive convolution adds R-transforms.
+        """
         return sum(law.r_transform(g) for law in self.laws)
 
     def free_cumulants(self, k):
+        r"""Sum of the summands' free cumulants (free cumulants add under free additive
+        convolution).
+
+        References
+        ----------
+        .. [1] A. Nica, R. Speicher, "Lectures on the Combinatorics of Free Probability", London
+           Math. Soc. Lecture Note Series 335, Cambridge University Press (2006),
+           doi:10.1017/CBO9780511735127. Additivity of free cumulants.
+        .. [2] R. Speicher, "Multiplicative functions on the lattice of non-crossing partitions and
+           free convolution", Math. Ann. 298, 611–628 (1994). Free cumulants and free convolution.
+        """
         return list(np.sum([law.free_cumulants(k) for law in self.laws], axis=0))
 
 
@@ -443,6 +832,14 @@ class SubordinatedSum(SpectralLaw):
     ``eta`` (default ``1e-9``).  Works for any laws with a ``stieltjes`` method, including
     :class:`DiscreteLaw` (empirical spectra), for which the result is the free convolution of
     the discrete measure.
+
+    References
+    ----------
+    .. [1] S. T. Belinschi, H. Bercovici, "A new approach to subordination results in free
+       probability", J. Anal. Math. 101, 357–365 (2007). Thm. 4.1.
+    .. [2] J. A. Mingo, R. Speicher, "Free Probability and Random Matrices", Fields Institute
+       Monographs 35, Springer, New York (2017), doi:10.1007/978-1-4939-6942-5. Subordination and
+       the Cauchy transform.
     """
 
     def __init__(self, mu, nu, eta=1e-9, tol=1e-13, maxiter=5000):
@@ -497,6 +894,17 @@ class SubordinatedSum(SpectralLaw):
         return w
 
     def stieltjes(self, z):
+        r""":math:`G_\mu(\omega_1(z))`, :math:`\omega_1` the fixed point of the subordination map
+        (class Notes); on the axis, followed down a ladder of :math:`\eta`.
+
+        References
+        ----------
+        .. [1] S. T. Belinschi, H. Bercovici, "A new approach to subordination results in free
+           probability", J. Anal. Math. 101, 357–365 (2007). Thm. 4.1.
+        .. [2] J. A. Mingo, R. Speicher, "Free Probability and Random Matrices", Fields Institute
+           Monographs 35, Springer, New York (2017), doi:10.1007/978-1-4939-6942-5. Subordination
+           and the Cauchy transform.
+        """
         z = np.asarray(z, dtype=complex)
         if np.any(z.imag < 0):
             raise ValueError("z must satisfy Im z >= 0 (use conjugation below the real axis)")
@@ -509,10 +917,27 @@ class SubordinatedSum(SpectralLaw):
         return self.mu.stieltjes(w).reshape(z.shape)
 
     def density(self, x):
+        r""":math:`-\operatorname{Im} G(x + i\eta)/\pi` (class Notes).
+
+        References
+        ----------
+        .. [1] J. A. Mingo, R. Speicher, "Free Probability and Random Matrices", Fields Institute
+           Monographs 35, Springer, New York (2017), doi:10.1007/978-1-4939-6942-5. The Stieltjes
+           inversion formula.
+        """
         x = _validate.finite_array("x", x)
         return density_from_stieltjes(self.stieltjes(x + 0j))
 
     def atoms(self):
+        r"""Atoms of the free sum: :math:`a + b` carries mass :math:`\mu(\{a\}) + \nu(\{b\}) - 1`
+        wherever that is positive (Bercovici & Voiculescu 1998).
+
+        References
+        ----------
+        .. [1] H. Bercovici, D. Voiculescu, "Regularity questions for free convolution", in
+           "Nonselfadjoint Operator Algebras, Operator Theory, and Related Topics", Oper. Theory
+           Adv. Appl. 104, Birkhäuser, Basel (1998). Atoms of a free convolution.
+        """
         return _free_sum_atoms([self.mu, self.nu])
 
     def support(self):
@@ -524,16 +949,41 @@ class SubordinatedSum(SpectralLaw):
         return [[a1 + a2, b1 + b2]]
 
     def r_transform(self, g):
-        r""":math:`R_\mu + R_\nu` (both laws must have one)."""
+        r""":math:`R_\mu + R_\nu` (both laws must have one).
+
+        References
+        ----------
+        .. [1] D. Voiculescu, "Addition of certain non-commuting random variables", J. Funct. Anal.
+           66(3), 323–346 (1986). Free additive convolution adds R-transforms.
+        """
         return self.mu.r_transform(g) + self.nu.r_transform(g)
 
     def free_cumulants(self, k):
+        r"""Sum of the two laws' free cumulants (free cumulants add under free additive
+        convolution).
+
+        References
+        ----------
+        .. [1] A. Nica, R. Speicher, "Lectures on the Combinatorics of Free Probability", London
+           Math. Soc. Lecture Note Series 335, Cambridge University Press (2006),
+           doi:10.1017/CBO9780511735127. Additivity of free cumulants.
+        .. [2] R. Speicher, "Multiplicative functions on the lattice of non-crossing partitions and
+           free convolution", Math. Ann. 298, 611–628 (1994). Free cumulants and free convolution.
+        """
         return list(np.add(self.mu.free_cumulants(k), self.nu.free_cumulants(k)))
 
 
 def free_convolve(mu, nu, method="algebraic"):
     """Free additive convolution of two laws: ``"algebraic"`` (:class:`FreeSum`, needs
-    algebraic R-transforms) or ``"subordination"`` (:class:`SubordinatedSum`, any laws)."""
+    algebraic R-transforms) or ``"subordination"`` (:class:`SubordinatedSum`, any laws).
+
+    References
+    ----------
+    .. [1] D. Voiculescu, "Addition of certain non-commuting random variables", J. Funct. Anal.
+       66(3), 323–346 (1986). The algebraic route: R-transforms add.
+    .. [2] S. T. Belinschi, H. Bercovici, "A new approach to subordination results in free
+       probability", J. Anal. Math. 101, 357–365 (2007). The subordination route.
+    """
     if method == "algebraic":
         return FreeSum(mu, nu)
     if method == "subordination":

@@ -31,6 +31,10 @@ References
 ----------
 A. Auffinger, G. Ben Arous, J. Černý, "Random matrices and complexity of spin glasses",
 Comm. Pure Appl. Math. 66, 165 (2013), doi:10.1002/cpa.21422, arXiv:1003.1129 (ABC13).
+E. P. Wigner, "On the distribution of the roots of certain symmetric matrices", Ann. of Math. 67(2),
+325–327 (1958), doi:10.2307/1970008. The semicircle law of the Hessian.
+R. P. Brent, "Algorithms for Minimization without Derivatives", Prentice-Hall, Englewood Cliffs
+(1973); Dover reprint (2002), ISBN 0-486-41998-3. Ch. 4: the root finding behind threshold.
 """
 import math
 
@@ -49,14 +53,28 @@ def _p(p):
 
 def E_inf(p):
     r""":math:`E_\infty(p) = 2\sqrt{(p-1)/p}` (ABC13 Eq. (2.12)); :math:`-E_\infty` is where the
-    shifted semicircle of the Hessian touches 0 (``theory/derive_spinglass_E_inf.py``)."""
+    shifted semicircle of the Hessian touches 0 (``theory/derive_spinglass_E_inf.py``).
+
+    References
+    ----------
+    .. [1] A. Auffinger, G. Ben Arous, J. Černý, "Random matrices and complexity of spin glasses",
+       Comm. Pure Appl. Math. 66(2), 165–201 (2013), doi:10.1002/cpa.21422, arXiv:1003.1129.
+       Eq. (2.12).
+    """
     p = _p(p)
     return 2 * math.sqrt((p - 1) / p)
 
 
 def I1(u, p):
     r""":math:`I_1(u)` of ABC13 Eq. (2.14) for :math:`u \le -E_\infty` (0 above, where it does
-    not enter); :math:`I_1(-E_\infty) = 0`, increasing as :math:`u` decreases."""
+    not enter); :math:`I_1(-E_\infty) = 0`, increasing as :math:`u` decreases.
+
+    References
+    ----------
+    .. [1] A. Auffinger, G. Ben Arous, J. Černý, "Random matrices and complexity of spin glasses",
+       Comm. Pure Appl. Math. 66(2), 165–201 (2013), doi:10.1002/cpa.21422, arXiv:1003.1129.
+       Eq. (2.14).
+    """
     E = E_inf(p)
     u = np.asarray(_validate.finite_array("u", u), dtype=float)
     below = u < -E
@@ -68,7 +86,14 @@ def I1(u, p):
 
 def complexity_index(u, p, k):
     r""":math:`\Theta_{k,p}(u)`, complexity of critical points of index ``k`` with energy per
-    site below ``u`` (ABC13 Thm. 2.5; module docstring)."""
+    site below ``u`` (ABC13 Thm. 2.5; module docstring).
+
+    References
+    ----------
+    .. [1] A. Auffinger, G. Ben Arous, J. Černý, "Random matrices and complexity of spin glasses",
+       Comm. Pure Appl. Math. 66(2), 165–201 (2013), doi:10.1002/cpa.21422, arXiv:1003.1129.
+       Thm. 2.5.
+    """
     p = _p(p)
     k = _validate.integer("k", k, 0)
     u = _validate.finite_array("u", u)
@@ -80,7 +105,14 @@ def complexity_index(u, p, k):
 
 def complexity_total(u, p):
     r""":math:`\Theta_p(u)`, complexity of all critical points with energy per site below ``u``
-    (ABC13 Thm. 2.8; module docstring)."""
+    (ABC13 Thm. 2.8; module docstring).
+
+    References
+    ----------
+    .. [1] A. Auffinger, G. Ben Arous, J. Černý, "Random matrices and complexity of spin glasses",
+       Comm. Pure Appl. Math. 66(2), 165–201 (2013), doi:10.1002/cpa.21422, arXiv:1003.1129.
+       Thm. 2.8.
+    """
     p = _p(p)
     u = _validate.finite_array("u", u)
     base = 0.5 * math.log(p - 1)
@@ -95,7 +127,17 @@ def threshold(k, p):
     (p-2)/p > 0` for :math:`p \ge 3` and :math:`\Theta_{k,p}(-E) < 0` once
     :math:`E^2 > 2(p-1)\log(p-1)/(p-2)`; absolute accuracy :math:`10^{-14}`.  For
     :math:`p = 2`, :math:`\Theta_{k,2} \le 0` vanishes at :math:`-E_\infty` and
-    :math:`E_k = E_\infty = \sqrt2`."""
+    :math:`E_k = E_\infty = \sqrt2`.
+
+    References
+    ----------
+    .. [1] A. Auffinger, G. Ben Arous, J. Černý, "Random matrices and complexity of spin glasses",
+       Comm. Pure Appl. Math. 66(2), 165–201 (2013), doi:10.1002/cpa.21422, arXiv:1003.1129.
+       Eq. (2.13).
+    .. [2] R. P. Brent, "Algorithms for Minimization without Derivatives", Prentice-Hall, Englewood
+       Cliffs (1973); Dover reprint (2002), ISBN 0-486-41998-3. Ch. 4: Brent's root-finding method
+       (scipy.optimize.brentq).
+    """
     p = _p(p)
     if k == float("inf"):
         return E_inf(p)
@@ -113,5 +155,14 @@ def index_fraction(u, p):
     r"""Fraction of negative Hessian eigenvalues at a critical point of energy per site ``u``:
     the semicircle CDF on :math:`[-2, 2]` at :math:`2u/E_\infty`, i.e. 0 for
     :math:`u \le -E_\infty`, 1/2 at :math:`u = 0`, 1 for :math:`u \ge E_\infty` (DESIGN.md;
-    :meth:`rmtland.analytic.laws.Semicircle.cdf`, the one semicircle CDF of the package)."""
+    :meth:`rmtland.analytic.laws.Semicircle.cdf`, the one semicircle CDF of the package).
+
+    References
+    ----------
+    .. [1] A. Auffinger, G. Ben Arous, J. Černý, "Random matrices and complexity of spin glasses",
+       Comm. Pure Appl. Math. 66(2), 165–201 (2013), doi:10.1002/cpa.21422, arXiv:1003.1129. The
+       Hessian at a critical point is a shifted GOE.
+    .. [2] E. P. Wigner, "On the distribution of the roots of certain symmetric matrices", Ann. of
+       Math. 67(2), 325–327 (1958), doi:10.2307/1970008. The semicircle law.
+    """
     return Semicircle(1.0).cdf(2.0 * _validate.finite_array("u", u) / E_inf(p))

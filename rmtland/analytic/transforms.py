@@ -12,6 +12,24 @@ Convention (DESIGN.md), used by every law in :mod:`rmtland.analytic`:
 
 On the real axis every function here returns the boundary value from the upper half-plane,
 :math:`G(x + i0)`.
+
+References
+----------
+D. Voiculescu, "Addition of certain non-commuting random variables", J. Funct. Anal. 66(3), 323–346
+(1986). The R-transform and the additivity of R-transforms under free additive convolution.
+J. A. Mingo, R. Speicher, "Free Probability and Random Matrices", Fields Institute Monographs 35,
+Springer, New York (2017), doi:10.1007/978-1-4939-6942-5. Ch. 2 (the convention above).
+A. Nica, R. Speicher, "Lectures on the Combinatorics of Free Probability", London Math. Soc.
+Lecture Note Series 335, Cambridge University Press (2006), doi:10.1017/CBO9780511735127. The
+moment–free-cumulant relation.
+R. Speicher, "Multiplicative functions on the lattice of non-crossing partitions and free
+convolution", Math. Ann. 298, 611–628 (1994). Free cumulants as multiplicative functions on
+non-crossing partitions.
+W. H. Press, S. A. Teukolsky, W. T. Vetterling, B. P. Flannery, "Numerical Recipes: The Art of
+Scientific Computing", 3rd ed., Cambridge University Press (2007), ISBN 978-0-521-88068-8. §5.6
+(quadratic and cubic equations) and §9.5 (roots of polynomials: deflation, polishing).
+A. Edelman, H. Murakami, "Polynomial roots from companion matrix eigenvalues", Math. Comp. 64(210),
+763–776 (1995), doi:10.1090/S0025-5718-1995-1262279-2. Roots as companion-matrix eigenvalues.
 """
 import numpy as np
 
@@ -82,6 +100,13 @@ def cubic_roots(coeffs):
     constant term (backward deflation, stable for roots removed in decreasing modulus;
     Wilkinson 1963), the quadratic left is solved without cancellation, and every root gets
     two Newton steps (in :math:`1/g` where :math:`|g| > 1`, so that nothing overflows).
+
+    References
+    ----------
+    .. [1] W. H. Press, S. A. Teukolsky, W. T. Vetterling, B. P. Flannery, "Numerical Recipes: The
+       Art of Scientific Computing", 3rd ed., Cambridge University Press (2007), ISBN
+       978-0-521-88068-8. §5.6 (Cardano's formula; the quadratic without cancellation) and §9.5
+       (deflation and Newton polishing of polynomial roots).
     """
     a3, a2, a1, a0 = (np.asarray(c, dtype=complex) for c in np.broadcast_arrays(*coeffs))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -128,6 +153,16 @@ def poly_roots(coeffs, polish=2):
     Degree 1 and 2 use closed forms (the quadratic without cancellation), degree 3
     :func:`cubic_roots` (accurate for widely spread roots), higher degrees the eigenvalues
     of the companion matrix.
+
+    References
+    ----------
+    .. [1] W. H. Press, S. A. Teukolsky, W. T. Vetterling, B. P. Flannery, "Numerical Recipes: The
+       Art of Scientific Computing", 3rd ed., Cambridge University Press (2007), ISBN
+       978-0-521-88068-8. §5.6 (the quadratic without cancellation) and §9.5 (roots of polynomials,
+       Newton polishing).
+    .. [2] A. Edelman, H. Murakami, "Polynomial roots from companion matrix eigenvalues", Math.
+       Comp. 64(210), 763–776 (1995), doi:10.1090/S0025-5718-1995-1262279-2. Roots of degree 4 and
+       higher as companion-matrix eigenvalues.
     """
     c = np.stack(np.broadcast_arrays(*[np.asarray(ci, dtype=complex) for ci in coeffs]))
     d = c.shape[0] - 1
@@ -181,6 +216,14 @@ def herglotz_root(roots, z):
     :math:`z = K(G)`).  On the real axis the physical root is the lower member of the complex
     pair inside the support; outside it all roots are real and the caller must choose
     (see :mod:`rmtland.analytic.hessian`).
+
+    References
+    ----------
+    .. [1] J. A. Mingo, R. Speicher, "Free Probability and Random Matrices", Fields Institute
+       Monographs 35, Springer, New York (2017), doi:10.1007/978-1-4939-6942-5. The Cauchy
+       (Stieltjes) transform maps the upper half-plane into the lower one.
+    .. [2] D. Voiculescu, "Addition of certain non-commuting random variables", J. Funct. Anal.
+       66(3), 323–346 (1986). The R-transform, whose functional inverse K gives z = K(G).
     """
     with np.errstate(invalid="ignore"):
         sine = np.where(np.abs(roots) > 0, roots.imag / np.abs(roots), 0.0)   # sin(arg)
@@ -197,6 +240,16 @@ def moments_from_free_cumulants(kappa):
     :math:`M(z) = 1 + \sum_s \kappa_s z^s M(z)^s` (Nica & Speicher, *Lectures on the
     Combinatorics of Free Probability*, 2006, Prop. 11.4/Lect. 16), solved order by order.
     Works with floats, ``fractions.Fraction`` or sympy expressions.
+
+    References
+    ----------
+    .. [1] A. Nica, R. Speicher, "Lectures on the Combinatorics of Free Probability", London Math.
+       Soc. Lecture Note Series 335, Cambridge University Press (2006),
+       doi:10.1017/CBO9780511735127. Prop. 11.4 and Lecture 16: the functional relation between the
+       moment series and the free cumulants.
+    .. [2] R. Speicher, "Multiplicative functions on the lattice of non-crossing partitions and free
+       convolution", Math. Ann. 298, 611–628 (1994). The moment–cumulant formula over non-crossing
+       partitions.
     """
     kappa = list(kappa)
     K = len(kappa)
@@ -217,6 +270,16 @@ def free_cumulants_from_moments(m):
 
     Inverse of :func:`moments_from_free_cumulants` (same relation, solved for
     :math:`\kappa_n`, whose coefficient is :math:`m_0^n = 1`).
+
+    References
+    ----------
+    .. [1] A. Nica, R. Speicher, "Lectures on the Combinatorics of Free Probability", London Math.
+       Soc. Lecture Note Series 335, Cambridge University Press (2006),
+       doi:10.1017/CBO9780511735127. The moment–free-cumulant relation (see
+       moments_from_free_cumulants).
+    .. [2] R. Speicher, "Multiplicative functions on the lattice of non-crossing partitions and free
+       convolution", Math. Ann. 298, 611–628 (1994). The moment–cumulant formula over non-crossing
+       partitions.
     """
     m = list(m)
     kappa = []
@@ -227,5 +290,12 @@ def free_cumulants_from_moments(m):
 
 
 def density_from_stieltjes(G):
-    r""":math:`\rho = -\operatorname{Im} G / \pi`, clipped at zero against rounding."""
+    r""":math:`\rho = -\operatorname{Im} G / \pi`, clipped at zero against rounding.
+
+    References
+    ----------
+    .. [1] J. A. Mingo, R. Speicher, "Free Probability and Random Matrices", Fields Institute
+       Monographs 35, Springer, New York (2017), doi:10.1007/978-1-4939-6942-5. The Stieltjes
+       inversion formula.
+    """
     return np.maximum(-np.asarray(G).imag / np.pi, 0.0)

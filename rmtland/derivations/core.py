@@ -1,4 +1,10 @@
-"""Check and Derivation records, and the registry behind ``rmtland verify``."""
+"""Check and Derivation records, and the registry behind ``rmtland verify``.
+
+References
+----------
+A. Meurer et al., "SymPy: symbolic computing in Python", PeerJ Comput. Sci. 3, e103 (2017),
+doi:10.7717/peerj-cs.103. The derived expressions and their printing.
+"""
 import math
 from dataclasses import dataclass, field
 
@@ -37,7 +43,13 @@ class Check:
 
 @dataclass
 class Derivation:
-    """A derived result (``expressions``: name -> sympy expression) and its checks."""
+    """A derived result (``expressions``: name -> sympy expression) and its checks.
+
+    References
+    ----------
+    .. [1] A. Meurer et al., "SymPy: symbolic computing in Python", PeerJ Comput. Sci. 3, e103
+       (2017), doi:10.7717/peerj-cs.103. The expressions are sympy expressions.
+    """
     title: str
     expressions: dict
     checks: list = field(default_factory=list)

@@ -6,6 +6,19 @@ From the R-transforms alone, :math:`R_{MP}(g) = 1/(1-\varphi g)`, :math:`R_{SC}(
 :math:`\alpha_0(\varphi)` of the 3/2 law from the edge expansion, and the first four moments;
 each result is checked against the numerics of :mod:`rmtland.analytic.hessian`, which never
 call sympy.
+
+References
+----------
+J. Pennington, Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random Matrix Theory", Proc.
+34th Int. Conf. on Machine Learning (ICML 2017), PMLR 70, 2798–2806 (2017),
+https://proceedings.mlr.press/v70/pennington17a.html. Eq. (12) (the cubic), Eq. (16) (the critical
+loss), Eq. (17) (the 3/2 law).
+D. Voiculescu, "Addition of certain non-commuting random variables", J. Funct. Anal. 66(3), 323–346
+(1986). The R-transform; R-transforms of free summands add.
+J. A. Mingo, R. Speicher, "Free Probability and Random Matrices", Fields Institute Monographs 35,
+Springer, New York (2017), doi:10.1007/978-1-4939-6942-5. R-transform and moments.
+A. Meurer et al., "SymPy: symbolic computing in Python", PeerJ Comput. Sci. 3, e103 (2017),
+doi:10.7717/peerj-cs.103. The symbolic derivations.
 """
 import math
 
@@ -25,7 +38,18 @@ def _symbols():
 
 def cubic_from_r_transforms():
     r"""sympy: numerator of :math:`R_{MP}(G) + R_{SC}(G) + 1/G - z`, sign fixed so that the
-    :math:`G^3` coefficient is :math:`+2\varepsilon\varphi` (DESIGN.md)."""
+    :math:`G^3` coefficient is :math:`+2\varepsilon\varphi` (DESIGN.md).
+
+    References
+    ----------
+    .. [1] J. Pennington, Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random Matrix
+       Theory", Proc. 34th Int. Conf. on Machine Learning (ICML 2017), PMLR 70, 2798–2806 (2017),
+       https://proceedings.mlr.press/v70/pennington17a.html. Eq. (12).
+    .. [2] D. Voiculescu, "Addition of certain non-commuting random variables", J. Funct. Anal.
+       66(3), 323–346 (1986). R-transforms of free summands add.
+    .. [3] A. Meurer et al., "SymPy: symbolic computing in Python", PeerJ Comput. Sci. 3, e103
+       (2017), doi:10.7717/peerj-cs.103. Symbolic elimination.
+    """
     sp, phi, eps, G, z, _ = _symbols()
     K = 1 / (1 - phi * G) + 2 * eps * G + 1 / G
     P = sp.expand(sp.numer(sp.together(K - z)))
@@ -34,7 +58,16 @@ def cubic_from_r_transforms():
 
 
 def derive_cubic():
-    """The cubic of DESIGN.md from the R-transforms; its roots are the library's G."""
+    """The cubic of DESIGN.md from the R-transforms; its roots are the library's G.
+
+    References
+    ----------
+    .. [1] J. Pennington, Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random Matrix
+       Theory", Proc. 34th Int. Conf. on Machine Learning (ICML 2017), PMLR 70, 2798–2806 (2017),
+       https://proceedings.mlr.press/v70/pennington17a.html. Eq. (12).
+    .. [2] A. Meurer et al., "SymPy: symbolic computing in Python", PeerJ Comput. Sci. 3, e103
+       (2017), doi:10.7717/peerj-cs.103. Symbolic derivation.
+    """
     P, (sp, phi, eps, G, z) = cubic_from_r_transforms()
     design = 2 * eps * phi * G ** 3 - (2 * eps + z * phi) * G ** 2 + (z + phi - 1) * G - 1
     diff = sp.simplify(P - design)
@@ -59,13 +92,33 @@ def derive_cubic():
 
 
 def eps_c_closed_form():
+    r"""sympy expression of the critical loss (PB17 Eq. (16)),
+    :math:`\varepsilon_c(\varphi) = (1 - 20\varphi - 8\varphi^2 + (1+8\varphi)^{3/2})/16`.
+
+    References
+    ----------
+    .. [1] J. Pennington, Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random Matrix
+       Theory", Proc. 34th Int. Conf. on Machine Learning (ICML 2017), PMLR 70, 2798–2806 (2017),
+       https://proceedings.mlr.press/v70/pennington17a.html. Eq. (16).
+    .. [2] A. Meurer et al., "SymPy: symbolic computing in Python", PeerJ Comput. Sci. 3, e103
+       (2017), doi:10.7717/peerj-cs.103. The expression is a sympy expression.
+    """
     sp, phi, *_ = _symbols()
     return (1 - 20 * phi - 8 * phi ** 2 + (1 + 8 * phi) ** sp.Rational(3, 2)) / 16
 
 
 def derive_eps_c():
     r""":math:`\varepsilon_c(\varphi)`: the left edge of the support reaches 0, i.e. the cubic
-    has a double root at :math:`z = 0`; solve the discriminant there for :math:`\varepsilon`."""
+    has a double root at :math:`z = 0`; solve the discriminant there for :math:`\varepsilon`.
+
+    References
+    ----------
+    .. [1] J. Pennington, Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random Matrix
+       Theory", Proc. 34th Int. Conf. on Machine Learning (ICML 2017), PMLR 70, 2798–2806 (2017),
+       https://proceedings.mlr.press/v70/pennington17a.html. Eq. (16).
+    .. [2] A. Meurer et al., "SymPy: symbolic computing in Python", PeerJ Comput. Sci. 3, e103
+       (2017), doi:10.7717/peerj-cs.103. Discriminant and solve.
+    """
     P, (sp, phi, eps, G, z) = cubic_from_r_transforms()
     disc0 = sp.factor(sp.discriminant(P, G).subs(z, 0))
     sols = sp.solve(disc0, eps)
@@ -95,6 +148,14 @@ def derive_alpha0():
     :math:`\alpha \approx \tfrac23 \pi^{-1}\sqrt{2/|K''|}\,(2|g_c|\varepsilon_c\,\delta)^{3/2}`,
     :math:`\delta = (\varepsilon-\varepsilon_c)/\varepsilon_c`.  Worked in
     :math:`t = \sqrt{1 + 8\varphi} \in (1, 3)`.
+
+    References
+    ----------
+    .. [1] J. Pennington, Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random Matrix
+       Theory", Proc. 34th Int. Conf. on Machine Learning (ICML 2017), PMLR 70, 2798–2806 (2017),
+       https://proceedings.mlr.press/v70/pennington17a.html. Eq. (17).
+    .. [2] A. Meurer et al., "SymPy: symbolic computing in Python", PeerJ Comput. Sci. 3, e103
+       (2017), doi:10.7717/peerj-cs.103. Symbolic derivation.
     """
     sp, phi, eps, G, z, t = _symbols()
     K = 1 / (1 - phi * G) + 2 * eps * G + 1 / G
@@ -133,7 +194,21 @@ def derive_alpha0():
 
 def derive_moments(k=4):
     r"""First ``k`` moments of :math:`H` by series inversion of :math:`zG = 1 + G\,R(G)`,
-    :math:`G = \sum_j m_j z^{-j-1}` (R-transform only; no cumulant formula used)."""
+    :math:`G = \sum_j m_j z^{-j-1}` (R-transform only; no cumulant formula used).
+
+    References
+    ----------
+    .. [1] D. Voiculescu, "Addition of certain non-commuting random variables", J. Funct. Anal.
+       66(3), 323–346 (1986). The R-transform: z G = 1 + G R(G).
+    .. [2] J. A. Mingo, R. Speicher, "Free Probability and Random Matrices", Fields Institute
+       Monographs 35, Springer, New York (2017), doi:10.1007/978-1-4939-6942-5. R-transform and
+       moments.
+    .. [3] J. Pennington, Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random Matrix
+       Theory", Proc. 34th Int. Conf. on Machine Learning (ICML 2017), PMLR 70, 2798–2806 (2017),
+       https://proceedings.mlr.press/v70/pennington17a.html. Sec. 3 (the model).
+    .. [4] A. Meurer et al., "SymPy: symbolic computing in Python", PeerJ Comput. Sci. 3, e103
+       (2017), doi:10.7717/peerj-cs.103. Series inversion.
+    """
     sp, phi, eps, G, z, _ = _symbols()
     w = sp.Symbol("w")                                     # w = 1/z
     m = sp.symbols(f"m1:{k + 1}")

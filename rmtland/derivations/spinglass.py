@@ -1,7 +1,16 @@
 r"""Derivations for the spherical p-spin spin glass (ABC13: Auffinger, Ben Arous & Černý, CPAM
 2013).  sympy derives :math:`E_\infty` from the edge of the shifted semicircle, the continuity
 of :math:`\Theta_{k,p}` at :math:`-E_\infty`, and the rate at which :math:`E_k \to E_\infty`;
-each is checked against :mod:`rmtland.analytic.spinglass`."""
+each is checked against :mod:`rmtland.analytic.spinglass`.
+
+References
+----------
+A. Auffinger, G. Ben Arous, J. Černý, "Random matrices and complexity of spin glasses", Comm. Pure
+Appl. Math. 66(2), 165–201 (2013), doi:10.1002/cpa.21422, arXiv:1003.1129. Eq. (2.12) (E_inf),
+Thm. 2.5 (Theta_k,p), Eq. (2.13) (E_k).
+A. Meurer et al., "SymPy: symbolic computing in Python", PeerJ Comput. Sci. 3, e103 (2017),
+doi:10.7717/peerj-cs.103. The symbolic derivations.
+"""
 import math
 
 import numpy as np
@@ -14,7 +23,16 @@ PS = (3, 4, 5)
 def derive_E_inf():
     r""":math:`E_\infty`: the Hessian at energy :math:`u` is :math:`\sqrt{p(p-1)}\,s - pu`,
     :math:`s` semicircular on :math:`[-2, 2]`; all its eigenvalues are positive (minima only)
-    below the energy where the lower edge :math:`-2\sqrt{p(p-1)} - pu` reaches 0."""
+    below the energy where the lower edge :math:`-2\sqrt{p(p-1)} - pu` reaches 0.
+
+    References
+    ----------
+    .. [1] A. Auffinger, G. Ben Arous, J. Černý, "Random matrices and complexity of spin glasses",
+       Comm. Pure Appl. Math. 66(2), 165–201 (2013), doi:10.1002/cpa.21422, arXiv:1003.1129.
+       Eq. (2.12).
+    .. [2] A. Meurer et al., "SymPy: symbolic computing in Python", PeerJ Comput. Sci. 3, e103
+       (2017), doi:10.7717/peerj-cs.103. Symbolic solve.
+    """
     import sympy as sp
     p, u = sp.symbols("p u", positive=True)
     sol = sp.solve(sp.Eq(-2 * sp.sqrt(p * (p - 1)) - p * (-u), 0), u)   # u = -E: solve for E
@@ -44,7 +62,16 @@ def _sym_theta():
 
 def derive_continuity():
     r""":math:`\Theta_{k,p}` is continuous at :math:`-E_\infty`: the limit of the branch below
-    equals the constant :math:`\tfrac12\log(p-1) - (p-2)/p` above."""
+    equals the constant :math:`\tfrac12\log(p-1) - (p-2)/p` above.
+
+    References
+    ----------
+    .. [1] A. Auffinger, G. Ben Arous, J. Černý, "Random matrices and complexity of spin glasses",
+       Comm. Pure Appl. Math. 66(2), 165–201 (2013), doi:10.1002/cpa.21422, arXiv:1003.1129.
+       Thm. 2.5.
+    .. [2] A. Meurer et al., "SymPy: symbolic computing in Python", PeerJ Comput. Sci. 3, e103
+       (2017), doi:10.7717/peerj-cs.103. Symbolic limit.
+    """
     sp, p, k, x, Einf, I1, theta = _sym_theta()
     checks = []
     from ..analytic.spinglass import complexity_index, E_inf
@@ -65,7 +92,16 @@ def derive_E_k_limit():
     r""":math:`E_k \to E_\infty` as :math:`k \to \infty`: near the edge,
     :math:`I_1(-E_\infty - t) = c\,t^{3/2} + O(t^{5/2})` (sympy series), so
     :math:`\Theta_{k,p}(-E_k) = 0` gives :math:`E_k - E_\infty \approx
-    (\Theta_\infty/((k+1)c))^{2/3} \to 0`, :math:`\Theta_\infty = \tfrac12\log(p-1) - (p-2)/p`."""
+    (\Theta_\infty/((k+1)c))^{2/3} \to 0`, :math:`\Theta_\infty = \tfrac12\log(p-1) - (p-2)/p`.
+
+    References
+    ----------
+    .. [1] A. Auffinger, G. Ben Arous, J. Černý, "Random matrices and complexity of spin glasses",
+       Comm. Pure Appl. Math. 66(2), 165–201 (2013), doi:10.1002/cpa.21422, arXiv:1003.1129.
+       Eq. (2.13); I_1 of Eq. (2.14).
+    .. [2] A. Meurer et al., "SymPy: symbolic computing in Python", PeerJ Comput. Sci. 3, e103
+       (2017), doi:10.7717/peerj-cs.103. Series expansion.
+    """
     sp, p, k, x, Einf, I1, theta = _sym_theta()
     t = sp.Symbol("t", positive=True)
     checks = []
