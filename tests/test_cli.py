@@ -152,3 +152,25 @@ def test_simulate_spinglass_bad_input(capsys, tmp_path):
             main(["simulate", "spinglass", *sum(base.items(), ()), "--out", str(tmp_path)])
         err = capsys.readouterr().err
         assert exc.value.code == 2 and args[0].lstrip("-") in err
+
+
+def test_reproduce_theory_only_json(capsys, tmp_path):
+    """`rmtland reproduce --out DIR --theory-only --pdf --json`: exit 0, exactly one JSON
+    object on stdout, and the files it lists are exactly what DIR holds: the figures that need
+    no simulation (PNG and PDF) and theory_hessian.json (no simulation_hessian.json)."""
+    from rmtland import experiments
+    out = tmp_path / "rep"
+    code, stdout, _ = run(capsys, "reproduce", "--out", str(out), "--theory-only", "--pdf",
+                          "--json")
+    assert code == 0
+    assert stdout.endswith("\n") and stdout.count("\n") == 1
+    obj = json.loads(stdout)                      # one object: trailing text would not parse
+    assert isinstance(obj, dict) and obj["out"] == str(out) and obj["level"] == "quick"
+    names = [n for n, f in experiments.FIGURES.items() if f.kind != "simulation"]
+    expected = sorted([f"{n}.{ext}" for n in names for ext in ("png", "pdf")]
+                      + ["theory_hessian.json"])
+    assert sorted(os.path.basename(f) for f in obj["files"]) == expected
+    assert all(os.path.isfile(f) for f in obj["files"])
+    assert (out / "hessian_eps_c.pdf").read_bytes()[:5] == b"%PDF-"
+    assert sorted(os.listdir(out)) == expected
+    assert obj["table"] == json.loads((out / "theory_hessian.json").read_text())["table"]

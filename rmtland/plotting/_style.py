@@ -47,9 +47,11 @@ def get_axes_pair(axes, figsize):
     return fig, grid[0]
 
 
-def colors(n, cmap=CMAP):
-    """``n`` colours from a sequential colormap (its light end dropped)."""
+def colors(n, cmap=None):
+    """``n`` colours from a sequential colormap (its light end dropped); default :data:`CMAP`,
+    read at call time."""
     import matplotlib
+    cmap = CMAP if cmap is None else cmap
     return [matplotlib.colormaps[cmap](v) for v in np.linspace(0.0, CMAP_STOP, max(n, 1))][:n]
 
 
