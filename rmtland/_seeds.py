@@ -204,6 +204,8 @@ class CounterStream:
             shape, bool) else shape
         if not isinstance(shape, (tuple, list)):
             raise ValueError(f"shape must be a tuple of integers >= 0, got {shape!r}")
+        if not all(isinstance(s, numbers.Integral) for s in shape):   # as NumPy: no 2.0
+            raise ValueError(f"shape must be a tuple of integers >= 0, got {shape!r}")
         shape = tuple(_validate.integer("shape", s, 0) for s in shape)
         try:
             name = None if dtype is None else numpy.dtype(dtype).name

@@ -1,10 +1,20 @@
-"""Spectra of the sampled ensembles against their laws, and inertia against eigvalsh.
+"""Dense linear algebra (rmtland.linalg.dense): spectra of the sampled ensembles against their
+laws, inertia against eigvalsh, the CuPy routes (batched Jacobi / loop of 2-D calls), memory
+planning, and loud solver failures (failure injection on the CuPy double).
 
 The limiting CDFs are written here in closed form or by quadrature, independently of
-``rmtland.analytic``. KS bounds: with n = 200 and 10 matrices pooled, the distance between
-the empirical spectral distribution and its limit was 0.5/n to 1.2/n over seeds and
-ensembles (finite-n edge and 1/n bulk corrections); the bound is 3/n.
+``rmtland.analytic``. KS bound C/n, C = 3: the expected empirical spectral distribution differs
+from its limit by O(1/n) (bulk 1/n corrections; the edge window of width n^{-2/3} holds O(1/n)
+of the mass) and one matrix's distribution fluctuates by O(sqrt(log n)/n) (eigenvalue
+rigidity), so the distance is O(1/n) with a constant of order one (observed 0.5/n to 1.2/n over
+seeds and ensembles at n = 200, 10 matrices pooled). The bound has power: a 10 % error in the
+variance of a semicircle gives 3.5/n.
+
+Every ``xp``/``device`` test runs on NumPy, on the CuPy double (which fails the test on any
+implicit host conversion) and on a real GPU where there is one.
 """
+import contextlib
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -12,9 +22,10 @@ from scipy import integrate
 from scipy.linalg import block_diag
 
 from rmtland._backend import to_numpy
-from rmtland.sampling import (JACOBI_MAX_N, count_negative, eigvalsh_batched, empirical_cdf_at,
-                              inertia, sample_goe, sample_gue, sample_hessian, sample_wishart)
-from rmtland.sampling.spectra import _inertia_from_blocks
+from rmtland.linalg import dense
+from rmtland.linalg.dense import (_inertia_from_blocks, count_negative, eigvalsh_batched,
+                                  empirical_cdf_at, inertia)
+from rmtland.sampling import sample_goe, sample_gue, sample_hessian, sample_wishart
 
 N_KS = 200
 BATCH_KS = 10
@@ -83,6 +94,7 @@ def test_goe_gue_spectrum_is_semicircle(device, var):
         eigs = to_numpy(eigvalsh_batched(sample(N_KS, batch=BATCH_KS, var=var, rng=1,
                                                 device=device)))
         assert ks_distance(eigs, lambda x: semicircle_cdf(x, var)) < KS_BOUND, sample.__name__
+        assert ks_distance(eigs, lambda x: semicircle_cdf(x, 1.1 * var)) > KS_BOUND
 
 
 @pytest.mark.parametrize("complex_", [False, True])
@@ -98,7 +110,11 @@ def test_wishart_atom_when_phi_above_one(device):
     n, m = N_KS, N_KS // 2
     eigs = to_numpy(eigvalsh_batched(sample_wishart(n, m, batch=BATCH_KS, rng=3,
                                                     device=device)))
+    # a zero eigenvalue comes back as rounding, a small multiple of n eps ||W||, ||W|| ~
+    # (1 + sqrt 2)^2 = 5.8: ~1e-13 here; 1e-10 leaves room for Jacobi's looser tolerance
     assert np.all(np.abs(eigs[:, :n - m]) < 1e-10)
+    # the continuous part starts at (1 - sqrt 2)^2 = 0.17; the smallest nonzero eigenvalue
+    # fluctuates on the edge scale n^{-2/3} ~ 0.03
     assert np.all(eigs[:, n - m:] > 0.05)
     assert ks_distance(eigs[:, n - m:], mp_continuous_cdf(2.0)) < 3.0 / m
 
@@ -163,14 +179,15 @@ def test_inertia_reads_the_lower_triangle_like_eigvalsh(xp, rng, complex_):
     _assert_counts_match(xp.asarray(B), 0.1)
 
 
-def test_inertia_of_integer_input_and_exact_zero():
+def test_inertia_of_integer_input_and_exact_zero(xp):
     # diag(-2, 0, 3) and a 2x2 block [[0, 1], [1, 0]] (eigenvalues -1, 1): integer input.
     H = np.zeros((2, 3, 3), dtype=np.int64)
     H[0] = np.diag([-2, 0, 3])
     H[1, :2, :2] = [[0, 1], [1, 0]]
     H[1, 2, 2] = 5
+    H = xp.asarray(H)
     for method in ("ldl", "eigvalsh", "auto"):
-        neg, zero, pos = inertia(H, method=method)
+        neg, zero, pos = (to_numpy(c) for c in inertia(H, method=method))
         np.testing.assert_array_equal(neg, [1, 1])
         np.testing.assert_array_equal(zero, [1, 0])
         np.testing.assert_array_equal(pos, [1, 2])
@@ -217,34 +234,129 @@ def test_inertia_from_random_blocks(blocks):
 
 # ----------------------------------------------------------------------------- eigvalsh
 
-@pytest.mark.parametrize("dtype, rtol", [("float64", 1e-10), ("float32", 2e-4)])
-def test_eigvalsh_batched_matches_numpy(xp, rng, dtype, rtol):
-    # Same host matrices on each backend (deterministic); on CuPy both sides of the
-    # batched-Jacobi / syevd crossover JACOBI_MAX_N.
-    sizes = (8, 64) if xp is np else (8, JACOBI_MAX_N, JACOBI_MAX_N + 1)
-    for n in sizes:
+def _small_jacobi(monkeypatch, xp, value=16):
+    """Route by size at ``value`` instead of 512 on a GPU backend (keeps the tests small)."""
+    if xp is not np:
+        monkeypatch.setattr(dense, "JACOBI_MAX_N", value)
+
+
+def _spy_eigvalsh(monkeypatch, xp):
+    """Record the ndim of every ``xp.linalg.eigvalsh`` input: 3 = batched Jacobi, 2 = syevd."""
+    calls = []
+    real = xp.linalg.eigvalsh
+
+    def spy(a, *args, **kwargs):
+        calls.append(a.ndim)
+        return real(a, *args, **kwargs)
+    monkeypatch.setattr(xp.linalg, "eigvalsh", spy)
+    return calls
+
+
+@pytest.mark.parametrize("dtype, atol", [("float64", 1e-12), ("float32", 1e-5)])
+def test_eigvalsh_batched_matches_numpy(xp, rng, monkeypatch, dtype, atol):
+    """Same host matrices on each backend, both CuPy routes (n <= JACOBI_MAX_N batched, above
+    it one 2-D call per matrix), against NumPy in float64. Tolerance: backward-stable
+    eigensolvers err by a small multiple of n eps ||H||, ||H|| ~ 2 here; atol = 1e-12 for
+    float64 (n eps ||H|| = 2e-14 at n = 40), 1e-5 for float32 (n eps ||H|| = 1e-5 / 2 at
+    n = 40)."""
+    _small_jacobi(monkeypatch, xp)
+    calls = _spy_eigvalsh(monkeypatch, xp)
+    for n, route in ((8, 3), (16, 3), (17, 2), (40, 2)):
         A = rng.standard_normal((3, n, n))
         host = ((A + np.swapaxes(A, -1, -2)) / np.sqrt(2 * n)).astype(dtype)
+        calls.clear()
         eigs = eigvalsh_batched(xp.asarray(host))
         assert type(eigs) is type(xp.asarray(host))
         assert eigs.shape == (3, n) and eigs.dtype == np.dtype(dtype)
+        if xp is not np:
+            assert calls == ([3] if route == 3 else [2, 2, 2])
         ref = np.linalg.eigvalsh(host.astype(np.float64))
-        np.testing.assert_allclose(to_numpy(eigs), ref, rtol=0, atol=rtol * 4)
+        np.testing.assert_allclose(to_numpy(eigs), ref, rtol=0, atol=atol)
         assert np.all(np.diff(to_numpy(eigs), axis=1) >= 0)
 
 
-def test_eigvalsh_batched_chunks_agree(rng):
-    H = sample_goe(30, batch=7, rng=9)
-    full = eigvalsh_batched(H)
+def test_eigvalsh_batched_chunks_agree(xp, monkeypatch):
+    H = xp.asarray(sample_goe(30, batch=7, rng=9))
+    full = to_numpy(eigvalsh_batched(H))
+    _small_jacobi(monkeypatch, xp, 64)            # n = 30: the batched route, in chunks
+    calls = _spy_eigvalsh(monkeypatch, xp)
     for chunk in (1, 3, 7, 100):
-        np.testing.assert_array_equal(eigvalsh_batched(H, chunk=chunk), full)
+        calls.clear()
+        out = to_numpy(eigvalsh_batched(H, chunk=chunk))
+        if xp is np:                              # LAPACK: one matrix at a time, bitwise
+            np.testing.assert_array_equal(out, full)
+        else:                                     # syevj: to rounding (~n eps ||H||)
+            np.testing.assert_allclose(out, full, rtol=0, atol=1e-12)
+            assert len(calls) == -(-7 // min(chunk, 7))
 
 
-def test_empirical_cdf_at_is_fraction():
-    H = sample_goe(50, batch=4, rng=10)
-    cdf = empirical_cdf_at(H, 0.25)
-    assert cdf.dtype == np.float64
-    np.testing.assert_array_equal(cdf, (np.linalg.eigvalsh(H) < 0.25).sum(1) / 50)
+def test_gpu_chunks_follow_free_device_memory(cupy_double, monkeypatch):
+    """The batched route sizes its chunks from the free GPU memory (GPU_FREE_FRACTION of it,
+    3 n^2 itemsize bytes per matrix), and says so when one matrix cannot fit. Double only:
+    the free memory of a real GPU cannot be set."""
+    cp = cupy_double
+    n = 8
+    per = 3 * n * n * 8
+    H = cp.asarray(sample_goe(n, batch=5, rng=1))
+    calls = _spy_eigvalsh(monkeypatch, cp)
+    cp._double.set_memory(free=int(2 * per / dense.GPU_FREE_FRACTION), pool_free=0)
+    eigvalsh_batched(H)
+    assert calls == [3, 3, 3]                     # chunks of 2, 2, 1
+    cp._double.set_memory(free=per, pool_free=0)
+    with pytest.raises(ValueError, match="one matrix to diagonalise needs .* on the GPU; reduce n"):
+        eigvalsh_batched(H)
+
+
+@pytest.mark.parametrize("n", [6, 20], ids=["batched-jacobi", "loop-syevd"])
+def test_gpu_eigvalsh_failure_is_loud(cupy_double, monkeypatch, n):
+    """An injected cuSOLVER failure (NaN output, as cuSOLVER returns it) raises
+    numpy.linalg.LinAlgError on both routes: through cupyx.errstate(linalg="raise"), and,
+    where the errstate is missing (a CuPy that ignores it), through the finiteness check.
+    The counting functions, which diagonalise on the GPU, raise too. Double only: failures
+    can be injected only there."""
+    cp = cupy_double
+    _small_jacobi(monkeypatch, cp)
+    H = cp.asarray(sample_goe(n, batch=4, rng=2))
+    ref = cp.asnumpy(eigvalsh_batched(H))
+    for count in (None, 1):                       # every call fails, or only the first one
+        cp._double.inject_linalg_failure("eigvalsh", count=count)
+        with pytest.raises(np.linalg.LinAlgError):
+            eigvalsh_batched(H)
+        cp._double.clear_injections()
+    for f in (count_negative, lambda h: empirical_cdf_at(h, 0.0), lambda h: inertia(h)[0]):
+        cp._double.inject_linalg_failure("eigvalsh")
+        with pytest.raises(np.linalg.LinAlgError):
+            f(H)
+        cp._double.clear_injections()
+    # each defence alone suffices: the errstate without the finiteness check ...
+    with monkeypatch.context() as m:
+        m.setattr(dense, "check_finite", lambda x, what: None)
+        cp._double.inject_linalg_failure("eigvalsh", count=1)
+        with pytest.raises(np.linalg.LinAlgError, match="cuSOLVER"):
+            eigvalsh_batched(H)
+    # ... and the finiteness check without the errstate
+    monkeypatch.setattr(dense, "linalg_errors", lambda xp: contextlib.nullcontext())
+    cp._double.inject_linalg_failure("eigvalsh", count=1)
+    with pytest.raises(np.linalg.LinAlgError, match="non-finite"):
+        eigvalsh_batched(H)
+    np.testing.assert_array_equal(cp.asnumpy(eigvalsh_batched(H)), ref)   # used up: fine again
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_empirical_cdf_at_is_fraction(xp, dtype):
+    H = sample_goe(50, batch=4, rng=10, dtype=dtype)
+    cdf = empirical_cdf_at(xp.asarray(H), 0.25)
+    assert type(cdf) is type(xp.asarray(H)) and cdf.dtype == np.float64
+    np.testing.assert_array_equal(to_numpy(cdf), (np.linalg.eigvalsh(H) < 0.25).sum(1) / 50)
+
+
+def test_counts_on_the_device_stay_on_the_device(xp):
+    H = xp.asarray(sample_hessian(30, 0.5, 0.2, batch=3, rng=4, dtype="float32"))
+    for method in ("auto", "ldl", "eigvalsh"):
+        neg, zero, pos = inertia(H, method=method)
+        for c in (neg, zero, pos, count_negative(H, method=method)):
+            assert type(c) is type(H) and c.dtype == np.int64 and c.shape == (3,)
+        np.testing.assert_array_equal(to_numpy(neg + zero + pos), 30)
 
 
 @pytest.mark.parametrize("bad, err", [

@@ -1,18 +1,29 @@
-"""Samplers: exact finite-n moments, dtypes, seeds and chunking, bad input.
+"""Samplers (dense ensembles, the Pennington-Bahri Hessian, the tridiagonal GOE): exact finite-n
+moments, dtypes, seeds and chunking, the documented random streams, memory, bad input.
 
 Moment checks compare the batch mean of a per-matrix statistic with its exact finite-n
-expectation, within 4 standard errors estimated from the same batch. At n = 10 the 1/n
-corrections are 6 to 20 standard errors, so the checks also see them: the n -> inf value is
-rejected at 5 standard errors.
+expectation, within 4 standard errors estimated from the same batch (a false alarm has
+probability 6e-5 per check for a normal mean). At n = 10 the 1/n corrections are 6 to 20
+standard errors, so the checks also see them: the n -> inf value is rejected at 5 standard
+errors.
+
+Every ``device`` test runs on NumPy, on the CuPy double (which fails the test on any implicit
+host conversion) and on a real GPU where there is one.
 """
+import math
+
 import numpy as np
 import pytest
+from scipy import stats
 
+from _rng_checks import check_rng_forms
+from rmtland import _seeds
 from rmtland._backend import gpu_available, to_numpy
-from rmtland.sampling import (BLOCK, eigvalsh_batched, hessian_m, iter_goe_chunks,
-                              iter_gue_chunks, iter_hessian_chunks, iter_wishart_chunks,
-                              sample_goe, sample_gue, sample_hessian, sample_wishart)
-from rmtland.sampling.ensembles import _seed_sequence
+from rmtland.linalg.dense import eigvalsh_batched
+from rmtland.linalg.tridiagonal import lowest_eigenvalues
+from rmtland.sampling import (BLOCK, hessian_m, iter_goe_chunks, iter_gue_chunks,
+                              iter_hessian_chunks, iter_wishart_chunks, sample_goe,
+                              sample_goe_tridiagonal, sample_gue, sample_hessian, sample_wishart)
 
 N = 10            # small n: the 1/n terms of the exact moments are large
 BATCH = 2000
@@ -122,31 +133,100 @@ def test_dtype_shape_symmetry(device, name, dtype):
     np.testing.assert_array_equal(host, np.conj(np.swapaxes(host, -1, -2)))   # exactly
     eigs = eigvalsh_batched(H)
     assert eigs.dtype == np.dtype(dtype) and eigs.shape == (5, 12)
+    # the chunk generators keep the dtype too, chunk by chunk
+    parts = list(ITERATORS[name](batch=5, dtype=dtype, rng=0, chunk=2, device=device))
+    assert [p.dtype for p in parts] == [expected] * 3
+    assert all(type(p) is type(H) for p in parts)
 
 
-def test_float32_is_generated_in_float32(device):
-    # Sanity of the float32 path: the spacing of the entries is float32's, not float64's.
-    H = to_numpy(sample_goe(64, batch=2, dtype="float32", rng=1, device=device))
-    assert H.dtype == np.float32
-    assert np.array_equal(H.astype(np.float64).astype(np.float32), H)
+# ----------------------------------------------------------------------------- streams
+
+def _goe_from_normals(A, var, n):
+    """GOE from the documented formula (``sample_goe`` Notes): H = sigma (A + A^T)/sqrt(2n)."""
+    return (A + np.swapaxes(A, -1, -2)) * (math.sqrt(var) / math.sqrt(2 * n))
+
+
+def _device_only(xp):
+    if xp is np:
+        pytest.skip("NumPy samples with PCG64 children, not the counter stream "
+                    "(test_cpu_goe_is_one_pcg64_child_per_block)")
+    # the double computes with NumPy: bitwise; a GPU's log/sqrt/cos/sin may differ from
+    # NumPy's by float64 rounding (rmtland._seeds notes), a few ulps after the build
+    return 0.0 if getattr(getattr(xp, "_double", None), "IS_DOUBLE", False) else 1e-13
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_gpu_goe_is_the_counter_stream(xp, dtype):
+    """On CuPy one Philox stream per call: matrix j reads normals j*n*n .. (j+1)*n*n - 1
+    (ensembles module notes). Rebuilt here on the host from CounterStream(SeedSequence(7))
+    with NumPy and the documented formula. The stream's float32 draws are its float64 draws
+    rounded; exact equality in float32 (on the double) also shows that the build is done in
+    float32 (a float64 build rounded once at the end differs in the last bit of about half the
+    entries)."""
+    rtol = _device_only(xp)
+    if rtol and dtype == "float32":
+        rtol = 2 * np.finfo(np.float32).eps       # a float64 difference can flip a rounding
+    n, batch, var = 9, 5, 2.5
+    stream = _seeds.CounterStream(np.random.SeedSequence(7), xp=np)
+    A = stream.normal(0, (batch, n * n), dtype=dtype).reshape(batch, n, n)
+    ref = _goe_from_normals(A, var, n)
+    assert ref.dtype == np.dtype(dtype)
+    for chunk in (None, 2):
+        H = sample_goe(n, batch=batch, var=var, rng=7, dtype=dtype, device="gpu", chunk=chunk)
+        assert isinstance(H, xp.ndarray) and H.dtype == np.dtype(dtype)
+        np.testing.assert_allclose(xp.asnumpy(H), ref, rtol=rtol, atol=0)
+
+
+def test_gpu_hessian_reads_one_block_of_normals_per_matrix(xp):
+    """Two shapes per matrix (X of n x m, then A of n x n): matrix j reads the block at counter
+    offset j * (n m + n n), X first (ensembles module notes); H = X X^T/m (symmetrised) +
+    sqrt(2 eps) (A + A^T)/sqrt(2n) (sample_hessian Notes). chunk=2 makes the later chunks start
+    mid-stream."""
+    _device_only(xp)
+    n, phi, eps, batch = 6, 0.5, 0.2, 5
+    m = hessian_m(n, phi)
+    per = n * m + n * n
+    z = _seeds.CounterStream(np.random.SeedSequence(3)).normal(0, (batch, per))
+    X, A = z[:, :n * m].reshape(batch, n, m), z[:, n * m:].reshape(batch, n, n)
+    W = X @ np.swapaxes(X, 1, 2) / m
+    ref = (W + np.swapaxes(W, 1, 2)) / 2 + _goe_from_normals(A, 2 * eps, n)
+    H = sample_hessian(n, phi, eps, batch=batch, rng=3, device="gpu", chunk=2)
+    # rounding only: matmul order and the product by 1/m against a division, ~n ulps
+    np.testing.assert_allclose(xp.asnumpy(H), ref, rtol=1e-13, atol=1e-13)
+
+
+def test_cpu_goe_is_one_pcg64_child_per_block():
+    """On NumPy matrix j comes from the (j // BLOCK)-th child of the call's SeedSequence,
+    drawn in order inside its block (ensembles module notes). NumPy only by nature: the GPU
+    path uses the counter stream (the two tests above)."""
+    n, batch = 4, BLOCK + 3
+    kids = np.random.SeedSequence(11).spawn(2)       # NumPy's own spawn, not rmtland's
+    A = []
+    for blk, kid in enumerate(kids):
+        gen = np.random.default_rng(kid)
+        A += [gen.standard_normal((n, n)) for _ in range(min(BLOCK, batch - blk * BLOCK))]
+    np.testing.assert_array_equal(sample_goe(n, batch=batch, rng=11),
+                                  _goe_from_normals(np.array(A), 1.0, n))
 
 
 # ----------------------------------------------------------------------------- seeds, chunks
 
 @pytest.mark.parametrize("name", sorted(ITERATORS))
 def test_chunks_reproduce_the_batch(device, name):
+    """Identical matrices for chunk = 1, 3, 16 and None (memory-sized) on every backend: on
+    NumPy through the per-block children, on CuPy through the counter offsets."""
     batch = 2 * BLOCK + 5                       # three seed blocks, the last one partial
     full = to_numpy(SAMPLERS[name](batch=batch, rng=123, device=device))
     ref_eigs = to_numpy(eigvalsh_batched(SAMPLERS[name](batch=batch, rng=123,
                                                         device=device)))
-    for chunk in (1, 3, 16, batch):
+    for chunk in (1, 3, 16, None):
         parts = list(ITERATORS[name](batch=batch, rng=123, chunk=chunk, device=device))
-        assert all(p.shape[0] <= chunk for p in parts)
+        assert all(p.shape[0] <= (chunk or batch) for p in parts)
         np.testing.assert_array_equal(np.concatenate([to_numpy(p) for p in parts]), full)
         eigs = np.concatenate([to_numpy(eigvalsh_batched(p)) for p in parts])
         if device == "cpu":                     # LAPACK: bitwise, whatever the stack size
             np.testing.assert_array_equal(eigs, ref_eigs)
-        else:                                   # batched syevj: to rounding
+        else:                                   # batched syevj: to rounding, ~n ulp * |H|
             np.testing.assert_allclose(eigs, ref_eigs, rtol=0, atol=1e-12)
         np.testing.assert_array_equal(
             to_numpy(SAMPLERS[name](batch=batch, rng=123, chunk=chunk, device=device)), full)
@@ -154,27 +234,53 @@ def test_chunks_reproduce_the_batch(device, name):
 
 def test_seed_forms(device):
     a = to_numpy(sample_goe(6, batch=3, rng=5, device=device))
-    b = to_numpy(sample_goe(6, batch=3, rng=np.random.SeedSequence(5), device=device))
-    c = to_numpy(sample_goe(6, batch=3, rng=6, device=device))
-    np.testing.assert_array_equal(a, b)         # int and SeedSequence(int) agree
-    assert not np.array_equal(a, c)
     # a prefix of a batch is the smaller batch
     np.testing.assert_array_equal(to_numpy(sample_goe(6, batch=20, rng=5, device=device))[:3], a)
-    ss = np.random.SeedSequence(9)
-    sample_goe(6, batch=3, rng=ss, device=device)
-    assert ss.n_children_spawned == 0           # the caller's sequence is not mutated
 
 
-def test_generator_is_a_stream():
-    gen = np.random.default_rng(3)
-    a = sample_goe(6, batch=2, rng=gen)
-    b = sample_goe(6, batch=2, rng=gen)
-    assert not np.array_equal(a, b)             # the generator advances
-    np.testing.assert_array_equal(sample_goe(6, batch=2, rng=np.random.default_rng(3)), a)
+@pytest.mark.parametrize("name", sorted(SAMPLERS))
+def test_rng_forms_samplers(device, name):
+    check_rng_forms(lambda rng: SAMPLERS[name](batch=3, rng=rng, device=device))
+    check_rng_forms(lambda rng: list(ITERATORS[name](batch=3, rng=rng, chunk=2,
+                                                     device=device)))
 
 
-def test_none_seed_gives_fresh_draws():
-    assert not np.array_equal(sample_goe(5, rng=None), sample_goe(5, rng=None))
+def test_rng_forms_tridiagonal(device):
+    check_rng_forms(lambda rng: sample_goe_tridiagonal(5, batch=3, rng=rng, device=device))
+
+
+def test_device_generator_is_accepted(xp):
+    """A CuPy Generator drives the GPU samplers as a stream: it advances."""
+    _device_only(xp)
+    gen = xp.random.default_rng(3)
+    a = xp.asnumpy(sample_goe(5, batch=2, rng=gen, device="gpu"))
+    b = xp.asnumpy(sample_goe(5, batch=2, rng=gen, device="gpu"))
+    assert not np.array_equal(a, b)
+    again = sample_goe(5, batch=2, rng=xp.random.default_rng(3), device="gpu")
+    np.testing.assert_array_equal(xp.asnumpy(again), a)
+    d1, _ = sample_goe_tridiagonal(5, batch=2, rng=gen, device="gpu")
+    d2, _ = sample_goe_tridiagonal(5, batch=2, rng=gen, device="gpu")
+    assert not np.array_equal(xp.asnumpy(d1), xp.asnumpy(d2))
+
+
+# ----------------------------------------------------------------------------- memory
+
+def test_gpu_chunks_follow_free_device_memory(cupy_double):
+    """On CuPy a chunk is sized from the free device memory (plus the pool's free blocks).
+    Double only: the free memory of a real GPU cannot be set."""
+    n = 100
+    # GOE: bytes per matrix = 2 * n*n*8 (draws) + 4 * n*n*8 (temporaries) = 480 kB
+    per = 6 * n * n * 8
+    whole = cupy_double.asnumpy(sample_goe(n, batch=5, rng=1, device="gpu"))   # 8 GiB free
+    cupy_double._double.set_memory(free=int(2.5 * per / 0.5), pool_free=0)  # GPU_FREE_FRACTION
+    parts = list(iter_goe_chunks(n, batch=5, rng=1, device="gpu"))
+    assert [p.shape[0] for p in parts] == [2, 2, 1]
+    np.testing.assert_array_equal(np.concatenate([cupy_double.asnumpy(p) for p in parts]), whole)
+    cupy_double._double.set_memory(free=int(1.5 * per / 0.5), pool_free=int(per / 0.5))
+    assert [p.shape[0] for p in iter_goe_chunks(n, batch=5, device="gpu")] == [2, 2, 1]
+    cupy_double._double.set_memory(free=per, pool_free=0)          # half of one matrix
+    with pytest.raises(ValueError, match=r"one matrix needs .* on the GPU; reduce n"):
+        iter_goe_chunks(n, batch=5, device="gpu")
 
 
 # ----------------------------------------------------------------------------- bad input
@@ -215,24 +321,14 @@ def test_batch_that_cannot_fit():
     assert len(parts) > 1 and sum(p.shape[0] for p in parts) == 4
 
 
-def test_bad_rng_type():
-    with pytest.raises(TypeError, match="rng must be None, an int"):
-        sample_goe(5, rng="seed")
-    with pytest.raises(TypeError, match="rng must be None, an int"):
-        sample_goe(5, rng=1.5)
-
-
-def test_numpy_generator_cannot_drive_another_backend():
-    # The check itself, with a stand-in for the CuPy namespace (runs without a GPU).
-    with pytest.raises(TypeError, match="cannot drive CuPy"):
-        _seed_sequence(np.random.default_rng(0), object())
-
-
-@pytest.mark.gpu
-@pytest.mark.skipif(not gpu_available(), reason="needs CuPy and a GPU")
-def test_numpy_generator_with_gpu_device():
-    with pytest.raises(TypeError, match="cannot drive CuPy"):
-        sample_goe(5, rng=np.random.default_rng(0), device="gpu")
+def test_bad_rng_type(device):
+    for bad in ("seed", 1.5, True):
+        with pytest.raises(TypeError, match="rng must be None, an int"):
+            sample_goe(5, rng=bad, device=device)
+        with pytest.raises(TypeError, match="rng must be None, an int"):
+            sample_goe_tridiagonal(5, batch=1, rng=bad, device=device)
+    with pytest.raises(ValueError, match="rng must be None, an int"):
+        sample_goe(5, rng=-1, device=device)
 
 
 @pytest.mark.skipif(gpu_available(), reason="this machine has a GPU")
@@ -241,4 +337,98 @@ def test_gpu_without_gpu_is_an_error():
         sample_goe(5, device="gpu")
     with pytest.raises(RuntimeError, match="device='gpu' was requested"):
         iter_hessian_chunks(5, 0.5, 0.1, device="gpu")
+    with pytest.raises(RuntimeError, match="device='gpu' was requested"):
+        sample_goe_tridiagonal(5, batch=1, device="gpu")
     assert sample_goe(5, device="auto").__class__ is np.ndarray
+
+
+# ----------------------------------------------------------------------------- tridiagonal GOE
+# Dumitriu-Edelman (2002), Thm. 2.12, beta = 1, with E M_ij^2 = var (1 + delta_ij)/N.
+# Exact moments for var = 1/2 (the default, ABC13's normalisation), M = W/sqrt(N) with W the
+# GOE of off-diagonal variance v = 1/2 and diagonal variance 2v:
+#   E tr M^2 = (N * 2v + N(N-1) v)/N = (N + 1)/2,
+#   E tr W^4 = v^2 (2N^3 + 5N^2 + 5N)   (Wick: 2N^3 from the planar pairings, 5N^2 + 5N from the
+#   non-planar and diagonal ones; N = 1: E (N(0,2))^4 = 12 = 2+5+5), so
+#   E tr M^4 = (2N^3 + 5N^2 + 5N)/(4N^2) = (2N + 5 + 5/N)/4.
+
+def _dense_tridiagonal(d, e):
+    d, e = to_numpy(d), to_numpy(e)
+    B, n = d.shape
+    T = np.zeros((B, n, n), dtype=d.dtype)
+    i = np.arange(n)
+    T[:, i, i] = d
+    T[:, i[:-1], i[1:]] = e
+    T[:, i[1:], i[:-1]] = e
+    return T
+
+
+def test_tridiagonal_shapes_dtypes_and_seed(device):
+    d, e = sample_goe_tridiagonal(7, batch=5, rng=1, device=device)
+    assert d.shape == (5, 7) and e.shape == (5, 6)
+    assert d.dtype == np.float64 and e.dtype == np.float64 and bool((e >= 0).all())
+    d2, e2 = sample_goe_tridiagonal(7, batch=5, rng=1, device=device)
+    np.testing.assert_array_equal(to_numpy(d), to_numpy(d2))
+    np.testing.assert_array_equal(to_numpy(e), to_numpy(e2))
+    d3, e3 = sample_goe_tridiagonal(7, batch=5, rng=1, device=device, dtype="float32")
+    assert d3.dtype == np.float32 and e3.dtype == np.float32
+    assert type(d3) is type(d) and type(e3) is type(d)
+    lam = lowest_eigenvalues(d3, e3, 2)
+    assert lam.dtype == np.float32 and lam.shape == (5, 2) and type(lam) is type(d)
+
+
+def test_tridiagonal_entry_laws(device):
+    """diag ~ N(0, 2 var/N); offdiag_j^2 ~ (var/N) chi^2_{N-1-j}: exact first two moments."""
+    N, B, var = 6, 20000, 0.5
+    d, e = (to_numpy(x) for x in sample_goe_tridiagonal(N, batch=B, rng=2, device=device,
+                                                        var=var))
+    _assert_mean((d ** 2).ravel(), 2 * var / N)
+    for j in range(N - 1):
+        df = N - 1 - j
+        _assert_mean(e[:, j] ** 2, var * df / N)
+        _assert_mean(e[:, j] ** 4, var ** 2 * df * (df + 2) / N ** 2)
+
+
+@pytest.mark.parametrize("N", [3, 10])
+def test_tridiagonal_trace_moments_match_dense_goe(N):
+    B = 20000
+    d, e = sample_goe_tridiagonal(N, batch=B, rng=3)
+    lam = np.linalg.eigvalsh(_dense_tridiagonal(d, e))
+    m2_exact = (N + 1) / 2
+    m4_exact = (2 * N + 5 + 5 / N) / 4
+    _assert_mean((lam ** 2).sum(1), m2_exact)
+    _assert_mean((lam ** 4).sum(1), m4_exact)
+    # the dense GOE of the package, with the same normalisation (var = 1/2)
+    lam_dense = np.linalg.eigvalsh(to_numpy(sample_goe(N, batch=B, var=0.5, rng=4)))
+    _assert_mean((lam_dense ** 2).sum(1), m2_exact)
+    _assert_mean((lam_dense ** 4).sum(1), m4_exact)
+    # and the two eigenvalue samples have one law (two-sample KS on the smallest eigenvalue;
+    # a false alarm has probability 1e-3)
+    assert stats.ks_2samp(lam[:, 0], lam_dense[:, 0]).pvalue > 1e-3
+
+
+def test_tridiagonal_semicircle_radius_sqrt2():
+    """Pooled eigenvalues vs the semicircle on [-sqrt2, sqrt2] (var = 1/2). The expected
+    empirical CDF differs from the limit by O(1/N) (bulk corrections; the edge window of
+    width N^{-2/3} holds O(1/N) of the mass), and one matrix's CDF fluctuates by
+    O(sqrt(log N)/N) (eigenvalue rigidity), so the bound is C/N, C = 3; the semicircle of
+    radius 2 (the wrong normalisation) is ~0.1 away."""
+    N, B = 200, 20
+    d, e = sample_goe_tridiagonal(N, batch=B, rng=5)
+    lam = np.linalg.eigvalsh(_dense_tridiagonal(d, e)).ravel()
+
+    def cdf(x, R):
+        y = np.clip(x / R, -1, 1)
+        return 0.5 + (y * np.sqrt(1 - y * y) + np.arcsin(y)) / np.pi
+    assert stats.kstest(lam, lambda x: cdf(x, math.sqrt(2))).statistic < 3 / N
+    assert stats.kstest(lam, lambda x: cdf(x, 2.0)).statistic > 0.1
+
+
+def test_tridiagonal_bad_input():
+    with pytest.raises(ValueError, match="N"):
+        sample_goe_tridiagonal(1, batch=2)
+    with pytest.raises(ValueError, match="batch"):
+        sample_goe_tridiagonal(3, batch=0)
+    with pytest.raises(ValueError, match="var"):
+        sample_goe_tridiagonal(3, batch=1, var=-1.0)
+    with pytest.raises(ValueError, match="dtype"):
+        sample_goe_tridiagonal(3, batch=1, dtype="int32")
