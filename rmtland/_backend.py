@@ -9,7 +9,13 @@ import sys
 
 import numpy as np
 
+from ._validate import InputError
+
 DEVICES = ("cpu", "gpu", "auto")
+
+
+class DeviceUnavailable(RuntimeError):
+    """``device="gpu"`` was asked for and no usable GPU is there (the CLI exits with code 3)."""
 
 
 def _cupy_or_reason():
@@ -38,7 +44,7 @@ def get_xp(device="cpu"):
         NumPy otherwise.
     """
     if device not in DEVICES:
-        raise ValueError(f"device must be one of {DEVICES}, got {device!r}")
+        raise InputError(f"device must be one of {DEVICES}, got {device!r}")
     if device == "cpu":
         return np
     cupy, reason = _cupy_or_reason()
@@ -46,7 +52,7 @@ def get_xp(device="cpu"):
         return cupy
     if device == "auto":
         return np
-    raise RuntimeError(f"device='gpu' was requested but {reason}; install the 'gpu' extra "
+    raise DeviceUnavailable(f"device='gpu' was requested but {reason}; install the 'gpu' extra "
                        "on a machine with a CUDA GPU, or use device='cpu'")
 
 

@@ -1,7 +1,10 @@
 """Atomic output: a result file is complete or absent, never truncated."""
 import json
 import os
+import shutil
 import tempfile
+
+from ._validate import InputError
 
 
 def _atomic(path, write, mode):
@@ -32,3 +35,86 @@ def save_figure(fig, path, **kwargs):
     """Save a matplotlib figure to ``path`` atomically, in the format of its suffix."""
     fmt = os.path.splitext(path)[1].lstrip(".") or "png"
     _atomic(path, lambda fh: fig.savefig(fh, format=fmt, **kwargs), "wb")
+
+
+def check_output_dir(out, name="out"):
+    """Reject an output directory that cannot be used, before any computing.
+
+    ``out`` must not be an existing non-directory, and the directory (or, when it does not
+    exist yet, its nearest existing ancestor) must accept a new file: a probe file is
+    created and removed there, which also catches read-only file systems.  Raises
+    :class:`rmtland._validate.InputError` naming ``name``.
+    """
+    out = os.path.abspath(os.fspath(out))
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise InputError(f"{name} {out!r} is an existing file, not a directory; give a "
+                         "directory (it is created if missing)")
+    probe_dir = out
+    while not os.path.exists(probe_dir):
+        probe_dir = os.path.dirname(probe_dir)
+    if not os.path.isdir(probe_dir):
+        raise InputError(f"{name} {out!r} lies below {probe_dir!r}, which is not a directory")
+    try:
+        fd, probe = tempfile.mkstemp(dir=probe_dir, prefix=".tmp-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise InputError(f"{name} {out!r} is not writable ({exc.strerror or exc})") from None
+    return out
+
+
+class RunDirectory:
+    """Write one run's files into ``out`` as a unit: complete, or not at all.
+
+    The run writes into a fresh temporary directory ``out/.tmp-run-XXXX`` (:attr:`path`);
+    :meth:`commit` then removes from ``out`` the files of an earlier run that this run does
+    not rewrite (names in ``owned``), and moves the new files in, with SIGINT deferred while
+    it does so, so Ctrl-C never leaves a mix of old and new files.  On any failure or
+    interrupt before :meth:`commit`, the temporary directory is removed and ``out`` is left as
+    it was.  Use as a context manager::
+
+        with RunDirectory(out, owned={"result.json", "spectrum.png", "spectrum.pdf"}) as tmp:
+            ...write into tmp.path...
+            tmp.commit()
+    """
+
+    def __init__(self, out, owned=()):
+        self.out = check_output_dir(out)
+        self.owned = set(owned)
+        self.path = None
+
+    def __enter__(self):
+        os.makedirs(self.out, exist_ok=True)
+        self.path = tempfile.mkdtemp(dir=self.out, prefix=".tmp-run-")
+        return self
+
+    def final(self, path):
+        """Where a file written at ``path`` (inside :attr:`path`) lands after the commit."""
+        return os.path.join(self.out, os.path.relpath(os.fspath(path), self.path))
+
+    def commit(self):
+        """Move the run's files into ``out`` (SIGINT deferred meanwhile)."""
+        import signal
+        import threading
+        new = sorted(os.listdir(self.path))
+        deferred = []
+        main = threading.current_thread() is threading.main_thread()
+        old = signal.signal(signal.SIGINT, lambda *a: deferred.append(a)) if main else None
+        try:
+            for name in self.owned - set(new):
+                stale = os.path.join(self.out, name)
+                if os.path.isfile(stale):
+                    os.unlink(stale)
+            for name in new:
+                os.replace(os.path.join(self.path, name), os.path.join(self.out, name))
+            os.rmdir(self.path)
+        finally:
+            if main:
+                signal.signal(signal.SIGINT, old)
+        if deferred:
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc):
+        if self.path is not None and os.path.isdir(self.path):
+            shutil.rmtree(self.path, ignore_errors=True)
+        return False

@@ -21,6 +21,7 @@ import numbers
 
 import numpy
 
+from ._validate import InputError
 from . import _validate
 
 _MASK32 = 0xFFFFFFFF
@@ -66,7 +67,7 @@ def seed_sequence(rng, xp=numpy):
     if isinstance(rng, (bool, numpy.bool_)) or not isinstance(rng, numbers.Integral):
         raise TypeError(f"rng must be {_ACCEPTED}; got {type(rng).__name__} {rng!r}")
     if rng < 0:
-        raise ValueError(f"rng must be {_ACCEPTED}; got the negative int {rng!r}")
+        raise InputError(f"rng must be {_ACCEPTED}; got the negative int {rng!r}")
     return numpy.random.SeedSequence(int(rng))
 
 
@@ -203,19 +204,19 @@ class CounterStream:
         shape = (shape,) if isinstance(shape, numbers.Integral) and not isinstance(
             shape, bool) else shape
         if not isinstance(shape, (tuple, list)):
-            raise ValueError(f"shape must be a tuple of integers >= 0, got {shape!r}")
+            raise InputError(f"shape must be a tuple of integers >= 0, got {shape!r}")
         if not all(isinstance(s, numbers.Integral) for s in shape):   # as NumPy: no 2.0
-            raise ValueError(f"shape must be a tuple of integers >= 0, got {shape!r}")
+            raise InputError(f"shape must be a tuple of integers >= 0, got {shape!r}")
         shape = tuple(_validate.integer("shape", s, 0) for s in shape)
         try:
             name = None if dtype is None else numpy.dtype(dtype).name
         except TypeError:
             name = None
         if name not in ("float64", "float32"):
-            raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
+            raise InputError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
         count = math.prod(shape)
         if start + count > 2 ** 65:
-            raise ValueError(f"start + prod(shape) must be <= 2**65 (the counter space), "
+            raise InputError(f"start + prod(shape) must be <= 2**65 (the counter space), "
                              f"got start={start}, shape={shape}")
         if count == 0:
             return xp.zeros(shape, dtype=name)

@@ -30,6 +30,7 @@ import time
 
 import numpy as np
 
+from ._validate import InputError
 from ._backend import device_name, get_xp, to_numpy
 from ._validate import integer
 from .linalg.dense import count_negative, eigvalsh_batched
@@ -144,7 +145,7 @@ def bench_spectra(device="cpu", sizes=(64, 256, 1024), *, repeats=3, batch=None,
             m for m in GPU_METHODS if m != "torch-eigvalsh" or torch is not None)
     unknown = [m for m in methods if m not in _ALL]
     if unknown:
-        raise ValueError(f"unknown methods {unknown}; choose from {_ALL}")
+        raise InputError(f"unknown methods {unknown}; choose from {_ALL}")
     rows = []
     for n in sizes:
         n = integer("n", n, 1)

@@ -1,18 +1,38 @@
 """Command line: ``rmtland`` (also ``python -m rmtland``).
 
 Every computing command takes ``--json`` and then prints exactly one JSON object on stdout.
-Bad input exits with code 2 and one line on stderr naming the parameter and the allowed
-range (DESIGN.md, Contracts).
+Exit codes (DESIGN.md, Contracts):
+
+- 0: done;
+- 1: an internal failure (one line on stderr; the traceback too with ``--debug``);
+- 2: bad input (one line naming the parameter and its range), checked before any computing,
+  the output directory included;
+- 3: the requested device is unavailable (``--device gpu`` without a usable GPU);
+- 130: interrupted (Ctrl-C): one line saying what was interrupted and what was kept.
 """
 import argparse
 import json
+import re
 import sys
 
 from . import _validate
+from ._backend import DeviceUnavailable
 from ._version import __version__
+from .analytic.hessian import EPS_MAX, PHI_MAX
+from .analytic.spinglass import U_MAX
+
+#: what argparse must read as a (negative) number rather than an option: every spelling of
+#: a float that starts with "-", scientific notation and -inf/-nan included, so that the
+#: validator (not argparse) decides and names the range
+_NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$",
+                              re.IGNORECASE)
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _NEGATIVE_NUMBER
+
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
@@ -38,6 +58,11 @@ def _real(name, check=_validate.finite):
 
 def _integer(name, minimum):
     return _arg(int, lambda v: _validate.integer(name, v, minimum))
+
+
+_phi = _arg(float, lambda v: _validate.positive("phi", v, PHI_MAX))
+_eps = _arg(float, lambda v: _validate.nonnegative("eps", v, EPS_MAX))
+_u = _arg(float, lambda v: _validate.finite("u", v, U_MAX))
 
 
 def _emit(obj, as_json, human):
@@ -184,25 +209,28 @@ def _reproduce(args):
 
 def build_parser():
     p = _Parser(prog="rmtland", description="Random-matrix theory of loss landscapes: "
-                "analytic predictions and simulations side by side.")
+                "analytic predictions and simulations side by side.",
+                epilog="exit codes: 0 done, 1 internal failure, 2 bad input, 3 device "
+                       "unavailable, 130 interrupted")
     p.add_argument("--version", action="version", version=f"rmtland {__version__}")
+    p.add_argument("--debug", action="store_true",
+                   help="print the traceback of an internal failure")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     theory = sub.add_parser("theory", help="analytic predictions")
     tsub = theory.add_subparsers(dest="model", required=True, parser_class=_Parser)
     th = tsub.add_parser("hessian", help="Pennington-Bahri Hessian: index, eps_c, alpha0, "
                          "support, moments")
-    th.add_argument("--phi", required=True, type=_real("phi", _validate.positive),
-                    help="phi > 0: parameters / (outputs x samples)")
-    th.add_argument("--eps", required=True, type=_real("eps", _validate.nonnegative),
-                    help="eps >= 0: the loss")
+    th.add_argument("--phi", required=True, type=_phi,
+                    help=f"phi in (0, {PHI_MAX:g}]: parameters / (outputs x samples)")
+    th.add_argument("--eps", required=True, type=_eps, help=f"eps in [0, {EPS_MAX:g}]: the loss")
     th.add_argument("--json", action="store_true", help="print one JSON object")
     th.set_defaults(func=_theory_hessian)
 
     ts = tsub.add_parser("spinglass", help="spherical p-spin: E_inf, thresholds E_k, complexities")
     ts.add_argument("--p", required=True, type=_integer("p", 2), help="interaction order p >= 2")
     ts.add_argument("--k", type=_integer("k", 0), nargs="+", help="indices k >= 0 (default 0)")
-    ts.add_argument("--u", type=_real("u"), help="energy per site at which to evaluate")
+    ts.add_argument("--u", type=_u, help=f"energy per site at which to evaluate, |u| <= {U_MAX:g}")
     ts.add_argument("--json", action="store_true", help="print one JSON object")
     ts.set_defaults(func=_theory_spinglass)
 
@@ -227,8 +255,8 @@ def build_parser():
     sim = sub.add_parser("simulate", help="sample matrices and compare with the theory")
     ssub = sim.add_subparsers(dest="model", required=True, parser_class=_Parser)
     sh = ssub.add_parser("hessian", help="Pennington-Bahri Hessians: spectrum and index")
-    sh.add_argument("--phi", required=True, type=_real("phi", _validate.positive))
-    sh.add_argument("--eps", required=True, type=_real("eps", _validate.nonnegative))
+    sh.add_argument("--phi", required=True, type=_phi, help=f"phi in (0, {PHI_MAX:g}]")
+    sh.add_argument("--eps", required=True, type=_eps, help=f"eps in [0, {EPS_MAX:g}]")
     sh.add_argument("--n", required=True, type=_integer("n", 1), help="matrix size")
     sh.add_argument("--samples", required=True, type=_integer("samples", 1),
                     help="number of matrices")
@@ -264,16 +292,37 @@ def build_parser():
     return p
 
 
+def _what(args):
+    return " ".join(str(v) for v in (args.command, getattr(args, "model", None),
+                                     getattr(args, "what", None)) if v)
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
+        if getattr(args, "out", None) is not None:
+            from ._io import check_output_dir
+            check_output_dir(args.out, "--out")     # before any computing
         return args.func(args)
-    except ValueError as exc:  # validation inside the library: same contract as argparse
+    except _validate.InputError as exc:       # bad input, checked by the library
         print(f"rmtland: error: {exc}", file=sys.stderr)
         return 2
-    except RuntimeError as exc:  # e.g. --device gpu without a usable GPU
+    except DeviceUnavailable as exc:          # --device gpu without a usable GPU
         print(f"rmtland: error: {exc}", file=sys.stderr)
         return 3
+    except KeyboardInterrupt:
+        kept = (f"; {args.out} holds the previous run's files, unchanged (a run's files are "
+                "moved in only when complete)" if getattr(args, "out", None) else "")
+        print(f"rmtland: interrupted: {_what(args)} stopped{kept}", file=sys.stderr)
+        return 130
+    except Exception as exc:                  # an internal failure: one line, or --debug
+        if args.debug:
+            import traceback
+            traceback.print_exc()
+        print(f"rmtland: internal error in {_what(args)}: {type(exc).__name__}: {exc}"
+              + ("" if args.debug else " (rerun with --debug for the traceback)"),
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

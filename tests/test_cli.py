@@ -1,11 +1,14 @@
 """The command-line contract (DESIGN.md): --json prints exactly one JSON object; bad input
 exits with code 2 and one line on stderr naming the parameter and its range."""
 import json
+import math
 import os
 import subprocess
 import sys
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from rmtland.analytic import PenningtonBahri, alpha0, eps_c
 from rmtland.cli import main
@@ -39,13 +42,25 @@ def test_theory_hessian_phi_above_one(capsys):
     assert len(obj["support"]) == 2 and obj["support"][0][1] < obj["support"][1][0]
 
 
+PHI_RANGE, EPS_RANGE = "(0, 1e+20]", "[0, 1e+150]"    # rmtland.analytic.hessian.PHI_MAX/EPS_MAX
+
+
 @pytest.mark.parametrize("args, name, rng", [
-    (["--phi", "0", "--eps", "1"], "phi", "(0, inf)"),
-    (["--phi", "-1", "--eps", "1"], "phi", "(0, inf)"),
-    (["--phi", "1", "--eps", "-0.1"], "eps", "[0, inf)"),
-    (["--phi", "nan", "--eps", "1"], "phi", "(0, inf)"),
-    (["--phi", "inf", "--eps", "1"], "phi", "(0, inf)"),
-    (["--phi", "abc", "--eps", "1"], "phi", "(0, inf)"),
+    (["--phi", "0", "--eps", "1"], "phi", PHI_RANGE),
+    (["--phi", "-1", "--eps", "1"], "phi", PHI_RANGE),
+    (["--phi", "1", "--eps", "-0.1"], "eps", EPS_RANGE),
+    (["--phi", "nan", "--eps", "1"], "phi", PHI_RANGE),
+    (["--phi", "inf", "--eps", "1"], "phi", PHI_RANGE),
+    (["--phi", "abc", "--eps", "1"], "phi", PHI_RANGE),
+    # negative numbers in every spelling reach the validator (argparse used to call them a
+    # missing argument), and values beyond the resolved domain are refused with the range
+    (["--phi", "1", "--eps", "-1e-3"], "eps", EPS_RANGE),
+    (["--phi", "-1E+2", "--eps", "1"], "phi", PHI_RANGE),
+    (["--phi", "-.5", "--eps", "1"], "phi", PHI_RANGE),
+    (["--phi", "-inf", "--eps", "1"], "phi", PHI_RANGE),
+    (["--phi", "1e30", "--eps", "1"], "phi", PHI_RANGE),
+    (["--phi", "1e160", "--eps", "1"], "phi", PHI_RANGE),
+    (["--phi", "0.5", "--eps", "1e300"], "eps", EPS_RANGE),
 ])
 def test_bad_input_exits_2_with_one_line(capsys, args, name, rng):
     with pytest.raises(SystemExit) as exc:
@@ -174,3 +189,78 @@ def test_reproduce_theory_only_json(capsys, tmp_path):
     assert (out / "hessian_eps_c.pdf").read_bytes()[:5] == b"%PDF-"
     assert sorted(os.listdir(out)) == expected
     assert obj["table"] == json.loads((out / "theory_hessian.json").read_text())["table"]
+
+
+@pytest.mark.parametrize("u", ["-1e6", "-1E-3", "-1e150"])
+def test_negative_scientific_u_reaches_the_theory(capsys, u):
+    code, out, err = run(capsys, "theory", "spinglass", "--p", "3", "--u", u, "--json")
+    obj = json.loads(out)
+    assert code == 0 and err == "" and obj["u"] == float(u)
+    assert all(math.isfinite(v) for v in obj["complexity_by_index"].values())
+
+
+@pytest.mark.parametrize("u", ["-1e200", "1e151", "nan"])
+def test_u_beyond_its_range_exits_2(capsys, u):
+    with pytest.raises(SystemExit) as exc:
+        main(["theory", "spinglass", "--p", "3", "--u", u])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and err.count("\n") == 1 and "[-1e+150, 1e+150]" in err
+
+
+@given(phi=st.floats(min_value=1e-300, max_value=1e20),
+       eps=st.one_of(st.just(0.0), st.floats(min_value=1e-300, max_value=1e150)))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_theory_hessian_whole_range_gives_finite_json(capsys, phi, eps):
+    """Every accepted (phi, eps): exit 0 and a JSON object of finite numbers (json.loads with
+    allow_nan semantics would accept NaN; the CLI refuses to print one)."""
+    code, out, err = run(capsys, "theory", "hessian", "--phi", repr(phi), "--eps", repr(eps),
+                         "--json")
+    assert code == 0, err
+    obj = json.loads(out, parse_constant=lambda c: pytest.fail(f"non-finite {c}"))
+    assert 0.0 <= obj["index"] <= 1.0
+
+
+def test_out_that_is_a_file_exits_2_before_computing(capsys, tmp_path, monkeypatch):
+    target = tmp_path / "a_file"
+    target.write_text("keep me")
+    import rmtland.experiments.hessian as eh
+    monkeypatch.setattr(eh, "hessian_spectra", lambda *a, **k: pytest.fail("computed"))
+    code = main(["simulate", "hessian", "--phi", "0.5", "--eps", "0.1", "--n", "20",
+                 "--samples", "2", "--out", str(target)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "--out" in err and "existing file" in err
+    assert target.read_text() == "keep me"
+
+
+def test_out_below_a_file_exits_2(capsys, tmp_path):
+    (tmp_path / "f").write_text("")
+    code = main(["simulate", "spinglass", "--p", "3", "--N", "8", "--starts", "2",
+                 "--out", str(tmp_path / "f" / "sub")])
+    err = capsys.readouterr().err
+    assert code == 2 and "--out" in err and err.count("\n") == 1
+
+
+def test_internal_failure_exits_1_with_one_line(capsys, monkeypatch):
+    import rmtland.analytic.hessian as ah
+    monkeypatch.setattr(ah.PenningtonBahri, "index",
+                        lambda self: (_ for _ in ()).throw(ValueError("boom in the numerics")))
+    code = main(["theory", "hessian", "--phi", "0.5", "--eps", "0.1"])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1 and "internal error" in err and "boom" in err
+    assert "Traceback" not in err
+    code = main(["--debug", "theory", "hessian", "--phi", "0.5", "--eps", "0.1"])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" in err
+
+
+def test_interrupt_exits_130_with_one_line(capsys, monkeypatch, tmp_path):
+    import rmtland.experiments.hessian as eh
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(eh, "hessian_spectra", interrupted)
+    code = main(["simulate", "hessian", "--phi", "0.5", "--eps", "0.1", "--n", "20",
+                 "--samples", "2", "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 130 and err.count("\n") == 1 and "interrupted" in err
+    assert "Traceback" not in err

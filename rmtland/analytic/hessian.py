@@ -60,15 +60,22 @@ import math
 
 import numpy as np
 
+from .._validate import InputError
 from .. import _validate
 from .laws import MarchenkoPastur, SpectralLaw
 from .transforms import cubic_roots, density_from_stieltjes, herglotz_root
 
 __all__ = ["PenningtonBahri", "index", "eps_c", "alpha0", "support_edges", "density", "cdf",
-           "moments", "g_c", "im_antiderivative"]
+           "moments", "g_c", "im_antiderivative", "PHI_MAX", "EPS_MAX"]
 
 
 _EPS_FLOOR = 1e-300  # smallest eps the root finding resolves (2 eps G^2 must not overflow)
+#: Largest phi the model resolves: the bulk at phi has relative width 4/sqrt(phi), which must
+#: stay far above float64 rounding (at phi = 1e27 the two edges coincide, at 1e28 the edge
+#: bracketing fails); measured over eps in [0, EPS_MAX] (tests/test_analytic_hessian.py).
+PHI_MAX = 1e20
+#: Largest eps: the fourth moment 8 eps^2 + ... must stay below the float64 maximum 1.8e308.
+EPS_MAX = 1e150
 
 
 class PenningtonBahri(SpectralLaw):
@@ -99,8 +106,8 @@ class PenningtonBahri(SpectralLaw):
     """
 
     def __init__(self, phi, eps):
-        self.phi = _validate.positive("phi", phi)
-        self.eps = _validate.nonnegative("eps", eps)
+        self.phi = _validate.positive("phi", phi, PHI_MAX)
+        self.eps = _validate.nonnegative("eps", eps, EPS_MAX)
         # below _EPS_FLOOR the numerics (not the moments) use the floor: the smeared atom's
         # edges +-2 sqrt(2 eps (1 - 1/phi)) then move by < 1e-149, the index by far less
         self._e = max(self.eps, _EPS_FLOOR)
@@ -389,7 +396,7 @@ def g_c(phi):
 def _check_phi_below_one(phi):
     phi = _validate.positive("phi", phi)
     if phi >= 1:
-        raise ValueError(f"phi must be in (0, 1) here (eps_c = 0 and the 3/2 law does not apply "
+        raise InputError(f"phi must be in (0, 1) here (eps_c = 0 and the 3/2 law does not apply "
                          f"for phi >= 1), got {phi!r}")
     return phi
 

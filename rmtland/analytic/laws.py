@@ -43,6 +43,7 @@ import math
 
 import numpy as np
 
+from .._validate import InputError
 from .. import _validate
 from .transforms import (density_from_stieltjes, free_cumulants_from_moments, herglotz_root,
                          moments_from_free_cumulants, poly_roots)
@@ -580,13 +581,13 @@ class DiscreteLaw(SpectralLaw):
     def __init__(self, points, weights=None):
         self.points = _validate.finite_array("points", points).ravel()
         if self.points.size == 0:
-            raise ValueError("points must contain at least one value")
+            raise InputError("points must contain at least one value")
         if weights is None:
             weights = np.full(self.points.size, 1.0 / self.points.size)
         self.weights = _validate.finite_array("weights", weights).ravel()
         if self.weights.shape != self.points.shape or np.any(self.weights < 0) \
                 or abs(self.weights.sum() - 1) > 1e-12:
-            raise ValueError("weights must be non-negative, one per point, summing to 1")
+            raise InputError("weights must be non-negative, one per point, summing to 1")
 
     def atoms(self):
         return list(zip(self.points.tolist(), self.weights.tolist()))
@@ -690,7 +691,7 @@ class FreeSum(SpectralLaw):
 
     def __init__(self, *laws):
         if len(laws) < 2:
-            raise ValueError("FreeSum needs at least two laws")
+            raise InputError("FreeSum needs at least two laws")
         self.laws = laws
         import sympy as sp
         g = sp.Symbol("G")
@@ -907,7 +908,7 @@ class SubordinatedSum(SpectralLaw):
         """
         z = np.asarray(z, dtype=complex)
         if np.any(z.imag < 0):
-            raise ValueError("z must satisfy Im z >= 0 (use conjugation below the real axis)")
+            raise InputError("z must satisfy Im z >= 0 (use conjugation below the real axis)")
         zz = np.atleast_1d(z)
         on_axis = zz.imag == 0
         w = None
@@ -988,4 +989,4 @@ def free_convolve(mu, nu, method="algebraic"):
         return FreeSum(mu, nu)
     if method == "subordination":
         return SubordinatedSum(mu, nu)
-    raise ValueError(f"method must be 'algebraic' or 'subordination', got {method!r}")
+    raise InputError(f"method must be 'algebraic' or 'subordination', got {method!r}")

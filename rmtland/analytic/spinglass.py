@@ -44,7 +44,16 @@ from .. import _validate
 from .laws import Semicircle
 
 __all__ = ["E_inf", "I1", "complexity_index", "complexity_total", "threshold",
-           "index_fraction"]
+           "index_fraction", "U_MAX"]
+
+
+#: Largest |u| accepted: the complexities hold u^2 and u sqrt(u^2 - E_inf^2), which must stay
+#: below the float64 maximum 1.8e308.
+U_MAX = 1e150
+
+
+def _u(u):
+    return _validate.finite_array("u", u, U_MAX)
 
 
 def _p(p):
@@ -76,7 +85,7 @@ def I1(u, p):
        Eq. (2.14).
     """
     E = E_inf(p)
-    u = np.asarray(_validate.finite_array("u", u), dtype=float)
+    u = np.asarray(_u(u), dtype=float)
     below = u < -E
     ub = np.where(below, u, -E)
     r = np.sqrt(np.maximum(ub * ub - E * E, 0.0))
@@ -96,7 +105,7 @@ def complexity_index(u, p, k):
     """
     p = _p(p)
     k = _validate.integer("k", k, 0)
-    u = _validate.finite_array("u", u)
+    u = _u(u)
     E = E_inf(p)
     base = 0.5 * math.log(p - 1)
     below = base - (p - 2) / (4 * (p - 1)) * u ** 2 - (k + 1) * I1(u, p)
@@ -114,7 +123,7 @@ def complexity_total(u, p):
        Thm. 2.8.
     """
     p = _p(p)
-    u = _validate.finite_array("u", u)
+    u = _u(u)
     base = 0.5 * math.log(p - 1)
     quad = base - (p - 2) / (4 * (p - 1)) * u ** 2
     return np.where(u >= 0, base, quad - I1(u, p))
@@ -165,4 +174,4 @@ def index_fraction(u, p):
     .. [2] E. P. Wigner, "On the distribution of the roots of certain symmetric matrices", Ann. of
        Math. 67(2), 325–327 (1958), doi:10.2307/1970008. The semicircle law.
     """
-    return Semicircle(1.0).cdf(2.0 * _validate.finite_array("u", u) / E_inf(p))
+    return Semicircle(1.0).cdf(2.0 * _u(u) / E_inf(p))

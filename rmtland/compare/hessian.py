@@ -13,6 +13,7 @@ Theory", ICML 2017, PMLR 70:2798–2806 (PB17): density (Sec. 3), index (Eq. (13
 """
 import numpy as np
 
+from .._validate import InputError
 from .. import _validate
 from .._backend import to_numpy
 from ..analytic.hessian import PenningtonBahri, alpha0, eps_c, index
@@ -84,7 +85,7 @@ def density_curves(params, *, samples=None, n_points=2000):
     pairs = [(_validate.positive("phi", phi), _validate.nonnegative("eps", e))
              for phi, e in params]
     if not pairs:
-        raise ValueError("params must contain at least one (phi, eps) pair")
+        raise InputError("params must contain at least one (phi, eps) pair")
     n_points = _validate.integer("n_points", n_points, 10)
     laws = [PenningtonBahri(phi, eps) for phi, eps in pairs]
     atoms = [loc for law in laws for loc, _ in law.atoms()]
@@ -119,7 +120,7 @@ def index_curve(phi, eps_grid, *, three_halves_span=1.0):
     phi = _validate.positive("phi", phi)
     eps_grid = np.sort(_validate.finite_array("eps_grid", eps_grid).ravel())
     if eps_grid.size == 0 or np.any(eps_grid < 0):
-        raise ValueError("eps_grid must hold at least one value, all >= 0")
+        raise InputError("eps_grid must hold at least one value, all >= 0")
     span = _validate.positive("three_halves_span", three_halves_span)
     ec = eps_c(phi)
     grid = [eps_grid]
@@ -148,7 +149,7 @@ def three_halves_curve(phi, x_grid):
     a0 = alpha0(phi)                         # ValueError for phi >= 1
     x = np.sort(_validate.finite_array("x_grid", x_grid).ravel())
     if x.size == 0 or np.any(x <= 0):
-        raise ValueError("x_grid must hold at least one value, all > 0")
+        raise InputError("x_grid must hold at least one value, all > 0")
     ec = eps_c(phi)
     return {"phi": phi, "eps_c": ec, "alpha0": a0, "x": x,
             "ratio": np.array([index(ec * (1 + v), phi) for v in x]) / a0, "law": x ** 1.5}
@@ -160,7 +161,7 @@ def eps_c_curve(phi_grid):
     ``alpha0``."""
     grid = np.sort(_validate.finite_array("phi_grid", phi_grid).ravel())
     if grid.size == 0 or np.any(grid <= 0) or np.any(grid >= 1):
-        raise ValueError("phi_grid must hold values in (0, 1): eps_c = 0 and alpha0 is "
+        raise InputError("phi_grid must hold values in (0, 1): eps_c = 0 and alpha0 is "
                          "undefined for phi >= 1")
     return {"phi": grid, "eps_c": np.array([eps_c(phi) for phi in grid]),
             "alpha0": np.array([alpha0(phi) for phi in grid])}
@@ -177,6 +178,6 @@ def eps_c_numerical(phi, *, xtol=1e-15):
     from scipy.optimize import brentq
     phi = _validate.positive("phi", phi)
     if not phi < 1:
-        raise ValueError(f"phi must be in (0, 1), got {phi!r}")
+        raise InputError(f"phi must be in (0, 1), got {phi!r}")
     return brentq(lambda e: PenningtonBahri(phi, e).support()[0][0], 1e-12, 1.0, xtol=xtol,
                   rtol=4 * np.finfo(float).eps, maxiter=200)

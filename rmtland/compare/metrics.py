@@ -7,6 +7,7 @@ array passed here is refused by NumPy itself.  Nothing here samples or plots.
 """
 import numpy as np
 
+from .._validate import InputError
 from .. import _validate
 
 __all__ = ["snap_zeros", "index_estimate", "ks_distance", "l1_distance", "fit_power_law",
@@ -40,7 +41,7 @@ def index_estimate(eigs, x=0.0):
     """
     eigs = np.asarray(eigs)
     if eigs.ndim != 2 or eigs.size == 0:
-        raise ValueError(f"eigs must have shape (samples, n) with samples, n >= 1, "
+        raise InputError(f"eigs must have shape (samples, n) with samples, n >= 1, "
                          f"got {eigs.shape}")
     return mean_and_stderr(np.mean(eigs < x, axis=1))
 
@@ -50,7 +51,7 @@ def mean_and_stderr(values):
     deviation :math:`s`, :math:`S` samples; ``None`` when :math:`S = 1`)."""
     values = np.asarray(values, dtype=float).ravel()
     if values.size == 0:
-        raise ValueError("values must hold at least one sample")
+        raise InputError("values must hold at least one sample")
     stderr = float(np.std(values, ddof=1) / np.sqrt(values.size)) if values.size > 1 else None
     return float(values.mean()), stderr
 
@@ -66,7 +67,7 @@ def ks_distance(eigs, law):
     """
     x = np.sort(np.asarray(eigs, dtype=float).ravel())
     if x.size == 0:
-        raise ValueError("eigs must contain at least one eigenvalue")
+        raise InputError("eigs must contain at least one eigenvalue")
     N = x.size
     F = law.cdf(x)
     F_left = F - sum(mass * (x == loc) for loc, mass in law.atoms())
@@ -84,7 +85,7 @@ def l1_distance(eigs, law, bins=100):
     the edges, where the error is below the histogram's own).
     """
     if law.atoms():
-        raise ValueError("l1_distance needs a law without atoms (the density of an atom is "
+        raise InputError("l1_distance needs a law without atoms (the density of an atom is "
                          "not a function); use ks_distance")
     bins = _validate.integer("bins", bins, 1)
     x = np.asarray(eigs, dtype=float).ravel()
@@ -105,7 +106,7 @@ def fit_power_law(n, d):
     points; e.g. Seber & Lee, *Linear Regression Analysis*, 2nd ed., Wiley 2003, Sec. 3.3)."""
     n, d = np.asarray(n, float), np.asarray(d, float)
     if n.size < 2 or np.any(n <= 0) or np.any(d <= 0):
-        raise ValueError("fit_power_law needs at least two positive (n, d) pairs")
+        raise InputError("fit_power_law needs at least two positive (n, d) pairs")
     X = np.column_stack([np.ones_like(n), np.log(n)])
     coef, *_ = np.linalg.lstsq(X, np.log(d), rcond=None)
     stderr = None

@@ -32,6 +32,7 @@ import warnings
 
 import numpy as np
 
+from .._validate import InputError
 from .. import _seeds, _validate
 from .._backend import get_xp, to_numpy
 from ..analytic import spinglass as sg
@@ -164,12 +165,12 @@ def mean_critical_points(N, p, k, u, *, samples, rng=None, device="cpu", importa
     p = _validate.integer("p", p, 2)
     k = _validate.integer("k", k, 0)
     if k > N - 1:
-        raise ValueError(f"k must be an integer in [0, N-1={N - 1}], got {k}")
+        raise InputError(f"k must be an integer in [0, N-1={N - 1}], got {k}")
     u = _validate.finite("u", u)
     samples = _validate.integer("samples", samples, 2)
     chunk = _validate.integer("chunk", chunk, 1)
     if not isinstance(importance, (bool, np.bool_)):
-        raise ValueError(f"importance must be True or False, got {importance!r}")
+        raise InputError(f"importance must be True or False, got {importance!r}")
     xp = get_xp(device)
     gen = _seeds.generator(rng, xp)
 

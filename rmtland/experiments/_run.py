@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._validate import InputError
 from .._version import __version__
 from .._backend import device_name, get_xp
 from .._io import save_figure, write_json
@@ -53,7 +54,7 @@ DATA = []
 def register(name, claim, kind):
     """Decorator: add a figure function to :data:`FIGURES`."""
     if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        raise InputError(f"kind must be one of {KINDS}, got {kind!r}")
 
     def deco(func):
         FIGURES[name] = Figure(func, " ".join(claim.split()), kind)
@@ -112,7 +113,7 @@ def run_figure(name, out, *, quick=True, smoke=False, pdf=False, **kwargs):
     parameters, versions, timing and the numbers behind it).  Returns the figure's dict with
     ``"result_json"`` added."""
     if name not in FIGURES:
-        raise ValueError(f"name must be one of {sorted(FIGURES)}, got {name!r}")
+        raise InputError(f"name must be one of {sorted(FIGURES)}, got {name!r}")
     t0 = time.perf_counter()
     result = FIGURES[name].func(out, quick, smoke=smoke, pdf=pdf, **kwargs)
     seconds = time.perf_counter() - t0

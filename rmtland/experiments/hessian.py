@@ -26,6 +26,7 @@ import time
 
 import numpy as np
 
+from .._validate import InputError
 from .. import _seeds, _validate
 from .._backend import device_name, get_xp, to_numpy
 from .._io import write_json
@@ -137,7 +138,7 @@ def finite_size_study(phi, eps, ns=(250, 500, 1000, 2000, 4000), *, eigenvalues=
     """
     ns = [_validate.integer("n", n, 2) for n in ns]
     if len(ns) < 2:
-        raise ValueError("ns must hold at least two sizes")
+        raise InputError("ns must hold at least two sizes")
     total = 4 * max(ns) if eigenvalues is None else _validate.integer("eigenvalues",
                                                                          eigenvalues, 1)
     get_xp(device)  # fail early on a missing GPU

@@ -35,6 +35,7 @@ import os
 
 import numpy as np
 
+from .._validate import InputError
 from .. import _validate
 from .._backend import array_namespace, check_finite, linalg_errors, to_numpy
 
@@ -112,14 +113,14 @@ def plan_chunk(xp, bytes_per_item, batch, chunk=None, max_bytes=None, what="matr
     soft, limit = memory_budget(xp, max_bytes)
     where = "the GPU" if xp is not np else "the host"
     if bytes_per_item > limit:
-        raise ValueError(f"one {what} needs about {bytes_per_item / 2**30:.3g} GiB of working "
+        raise InputError(f"one {what} needs about {bytes_per_item / 2**30:.3g} GiB of working "
                          f"memory, more than the {limit / 2**30:.3g} GiB available on {where}; "
                          f"reduce {blame}")
     if chunk is None:
         return int(max(1, min(batch, soft // bytes_per_item)))
     chunk = min(_validate.integer("chunk", chunk, 1), batch)
     if chunk * bytes_per_item > limit:
-        raise ValueError(f"chunk={chunk} needs about {chunk * bytes_per_item / 2**30:.3g} GiB, "
+        raise InputError(f"chunk={chunk} needs about {chunk * bytes_per_item / 2**30:.3g} GiB, "
                          f"more than the {limit / 2**30:.3g} GiB available on {where}; "
                          "use a smaller chunk or chunk=None")
     return chunk
@@ -131,10 +132,10 @@ def plan_chunk(xp, bytes_per_item, batch, chunk=None, max_bytes=None, what="matr
 def _check_stack(H):
     shape = getattr(H, "shape", None)
     if shape is None or len(shape) != 3 or shape[1] != shape[2] or shape[1] < 1:
-        raise ValueError(f"H must be a stack of square matrices of shape (batch, n, n) with "
+        raise InputError(f"H must be a stack of square matrices of shape (batch, n, n) with "
                          f"n >= 1, got shape {shape}")
     if shape[0] < 1:
-        raise ValueError("H must hold at least one matrix (batch >= 1)")
+        raise InputError("H must hold at least one matrix (batch >= 1)")
     return shape[0], shape[1]
 
 
@@ -292,7 +293,7 @@ def inertia(H, x=0.0, *, method="auto", chunk=None):
     batch, n = _check_stack(H)
     x = _validate.finite("x", x)
     if method not in _METHODS:
-        raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
+        raise InputError(f"method must be one of {_METHODS}, got {method!r}")
     if method == "auto":
         method = "ldl" if (xp is np and n >= LDL_MIN_N) else "eigvalsh"
     if method == "ldl":

@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from .._validate import InputError
 from .. import _validate
 from .._backend import array_namespace
 
@@ -68,12 +69,12 @@ def lowest_eigenvalues(diag, offdiag, m):
     xp = array_namespace(diag, offdiag)
     if diag.ndim < 1 or offdiag.shape[:-1] != diag.shape[:-1] or \
             offdiag.shape[-1] != diag.shape[-1] - 1:
-        raise ValueError(f"diag (..., N) and offdiag (..., N-1) shapes do not match: "
+        raise InputError(f"diag (..., N) and offdiag (..., N-1) shapes do not match: "
                          f"{diag.shape} and {offdiag.shape}")
     N = diag.shape[-1]
     m = _validate.integer("m", m, 1)
     if m > N:
-        raise ValueError(f"m must be an integer in [1, N={N}], got {m}")
+        raise InputError(f"m must be an integer in [1, N={N}], got {m}")
     lead = diag.shape[:-1]
     dtype = xp.result_type(diag.dtype, offdiag.dtype)
     if not np.issubdtype(np.dtype(str(dtype)), np.floating):
@@ -84,7 +85,7 @@ def lowest_eigenvalues(diag, offdiag, m):
     if B == 0:
         return xp.zeros(lead + (m,), dtype=dtype)
     if not bool(xp.all(xp.isfinite(d))) or not bool(xp.all(xp.isfinite(e))):
-        raise ValueError("diag and offdiag must contain only finite numbers")
+        raise InputError("diag and offdiag must contain only finite numbers")
     ae = xp.abs(e)
     radius = xp.zeros_like(d)
     radius[:, :-1] += ae

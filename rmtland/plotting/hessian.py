@@ -22,6 +22,7 @@ import math
 
 import numpy as np
 
+from .._validate import InputError
 from .. import _validate
 from . import _style
 from ._style import fmt
@@ -42,12 +43,12 @@ def _samples_by_pair(samples, curves):
         try:
             key = (float(key[0]), float(key[1]))
         except (TypeError, ValueError, IndexError):
-            raise ValueError(f"samples keys must be (phi, eps) pairs, got {key!r}") from None
+            raise InputError(f"samples keys must be (phi, eps) pairs, got {key!r}") from None
         if key not in pairs:
-            raise ValueError(f"samples has key {key} that is not among the curves {pairs}")
+            raise InputError(f"samples has key {key} that is not among the curves {pairs}")
         e = _validate.finite_array("samples", np.asarray(eigs, dtype=float)).ravel()
         if e.size == 0:
-            raise ValueError(f"samples[{key}] is empty")
+            raise InputError(f"samples[{key}] is empty")
         out[key] = e
     return out
 
@@ -55,7 +56,7 @@ def _samples_by_pair(samples, curves):
 def _check_curves(curves, name="curves"):
     curves = list(curves)
     if not curves:
-        raise ValueError(f"{name} must hold at least one curve")
+        raise InputError(f"{name} must hold at least one curve")
     return curves
 
 
@@ -64,7 +65,7 @@ def _curves_and_colors(curves, colors, cmap):
     curves = _check_curves(curves)
     colors = _style.colors(len(curves), cmap) if colors is None else list(colors)
     if len(colors) != len(curves):
-        raise ValueError(f"colors must have one entry per curve ({len(curves)}), "
+        raise InputError(f"colors must have one entry per curve ({len(curves)}), "
                          f"got {len(colors)}")
     return curves, colors
 
@@ -234,13 +235,13 @@ def _check_empirical(empirical, phis):
     for phi, triple in dict(empirical or {}).items():
         phi = _validate.positive("phi", phi)
         if phi not in phis:
-            raise ValueError(f"empirical has phi key {phi} that is not among the curves {phis}")
+            raise InputError(f"empirical has phi key {phi} that is not among the curves {phis}")
         try:
             e, a, s = (np.asarray(v, dtype=float).ravel() for v in triple)
         except (TypeError, ValueError):
-            raise ValueError(f"empirical[{phi}] must be (eps, alpha, stderr) arrays") from None
+            raise InputError(f"empirical[{phi}] must be (eps, alpha, stderr) arrays") from None
         if not (e.shape == a.shape == s.shape):
-            raise ValueError(f"empirical[{phi}]: eps, alpha and stderr must have equal lengths")
+            raise InputError(f"empirical[{phi}]: eps, alpha and stderr must have equal lengths")
         out[phi] = (e, a, s)
     return out
 
@@ -440,7 +441,7 @@ def plot_eps_c(curve, *, marks=None, numeric=None, figsize=None, suptitle=None, 
     if numeric is not None:
         p_num, e_num = (np.asarray(v, dtype=float).ravel() for v in numeric)
         if p_num.shape != e_num.shape:
-            raise ValueError("numeric must be two arrays of equal length (phis, eps)")
+            raise InputError("numeric must be two arrays of equal length (phis, eps)")
         ax_a.plot(p_num, e_num, "o", mfc="none", mec="C1", mew=1.4, ms=7, ls="none",
                   gid="numeric", zorder=6,
                   label=r"numerical: root of $\lambda_-(\varepsilon) = 0$")

@@ -39,6 +39,7 @@ import math
 
 import numpy as np
 
+from .._validate import InputError
 from .. import _seeds, _validate
 from .._backend import get_xp
 from ..linalg.dense import memory_budget, plan_chunk
@@ -107,14 +108,14 @@ def sample_spec(spec, batch, rng, chunk, max_bytes):
     out_bytes = batch * spec.n * spec.n * spec.out_dtype.itemsize
     if out_bytes > limit:
         where = "the GPU" if xp is not np else "the host"
-        raise ValueError(f"batch={batch} matrices of size n={spec.n} need "
+        raise InputError(f"batch={batch} matrices of size n={spec.n} need "
                          f"{out_bytes / 2**30:.3g} GiB, more than the {limit / 2**30:.3g} GiB "
                          f"available on {where}; use the iter_*_chunks generator or a "
                          f"smaller batch (or reduce {spec.blame})")
     if max_bytes is not None:
         max_bytes = max_bytes - out_bytes
         if max_bytes <= 0:
-            raise ValueError(f"max_bytes={max_bytes + out_bytes} leaves no room for the "
+            raise InputError(f"max_bytes={max_bytes + out_bytes} leaves no room for the "
                              "working memory beside the output")
     out = xp.empty((batch, spec.n, spec.n), dtype=spec.out_dtype)
     start = 0

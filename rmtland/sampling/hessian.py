@@ -9,6 +9,7 @@ Theory", ICML 2017, PMLR 70:2798–2806 (PB17), Sec. 3.
 """
 import math
 
+from .._validate import InputError
 from .. import _validate
 from .._backend import get_xp
 from .ensembles import MatrixSpec, gram, iter_spec, sample_spec
@@ -22,7 +23,7 @@ def hessian_m(n, phi):
     phi = _validate.positive("phi", phi)
     m = round(n / phi)
     if m < 1:
-        raise ValueError(f"phi={phi!r} is too large for n={n}: m = round(n/phi) = {m} < 1; "
+        raise InputError(f"phi={phi!r} is too large for n={n}: m = round(n/phi) = {m} < 1; "
                          f"the allowed range is 0 < phi < {2 * n}")
     return m
 

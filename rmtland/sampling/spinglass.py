@@ -47,6 +47,7 @@ import math
 
 import numpy as np
 
+from .._validate import InputError
 from .. import _seeds, _validate
 from .._backend import array_namespace, check_finite, get_xp, linalg_errors
 from ..linalg.dense import eigvalsh_batched
@@ -90,10 +91,10 @@ def _check_J(J):
     J = xp.asarray(J, dtype=xp.float64)
     p = J.ndim
     if p < 2:
-        raise ValueError(f"J must have p >= 2 axes (p-spin couplings), got shape {J.shape}")
+        raise InputError(f"J must have p >= 2 axes (p-spin couplings), got shape {J.shape}")
     N = J.shape[0]
     if any(n != N for n in J.shape) or N < 2:
-        raise ValueError(f"J must have shape (N,)*p with N >= 2, got shape {J.shape}")
+        raise InputError(f"J must have shape (N,)*p with N >= 2, got shape {J.shape}")
     return xp, J, N, p
 
 
@@ -103,7 +104,7 @@ def _check_sigma(xp, sigma, N):
     if single:
         sigma = sigma[None, :]
     if sigma.ndim != 2 or sigma.shape[1] != N:
-        raise ValueError(f"sigma must have shape (B, N) or (N,) with N = {N}, "
+        raise InputError(f"sigma must have shape (B, N) or (N,) with N = {N}, "
                          f"got shape {sigma.shape}")
     return sigma, single
 
@@ -183,11 +184,11 @@ def sample_couplings(N, p, *, rng=None, device="cpu"):
     p = _validate.integer("p", p, 2)
     N = _validate.integer("N", N, 2)
     if p > MAX_P:
-        raise ValueError(f"p must be an integer in [2, {MAX_P}] (the coupling tensor has N**p "
+        raise InputError(f"p must be an integer in [2, {MAX_P}] (the coupling tensor has N**p "
                          f"entries), got {p}")
     nbytes = 8 * N ** p
     if nbytes > MAX_COUPLING_BYTES:
-        raise ValueError(f"N = {N} with p = {p} needs a coupling tensor of {nbytes / 2**30:.1f} "
+        raise InputError(f"N = {N} with p = {p} needs a coupling tensor of {nbytes / 2**30:.1f} "
                          f"GiB (> {MAX_COUPLING_BYTES / 2**30:.0f} GiB allowed); reduce N")
     xp = get_xp(device)
     gen = _seeds.generator(rng, xp)
@@ -474,7 +475,7 @@ def find_critical_points(J, *, starts, rng=None, kind="any", tol=1e-10, maxiter=
     xp, J, N, p = _check_J(J)
     starts = _validate.integer("starts", starts, 1)
     if kind not in ("any", "minima"):
-        raise ValueError(f"kind must be 'any' or 'minima', got {kind!r}")
+        raise InputError(f"kind must be 'any' or 'minima', got {kind!r}")
     tol = _validate.positive("tol", tol)
     maxiter = _validate.integer("maxiter", maxiter, 1)
     descent_maxiter = _validate.integer("descent_maxiter", descent_maxiter, 0)
