@@ -5,13 +5,14 @@ figure plus ``result.json``), ``figure_main`` (the ``simulations/fig_*.py`` comm
 A domain module (:mod:`~rmtland.experiments.hessian`, :mod:`~rmtland.experiments.spinglass`)
 registers its figures with :func:`register` and its data files with :func:`register_data`;
 nothing here knows a domain.  Each figure function has the signature
-``figure_<name>(out, quick=True, *, smoke=False, pdf=False, ...)`` and returns::
+``figure_<name>(quick=True, *, smoke=False, ...)`` and returns::
 
-    {"name": ..., "claim": ..., "files": [paths], "parameters": {...},
-     "summary": {... JSON-safe numbers ...}, "curves": {... arrays drawn ...}}
+    {"name": ..., "claim": ..., "parameters": {...}, "summary": {... JSON-safe numbers ...},
+     "curves": {... arrays drawn ...}, "draw": callable returning the Figure}
 
-Every number in ``summary`` is computed (by :mod:`rmtland.compare` or the study), then handed
-to :mod:`rmtland.plotting`; none is read back from a figure.
+Every number in ``summary`` is computed (by :mod:`rmtland.compare` or the study) and saved
+before any figure is drawn; the figure gets the same arrays and none is read back from it.
+A run's files land in the output directory as a unit (:func:`write_run`).
 
 Levels: ``"smoke"`` (tests, seconds), ``"quick"`` (the CPU default, minutes) and ``"full"``
 (sized for a GPU).
@@ -26,10 +27,10 @@ import numpy as np
 from .._validate import InputError
 from .._version import __version__
 from .._backend import device_name, get_xp
-from .._io import save_figure, write_json
+from .._io import RunDirectory, check_output_dir, save_figure, write_json
 
-__all__ = ["FIGURES", "DATA", "register", "register_data", "level", "versions", "save",
-           "run_figure", "figure_main", "reproduce", "record"]
+__all__ = ["FIGURES", "DATA", "FigureError", "register", "register_data", "level", "versions",
+           "save", "write_run", "run_figure", "figure_main", "reproduce", "record"]
 
 #: what a figure needs: "theory" (no device, no seed), "simulation" (always simulates) or
 #: "both" (theory with the simulation drawn over it unless ``simulate=False``)
@@ -46,8 +47,9 @@ class Figure:
 
 #: figure name -> :class:`Figure`, in registration order (the order of ``reproduce``)
 FIGURES = {}
-#: data writers: ``f(records, level, simulate, device, seed) -> (files, summary)`` with
-#: ``files`` a mapping file name -> JSON object and ``summary`` entries for reproduce's return
+#: data writers: ``(f, names)`` with ``f(records, level, simulate, device, seed) -> (files,
+#: summary)``, ``files`` a mapping file name -> JSON object, ``summary`` entries for
+#: reproduce's return, and ``names`` every file name the writer may produce
 DATA = []
 
 
@@ -62,10 +64,13 @@ def register(name, claim, kind):
     return deco
 
 
-def register_data(func):
-    """Decorator: add a data writer to :data:`DATA` (called by :func:`reproduce`)."""
-    DATA.append(func)
-    return func
+def register_data(*names):
+    """Decorator: add a data writer producing (some of) the files ``names`` to :data:`DATA`
+    (called by :func:`reproduce`)."""
+    def deco(func):
+        DATA.append((func, names))
+        return func
+    return deco
 
 
 def level(quick, smoke):
@@ -81,21 +86,67 @@ def versions():
             "matplotlib": matplotlib.__version__, "python": platform.python_version()}
 
 
+class FigureError(RuntimeError):
+    """A figure could not be drawn or saved; the numbers were saved before it was tried."""
+
+
+def figure_names(stem, pdf):
+    """File names of one figure: ``stem.png`` (and ``stem.pdf``)."""
+    return [stem + ".png"] + ([stem + ".pdf"] if pdf else [])
+
+
 def save(fig, out, stem, pdf):
     """``out/stem.png`` (and ``.pdf``), atomically; returns the paths written."""
     from ..plotting import SAVE_KWARGS
-    paths = [os.path.join(out, stem + ".png")]
-    if pdf:
-        paths.append(os.path.join(out, stem + ".pdf"))
+    paths = [os.path.join(out, name) for name in figure_names(stem, pdf)]
     for path in paths:
         save_figure(fig, path, **SAVE_KWARGS)
     return paths
 
 
-def record(result, seconds):
+def draw_figures(directory, figures, pdf):
+    """Draw and save each ``(stem, draw)`` of ``figures`` into ``directory``, after the numbers
+    are saved: a figure that fails is reported, never lets the others or the numbers go.
+    Returns ``(paths written, {stem: error})``."""
+    paths, errors = [], {}
+    for stem, draw in figures:
+        try:
+            paths += save(draw(), directory, stem, pdf)
+        except Exception as exc:          # noqa: BLE001 -- reported, with the numbers kept
+            errors[stem] = f"{type(exc).__name__}: {exc}"
+    return paths, errors
+
+
+def write_run(out, data, figures, pdf, owned):
+    """Write one run into ``out`` as a unit (:class:`rmtland._io.RunDirectory`): first the JSON
+    files of ``data`` (name -> object), then the figures (``(stem, draw)`` pairs).  A figure
+    that fails is named in the JSON files' ``"figure_errors"`` and raises :class:`FigureError`
+    after the rest is in place.  Returns the final paths."""
+    names = [n for stem, _ in figures for n in figure_names(stem, pdf)]
+    with RunDirectory(out, owned=set(owned) | set(names) | set(data)) as run:
+        for name, obj in data.items():
+            write_json(os.path.join(run.path, name), obj)
+        paths, errors = draw_figures(run.path, figures, pdf)
+        if errors:
+            for name, obj in data.items():
+                obj = dict(obj, figure_errors=errors)
+                if isinstance(obj.get("files"), list):
+                    obj["files"] = [f for f in obj["files"]
+                                    if os.path.splitext(f)[0] not in errors]
+                write_json(os.path.join(run.path, name), obj)
+        run.commit()
+        final = [run.final(p) for p in paths] + [os.path.join(run.out, n) for n in data]
+    if errors:
+        failed = "; ".join(f"{k}: {v}" for k, v in errors.items())
+        raise FigureError(f"{len(errors)} figure(s) failed ({failed}); the numbers are saved "
+                          f"in {', '.join(data)} in {run.out}")
+    return final
+
+
+def record(result, seconds, pdf=False):
     """JSON-safe part of a figure result (the arrays in ``curves`` stay out)."""
     return {"figure": result["name"], "claim": " ".join(result["claim"].split()),
-            "files": [os.path.basename(f) for f in result["files"]],
+            "files": figure_names(result["name"], pdf),
             "parameters": result["parameters"], "seconds": round(seconds, 3),
             "summary": result["summary"]}
 
@@ -109,19 +160,22 @@ def _kwargs(kind, simulate, device, seed):
 
 
 def run_figure(name, out, *, quick=True, smoke=False, pdf=False, **kwargs):
-    """Make one figure of :data:`FIGURES` in ``out`` and write ``out/result.json`` (its
-    parameters, versions, timing and the numbers behind it).  Returns the figure's dict with
-    ``"result_json"`` added."""
+    """Make one figure of :data:`FIGURES` and write ``out/result.json`` (its parameters,
+    versions, timing and the numbers behind it) and then the figure, as one unit
+    (:func:`write_run`).  Returns the figure's dict with ``"files"`` (the paths written) and
+    ``"result_json"``."""
     if name not in FIGURES:
         raise InputError(f"name must be one of {sorted(FIGURES)}, got {name!r}")
+    check_output_dir(out)                       # before any computing
     t0 = time.perf_counter()
-    result = FIGURES[name].func(out, quick, smoke=smoke, pdf=pdf, **kwargs)
+    result = FIGURES[name].func(quick, smoke=smoke, **kwargs)
     seconds = time.perf_counter() - t0
-    path = os.path.join(out, "result.json")
-    write_json(path, {"rmtland_version": __version__, "versions": versions(),
-                      **record(result, seconds)})
-    result["result_json"] = path
-    result["files"] = result["files"] + [path]
+    data = {"result.json": {"rmtland_version": __version__, "versions": versions(),
+                            **record(result, seconds, pdf)}}
+    files = write_run(out, data, [(name, result["draw"])], pdf,
+                      owned=figure_names(name, True))
+    result["files"] = files
+    result["result_json"] = files[-1]
     return result
 
 
@@ -157,10 +211,15 @@ def reproduce(out, quick=True, *, pdf=False, smoke=False, simulate=True, device=
     r"""Write every figure of :data:`FIGURES` and every domain's data files into ``out``; with
     ``simulate`` (default) the figures carry the simulation over the theory.
 
+    Every number is computed first; then the data files are written, then the figures are
+    drawn, all into a temporary directory moved into ``out`` as a unit
+    (:func:`write_run`): an interrupted run leaves ``out`` as it was, and a figure that fails
+    leaves the numbers saved (:class:`FigureError`).
+
     Parameters
     ----------
     out : str or path
-        Output directory (created).
+        Output directory (created; checked before any computing).
     quick : bool
         ``True`` (default): the "quick" sizes (minutes on a CPU); ``False``: "full".
     pdf : bool
@@ -181,29 +240,28 @@ def reproduce(out, quick=True, *, pdf=False, smoke=False, simulate=True, device=
         ``level``, ``seconds`` (per figure and total), plus what the data writers add
         (``table`` for the Hessian).
     """
-    out = os.fspath(out)
+    out = check_output_dir(out)
     lvl = level(quick, smoke)
     t_start = time.perf_counter()
     if simulate:
         device = device_name(get_xp(device))    # a missing GPU fails before any work
-    files, records, seconds = [], {}, {}
+    records, seconds, figures = {}, {}, []
     for name, fig in FIGURES.items():
         if fig.kind == "simulation" and not simulate:
             continue
         t0 = time.perf_counter()
-        result = fig.func(out, quick, smoke=smoke, pdf=pdf,
-                          **_kwargs(fig.kind, simulate, device, seed))
+        result = fig.func(quick, smoke=smoke, **_kwargs(fig.kind, simulate, device, seed))
         seconds[name] = round(time.perf_counter() - t0, 3)
-        files += result["files"]
-        records[name] = record(result, seconds[name])
-    summary = {}
-    for writer in DATA:
+        records[name] = record(result, seconds[name], pdf)
+        figures.append((name, result["draw"]))
+    data, summary = {}, {}
+    for writer, _ in DATA:
         data_files, extra = writer(records, lvl, simulate, device, seed)
-        for filename, obj in data_files.items():
-            path = os.path.join(out, filename)
-            write_json(path, obj)
-            files.append(path)
+        data.update(data_files)
         summary.update(extra)
+    owned = [n for name in FIGURES for n in figure_names(name, True)]
+    owned += [n for _, names in DATA for n in names]
+    files = write_run(out, data, figures, pdf, owned=owned)
     seconds["total"] = round(time.perf_counter() - t_start, 3)
     return {"out": out, "files": files, "rmtland_version": __version__, "level": lvl,
             "seconds": seconds, **summary}

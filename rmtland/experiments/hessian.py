@@ -21,7 +21,6 @@ References
 J. Pennington, Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random Matrix
 Theory", ICML 2017, PMLR 70:2798–2806 (PB17).
 """
-import os
 import time
 
 import numpy as np
@@ -29,12 +28,12 @@ import numpy as np
 from .._validate import InputError
 from .. import _seeds, _validate
 from .._backend import device_name, get_xp, to_numpy
-from .._io import write_json
+from .._io import check_output_dir
 from .._progress import Progress
 from ..analytic.hessian import PenningtonBahri, alpha0, eps_c, index
 from ..compare import hessian as cmp
 from ..compare.metrics import fit_power_law, snap_zeros
-from ..linalg.dense import count_negative, eigvalsh_batched
+from ..linalg.dense import count_negative, eigvalsh_batched, require_memory
 from ..sampling.hessian import hessian_m, iter_hessian_chunks
 from . import _run
 
@@ -91,6 +90,9 @@ def hessian_spectra(n, phi, eps, samples, *, rng=None, device="cpu", dtype="floa
     ``(eigs, seconds)`` with ``eigs`` of shape ``(samples, n)``.
     """
     samples = _validate.integer("samples", samples, 1)
+    n = _validate.integer("n", n, 1)
+    require_memory(np, samples * n * np.dtype(dtype).itemsize, "samples",
+                        f"the eigenvalues of {samples} matrices of size n={n}")
     t0 = time.perf_counter()
     out, done = [], 0
     for H in iter_hessian_chunks(n, phi, eps, batch=samples, rng=rng, device=device,
@@ -224,7 +226,7 @@ def _simulate_indices(phis, lvl, device, seed):
     "Adding the semicircle part (variance 2*eps) to the Marchenko-Pastur Gauss-Newton part "
     "spreads the Hessian spectrum to negative eigenvalues; for phi < 1 only once eps "
     "exceeds eps_c(phi) (Pennington & Bahri 2017, Sec. 3)."))
-def figure_hessian_density(out, quick=True, *, smoke=False, pdf=False, phis=PHIS, eps=EPS,
+def figure_hessian_density(quick=True, *, smoke=False, phis=PHIS, eps=EPS,
                            samples=None, extra_summary=None, simulate=False, device="cpu",
                            seed=0):
     r"""Figure "hessian_density": :math:`\rho(\lambda)` for every :math:`(\varphi, \varepsilon)`
@@ -242,14 +244,14 @@ def figure_hessian_density(out, quick=True, *, smoke=False, pdf=False, phis=PHIS
     if simulate and samples is None:
         samples, sim_summary = _simulate_pairs(params, lvl, device, seed)
     curves = cmp.density_curves(params, samples=samples, n_points=n_points)
-    fig, _ = plot_hessian_density_panels(curves, samples=samples)
-    files = _run.save(fig, out, "hessian_density", pdf)
+    def draw():
+        return plot_hessian_density_panels(curves, samples=samples)[0]
     summary = {"laws": [_law_summary(c) for c in curves]}
     if sim_summary:
         summary["simulation"] = sim_summary
     summary.update(extra_summary or {})
     return {"name": "hessian_density", "claim": _run.FIGURES["hessian_density"].claim,
-            "files": files,
+            "draw": draw,
             "parameters": {"level": lvl, "phis": list(map(float, phis)),
                            "eps": list(map(float, eps)), "density_points": n_points,
                            "samples": sorted(map(list, samples)) if samples else []},
@@ -260,7 +262,7 @@ def figure_hessian_density(out, quick=True, *, smoke=False, pdf=False, phis=PHIS
     "The index alpha(eps, phi) vanishes for eps <= eps_c(phi) and grows as "
     "alpha0 * ((eps - eps_c)/eps_c)^(3/2) just above it (phi < 1); for phi >= 1 it is "
     "positive for every eps > 0 (Pennington & Bahri 2017, Eqs. (13)-(17))."))
-def figure_hessian_index(out, quick=True, *, smoke=False, pdf=False, phis=PHIS,
+def figure_hessian_index(quick=True, *, smoke=False, phis=PHIS,
                          empirical=None, extra_summary=None, simulate=False, device="cpu",
                          seed=0):
     r"""Figure "hessian_index": (a) :math:`\alpha(\varepsilon, \varphi)` against
@@ -282,8 +284,8 @@ def figure_hessian_index(out, quick=True, *, smoke=False, pdf=False, phis=PHIS,
     x_grid = np.geomspace(*X_RANGE, g["three_halves_x"])
     index_curves = [cmp.index_curve(phi, eps_grid) for phi in phis]
     three = [cmp.three_halves_curve(phi, x_grid) for phi in phis if phi < 1]
-    fig, _ = plot_index_figure(index_curves, three, empirical=empirical)
-    files = _run.save(fig, out, "hessian_index", pdf)
+    def draw():
+        return plot_index_figure(index_curves, three, empirical=empirical)[0]
     summary = {
         "table": theory_table(phis, EPS),
         "curves": {str(float(c["phi"])): {"eps": c["eps"].tolist(), "alpha": c["alpha"].tolist()}
@@ -297,7 +299,7 @@ def figure_hessian_index(out, quick=True, *, smoke=False, pdf=False, phis=PHIS,
         summary["simulation"] = sim_rows
     summary.update(extra_summary or {})
     return {"name": "hessian_index", "claim": _run.FIGURES["hessian_index"].claim,
-            "files": files,
+            "draw": draw,
             "parameters": {"level": lvl, "phis": list(map(float, phis)),
                            "eps_range": list(EPS_RANGE), "n_eps": g["index_eps"],
                            "x_range": list(X_RANGE), "n_x": g["three_halves_x"],
@@ -309,7 +311,7 @@ def figure_hessian_index(out, quick=True, *, smoke=False, pdf=False, phis=PHIS,
     "The closed form eps_c = (1 - 20 phi - 8 phi^2 + (1 + 8 phi)^(3/2))/16 is where the left "
     "support edge of the Hessian spectrum crosses 0; eps_c and the 3/2-law coefficient "
     "alpha0 decrease to 0 as phi -> 1 (Pennington & Bahri 2017, Eqs. (16)-(17))."))
-def figure_hessian_eps_c(out, quick=True, *, smoke=False, pdf=False, marks=PHIS,
+def figure_hessian_eps_c(quick=True, *, smoke=False, marks=PHIS,
                          extra_summary=None):
     r"""Figure "hessian_eps_c": :math:`\varepsilon_c(\varphi)` and :math:`\alpha_0(\varphi)` on
     :math:`0 < \varphi < 1`, with a numerical check of :math:`\varepsilon_c`: the closed form
@@ -324,8 +326,8 @@ def figure_hessian_eps_c(out, quick=True, *, smoke=False, pdf=False, marks=PHIS,
     check_eps = np.array([cmp.eps_c_numerical(phi) for phi in check_phis])
     marks = [float(m) for m in marks if m < 1]
     mark_curve = cmp.eps_c_curve(marks) if marks else None
-    fig, _ = plot_eps_c(curve, marks=mark_curve, numeric=(check_phis, check_eps))
-    files = _run.save(fig, out, "hessian_eps_c", pdf)
+    def draw():
+        return plot_eps_c(curve, marks=mark_curve, numeric=(check_phis, check_eps))[0]
     summary = {
         "checks": [{"phi": float(phi), "eps_c": eps_c(phi), "eps_c_numerical": float(e),
                     "rel_diff": abs(float(e) - eps_c(phi)) / eps_c(phi)}
@@ -335,7 +337,7 @@ def figure_hessian_eps_c(out, quick=True, *, smoke=False, pdf=False, marks=PHIS,
     }
     summary.update(extra_summary or {})
     return {"name": "hessian_eps_c", "claim": _run.FIGURES["hessian_eps_c"].claim,
-            "files": files,
+            "draw": draw,
             "parameters": {"level": lvl, "phi_range": list(PHI_RANGE),
                            "n_phi": g["phi_grid"], "check_phis": check_phis.tolist(),
                            "marks": marks},
@@ -346,7 +348,7 @@ def figure_hessian_eps_c(out, quick=True, *, smoke=False, pdf=False, marks=PHIS,
     "The spectra of sampled Gauss-Newton-plus-residual matrices approach the free-"
     "probability law as n grows: KS and L1 distances fall as a fitted power of n, and the "
     "index error is an O(1/n) bias of a fraction of an eigenvalue per matrix."))
-def figure_hessian_finite_size(out, quick=True, *, smoke=False, pdf=False, device="cpu",
+def figure_hessian_finite_size(quick=True, *, smoke=False, device="cpu",
                                seed=0, extra_summary=None):
     r"""Figure "hessian_finite_size": how the simulated spectrum approaches the
     free-probability law as :math:`n` grows, at :math:`(\varphi, \varepsilon)` =
@@ -366,19 +368,19 @@ def figure_hessian_finite_size(out, quick=True, *, smoke=False, pdf=False, devic
     study = finite_size_study(phi, eps, sim["finite_ns"], eigenvalues=sim["finite_eigenvalues"],
                               rng=seed, device=device, progress=progress)
     bar.close()
-    fig, _ = plot_finite_size(study)
-    files = _run.save(fig, out, "hessian_finite_size", pdf)
+    def draw():
+        return plot_finite_size(study)[0]
     summary = {"rows": study["rows"], "fits": study["fits"]}
     summary.update(extra_summary or {})
     return {"name": "hessian_finite_size", "claim": _run.FIGURES["hessian_finite_size"].claim,
-            "files": files,
+            "draw": draw,
             "parameters": {"level": lvl, "phi": phi, "eps": eps, "ns": list(sim["finite_ns"]),
                            "eigenvalues_per_size": sim["finite_eigenvalues"], "seed": seed,
                            "device": device},
             "summary": summary, "curves": {"study": study}}
 
 
-@_run.register_data
+@_run.register_data("theory_hessian.json", "simulation_hessian.json")
 def _hessian_data(records, lvl, simulate, device, seed):
     """``theory_hessian.json`` (and ``simulation_hessian.json`` when simulating)."""
     table = theory_table(PHIS, EPS)
@@ -415,6 +417,8 @@ def simulate_hessian(phi, eps, n, samples, *, seed=0, device="cpu", dtype="float
     ``eps_c``), the distances (``ks_distance``, ``l1_distance``), ``seconds`` and versions.
     """
     from ..plotting.hessian import plot_hessian_densities
+    if out is not None:
+        check_output_dir(out)                     # before any computing
     device_used = device_name(get_xp(device))     # a missing GPU fails here, before work
     t0 = time.perf_counter()
     bar = Progress(samples, f"simulate hessian n={n}") if progress else None
@@ -428,23 +432,20 @@ def simulate_hessian(phi, eps, n, samples, *, seed=0, device="cpu", dtype="float
               "samples": int(samples), "seed": seed, "device": device_used, "dtype": dtype,
               **c, "support": law.support(), "eps_c": eps_c(c["phi_effective"]),
               "seconds": None, "versions": _run.versions()}
-    files = []
+    result["seconds"] = time.perf_counter() - t0
     if out is not None:
         key = (c["phi_effective"], float(eps))
         se = c["index_stderr"]
-        curves = cmp.density_curves([key], samples={key: eigs})
-        fig, ax = plot_hessian_densities(
-            curves, samples={key: eigs},
-            title=(rf"$n = {n}$, {samples} samples, $\varphi = n/m = {c['phi_effective']:.4g}$,"
-                   rf" $\varepsilon = {eps:g}$" "\n"
-                   rf"$\hat\alpha = {c['empirical_index']:.4f}"
-                   + (rf" \pm {se:.4f}$" if se else "$")
-                   + rf" (theory {c['theory_index']:.4f}), KS {c['ks_distance']:.2g}"),
-            bins=80)
-        files = _run.save(fig, out, "spectrum", pdf)
-    result["seconds"] = time.perf_counter() - t0
-    if out is not None:
-        path = os.path.join(out, "result.json")
-        result["files"] = [os.path.basename(f) for f in files] + ["result.json"]
-        write_json(path, result)
+
+        def draw():
+            curves = cmp.density_curves([key], samples={key: eigs})
+            title = (rf"$n = {n}$, {samples} samples, "
+                     rf"$\varphi = n/m = {c['phi_effective']:.4g}$, $\varepsilon = {eps:g}$" "\n"
+                     rf"$\hat\alpha = {c['empirical_index']:.4f}"
+                     + (rf" \pm {se:.4f}$" if se else "$")
+                     + rf" (theory {c['theory_index']:.4f}), KS {c['ks_distance']:.2g}")
+            return plot_hessian_densities(curves, samples={key: eigs}, title=title, bins=80)[0]
+        result["files"] = _run.figure_names("spectrum", pdf) + ["result.json"]
+        _run.write_run(out, {"result.json": result}, [("spectrum", draw)], pdf,
+                       owned=_run.figure_names("spectrum", True))
     return result

@@ -8,14 +8,13 @@ Comm. Pure Appl. Math. 66, 165 (2013), doi:10.1002/cpa.21422, arXiv:1003.1129 (A
 A. Choromanska, M. Henaff, M. Mathieu, G. Ben Arous, Y. LeCun, "The Loss Surfaces of
 Multilayer Networks", AISTATS 2015, PMLR 38:192–204, arXiv:1412.0233.
 """
-import os
 import time
 
 import numpy as np
 
 from .. import _seeds
 from .._backend import device_name, get_xp, to_numpy
-from .._io import write_json
+from .._io import check_output_dir
 from .._progress import Progress
 from ..analytic import spinglass as sg
 from ..compare import spinglass as cmp
@@ -76,6 +75,8 @@ def simulate_spinglass(p, N, starts, *, seed=0, device="cpu", out=None, pdf=Fals
     and ``points``: energies and indices).  With ``out``, writes ``out/result.json`` and
     ``out/spinglass.png``.
     """
+    if out is not None:
+        check_output_dir(out)                     # before any computing
     xp = get_xp(device)
     device_used = device_name(xp)
     t0 = time.perf_counter()
@@ -101,10 +102,12 @@ def simulate_spinglass(p, N, starts, *, seed=0, device="cpu", out=None, pdf=Fals
     result["seconds"] = time.perf_counter() - t0
     if out is not None:
         from ..plotting.spinglass import plot_spinglass_minima
-        fig, _ = plot_spinglass_minima([result], _index_theory([result], p))
-        files = _run.save(fig, out, "spinglass", pdf)
-        result["files"] = [os.path.basename(f) for f in files] + ["result.json"]
-        write_json(os.path.join(out, "result.json"), result)
+
+        def draw():
+            return plot_spinglass_minima([result], _index_theory([result], p))[0]
+        result["files"] = _run.figure_names("spinglass", pdf) + ["result.json"]
+        _run.write_run(out, {"result.json": result}, [("spinglass", draw)], pdf,
+                       owned=_run.figure_names("spinglass", True))
     return result
 
 
@@ -112,7 +115,7 @@ def simulate_spinglass(p, N, starts, *, seed=0, device="cpu", out=None, pdf=Fals
     "Critical points of the spherical p-spin glass: below -E_inf only minima survive in "
     "exponential number, index-k critical points exist in exponential number only above "
     "-E_k, and -E_0 < -E_1 < ... < -E_inf (Auffinger, Ben Arous & Cerny 2013)."))
-def figure_spinglass_complexity(out, quick=True, *, smoke=False, pdf=False, ps=SPIN_PS,
+def figure_spinglass_complexity(quick=True, *, smoke=False, ps=SPIN_PS,
                                 extra_summary=None):
     r"""Figure "spinglass_complexity": :math:`\Theta_{k,p}(u)` for :math:`k = 0..5` and
     :math:`\Theta_p(u)` with the thresholds :math:`-E_k` and :math:`-E_\infty`, for the first
@@ -122,8 +125,8 @@ def figure_spinglass_complexity(out, quick=True, *, smoke=False, pdf=False, ps=S
     lvl = _run.level(quick, smoke)
     n_points = COMPLEXITY_POINTS[lvl]
     curves = cmp.complexity_curves(ps[0], range(6), n_points=n_points)
-    fig, _ = plot_complexity(curves)
-    files = _run.save(fig, out, "spinglass_complexity", pdf)
+    def draw():
+        return plot_complexity(curves)[0]
     table = [{"p": int(p), "E_inf": sg.E_inf(p),
               "E_k": {str(k): sg.threshold(k, p) for k in range(6)},
               "complexity_at_minus_E_inf": float(sg.complexity_index([-sg.E_inf(p)], p, 0)[0])}
@@ -131,7 +134,7 @@ def figure_spinglass_complexity(out, quick=True, *, smoke=False, pdf=False, ps=S
     summary = {"thresholds": table}
     summary.update(extra_summary or {})
     return {"name": "spinglass_complexity", "claim": _run.FIGURES["spinglass_complexity"].claim,
-            "files": files, "parameters": {"level": lvl, "ps": list(ps), "ks": list(range(6)),
+            "draw": draw, "parameters": {"level": lvl, "ps": list(ps), "ks": list(range(6)),
                                            "n_points": n_points},
             "summary": summary, "curves": curves}
 
@@ -141,7 +144,7 @@ def figure_spinglass_complexity(out, quick=True, *, smoke=False, pdf=False, ps=S
     "spherical p-spin glasses, shown against the band [-E_0, -E_inf] of Auffinger, Ben Arous "
     "& Cerny (2013), and the index fraction of every critical point found against the "
     "semicircle law in its energy (Choromanska et al. 2015)."))
-def figure_spinglass_minima(out, quick=True, *, smoke=False, pdf=False, device="cpu", seed=0,
+def figure_spinglass_minima(quick=True, *, smoke=False, device="cpu", seed=0,
                             p=SPIN_PS[0], extra_summary=None):
     r"""Figure "spinglass_minima": energies of the minima found for several :math:`N` against
     the band :math:`[-E_0, -E_\infty]`, and the index fraction of every critical point found
@@ -156,13 +159,13 @@ def figure_spinglass_minima(out, quick=True, *, smoke=False, pdf=False, device="
                                        device=device, progress=False))
         bar(i + 1)
     bar.close()
-    fig, _ = plot_spinglass_minima(runs, _index_theory(runs, p))
-    files = _run.save(fig, out, "spinglass_minima", pdf)
+    def draw():
+        return plot_spinglass_minima(runs, _index_theory(runs, p))[0]
     summary = {"runs": [{k: v for k, v in r.items() if k not in ("points", "versions")}
                         for r in runs]}
     summary.update(extra_summary or {})
     return {"name": "spinglass_minima", "claim": _run.FIGURES["spinglass_minima"].claim,
-            "files": files,
+            "draw": draw,
             "parameters": {"level": lvl, "p": p, "sizes": [list(x) for x in SPIN_SIM[lvl]],
                            "seed": seed, "device": device},
             "summary": summary, "curves": {"runs": runs}}
@@ -205,7 +208,7 @@ def minima_count_study(p, Ns, hamiltonians, starts, gue, *, seed=0, device="cpu"
     "At small N the number of distinct minima found from enough random starts matches the "
     "exact finite-N mean number of minima of the spherical p-spin glass, computed from the "
     "GOE formula of Auffinger, Ben Arous & Cerny (2013, Thm. 2.3)."))
-def figure_spinglass_count(out, quick=True, *, smoke=False, pdf=False, device="cpu", seed=0,
+def figure_spinglass_count(quick=True, *, smoke=False, device="cpu", seed=0,
                            p=SPIN_PS[0], extra_summary=None):
     r"""Figure "spinglass_count": :func:`minima_count_study` at the :data:`SPIN_COUNT` sizes
     of the level."""
@@ -214,12 +217,12 @@ def figure_spinglass_count(out, quick=True, *, smoke=False, pdf=False, device="c
     cfg = SPIN_COUNT[lvl]
     study = minima_count_study(p, cfg["Ns"], cfg["hamiltonians"], cfg["starts"], cfg["gue"],
                                seed=seed, device=device)
-    fig, _ = plot_minima_count(study)
-    files = _run.save(fig, out, "spinglass_count", pdf)
+    def draw():
+        return plot_minima_count(study)[0]
     summary = {"rows": study["rows"]}
     summary.update(extra_summary or {})
     return {"name": "spinglass_count", "claim": _run.FIGURES["spinglass_count"].claim,
-            "files": files,
+            "draw": draw,
             "parameters": {"level": lvl, "p": p, **{k: list(v) if isinstance(v, tuple) else v
                                                      for k, v in cfg.items()},
                            "seed": seed, "device": device},

@@ -41,7 +41,8 @@ from .._backend import array_namespace, check_finite, linalg_errors, to_numpy
 
 __all__ = ["JACOBI_MAX_N", "LDL_MIN_N", "CPU_CHUNK_BYTES", "GPU_FREE_FRACTION",
            "eigvalsh_batched", "count_negative", "inertia", "empirical_cdf_at",
-           "host_available_bytes", "memory_budget", "plan_chunk", "real_dtype"]
+           "host_available_bytes", "memory_budget", "plan_chunk", "real_dtype",
+           "require_memory"]
 
 #: Bytes of working memory for one chunk on the CPU when ``max_bytes`` is not given.
 CPU_CHUNK_BYTES = 1 << 30
@@ -124,6 +125,17 @@ def plan_chunk(xp, bytes_per_item, batch, chunk=None, max_bytes=None, what="matr
                          f"more than the {limit / 2**30:.3g} GiB available on {where}; "
                          "use a smaller chunk or chunk=None")
     return chunk
+
+
+def require_memory(xp, nbytes, blame, what):
+    """Raise :class:`InputError` naming ``blame`` when ``what`` (``nbytes`` kept at once on
+    ``xp``'s device; NumPy: the host) would exceed the limit of :func:`memory_budget`, so a
+    run too big for the machine stops before it starts."""
+    limit = memory_budget(xp)[1]
+    if nbytes > limit:
+        where = "the GPU" if xp is not np else "the host"
+        raise InputError(f"{what} need about {nbytes / 2**30:.3g} GiB, more than the "
+                         f"{limit / 2**30:.3g} GiB available on {where}; reduce {blame}")
 
 
 # --------------------------------------------------------------------------- spectra

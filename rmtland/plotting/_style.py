@@ -16,6 +16,8 @@ CMAP = "viridis"
 CMAP_INDEX = "plasma"
 #: the light end of a colormap dropped, to stay readable on white
 CMAP_STOP = 0.82
+#: a data range narrower than this (relative) is drawn as one bar of half-width HALF_WIDTH
+MIN_REL_WIDTH, HALF_WIDTH = 1e-9, 1e-3
 
 
 def fmt(v):
@@ -81,11 +83,14 @@ def histogram(ax, values, edges, color, *, label=None, gid="simulation"):
 
 def bin_edges(values, bins, lo=None, hi=None):
     """Histogram edges on ``[lo, hi]`` (default: the data's range), widened to a small
-    interval when the range is degenerate (one value, or all values equal)."""
+    interval when the range is degenerate: one value, all values equal, or equal to within
+    :data:`MIN_REL_WIDTH` (e.g. the two minima ±σ of an even-p spin glass, whose energies
+    agree to rounding), where equal-width bins would have zero width."""
     values = np.asarray(values, dtype=float).ravel()
     lo = float(values.min()) if lo is None else lo
     hi = float(values.max()) if hi is None else hi
-    if not hi > lo:
-        half = 1e-3 * max(abs(lo), 1.0)
-        lo, hi = lo - half, hi + half
+    scale = max(abs(lo), abs(hi), 1.0)
+    if not hi - lo > MIN_REL_WIDTH * scale:
+        mid, half = 0.5 * (lo + hi), HALF_WIDTH * scale
+        lo, hi = mid - half, mid + half
     return np.linspace(lo, hi, int(bins) + 1)

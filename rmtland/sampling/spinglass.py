@@ -50,7 +50,7 @@ import numpy as np
 from .._validate import InputError
 from .. import _seeds, _validate
 from .._backend import array_namespace, check_finite, get_xp, linalg_errors
-from ..linalg.dense import eigvalsh_batched
+from ..linalg.dense import eigvalsh_batched, require_memory
 
 __all__ = [
     "MAX_COUPLING_BYTES", "sample_couplings", "symmetrize_couplings", "energy", "gradient",
@@ -479,6 +479,9 @@ def find_critical_points(J, *, starts, rng=None, kind="any", tol=1e-10, maxiter=
     tol = _validate.positive("tol", tol)
     maxiter = _validate.integer("maxiter", maxiter, 1)
     descent_maxiter = _validate.integer("descent_maxiter", descent_maxiter, 0)
+    # every start carries its tangent Hessian, basis, reflection and Euclidean Hessian
+    # (about 4 N^2 float64) plus the eigensolver's copy and workspace (about 2 N^2)
+    require_memory(xp, starts * 6 * N * N * 8, "starts", f"{starts} starts at N={N}")
     gen = _seeds.generator(rng, xp)
     g0 = gen.standard_normal((starts, N), dtype=xp.float64)
     sigma = _retract(xp, g0, N)
