@@ -113,3 +113,22 @@ def test_minima_histogram_of_degenerate_data(energies):
     fig, axes = psg.plot_spinglass_minima([run], theory)
     heights = [p for p in axes[0].patches]
     assert all(np.isfinite(h.get_path().vertices).all() for h in heights)
+
+
+@pytest.mark.parametrize("kind", ["minima", "any"])
+def test_critical_point_search_reports_progress(kind):
+    """Every run over two seconds shows progress, the p-spin search included: the search
+    calls progress(done, total) with done rising to total."""
+    J = ps_module().sample_couplings(8, 3, rng=0)
+    calls = []
+    ps_module().find_critical_points(J, starts=4, rng=1, kind=kind, maxiter=30,
+                                     descent_maxiter=50,
+                                     progress=lambda done, total: calls.append((done, total)))
+    total = (50 if kind == "minima" else 0) + 30
+    assert calls and all(t == total for _, t in calls)
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls) and calls[-1][0] == total
+
+
+def ps_module():
+    from rmtland.sampling import spinglass
+    return spinglass

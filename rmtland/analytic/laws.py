@@ -985,6 +985,10 @@ def free_convolve(mu, nu, method="algebraic"):
     .. [2] S. T. Belinschi, H. Bercovici, "A new approach to subordination results in free
        probability", J. Anal. Math. 101, 357–365 (2007). The subordination route.
     """
+    for name, law in (("mu", mu), ("nu", nu)):
+        if not isinstance(law, SpectralLaw):
+            raise TypeError(f"{name} must be a spectral law of rmtland.analytic (Semicircle, "
+                            f"MarchenkoPastur, DiscreteLaw, ...), got {type(law).__name__}")
     if method == "algebraic":
         return FreeSum(mu, nu)
     if method == "subordination":

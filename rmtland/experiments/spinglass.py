@@ -82,14 +82,14 @@ def simulate_spinglass(p, N, starts, *, seed=0, device="cpu", out=None, pdf=Fals
     t0 = time.perf_counter()
     s_J, s_min, s_any = _seeds.children(seed, 3)
     J = pspin.sample_couplings(N, p, rng=s_J, device=device)
-    bar = Progress(2, f"critical points N={N}") if progress else None
     found = []
-    for k, (kind, child) in enumerate((("minima", s_min), ("any", s_any))):
-        found.append(pspin.find_critical_points(J, starts=starts, rng=child, kind=kind, tol=tol))
+    for kind, child in (("minima", s_min), ("any", s_any)):
+        bar = Progress(1, f"{'minima' if kind == 'minima' else 'critical points'} N={N}, "
+                          f"{starts} starts (iterations)") if progress else None
+        found.append(pspin.find_critical_points(J, starts=starts, rng=child, kind=kind, tol=tol,
+                                                progress=bar))
         if bar:
-            bar(k + 1)
-    if bar:
-        bar.close()
+            bar.close()
     sigma = xp.concatenate([f["sigma"] for f in found])
     u = np.concatenate([to_numpy(f["energy_per_site"]) for f in found])
     idx = np.concatenate([to_numpy(f["index"]) for f in found])

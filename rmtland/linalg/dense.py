@@ -142,12 +142,20 @@ def require_memory(xp, nbytes, blame, what):
 
 
 def _check_stack(H):
+    """(batch, n) of a finite stack of square matrices; ``InputError`` otherwise (a NaN or an
+    infinity would give a silent 0 count or NaN eigenvalues)."""
     shape = getattr(H, "shape", None)
-    if shape is None or len(shape) != 3 or shape[1] != shape[2] or shape[1] < 1:
+    if shape is None:
+        raise InputError(f"H must be a NumPy or CuPy array of shape (batch, n, n) (array "
+                         f"required), got {type(H).__name__}")
+    if len(shape) != 3 or shape[1] != shape[2] or shape[1] < 1:
         raise InputError(f"H must be a stack of square matrices of shape (batch, n, n) with "
                          f"n >= 1, got shape {shape}")
     if shape[0] < 1:
         raise InputError("H must hold at least one matrix (batch >= 1)")
+    xp = array_namespace(H)
+    if not bool(xp.all(xp.isfinite(H))):
+        raise InputError("H must contain only finite numbers (it holds a NaN or an infinity)")
     return shape[0], shape[1]
 
 

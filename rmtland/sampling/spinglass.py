@@ -95,6 +95,8 @@ def _check_J(J):
     N = J.shape[0]
     if any(n != N for n in J.shape) or N < 2:
         raise InputError(f"J must have shape (N,)*p with N >= 2, got shape {J.shape}")
+    if not bool(xp.all(xp.isfinite(J))):
+        raise InputError("J must contain only finite couplings (it holds a NaN or an infinity)")
     return xp, J, N, p
 
 
@@ -354,14 +356,17 @@ def _newton_iter(xp, Js, sigma, N, p, max_step):
     return _retract(xp, sigma + _newton_direction(xp, Ht, U, g, max_step), N)
 
 
-def _gd(xp, Js, sigma, N, p, maxiter, tol, history):
-    """Riemannian gradient descent with per-point Armijo backtracking (monotone)."""
+def _gd(xp, Js, sigma, N, p, maxiter, tol, history, progress=None):
+    """Riemannian gradient descent with per-point Armijo backtracking (monotone);
+    ``progress(iteration)`` after each iteration."""
     B = sigma.shape[0]
     E, g, _, _ = _riem(Js, sigma, N, p, 1)
     # initial step ~ 1 / (bound on the Hessian norm): 2 sqrt(p(p-1)) + p * E_inf-ish
     eta = xp.full((B,), 1.0 / (2 * math.sqrt(p * (p - 1)) + 2 * p), dtype=xp.float64)
     hist = [E] if history else None
-    for _ in range(maxiter):  # loop over iterations
+    for it in range(maxiter):  # loop over iterations
+        if progress is not None:
+            progress(it)
         gn2 = xp.sum(g * g, axis=1)
         active = xp.sqrt(gn2) / N > tol
         if not bool(xp.any(active)):
@@ -431,7 +436,7 @@ def _merge(xp, sigma, N, radius=MERGE_RADIUS):
 
 
 def find_critical_points(J, *, starts, rng=None, kind="any", tol=1e-10, maxiter=200,
-                         descent_maxiter=5000):
+                         descent_maxiter=5000, progress=None):
     r"""Critical points of :math:`H_N` on :math:`\{|\sigma|^2=N\}` from ``starts`` random
     starts, batched (ABC13 count these; their energies and indices are compared with
     :func:`rmtland.analytic.spinglass.threshold` and ``index_fraction``).
@@ -463,6 +468,9 @@ def find_critical_points(J, *, starts, rng=None, kind="any", tol=1e-10, maxiter=
         Newton iterations.
     descent_maxiter : int
         Gradient-descent iterations (``kind="minima"``).
+    progress : callable, optional
+        ``progress(done, total)`` after each iteration (descent then Newton; the search may
+        stop early, when every start has converged, and then reports ``total``).
 
     Returns
     -------
@@ -487,12 +495,20 @@ def find_critical_points(J, *, starts, rng=None, kind="any", tol=1e-10, maxiter=
     sigma = _retract(xp, g0, N)
     Js = symmetrize_couplings(J)
 
+    descent = descent_maxiter if kind == "minima" else 0
+    total = descent + maxiter
+
+    def report(done):
+        if progress is not None:
+            progress(done, total)
     if kind == "minima":
-        sigma, _, _, _ = _gd(xp, Js, sigma, N, p, descent_maxiter, DESCENT_TOL, False)
+        sigma, _, _, _ = _gd(xp, Js, sigma, N, p, descent_maxiter, DESCENT_TOL, False,
+                             progress=report)
         max_step = NEWTON_STEP_AFTER_DESCENT * math.sqrt(N)
     else:
         max_step = NEWTON_STEP_FROM_START * math.sqrt(N)
-    for _ in range(maxiter):  # Newton iterations
+    for it in range(maxiter):  # Newton iterations
+        report(descent + it)
         _, g, Ht, U = _riem(Js, sigma, N, p, 2)
         gnorm = xp.linalg.norm(g, axis=1) / N
         if bool(xp.all(gnorm <= tol)):
@@ -513,6 +529,7 @@ def find_critical_points(J, *, starts, rng=None, kind="any", tol=1e-10, maxiter=
     reps, counts = _merge(xp, s_c, N)
     s_c, E_c, i_c, g_c = s_c[reps], E_c[reps], i_c[reps], g_c[reps]
     order = xp.argsort(E_c)
+    report(total)
     return {
         "sigma": s_c[order],
         "energy_per_site": E_c[order] / N,
