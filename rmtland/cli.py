@@ -195,6 +195,16 @@ def _bench_spectra(args):
     return 0
 
 
+def _bench_sampling(args):
+    from .bench import bench_sampling, format_table
+    rows = bench_sampling(args.device, args.sizes, repeats=args.repeats)
+    if args.json:
+        print(json.dumps({"rows": rows}, allow_nan=False))
+    else:
+        print(format_table(rows))
+    return 0
+
+
 def _reproduce(args):
     from .experiments import reproduce
     summary = reproduce(args.out, quick=not args.full, pdf=args.pdf,
@@ -289,6 +299,14 @@ def build_parser():
     bs.add_argument("--repeats", type=_integer("repeats", 1), default=3)
     bs.add_argument("--json", action="store_true")
     bs.set_defaults(func=_bench_spectra)
+    bm = bsub.add_parser("sampling", help="sample_hessian against the plain NumPy loop, "
+                         "seconds per matrix")
+    bm.add_argument("--device", default="cpu", choices=["cpu", "gpu", "auto"])
+    bm.add_argument("--sizes", type=_integer("size", 1), nargs="+",
+                    default=[64, 128, 256, 512, 1024])
+    bm.add_argument("--repeats", type=_integer("repeats", 1), default=3)
+    bm.add_argument("--json", action="store_true")
+    bm.set_defaults(func=_bench_sampling)
     return p
 
 

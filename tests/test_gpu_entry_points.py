@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 import pytest  # noqa: E402
 
 from rmtland import experiments  # noqa: E402
-from rmtland.bench import bench_spectra  # noqa: E402
+from rmtland.bench import bench_sampling, bench_spectra  # noqa: E402
 from rmtland.cli import main  # noqa: E402
 
 
@@ -64,3 +64,8 @@ def test_bench_spectra_on_gpu(cupy_double, method):
     # host-ldl-inertia copies the stack to the host and factorises there: its row says "cpu"
     assert rows[0]["device"] == ("cpu" if method == "host-ldl-inertia" else "gpu")
     assert rows[0]["seconds_per_matrix"] > 0
+
+
+def test_bench_sampling_on_gpu(cupy_double):
+    rows = bench_sampling("gpu", sizes=[8], repeats=1, batch=2)
+    assert [(r["method"], r["device"]) for r in rows] == [("rmtland-sample_hessian", "gpu")]

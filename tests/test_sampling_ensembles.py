@@ -432,3 +432,14 @@ def test_tridiagonal_bad_input():
         sample_goe_tridiagonal(3, batch=1, var=-1.0)
     with pytest.raises(ValueError, match="dtype"):
         sample_goe_tridiagonal(3, batch=1, dtype="int32")
+
+
+def test_bench_sampling_rows_are_the_same_matrices_count():
+    """The benchmark's plain loop builds the same model (same law): its Gauss–Newton part has
+    exactly the Wishart first moment E tr H/n = 1 (sample_hessian's Notes); both rows exist."""
+    from rmtland.bench import _plain_hessian_loop, bench_sampling
+    H = _plain_hessian_loop(40, 0.5, 0.1, 200, 0)
+    # E tr H / n = 1; its s.e. over 200 matrices is below sqrt(2(phi + 2 eps)/(n^2 m))/sqrt(200)
+    assert abs(np.trace(H, axis1=1, axis2=2).mean() / 40 - 1) < 5 * np.sqrt(2 * 0.7 / (40 * 40)) / np.sqrt(200)
+    rows = bench_sampling("cpu", sizes=[16], repeats=1, batch=2)
+    assert sorted(r["method"] for r in rows) == ["plain-numpy-loop", "rmtland-sample_hessian"]

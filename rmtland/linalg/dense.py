@@ -45,7 +45,7 @@ __all__ = ["JACOBI_MAX_N", "LDL_MIN_N", "CPU_CHUNK_BYTES", "GPU_FREE_FRACTION",
            "require_memory"]
 
 #: Bytes of working memory for one chunk on the CPU when ``max_bytes`` is not given.
-CPU_CHUNK_BYTES = 1 << 30
+CPU_CHUNK_BYTES = 1 << 20
 #: Fraction of the free GPU memory that one chunk may use (safety factor for cuSOLVER
 #: workspaces, the eigenvalue solver that follows, and fragmentation).
 GPU_FREE_FRACTION = 0.5

@@ -87,7 +87,7 @@ def iter_spec(spec, batch, rng, chunk, max_bytes):
                 if j % BLOCK == 0:
                     gen = _seeds.generator(_seeds.child(ss, j // BLOCK), xp)
                 for buf, shape in zip(bufs, spec.shapes):
-                    buf[j - start] = gen.standard_normal(shape, dtype=spec.real)
+                    gen.standard_normal(dtype=spec.real, out=buf[j - start])
             yield spec.build(*bufs)
 
     def device_chunks():
@@ -132,9 +132,19 @@ def symmetrize(w, xp, hermitian=False):
 
 
 def gram(x, m, xp, hermitian=False):
-    """``X X^T / m`` (``X X^* / m``), symmetrised exactly."""
+    """``X X^T / m`` (``X X^* / m``), exactly symmetric.
+
+    NumPy computes the product of a real matrix with its own transpose (a view of the same
+    buffer) by BLAS ``?syrk``, which fills both triangles from one (exactly symmetric, half
+    the flops of a product; asserted in ``tests/test_sampling_ensembles.py``), so there the
+    product is only scaled, in place.  Otherwise (CuPy; the Hermitian case, whose conjugate
+    is a new array) it is symmetrised, ``(W + W^*)/2``."""
     xt = xp.swapaxes(x, -1, -2)
-    return symmetrize((x @ (xt.conj() if hermitian else xt)) * (1.0 / m), xp, hermitian)
+    w = x @ (xt.conj() if hermitian else xt)
+    if xp is np and not hermitian:
+        w *= 1.0 / m
+        return w
+    return symmetrize(w * (1.0 / m), xp, hermitian)
 
 
 # --------------------------------------------------------------------------- Wishart
@@ -222,8 +232,12 @@ def _wigner_spec(n, var, dtype, device, hermitian):
             return symmetrize(a + 1j * b, xp, True) * (2.0 * scale)
         return MatrixSpec(xp, n, real, cplx, [(n, n), (n, n)], build)
     scale = sigma / math.sqrt(2.0 * n)
-    return MatrixSpec(xp, n, real, real, [(n, n)],
-                 lambda a: (a + xp.swapaxes(a, -1, -2)) * scale)
+
+    def build(a):
+        w = a + xp.swapaxes(a, -1, -2)
+        w *= scale
+        return w
+    return MatrixSpec(xp, n, real, real, [(n, n)], build)
 
 
 def sample_goe(n, *, batch=1, var=1.0, dtype="float64", rng=None, device="cpu", chunk=None,

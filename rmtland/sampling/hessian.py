@@ -37,7 +37,11 @@ def _hessian_spec(n, phi, eps, dtype, device):
     scale = math.sqrt(2.0 * eps) / math.sqrt(2.0 * n)       # sigma / sqrt(2n), sigma^2 = 2 eps
 
     def build(x, a):
-        return gram(x, m, xp) + (a + xp.swapaxes(a, -1, -2)) * scale
+        h = gram(x, m, xp)
+        w = a + xp.swapaxes(a, -1, -2)
+        w *= scale
+        h += w
+        return h
     return MatrixSpec(xp, n, real, real, [(n, m), (n, n)], build,
                       blame=f"n or raise phi (one matrix draws an n x m = {n} x {m} factor, "
                             "m = round(n/phi))")
