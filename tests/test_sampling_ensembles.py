@@ -443,3 +443,43 @@ def test_bench_sampling_rows_are_the_same_matrices_count():
     assert abs(np.trace(H, axis1=1, axis2=2).mean() / 40 - 1) < 5 * np.sqrt(2 * 0.7 / (40 * 40)) / np.sqrt(200)
     rows = bench_sampling("cpu", sizes=[16], repeats=1, batch=2)
     assert sorted(r["method"] for r in rows) == ["plain-numpy-loop", "rmtland-sample_hessian"]
+
+
+@pytest.mark.parametrize("n, m", [(40, 80), (80, 40), (50, 50), (1, 7), (7, 1)])
+def test_wishart_eigenvalues_match_the_dense_law(n, m):
+    """The bidiagonal Laguerre model (Dumitriu & Edelman 2002, Thm. 3.4) against eigenvalues of
+    dense XX^T/m: two-sample KS tests of the largest and of the smallest nonzero eigenvalue,
+    one per matrix and so i.i.d. over 400 matrices, at the 0.1% level (fixed seeds: the test
+    is deterministic; a wrong chi degree of freedom or scale moves these extremes by many
+    standard deviations)."""
+    from scipy.stats import ks_2samp
+    from rmtland.sampling import wishart_eigenvalues
+    a = wishart_eigenvalues(n, m, batch=400, rng=1)
+    b = eigvalsh_batched(sample_wishart(n, m, batch=400, rng=2))
+    k = min(n, m)
+    assert a.shape == (400, n) and np.all(np.diff(a, axis=1) >= 0)
+    if n > m:                                   # the atom: exactly n - m zero eigenvalues
+        assert np.all(a[:, :n - m] == 0) and np.all(a[:, n - m:] > 0)
+    assert ks_2samp(a[:, -1], b[:, -1]).pvalue > 1e-3
+    assert ks_2samp(a[:, -k], b[:, -k]).pvalue > 1e-3
+
+
+def test_goe_eigenvalues_match_the_dense_law():
+    from scipy.stats import ks_2samp
+    from rmtland.sampling import goe_eigenvalues
+    a = goe_eigenvalues(60, batch=400, var=2.0, rng=1)
+    b = eigvalsh_batched(sample_goe(60, batch=400, var=2.0, rng=2))
+    for j in (0, 30, -1):                       # smallest, middle, largest: same laws
+        assert ks_2samp(a[:, j], b[:, j]).pvalue > 1e-3
+
+
+def test_spectrum_only_samplers_on_every_backend(device):
+    from rmtland._backend import get_xp
+    from rmtland.sampling import goe_eigenvalues, wishart_eigenvalues
+    xp = get_xp(device)
+    w = wishart_eigenvalues(12, 6, batch=3, rng=0, device=device)
+    g = goe_eigenvalues(9, batch=2, rng=0, device=device, dtype="float32")
+    assert isinstance(w, xp.ndarray) and w.shape == (3, 12) and g.dtype == np.float32
+    # E tr W/n = 1; tr W/n is a sum of nm squared normals over nm, variance 2/(nm) = 1/36
+    # per matrix, so the mean of 3 has s.e. 0.096: 0.5 is over 5 standard errors
+    assert abs(float(xp.mean(w)) - 1.0) < 0.5

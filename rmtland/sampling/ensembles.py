@@ -43,11 +43,12 @@ from .._validate import InputError
 from .. import _seeds, _validate
 from .._backend import get_xp
 from ..linalg.dense import memory_budget, plan_chunk
+from ..linalg.tridiagonal import eigvalsh_tridiagonal
 
 __all__ = [
     "BLOCK", "sample_wishart", "iter_wishart_chunks", "sample_goe", "iter_goe_chunks",
     "sample_gue", "iter_gue_chunks", "sample_goe_tridiagonal", "MatrixSpec", "iter_spec",
-    "sample_spec", "gram", "symmetrize",
+    "sample_spec", "gram", "symmetrize", "goe_eigenvalues", "wishart_eigenvalues",
 ]
 
 #: Matrices per child random stream. Fixed: changing it changes every seeded result.
@@ -366,3 +367,68 @@ def sample_goe_tridiagonal(N, *, batch, rng=None, device="cpu", var=0.5, dtype="
     xp = get_xp(device)
     gen = _seeds.generator(rng, xp)
     return _tridiagonal_draw(N, batch, var, real, gen, xp)
+
+
+# --------------------------------------------------------------------------- spectra only
+
+def goe_eigenvalues(n, *, batch=1, var=1.0, rng=None, device="cpu", dtype="float64"):
+    r"""Eigenvalues of ``batch`` GOE matrices of the law of :func:`sample_goe` (semicircle of
+    variance ``var``), without forming them: the Dumitriu–Edelman tridiagonal model
+    (:func:`sample_goe_tridiagonal`) and a tridiagonal eigensolver
+    (:func:`rmtland.linalg.tridiagonal.eigvalsh_tridiagonal`), :math:`O(n^2)` per matrix
+    against :math:`O(n^3)`.  Returns ``(batch, n)``, ascending, on the device.
+
+    The same law as ``eigvalsh_batched(sample_goe(...))``, not the same numbers (different
+    draws); ``tests/test_sampling_ensembles.py`` compares the two by two-sample KS tests.
+    """
+    n = _validate.integer("n", n, 2)
+    d, e = sample_goe_tridiagonal(n, batch=batch, rng=rng, device=device,
+                                  var=_validate.positive("var", var), dtype=dtype)
+    return eigvalsh_tridiagonal(d, e)
+
+
+def wishart_eigenvalues(n, m, *, batch=1, rng=None, device="cpu", dtype="float64"):
+    r"""Eigenvalues of ``batch`` real Wishart matrices :math:`W = XX^\top/m`, ``X`` of shape
+    ``n × m`` with i.i.d. N(0, 1) entries (the law of :func:`sample_wishart`), without forming
+    them: the Dumitriu–Edelman bidiagonal Laguerre model.  Returns ``(batch, n)``, ascending.
+
+    Notes
+    -----
+    Dumitriu & Edelman (2002), Thm. 3.4 (β = 1): with :math:`k = \min(n, m)` and
+    :math:`K = \max(n, m)`, the lower bidiagonal :math:`B` with diagonal
+    :math:`\chi_K, \chi_{K-1}, \dots, \chi_{K-k+1}` and subdiagonal
+    :math:`\chi_{k-1}, \dots, \chi_1` (independent) has :math:`BB^\top` distributed as the
+    eigenvalues of the :math:`k \times k` Wishart matrix with :math:`K` degrees of freedom.
+    :math:`XX^\top` and :math:`X^\top X` share their nonzero eigenvalues, so for
+    :math:`n > m` (:math:`\varphi > 1`) the other :math:`n - m` eigenvalues are exactly 0, the
+    atom of mass :math:`1 - 1/\varphi` of the Marchenko–Pastur law.  :math:`BB^\top` is
+    tridiagonal with diagonal :math:`d_i^2 + c_{i-1}^2` and off-diagonal :math:`c_i d_i`;
+    :math:`\mathbb E\,\mathrm{tr}\,BB^\top = \sum_i (K-i) + \sum_i (k-1-i) = kK`, the
+    Wishart's.  Cost :math:`O(k^2)` per matrix against :math:`O(n^2 m)` to form :math:`W`.
+
+    References
+    ----------
+    I. Dumitriu, A. Edelman, "Matrix models for beta ensembles", J. Math. Phys. 43, 5830
+    (2002), doi:10.1063/1.1507823, arXiv:math-ph/0206043.
+    """
+    n = _validate.integer("n", n, 1)
+    m = _validate.integer("m", m, 1)
+    batch = _validate.integer("batch", batch, 1)
+    real, _ = _validate.float_dtypes(dtype)
+    xp = get_xp(device)
+    gen = _seeds.generator(rng, xp)
+    k, K = min(n, m), max(n, m)
+    d2 = 2.0 * gen.standard_gamma(xp.broadcast_to(
+        xp.arange(K, K - k, -1, dtype=np.float64) / 2.0, (batch, k)))      # chi^2_{K-i}
+    if k > 1:
+        c2 = 2.0 * gen.standard_gamma(xp.broadcast_to(
+            xp.arange(k - 1, 0, -1, dtype=np.float64) / 2.0, (batch, k - 1)))  # chi^2_{k-1-i}
+        diag = d2 + xp.concatenate([xp.zeros((batch, 1)), c2], axis=1)
+        off = xp.sqrt(c2 * d2[:, :-1])
+    else:
+        diag, off = d2, xp.zeros((batch, 0))
+    lam = eigvalsh_tridiagonal(diag / m, off / m)
+    if n > m:                                    # the n - m exact zeros of XX^T
+        lam = xp.concatenate([xp.zeros((batch, n - m)), lam], axis=1)
+        lam = xp.sort(lam, axis=1)
+    return lam.astype(real, copy=False)
