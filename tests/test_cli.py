@@ -264,3 +264,16 @@ def test_interrupt_exits_130_with_one_line(capsys, monkeypatch, tmp_path):
     err = capsys.readouterr().err
     assert code == 130 and err.count("\n") == 1 and "interrupted" in err
     assert "Traceback" not in err
+
+
+@given(p=st.integers(min_value=2, max_value=10 ** 6), k=st.integers(min_value=0, max_value=10 ** 9),
+       u=st.floats(min_value=-1e150, max_value=1e150))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_theory_spinglass_whole_range_gives_finite_json(capsys, p, k, u):
+    """Every accepted (p, k, u): exit 0 and finite JSON; E_k >= E_inf (ABC13 Eq. (2.13))."""
+    code, out, err = run(capsys, "theory", "spinglass", "--p", str(p), "--k", str(k),
+                         "--u", repr(u), "--json")
+    assert code == 0, err
+    obj = json.loads(out, parse_constant=lambda c: pytest.fail(f"non-finite {c}"))
+    assert obj["E_k"][str(k)] >= obj["E_inf"] - 1e-12
+    assert 0.0 <= obj["index_fraction"] <= 1.0
