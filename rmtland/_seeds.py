@@ -208,12 +208,9 @@ class CounterStream:
         if not all(isinstance(s, numbers.Integral) for s in shape):   # as NumPy: no 2.0
             raise InputError(f"shape must be a tuple of integers >= 0, got {shape!r}")
         shape = tuple(_validate.integer("shape", s, 0) for s in shape)
-        try:
-            name = None if dtype is None else numpy.dtype(dtype).name
-        except TypeError:
-            name = None
-        if name not in ("float64", "float32"):
-            raise InputError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
+        if dtype is None:
+            raise InputError("dtype must be 'float64' or 'float32', got None")
+        name = _validate.float_dtypes(dtype)[0].__name__
         count = math.prod(shape)
         if start + count > 2 ** 65:
             raise InputError(f"start + prod(shape) must be <= 2**65 (the counter space), "
