@@ -185,23 +185,14 @@ def _simulate_spinglass(args):
     return 0
 
 
-def _bench_spectra(args):
-    from .bench import bench_spectra, format_table
-    rows = bench_spectra(args.device, args.sizes, repeats=args.repeats)
+def _bench(args):
+    from . import bench
+    run = {"spectra": bench.bench_spectra, "sampling": bench.bench_sampling}[args.what]
+    rows = run(args.device, args.sizes, repeats=args.repeats)
     if args.json:
         print(json.dumps({"rows": rows}, allow_nan=False))
     else:
-        print(format_table(rows))
-    return 0
-
-
-def _bench_sampling(args):
-    from .bench import bench_sampling, format_table
-    rows = bench_sampling(args.device, args.sizes, repeats=args.repeats)
-    if args.json:
-        print(json.dumps({"rows": rows}, allow_nan=False))
-    else:
-        print(format_table(rows))
+        print(bench.format_table(rows))
     return 0
 
 
@@ -298,7 +289,7 @@ def build_parser():
     bs.add_argument("--sizes", type=_integer("size", 1), nargs="+", default=[64, 256, 1024])
     bs.add_argument("--repeats", type=_integer("repeats", 1), default=3)
     bs.add_argument("--json", action="store_true")
-    bs.set_defaults(func=_bench_spectra)
+    bs.set_defaults(func=_bench)
     bm = bsub.add_parser("sampling", help="sample_hessian against the plain NumPy loop, "
                          "seconds per matrix")
     bm.add_argument("--device", default="cpu", choices=["cpu", "gpu", "auto"])
@@ -306,7 +297,7 @@ def build_parser():
                     default=[64, 128, 256, 512, 1024])
     bm.add_argument("--repeats", type=_integer("repeats", 1), default=3)
     bm.add_argument("--json", action="store_true")
-    bm.set_defaults(func=_bench_sampling)
+    bm.set_defaults(func=_bench)
     return p
 
 
@@ -328,6 +319,10 @@ def main(argv=None):
     except DeviceUnavailable as exc:          # --device gpu without a usable GPU
         print(f"rmtland: error: {exc}", file=sys.stderr)
         return 3
+    except BrokenPipeError:                   # stdout closed early (e.g. piped into head)
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         kept = (f"; {args.out} holds the previous run's files, unchanged (a run's files are "
                 "moved in only when complete)" if getattr(args, "out", None) else "")
