@@ -277,3 +277,24 @@ def test_theory_spinglass_whole_range_gives_finite_json(capsys, p, k, u):
     obj = json.loads(out, parse_constant=lambda c: pytest.fail(f"non-finite {c}"))
     assert obj["E_k"][str(k)] >= obj["E_inf"] - 1e-12
     assert 0.0 <= obj["index_fraction"] <= 1.0
+
+
+@given(n=st.integers(min_value=1, max_value=12), samples=st.integers(min_value=1, max_value=3),
+       phi=st.one_of(st.floats(min_value=1e-300, max_value=1e20),   # the whole range, and
+                     st.floats(min_value=-3, max_value=1).map(lambda e: 10.0 ** e)),  # runs
+       eps=st.one_of(st.just(0.0), st.floats(min_value=1e-300, max_value=1e150),
+                     st.floats(min_value=-6, max_value=2).map(lambda e: 10.0 ** e)))
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_simulate_hessian_whole_range(capsys, tmp_path_factory, n, samples, phi, eps):
+    """Every accepted number: exit 0 with finite JSON, or exit 2 with one line naming the
+    parameter that cannot be met (m = round(n/phi) < 1, or a factor too big for memory)."""
+    out = tmp_path_factory.mktemp("sim")
+    code, stdout, err = run(capsys, "simulate", "hessian", "--n", str(n), "--samples",
+                            str(samples), "--phi", repr(phi), "--eps", repr(eps), "--out",
+                            str(out), "--json", "--no-progress")
+    if code == 0:
+        obj = json.loads(stdout, parse_constant=lambda c: pytest.fail(f"non-finite {c}"))
+        assert 0.0 <= obj["empirical_index"] <= 1.0 and obj["n"] == n
+    else:
+        assert code == 2 and err.count("\n") == 1 and "phi" in err and len(err) < 400, err

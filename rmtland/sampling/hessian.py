@@ -43,8 +43,8 @@ def _hessian_spec(n, phi, eps, dtype, device):
         h += w
         return h
     return MatrixSpec(xp, n, real, real, [(n, m), (n, n)], build,
-                      blame=f"n or raise phi (one matrix draws an n x m = {n} x {m} factor, "
-                            "m = round(n/phi))")
+                      blame=f"n or raise phi (one matrix draws an n x m = {n} x "
+                            f"{m if m < 10 ** 9 else format(m, '.3g')} factor, m = round(n/phi))")
 
 
 def sample_hessian(n, phi, eps, *, batch=1, dtype="float64", rng=None, device="cpu",
