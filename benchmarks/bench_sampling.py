@@ -8,14 +8,10 @@ ratio at or above 1.0x at every size.
     python benchmarks/bench_sampling.py --sizes 64 128 256 512 1024 --out sampling.json
 """
 import argparse
-import platform
 import sys
 
-import numpy as np
 
-import rmtland
-from rmtland._io import write_json
-from rmtland.bench import bench_sampling, format_table
+from rmtland.bench import write_rows, bench_sampling, format_table
 
 
 def main(argv=None):
@@ -29,12 +25,7 @@ def main(argv=None):
     rows = bench_sampling(args.device, args.sizes, repeats=args.repeats)
     print(format_table(rows, baselines=("plain-numpy-loop",)))
     if args.out:
-        write_json(args.out, {"benchmark": "sampling", "argv": vars(args),
-                              "versions": {"rmtland": rmtland.__version__,
-                                           "numpy": np.__version__,
-                                           "python": platform.python_version()},
-                              "machine": platform.machine(), "rows": rows})
-        print(f"wrote {args.out}")
+        write_rows(args.out, "sampling", vars(args), rows)
     return 0
 
 

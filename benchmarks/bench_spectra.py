@@ -7,15 +7,10 @@ to a JSON file (atomically).
     python benchmarks/bench_spectra.py --device cpu --sizes 64 256 1024 --out spectra.json
 """
 import argparse
-import platform
 import sys
 
-import numpy as np
-import scipy
 
-import rmtland
-from rmtland._io import write_json
-from rmtland.bench import bench_spectra, format_table
+from rmtland.bench import write_rows, bench_spectra, format_table
 
 
 def main(argv=None):
@@ -43,12 +38,7 @@ def main(argv=None):
             if base and (n, method) in by:
                 print(f"n={n}: {method} is {base / by[(n, method)]:.2f}x numpy-eigvalsh")
     if args.out:
-        write_json(args.out, {"benchmark": "spectra", "argv": vars(args),
-                              "versions": {"rmtland": rmtland.__version__,
-                                           "numpy": np.__version__, "scipy": scipy.__version__,
-                                           "python": platform.python_version()},
-                              "machine": platform.machine(), "rows": rows})
-        print(f"wrote {args.out}")
+        write_rows(args.out, "spectra", vars(args), rows)
     return 0
 
 

@@ -37,7 +37,7 @@ from .linalg.dense import count_negative, eigvalsh_batched
 from .sampling.ensembles import sample_goe
 
 __all__ = ["bench_spectra", "bench_sampling", "default_batch", "format_table", "time_call",
-           "CPU_METHODS", "GPU_METHODS"]
+           "write_rows", "CPU_METHODS", "GPU_METHODS"]
 
 CPU_METHODS = ("numpy-eigvalsh", "rmtland-eigvalsh", "rmtland-inertia")
 GPU_METHODS = ("numpy-eigvalsh", "rmtland-eigvalsh", "rmtland-inertia", "cupy-eigvalsh",
@@ -206,6 +206,21 @@ def bench_sampling(device="cpu", sizes=(64, 128, 256, 512, 1024), *, repeats=3, 
             rows.append({"n": n, "method": method, "device": where, "batch": b,
                          "dtype": "float64", "repeats": repeats, "seconds_per_matrix": seconds / b})
     return rows
+
+
+def write_rows(path, benchmark, argv, rows):
+    """Write a benchmark's ``rows`` with its arguments, versions and machine to ``path``
+    (JSON, atomically); prints where."""
+    import platform
+    import scipy
+    from ._io import write_json
+    from ._version import __version__
+    write_json(path, {"benchmark": benchmark, "argv": argv,
+                      "versions": {"rmtland": __version__, "numpy": np.__version__,
+                                   "scipy": scipy.__version__,
+                                   "python": platform.python_version()},
+                      "machine": platform.machine(), "rows": rows})
+    print(f"wrote {path}")
 
 
 def format_table(rows, baselines=("numpy-eigvalsh", "torch-eigvalsh", "plain-numpy-loop")):
