@@ -298,3 +298,21 @@ def test_simulate_hessian_whole_range(capsys, tmp_path_factory, n, samples, phi,
         assert 0.0 <= obj["empirical_index"] <= 1.0 and obj["n"] == n
     else:
         assert code == 2 and err.count("\n") == 1 and "phi" in err and len(err) < 400, err
+
+
+def test_unwritable_out_exits_2_before_computing(capsys, tmp_path, monkeypatch):
+    """A directory that refuses a new file (read-only file system, no permission: root ignores
+    permissions, so the refusal is simulated at the probe) is rejected before any computing."""
+    import errno
+    import tempfile
+
+    import rmtland.experiments.hessian as eh
+
+    def refuse(*a, **k):
+        raise OSError(errno.EROFS, "Read-only file system")
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(eh, "hessian_spectra", lambda *a, **k: pytest.fail("computed"))
+    code = main(["simulate", "hessian", "--phi", "0.5", "--eps", "0.1", "--n", "20",
+                 "--samples", "2", "--out", str(tmp_path / "ro")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "not writable" in err and "Read-only" in err
