@@ -423,18 +423,85 @@ def test_bin_edges_widen_a_degenerate_range():
     np.testing.assert_array_equal(_style.bin_edges([0.0, 1.0], 4), np.linspace(0, 1, 5))
 
 
+def _count_row(N, k, m, th, H):
+    levels = [8, 16] if k == 0 else [100, 200]
+    found = [m - 0.5, m]
+    return {"N": N, "k": k, "method": "descent" if k == 0 else "newton+mirror",
+            "hamiltonians": H, "starts_levels": levels, "found_mean": found,
+            "found_stderr": [0.3, 0.2], "found_over_exact": [f / th for f in found],
+            "theory_mean": th, "theory_stderr": 0.05}
+
+
 def test_minima_count_points_and_theory_band():
-    rows = [{"N": N, "found_mean": [m - 0.5, m], "found_stderr": [0.3, 0.2],
-             "theory_mean": m, "theory_stderr": 0.05} for N, m in ((6, 4.4), (8, 5.2))]
-    study = {"p": 3, "rows": rows, "starts_levels": [8, 16], "hamiltonians": 20}
-    fig, ax = ps.plot_minima_count(study)
-    _check_labels(ax)
-    (th,) = _lines(ax, "theory")
-    np.testing.assert_array_equal(th.get_ydata(), [4.4, 5.2])
-    pts = _points(ax, "simulation")
-    assert len(pts) == 2
-    np.testing.assert_array_equal(pts[1].get_ydata(), [4.4, 5.2])
+    rows = [_count_row(6, 0, 4.3, 4.4, 30), _count_row(8, 0, 5.0, 5.2, 24),
+            _count_row(6, 1, 9.1, 9.0, 30), _count_row(8, 1, 12.3, 12.5, 24)]
+    study = {"p": 3, "rows": rows, "target_rel_stderr": 0.04}
+    fig, axes = ps.plot_minima_count(study)
+    assert len(axes) == 3                                     # k = 0, k = 1, saturation
+    for ax in axes:
+        _check_labels(ax)
+    for ax, k, th in ((axes[0], 0, [4.4, 5.2]), (axes[1], 1, [9.0, 12.5])):
+        (line,) = _lines(ax, "theory")
+        np.testing.assert_array_equal(line.get_xdata(), [6, 8])
+        np.testing.assert_array_equal(line.get_ydata(), th)
+        (pts,) = _points(ax, "simulation")                     # the most starts' means
+        np.testing.assert_array_equal(pts.get_ydata(), [r["found_mean"][-1] for r in rows
+                                                        if r["k"] == k])
+        (band,) = [c for c in ax.collections if c.get_gid() == "theory-band"]
+        assert band is not None
+        assert {t.get_text() for t in ax.texts} == {f"H={r['hamiltonians']}" for r in rows
+                                                    if r["k"] == k}
+    sat = _lines(axes[2], "saturation")
+    assert len(sat) == 4
+    np.testing.assert_array_equal(sat[0].get_xdata(), [8, 16])
+    np.testing.assert_array_equal(sat[0].get_ydata(), rows[0]["found_over_exact"])
+    (one,) = _lines(axes[2], "theory")
+    assert list(one.get_ydata()) == [1.0, 1.0]
+    assert "30–24" not in fig._suptitle.get_text() and "24–30" in fig._suptitle.get_text()
+    assert "4%" in fig._suptitle.get_text()
     _assert_nothing_clipped(fig)
+
+
+def _threshold_study(gamma_fixed=True):
+    N = np.array([20.0, 30.0, 45.0, 70.0])
+    grid = np.geomspace(18.0, 700.0, 50)
+    return {"N": N, "mean": np.array([-1.39, -1.46, -1.50, -1.54]),
+            "stderr": np.array([0.016, 0.013, 0.006, 0.006]),
+            "std": np.array([0.12, 0.10, 0.056, 0.049]),
+            "fraction_above": np.array([0.98, 0.95, 0.97, 0.97]),
+            "fraction_above_stderr": np.array([0.02, 0.03, 0.02, 0.02]),
+            "fraction_in_band": np.array([0.02, 0.02, 0.03, 0.02]),
+            "fraction_below": np.array([0.0, 0.03, 0.0, 0.01]),
+            "fit_N": grid, "fit_u": -1.656 + 1.93 * grid ** (-2 / 3),
+            "u_inf": -1.656, "u_inf_stderr": 0.016, "gamma": 2 / 3 if gamma_fixed else 0.79,
+            "gamma_fixed": gamma_fixed, "gamma_stderr": None if gamma_fixed else 0.45,
+            "E_0": 1.657, "E_inf": 1.633, "p": 3, "hamiltonians": 10, "starts": 16}
+
+
+@pytest.mark.parametrize("gamma_fixed", [True, False], ids=["gamma-fixed", "gamma-free"])
+def test_threshold_draws_the_arrays_handed_in(gamma_fixed):
+    study = _threshold_study(gamma_fixed)
+    fig, axes = ps.plot_threshold(study)
+    ax = axes[0]
+    (fit,) = _lines(ax, "fit")
+    np.testing.assert_array_equal(fit.get_xdata(), study["fit_N"])
+    np.testing.assert_array_equal(fit.get_ydata(), study["fit_u"])
+    assert ("2/3" in fit.get_label()) == gamma_fixed
+    assert sorted(ln.get_ydata()[0] for ln in _lines(ax, "theory")) == [-1.657, -1.633]
+    (pts,) = _points(ax, "simulation")
+    np.testing.assert_array_equal(pts.get_ydata(), study["mean"])
+    (band,) = _patches(ax, "fit-band")
+    if hasattr(band, "get_height"):            # matplotlib >= 3.9: a Rectangle
+        ys = [band.get_y(), band.get_y() + band.get_height()]
+    else:                                      # older: a Polygon
+        ys = np.asarray(band.get_xy())[:, 1]
+    assert min(ys) == pytest.approx(-1.672) and max(ys) == pytest.approx(-1.640)
+    lines_b = _points(axes[1], "simulation")
+    np.testing.assert_array_equal(lines_b[0].get_ydata(), study["fraction_above"])
+    for a in axes:
+        _check_labels(a)
+    _assert_nothing_clipped(fig)
+    assert _png_bytes(fig)[:4] == b"\x89PNG"
 
 
 # -- style constants are honoured ------------------------------------------------------------

@@ -218,6 +218,42 @@ def _check_spectra_rows(rows):
             assert 0 < row["ks_distance"] <= 1.63 / math.sqrt(n * row["samples"]) + 1 / n
 
 
+def _check_index_bias(bias):
+    """The index-bias study (panel (c) of hessian_finite_size): every (phi, eps) of the grid;
+    the theory at each size is the reference index (the sizes are multiples of 12, so the
+    realised ratio n/m is phi exactly); b = mean count - n alpha; the regime is alpha = 0
+    exactly when phi < 1 and eps <= eps_c (PB17 Eq. (16)), where b >= 0 (counts are >= 0) and
+    the reported limit is b at the largest n; elsewhere a 1/n fit with k - 2 degrees of
+    freedom; z = b_inf/se and zero_within_error = |z| < 2."""
+    assert [(r["phi"], r["eps"]) for r in bias["rows"]] == [
+        (p, e) for p in experiments.hessian.BIAS_PHIS for e in experiments.hessian.BIAS_EPS]
+    ns = bias["ns"]
+    assert ns == sorted(ns) and all(n % 12 == 0 for n in ns)
+    for row in bias["rows"]:
+        phi, eps = row["phi"], row["eps"]
+        assert row["eps_c"] == pytest.approx(ref.eps_c_closed(phi), rel=1e-12, abs=0)
+        assert [s["n"] for s in row["sizes"]] == ns
+        for size in row["sizes"]:
+            n = size["n"]
+            assert size["m"] * phi == n and size["phi_effective"] == phi
+            assert size["samples"] == bias["samples"]
+            assert size["theory_index"] == pytest.approx(_index_reference(phi, eps),
+                                                         abs=INDEX_ABS)
+            assert size["mean_count"] >= 0 and 0 <= size["negative_fraction"] <= 1
+            assert size["b"] == pytest.approx(size["mean_count"] - n * size["theory_index"],
+                                              rel=1e-12, abs=1e-12)
+            assert size["b_stderr"] > 0
+        below = phi < 1 and eps <= ref.eps_c_closed(phi)
+        assert row["regime"] == ("alpha = 0" if below else "alpha > 0")
+        if below:
+            assert all(s["theory_index"] == 0.0 and s["b"] >= 0 for s in row["sizes"])
+            assert row["model"] == "largest n" and row["b_inf"] == row["sizes"][-1]["b"]
+        else:
+            assert row["model"] == "1/n" and row["dof"] == len(ns) - 2
+        assert row["z"] == pytest.approx(row["b_inf"] / row["b_inf_stderr"], rel=1e-12)
+        assert row["zero_within_error"] == (abs(row["z"]) < 2)
+
+
 def _check_summary(name, summary):
     if name == "hessian_density":
         _check_laws(summary["laws"])
@@ -237,6 +273,7 @@ def _check_summary(name, summary):
             assert row["phi_effective"] == 0.5 and row["eps"] == 0.1
         _check_spectra_rows([dict(r, phi=r["phi_effective"]) for r in summary["rows"]])
         assert set(summary["fits"]) == {"ks_distance", "l1_distance"}
+        _check_index_bias(summary["index_bias"])
     elif name == "spinglass_complexity":
         for row in summary["thresholds"]:
             p = row["p"]
@@ -259,21 +296,66 @@ def _check_summary(name, summary):
             # energy u is a GOE shifted by -p u), probability ~exp(-c N^2): never at N >= 12
             assert run["minima_energy_mean"] < 0 and run["lowest_energy"] < 0
     elif name == "spinglass_count":
-        starts = experiments.SPIN_COUNT["smoke"]["starts"]
-        for row in summary["rows"]:
+        cfg = experiments.SPIN_COUNT["smoke"]
+        rows = summary["rows"]
+        expected = [(N, k) for N in cfg["Ns"]
+                    for k in (0, *(cfg["saddle_ks"] if N in cfg["saddle_Ns"] else ()))]
+        assert [(r["N"], r["k"]) for r in rows] == expected
+        assert summary["target_rel_stderr"] == cfg["target_rel_stderr"]
+        for row in rows:
+            newton = cfg["newton_starts"]
+            newton = newton[row["N"]] if isinstance(newton, dict) else newton
+            levels = cfg["starts"] if row["k"] == 0 else newton
+            assert row["starts_levels"] == list(levels)
             assert row["theory_mean"] >= 1 and row["theory_stderr"] > 0   # >= 1 global minimum
-            assert all(m >= 1 for m in row["found_mean"])       # every search finds a minimum
-            assert row["saturation_starts"] in starts
-            z = (row["found_mean"][-1] - row["theory_mean"]) / math.hypot(
-                row["found_stderr"][-1], row["theory_stderr"])
+            m = row["found_mean"]
+            assert all(a <= b for a, b in zip(m, m[1:]))        # nested starts
+            if row["k"] == 0:
+                assert all(x >= 1 for x in m)                   # every search finds a minimum
+            assert row["saturation_starts"] in levels
+            # the number of Hamiltonians follows the stated rule (recomputed from the
+            # reported pilot spread): H = min(cap, max(pilot, max_k ceil((sd_k/target_k)^2)))
+            assert row["target_stderr"] == pytest.approx(
+                cfg["target_rel_stderr"] * row["theory_mean"], rel=1e-15)
+            assert row["hamiltonians_needed"] == math.ceil(
+                (row["pilot_sd"] / row["target_stderr"]) ** 2)
+            same_N = [r for r in rows if r["N"] == row["N"]]
+            assert row["hamiltonians"] == min(cfg["cap"], max(
+                cfg["pilot"], max(r["hamiltonians_needed"] for r in same_N)))
+            z = (m[-1] - row["theory_mean"]) / math.hypot(row["found_stderr"][-1],
+                                                          row["theory_stderr"])
             assert row["z_most_starts"] == pytest.approx(z, rel=1e-12)
-            # The claim: minima found from the most starts = the exact finite-N mean.  The z
-            # combines both standard errors (over the Hamiltonians, and of the Monte Carlo of
-            # the GOE formula).  Sized to have power (SPIN_COUNT["smoke"]: 20 Hamiltonians,
-            # 64 starts): measured |z| <= 1.7 over seeds 0-19 (40 rows), while 2 Hamiltonians
-            # with 8/16 starts (the former smoke size) give |z| > 4 for 9 of seeds 0-9; at N = 8
-            # the standard error is ~0.3, so a mean off by more than ~1.2 minima (~25%) fails.
-            assert abs(row["z_most_starts"]) <= 4
+            # The claim: the critical points of index k found from the most starts = the exact
+            # finite-N mean E Crt_{N,k} (both standard errors combined).  Power: the smoke
+            # target s.e. is 8% of the exact mean (16-32 Hamiltonians per N; achieved 4-8%),
+            # so a 32% shortfall (4 target s.e.) fails about half the time, a 45% one almost
+            # always.
+            # Measured over seeds 0-9 (40 rows, all saturated): |z| <= 2.8
+            # (tests/test_spinglass_count.py checks the seeds under -m slow).  Where the starts
+            # are not saturated the count can only be low, so only z <= 4 is asserted there.
+            assert row["z_most_starts"] <= 4
+            if row["saturated"]:
+                assert abs(row["z_most_starts"]) <= 4
+    elif name == "spinglass_threshold":
+        E_inf, E_0 = 2 * math.sqrt(2 / 3), E_K_MPMATH[3][0]             # p = 3
+        assert summary["E_inf"] == pytest.approx(E_inf, rel=1e-15)
+        assert summary["E_0"] == pytest.approx(E_0, abs=1e-10)
+        for row in summary["rows"]:
+            total = row["fraction_above"] + row["fraction_in_band"] + row["fraction_below"]
+            assert total == pytest.approx(1.0, abs=1e-12)
+            assert row["minima"] >= row["hamiltonians"] and row["stderr"] > 0
+            if row["N"] >= 14:
+                # the claim (tests/test_experiments_spinglass.py: measured over seeds 0-9 at
+                # smoke size, fraction above >= 0.85 and z >= 4.0)
+                assert row["fraction_above"] >= 0.75
+                assert (row["mean"] + E_inf) / row["stderr"] > 3
+        assert summary["fractions"]["fraction_above"] == [r["fraction_above"]
+                                                          for r in summary["rows"]]
+        se = summary["u_inf_stderr"]
+        assert se > 0 and math.isfinite(summary["u_inf"])
+        assert summary["z_vs_minus_E_inf"] == pytest.approx((summary["u_inf"] + E_inf) / se)
+        assert summary["z_vs_minus_E_0"] == pytest.approx((summary["u_inf"] + E_0) / se,
+                                                          rel=1e-9)
     else:
         raise AssertionError(f"no check for figure {name!r}: add one")
 
@@ -380,6 +462,9 @@ def test_reproduce_simulation_numbers(reproduced):
     assert len(sim["spectra"]) == len(experiments.PHIS) * len(experiments.EPS)
     assert ([r["n"] for r in sim["finite_size"]["rows"]]
             == list(experiments.SIM["smoke"]["finite_ns"]))
+    bias = sim["finite_size"]["index_bias"]
+    assert bias["ns"] == list(experiments.SIM["smoke"]["bias_ns"])
+    assert bias["samples"] == experiments.SIM["smoke"]["bias_samples"]
 
 
 def test_reproduce_theory_only_writes_no_simulation(theory_only):

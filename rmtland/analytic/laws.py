@@ -828,11 +828,44 @@ class SubordinatedSum(SpectralLaw):
     :math:`G_{\mu\boxplus\nu}(z) = G_\mu(\omega_1(z))`, where :math:`\omega_1` is the attracting
     fixed point of :math:`T(w) = z + h_\nu(z + h_\mu(w))`, :math:`h(w) = 1/G(w) - w`
     (Belinschi & Bercovici 2007, Thm. 4.1; :math:`\operatorname{Im}\omega_1 \ge \operatorname{Im} z`).
-    The iteration is accelerated by safeguarded Newton steps; on the real axis the density
-    is :math:`-\operatorname{Im} G(x + i\eta)/\pi` followed down a ladder of :math:`\eta` to
-    ``eta`` (default ``1e-9``).  Works for any laws with a ``stieltjes`` method, including
-    :class:`DiscreteLaw` (empirical spectra), for which the result is the free convolution of
-    the discrete measure.
+    The iteration is accelerated by safeguarded Newton steps (from the first iteration; a step
+    is kept where it lowers the residual :math:`|T(w) - w|` and keeps :math:`\operatorname{Im}`
+    above :math:`\operatorname{Im} z`) and stops at residual ``tol`` :math:`(1 + |w|)`, or,
+    where it stalls, below the rounding floor :math:`64u/\min(\operatorname{Im} w,
+    \operatorname{Im} u)` of :math:`h` (:math:`u` the inner argument).  On the real axis
+    :math:`\omega_1` is followed down a ladder of :math:`\eta` to ``2 eta`` and ``eta``
+    (default ``1e-9``), and the boundary value is the Richardson extrapolation
+    :math:`G(x + i0) \approx 2G(x + i\eta) - G(x + 2i\eta)`, which removes the
+    :math:`O(\eta)` term of :math:`G(x + i\eta) = G(x + i0) + i\eta G'(x) + O(\eta^2)`.
+    Works for any laws with a ``stieltjes`` method, including :class:`DiscreteLaw` (empirical
+    spectra), for which the result is the free convolution of the discrete measure.
+
+    **Accuracy**, measured against exact laws: Bernoulli(±1, ½) ⊞ Bernoulli(±1, ½) = arcsine
+    on [−2, 2], density :math:`1/(\pi\sqrt{4-x^2})`; SC(1) ⊞ SC(½, centre 1) = SC(3/2,
+    centre 1); MP(φ) ⊞ SC(2ε) against :class:`~rmtland.analytic.PenningtonBahri`
+    (φ, ε = 0.5, 0.1; 2, 0.05; 0.5, 0.02); MP(2.5) ⊞ δ₀.₅ and DiscreteLaw([0.7]) ⊞ SC(1)
+    against the shifted laws (``tests/test_analytic_laws.py``).  Off the axis :math:`G` agrees
+    with the exact transforms to ~1e-13.  On the axis, the largest relative error of the
+    density at distance :math:`d` from the nearest edge, over those references:
+    7e-12 for :math:`d \ge 10^{-2}`, 4e-11 for :math:`d \ge 10^{-3}`, 1e-10 for
+    :math:`d \ge 10^{-4}`, 1e-8 for :math:`d \ge 10^{-5}`, 6e-7 for :math:`d \ge 10^{-6}`
+    (the arcsine at x = 1.99: 6e-15; in the bulk ~1e-15).  Two sources, growing toward an
+    edge: (i) the fixed point degenerates at an edge (:math:`1 - T'(\omega_1) \sim \sqrt d`
+    and :math:`\operatorname{Im}\omega_1 \sim \sqrt d`), so the residual ``tol`` becomes a
+    relative density error ~ ``tol``/:math:`d` (the 1e-12–1e-11 level at
+    :math:`d \sim 10^{-2}`); (ii) the Poisson smoothing at height :math:`\eta`: its first
+    order, a relative error :math:`\eta\,|\partial_x \operatorname{Re} G|/(\pi\rho)` (4e-10 in
+    the bulk of a semicircle, :math:`\sim\eta/\sqrt d` at a square-root edge), is removed by
+    the extrapolation; its second order, :math:`\eta^2 G''/2`, is ~ :math:`(\eta/d)^2`
+    relative at square-root and inverse-square-root edges alike and dominates for
+    :math:`d \lesssim 10^{-4}`.  At an edge itself the density reads :math:`O(\sqrt\eta)`
+    (3e-6 at the edge of SC ⊞ SC, where it is 0; 4.6e3 at the arcsine's, where it is
+    infinite).  An atom of mass :math:`m` at :math:`a` (listed by :meth:`atoms`) reads as
+    ~1.5 :math:`m/(\pi\eta)` at :math:`a`; its Lorentzian tail :math:`m\eta/(\pi d^2)` at
+    distance :math:`d` cancels in the extrapolation down to :math:`6m\eta^3/(\pi d^4)`
+    (measured: 1e-19 at 0.01 from the atom of MP(2.5) ⊞ δ₀.₅, against 2e-6 with one
+    :math:`\eta`).  A smaller ``eta`` shrinks (ii) as :math:`\eta^2` but raises the rounding
+    floor inside gaps (:math:`\operatorname{Im} w \sim \eta` there).
 
     References
     ----------
@@ -859,28 +892,31 @@ class SubordinatedSum(SpectralLaw):
     def _omega(self, z, w0=None):
         w = np.array(z if w0 is None else w0, dtype=complex)
         done = np.zeros(z.shape, dtype=bool)
-        # the residual cannot fall below the rounding of h near the axis, which grows like
-        # u/Im z (h' ~ 1/Im z inside a gap): where it stalls above tol (5 iterations without
-        # halving) it is accepted below a floor of 64 u max(1, 1/Im z)
-        floor = 64 * np.finfo(float).eps * np.maximum(1.0, 1.0 / z.imag)
         best = np.full(z.shape, np.inf)
         stall = np.zeros(z.shape, dtype=int)
-        for it in range(self.maxiter):
+        for _ in range(self.maxiter):
             u = z + self._h(self.mu, w)
             T = z + self._h(self.nu, u)
             res = T - w
-            if it >= 10:  # Newton on f(w) = T(w) - w, accepted where it keeps Im w >= Im z
-                fp = self._dh(self.nu, u) * self._dh(self.mu, w) - 1
-                wn = w - res / fp
-                un = z + self._h(self.mu, wn)
-                ok = np.isfinite(wn) & (wn.imag >= z.imag) & (un.imag >= z.imag)
-                with np.errstate(invalid="ignore"):
-                    resn = np.where(ok, np.abs(z + self._h(self.nu, un) - wn), np.inf)
-                take = ok & (resn < np.abs(res))
-                T = np.where(take, wn, T)
-                res = np.where(take, resn, np.abs(res))
-            else:
-                res = np.abs(res)
+            # the residual cannot fall below the rounding of h, which grows like u/Im(argument)
+            # (h' ~ 1/Im w inside a gap, where Im w ~ Im z): where it stalls above tol (5
+            # iterations without halving) it is accepted below 64 u max(1, 1/min(Im w, Im u))
+            # (Im w, Im u >= Im z; a floor in 1/Im z instead accepted residuals ~1e-7 in the
+            # bulk at Im z = 1e-9, hence density errors ~1e-6; class Notes)
+            with np.errstate(divide="ignore"):
+                floor = 64 * np.finfo(float).eps * np.maximum(
+                    1.0, 1.0 / np.maximum(np.minimum(w.imag, u.imag), z.imag))
+            # Newton on f(w) = T(w) - w from the first iteration, accepted where it lowers the
+            # residual and keeps Im w, Im u >= Im z; else the plain step w <- T(w)
+            fp = self._dh(self.nu, u) * self._dh(self.mu, w) - 1
+            wn = w - res / fp
+            un = z + self._h(self.mu, wn)
+            ok = np.isfinite(wn) & (wn.imag >= z.imag) & (un.imag >= z.imag)
+            with np.errstate(invalid="ignore"):
+                resn = np.where(ok, np.abs(z + self._h(self.nu, un) - wn), np.inf)
+            take = ok & (resn < np.abs(res))
+            T = np.where(take, wn, T)
+            res = np.where(take, resn, np.abs(res))
             w = np.where(done, w, T)
             improved = res < 0.5 * best
             best = np.where(improved, res, best)
@@ -896,7 +932,8 @@ class SubordinatedSum(SpectralLaw):
 
     def stieltjes(self, z):
         r""":math:`G_\mu(\omega_1(z))`, :math:`\omega_1` the fixed point of the subordination map
-        (class Notes); on the axis, followed down a ladder of :math:`\eta`.
+        (class Notes); on the axis, followed down a ladder of :math:`\eta`, the boundary value
+        :math:`2G(x + i\eta) - G(x + 2i\eta)` (accuracy: class Notes).
 
         References
         ----------
@@ -911,14 +948,22 @@ class SubordinatedSum(SpectralLaw):
             raise InputError("z must satisfy Im z >= 0 (use conjugation below the real axis)")
         zz = np.atleast_1d(z)
         on_axis = zz.imag == 0
+        if not on_axis.any():
+            return self.mu.stieltjes(self._omega(zz)).reshape(z.shape)
         w = None
-        for eta in ([1.0, 1e-1, 1e-2, 1e-3, 1e-5, 1e-7, self.eta] if on_axis.any() else [None]):
-            zk = zz if eta is None else np.where(on_axis, zz.real + 1j * eta, zz)
-            w = self._omega(zk, w)
-        return self.mu.stieltjes(w).reshape(z.shape)
+        ladder = [e for e in (1.0, 1e-1, 1e-2, 1e-3, 1e-5, 1e-7) if e > 2 * self.eta]
+        for eta in ladder + [2 * self.eta, self.eta]:
+            w = self._omega(np.where(on_axis, zz.real + 1j * eta, zz), w)
+            if eta == 2 * self.eta:
+                G2 = self.mu.stieltjes(w)
+        G = self.mu.stieltjes(w)
+        # Richardson: G(x + i eta) = G(x + i0) + i eta G'(x) + O(eta^2)  (class Notes)
+        G = np.where(on_axis, 2 * G - G2, G)
+        return G.reshape(z.shape)
 
     def density(self, x):
-        r""":math:`-\operatorname{Im} G(x + i\eta)/\pi` (class Notes).
+        r""":math:`-\operatorname{Im} G(x + i0)/\pi`, :math:`G(x + i0)` extrapolated from
+        :math:`x + i\eta` and :math:`x + 2i\eta` (class Notes, with its accuracy).
 
         References
         ----------

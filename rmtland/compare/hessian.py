@@ -20,8 +20,9 @@ from ..analytic.hessian import PenningtonBahri, alpha0, eps_c, index
 from ..sampling.hessian import hessian_m
 from .metrics import index_estimate, ks_distance, l1_distance, mean_and_stderr, snap_zeros
 
-__all__ = ["compare_hessian", "index_from_counts", "density_curves", "index_curve",
-           "three_halves_curve", "eps_c_curve", "eps_c_numerical"]
+__all__ = ["compare_hessian", "index_from_counts", "index_bias", "index_bias_limit",
+           "density_curves", "index_curve", "three_halves_curve", "eps_c_curve",
+           "eps_c_numerical"]
 
 #: Relative padding of the density window beyond the supports, atoms and samples.
 DENSITY_PAD = 0.04
@@ -29,6 +30,8 @@ DENSITY_PAD = 0.04
 THREE_HALVES_POINTS = 60
 #: Extra points of an index curve in (eps_c, 2 eps_c], where the onset x^{3/2} is steep.
 ONSET_POINTS = 25
+#: |z| below which an index bias counts as zero within error (index_bias_limit)
+ZERO_Z = 2.0
 
 
 def compare_hessian(eigs, phi, eps, n):
@@ -57,6 +60,96 @@ def index_from_counts(counts, n, phi, eps):
     frac = to_numpy(counts) / n
     mean, stderr = mean_and_stderr(frac)
     return mean, stderr, PenningtonBahri(n / hessian_m(n, phi), eps).index()
+
+
+def index_bias(counts, n, phi, eps):
+    r"""Finite-size bias of the index in eigenvalues per matrix,
+    :math:`b = n(\hat\alpha - \alpha) = \overline{N_-} - n\,\alpha(\varepsilon, n/m)`, from
+    the negative-eigenvalue counts :math:`N_-` of ``samples`` matrices of size ``n`` (host or
+    device ``counts``), with the theory at the realised ratio :math:`n/m` (PB17 Eq. (13)).
+
+    The standard error is :math:`s/\sqrt{S}` of the counts (:math:`n` times that of
+    :math:`\hat\alpha`).  When all :math:`S` counts agree (e.g. no negative eigenvalue at all
+    below :math:`\varepsilon_c`) the sample s.e. is 0; it is then floored at :math:`1/S` (one
+    matrix in :math:`S` with one more negative eigenvalue) and ``stderr_floored`` says so.
+
+    Returns a dict: ``n``, ``m``, ``phi_effective``, ``samples``, ``mean_count``,
+    ``theory_index``, ``b``, ``b_stderr``, ``stderr_floored``, ``negative_fraction`` (the
+    fraction of matrices with at least one negative eigenvalue).
+    """
+    counts = np.asarray(to_numpy(counts), dtype=float).ravel()
+    n = _validate.integer("n", n, 1)
+    if counts.size < 2:
+        raise InputError(f"counts must hold at least 2 samples, got {counts.size}")
+    m = hessian_m(n, phi)
+    theory = PenningtonBahri(n / m, eps).index()
+    mean, se = mean_and_stderr(counts)
+    floored = se == 0.0
+    return {"n": n, "m": m, "phi_effective": n / m, "samples": int(counts.size),
+            "mean_count": mean, "theory_index": theory, "b": mean - n * theory,
+            "b_stderr": 1.0 / counts.size if floored else se, "stderr_floored": bool(floored),
+            "negative_fraction": float(np.mean(counts > 0))}
+
+
+def index_bias_limit(ns, b, stderr, *, zero_limit=False):
+    r"""The :math:`n \to \infty` limit :math:`b_\infty` of the index bias
+    :math:`b(n) = n(\hat\alpha - \alpha)` measured at the sizes ``ns`` with standard errors
+    ``stderr`` (:func:`index_bias`).
+
+    Model ``"1/n"`` (default): :math:`b(n) = b_\infty + c/n`, the form of a finite-size
+    correction :math:`E\,F_n(0) = F(0) + b_\infty/n + O(n^{-2})` of the expected counting
+    function at a point inside the bulk; weighted least squares in :math:`1/n` with weights
+    :math:`1/\mathrm{se}_n^2` and the covariance :math:`(X^\top W X)^{-1}` of known variances
+    (not rescaled by the residuals; Seber & Lee, *Linear Regression Analysis*, 2nd ed., Wiley
+    2003, Sec. 3.10), with the fit's :math:`\chi^2`, its degrees of freedom
+    :math:`k - 2` and p-value as a check of the model.  Also the weighted mean over ``ns``
+    (the limit if there is no trend) and :math:`z_c = c/\mathrm{se}(c)`.
+
+    Model ``"largest n"`` (``zero_limit=True``, for losses with :math:`\alpha = 0`, i.e.
+    :math:`\varphi < 1`, :math:`\varepsilon \le \varepsilon_c`): there the law has no mass
+    below 0 and a negative eigenvalue needs the smallest one to cross the positive gap
+    :math:`\lambda_-`, so :math:`b(n) \ge 0` falls to 0 (faster than any power once the
+    edge window :math:`\propto n^{-2/3}` is well inside the gap); :math:`c/n` is not its form.
+    :math:`b_\infty` is then reported as :math:`b` at the largest ``n``, an upper estimate.
+
+    Returns a dict: ``model``, ``b_inf``, ``b_inf_stderr``, ``z`` (:math:`b_\infty/\mathrm{se}`),
+    ``zero_within_error`` (:math:`|z| <` :data:`ZERO_Z`), and for model ``"1/n"`` also ``c``,
+    ``c_stderr``, ``c_z``, ``chi2``, ``dof``, ``p_value`` (None for 0 degrees of freedom),
+    ``b_mean``, ``b_mean_stderr``.
+    """
+    ns = np.asarray(ns, dtype=float).ravel()
+    b = np.asarray(b, dtype=float).ravel()
+    se = np.asarray(stderr, dtype=float).ravel()
+    if not (ns.size == b.size == se.size) or ns.size < 1:
+        raise InputError("ns, b and stderr must have one common length >= 1")
+    if np.any(ns < 1) or not (np.all(np.isfinite(b)) and np.all(np.isfinite(se))
+                              and np.all(se > 0)):
+        raise InputError("ns must be >= 1, b finite and stderr finite and > 0")
+    order = np.argsort(ns)
+    ns, b, se = ns[order], b[order], se[order]
+    if zero_limit:
+        out = {"model": "largest n", "b_inf": float(b[-1]), "b_inf_stderr": float(se[-1])}
+    else:
+        if ns.size < 2 or np.unique(ns).size < 2:
+            raise InputError("the 1/n model needs at least two different sizes")
+        from scipy.stats import chi2 as chi2_dist
+        w = 1.0 / se ** 2
+        X = np.column_stack([np.ones_like(ns), 1.0 / ns])
+        cov = np.linalg.inv(X.T @ (w[:, None] * X))
+        coef = cov @ (X.T @ (w * b))
+        resid = b - X @ coef
+        chi2 = float(np.sum(w * resid ** 2))
+        dof = int(ns.size - 2)
+        c_se = float(np.sqrt(cov[1, 1]))
+        out = {"model": "1/n", "b_inf": float(coef[0]), "b_inf_stderr": float(np.sqrt(cov[0, 0])),
+               "c": float(coef[1]), "c_stderr": c_se, "c_z": float(coef[1]) / c_se,
+               "chi2": chi2, "dof": dof,
+               "p_value": float(chi2_dist.sf(chi2, dof)) if dof > 0 else None,
+               "b_mean": float(np.sum(w * b) / np.sum(w)),
+               "b_mean_stderr": float(1.0 / np.sqrt(np.sum(w)))}
+    out["z"] = out["b_inf"] / out["b_inf_stderr"]
+    out["zero_within_error"] = bool(abs(out["z"]) < ZERO_Z)
+    return out
 
 
 def _density_grid(law, lo, hi, n_points):

@@ -37,8 +37,9 @@ from ..linalg.dense import count_negative, eigvalsh_batched, require_memory
 from ..sampling.hessian import hessian_m, iter_hessian_chunks
 from . import _run
 
-__all__ = ["PHIS", "EPS", "GRIDS", "SIM", "theory_table", "hessian_spectra",
-           "hessian_index_sample", "finite_size_study", "simulate_hessian",
+__all__ = ["PHIS", "EPS", "GRIDS", "SIM", "BIAS_PHIS", "BIAS_EPS", "theory_table",
+           "hessian_spectra", "hessian_index_sample", "finite_size_study", "index_bias_study",
+           "simulate_hessian",
            "figure_hessian_density", "figure_hessian_index", "figure_hessian_eps_c",
            "figure_hessian_finite_size"]
 
@@ -58,17 +59,39 @@ GRIDS = {
 }
 
 #: simulation sizes per level.  ``n`` divides exactly by every phi of :data:`PHIS`
-#: (m = n/phi is an integer), so the simulated ratio is the nominal one.
+#: (m = n/phi is an integer), so the simulated ratio is the nominal one; the index-bias
+#: sizes ``bias_ns`` are multiples of 12, so that also holds for every phi of
+#: :data:`BIAS_PHIS`.  ``bias_samples`` matrices per (phi, eps, n): the s.e. of
+#: b = n(alpha^ - alpha) is s/sqrt(S) with s ~ 0.7-0.9 eigenvalue (the spread of the count of
+#: negative eigenvalues); measured at the quick size: <= 0.037 per n and <= 0.044 for b_inf
+#: (the 1/n extrapolation of index_bias_study costs a factor ~1.2), ~12 s on 2 CPU cores;
+#: the full size gives ~0.012 for b_inf.
 SIM = {
     "smoke": {"n": 60, "samples": 3, "index_eps": 4, "index_samples": 4,
-              "finite_ns": (40, 80, 160), "finite_eigenvalues": 960},
+              "finite_ns": (40, 80, 160), "finite_eigenvalues": 960,
+              "bias_ns": (12, 24), "bias_samples": 8},
     "quick": {"n": 300, "samples": 12, "index_eps": 7, "index_samples": 24,
-              "finite_ns": (100, 200, 400, 800, 1600), "finite_eigenvalues": 9600},
+              "finite_ns": (100, 200, 400, 800, 1600), "finite_eigenvalues": 9600,
+              "bias_ns": (24, 48, 96), "bias_samples": 500},
     "full": {"n": 1200, "samples": 50, "index_eps": 12, "index_samples": 200,
-             "finite_ns": (250, 500, 1000, 2000, 4000), "finite_eigenvalues": 64000},
+             "finite_ns": (250, 500, 1000, 2000, 4000), "finite_eigenvalues": 64000,
+             "bias_ns": (48, 96, 192, 384), "bias_samples": 4000},
 }
 #: (phi, eps) of the finite-size study: a loss above eps_c(0.5) = 0.0113
 FINITE_SIZE = (0.5, 0.1)
+#: ratios of the index-bias study (panel (c) of the finite-size figure): three below 1
+#: (eps_c = 0.0435, 0.0113, 0.00127) and three above (eps_c = 0; H_0 has n - m zero
+#: eigenvalues, the atom of mass 1 - 1/phi at 0)
+BIAS_PHIS = (0.25, 0.5, 0.75, 1.5, 2.0, 4.0)
+#: losses of the index-bias study: 0.001 is below eps_c for phi = 0.25, 0.5 and 0.75 (alpha = 0;
+#: for 0.75 only just, 0.79 eps_c), 0.005 below it for phi = 0.25 and 0.5; for phi > 1 both
+#: are "small": the atom of H_0 at 0 is smeared into a narrow bump (a separate support
+#: interval for phi = 2, 4, and for phi = 1.5 at 0.001); 0.1 and 0.5 are above every eps_c.
+BIAS_EPS = (0.001, 0.005, 0.1, 0.5)
+#: the index-bias study of the finite-size figure draws from this child of SeedSequence(seed)
+#: (the spectra study draws from children 0, 1, ... of the same sequence, one per size, so a
+#: large index keeps the two apart)
+BIAS_SEED_CHILD = 1000
 #: eps range of the simulated indices (log-spaced)
 SIM_EPS_RANGE = (3e-3, 1.0)
 #: eps range of the index curves, x range of the 3/2-law collapse, phi range of eps_c(phi)
@@ -114,16 +137,21 @@ def hessian_index_sample(n, phi, eps, samples, *, rng=None, device="cpu", dtype=
     At :math:`\varepsilon = 0`, :math:`H = H_0` is singular for :math:`\varphi > 1`; its zero
     eigenvalues are decided by :func:`rmtland.compare.metrics.snap_zeros`, so the counts come
     from eigenvalues there."""
+    counts = _negative_counts(n, phi, eps, samples, rng=rng, device=device, dtype=dtype,
+                              chunk=chunk)
+    return cmp.index_from_counts(counts, n, phi, eps)
+
+
+def _negative_counts(n, phi, eps, samples, *, rng, device, dtype, chunk=None):
+    """Host int array of the negative-eigenvalue counts behind :func:`hessian_index_sample`."""
     samples = _validate.integer("samples", samples, 2)
     eps = _validate.nonnegative("eps", eps)
     chunks = iter_hessian_chunks(n, phi, eps, batch=samples, rng=rng, device=device,
                                  dtype=dtype, chunk=chunk)
     if eps == 0:
-        counts = np.concatenate([np.sum(snap_zeros(to_numpy(eigvalsh_batched(H))) < 0, axis=1)
-                                 for H in chunks])
-    else:
-        counts = np.concatenate([to_numpy(count_negative(H)) for H in chunks])
-    return cmp.index_from_counts(counts, n, phi, eps)
+        return np.concatenate([np.sum(snap_zeros(to_numpy(eigvalsh_batched(H))) < 0, axis=1)
+                               for H in chunks])
+    return np.concatenate([to_numpy(count_negative(H)) for H in chunks])
 
 
 def finite_size_study(phi, eps, ns=(250, 500, 1000, 2000, 4000), *, eigenvalues=None,
@@ -160,6 +188,71 @@ def finite_size_study(phi, eps, ns=(250, 500, 1000, 2000, 4000), *, eigenvalues=
             fits[key] = {"exponent": b, "exponent_stderr": se, "prefactor": c,
                          "line": [n_line.tolist(), (c * n_line ** b).tolist()]}
     return {"phi": phi, "eps": eps, "rows": rows, "fits": fits}
+
+
+def index_bias_study(phis=BIAS_PHIS, eps_values=BIAS_EPS, ns=(24, 48, 96), samples=500, *,
+                     rng=None, device="cpu", dtype="float64", progress=None):
+    r"""The finite-size bias of the index, :math:`b = n(\hat\alpha - \alpha)` in eigenvalues
+    per matrix, and its :math:`n \to \infty` limit, for every :math:`(\varphi, \varepsilon)`
+    of ``phis`` × ``eps_values``.
+
+    At each size ``n`` of ``ns``, ``samples`` matrices are sampled and their negative
+    eigenvalues counted by inertia (as :func:`hessian_index_sample`);
+    :func:`rmtland.compare.hessian.index_bias` gives :math:`b \pm` s.e. with the theory
+    :math:`\alpha` at the realised ratio :math:`n/m`.  The limit
+    (:func:`rmtland.compare.hessian.index_bias_limit`): where :math:`\alpha > 0` the model
+    :math:`b(n) = b_\infty + c/n` (weighted least squares, with its :math:`\chi^2`); where
+    :math:`\alpha = 0` at every ``n`` (:math:`\varphi < 1`, :math:`\varepsilon \le
+    \varepsilon_c`) :math:`b(n) \ge 0` is the rate of excursions of the smallest eigenvalue
+    below 0, which vanishes as :math:`n \to \infty`, and :math:`b` at the largest ``n`` is
+    reported.  ``zero_within_error``: :math:`|b_\infty| < 2` s.e.
+
+    For :math:`\varphi > 1`, :math:`H_0` has exactly :math:`n - m` zero eigenvalues; with a
+    small :math:`\varepsilon` they become a narrow bump around 0 (the smeared atom of mass
+    :math:`1 - 1/\varphi`), which to first order in :math:`\sqrt{\varepsilon}` is the spectrum
+    of the GOE part compressed to the null space of :math:`H_0`: a GOE of size :math:`n - m`,
+    symmetric about 0, whose mean count of negative eigenvalues is exactly :math:`(n-m)/2`, so
+    the bump adds no bias at that order.  The counts are decided by inertia (LDLᵀ); the bump's
+    eigenvalues are :math:`O(\sqrt{\varepsilon})` away from 0, far above rounding.
+
+    Seeds: pair ``k`` (in the order phi-major) uses child ``k`` of ``rng``'s ``SeedSequence``,
+    and size ``i`` child ``i`` of that.  ``progress(done, total)`` is called after each pair.
+
+    Returns a dict: ``phis``, ``eps``, ``ns``, ``samples``, ``rows`` (one per pair: ``phi``,
+    ``eps``, ``eps_c``, ``regime`` ("alpha > 0" or "alpha = 0"), ``sizes`` (the rows of
+    :func:`~rmtland.compare.hessian.index_bias` with ``seconds``), the limit's fields
+    (:func:`~rmtland.compare.hessian.index_bias_limit`) and ``seconds``), ``seconds``.
+    """
+    phis = [_validate.positive("phi", phi) for phi in phis]
+    eps_values = [_validate.nonnegative("eps", e) for e in eps_values]
+    ns = sorted(_validate.integer("n", n, 2) for n in ns)
+    samples = _validate.integer("samples", samples, 2)
+    if not phis or not eps_values:
+        raise InputError("phis and eps_values must hold at least one value each")
+    if len(set(ns)) < 2:
+        raise InputError("ns must hold at least two different sizes")
+    get_xp(device)  # fail early on a missing GPU
+    pairs = [(phi, e) for phi in phis for e in eps_values]
+    t_start = time.perf_counter()
+    rows = []
+    for k, ((phi, e), seed) in enumerate(zip(pairs, _seeds.children(rng, len(pairs)))):
+        t_pair = time.perf_counter()
+        sizes = []
+        for n, child in zip(ns, _seeds.children(seed, len(ns))):
+            t0 = time.perf_counter()
+            counts = _negative_counts(n, phi, e, samples, rng=child, device=device, dtype=dtype)
+            sizes.append({**cmp.index_bias(counts, n, phi, e),
+                          "seconds": time.perf_counter() - t0})
+        zero = all(r["theory_index"] == 0.0 for r in sizes)
+        limit = cmp.index_bias_limit([r["n"] for r in sizes], [r["b"] for r in sizes],
+                                     [r["b_stderr"] for r in sizes], zero_limit=zero)
+        rows.append({"phi": phi, "eps": e, "eps_c": eps_c(phi),
+                     "regime": "alpha = 0" if zero else "alpha > 0", "sizes": sizes,
+                     **limit, "seconds": time.perf_counter() - t_pair})
+        if progress is not None:
+            progress(k + 1, len(pairs))
+    return {"phis": phis, "eps": eps_values, "ns": ns, "samples": samples, "rows": rows,
+            "seconds": time.perf_counter() - t_start}
 
 
 # -- theory tables ---------------------------------------------------------------------------
@@ -346,13 +439,24 @@ def figure_hessian_eps_c(quick=True, *, smoke=False, marks=PHIS,
 
 @_run.register("hessian_finite_size", kind="simulation", claim=(
     "The spectra of sampled Gauss-Newton-plus-residual matrices approach the free-"
-    "probability law as n grows: KS and L1 distances fall as a fitted power of n, and the "
-    "index error is an O(1/n) bias of a fraction of an eigenvalue per matrix."))
+    "probability law as n grows: KS and L1 distances fall as a fitted power of n. The index "
+    "carries an O(1/n) bias: n(alpha_hat - alpha) tends to a limit b_inf of a fraction of an "
+    "eigenvalue per matrix, measured with its standard error for phi on both sides of 1 and "
+    "eps below and above eps_c: positive for phi < 1 above eps_c; smaller for phi > 1, and "
+    "zero within error there as eps -> 0, where the smeared atom of H0 at 0 is symmetric; "
+    "below eps_c (alpha = 0) only rare excursions of the smallest eigenvalue below 0, which "
+    "vanish as n grows."))
 def figure_hessian_finite_size(quick=True, *, smoke=False, device="cpu",
                                seed=0, extra_summary=None):
     r"""Figure "hessian_finite_size": how the simulated spectrum approaches the
     free-probability law as :math:`n` grows, at :math:`(\varphi, \varepsilon)` =
-    :data:`FINITE_SIZE` (:func:`finite_size_study`; sizes in :data:`SIM`).
+    :data:`FINITE_SIZE` (:func:`finite_size_study`; sizes in :data:`SIM`), and (panel (c))
+    the limit of the index bias :math:`n(\hat\alpha - \alpha)` for every
+    :math:`(\varphi, \varepsilon)` of :data:`BIAS_PHIS` × :data:`BIAS_EPS`
+    (:func:`index_bias_study`, sizes ``bias_ns`` and ``bias_samples`` of :data:`SIM`).
+
+    Seeds: the spectra study uses children 0, 1, ... of ``SeedSequence(seed)``, one per size;
+    the index-bias study child :data:`BIAS_SEED_CHILD` of the same sequence.
     """
     from ..plotting.hessian import plot_finite_size
     lvl = _run.level(quick, smoke)
@@ -368,16 +472,26 @@ def figure_hessian_finite_size(quick=True, *, smoke=False, device="cpu",
     study = finite_size_study(phi, eps, sim["finite_ns"], eigenvalues=sim["finite_eigenvalues"],
                               rng=seed, device=device, progress=progress)
     bar.close()
+    n_pairs = len(BIAS_PHIS) * len(BIAS_EPS)
+    bar = Progress(n_pairs, f"index-bias study n={list(sim['bias_ns'])}")
+    bias = index_bias_study(BIAS_PHIS, BIAS_EPS, sim["bias_ns"], sim["bias_samples"],
+                            rng=_seeds.child(_seeds.seed_sequence(seed), BIAS_SEED_CHILD),
+                            device=device, progress=lambda done, total: bar(done))
+    bar.close()
     def draw():
-        return plot_finite_size(study)[0]
-    summary = {"rows": study["rows"], "fits": study["fits"]}
+        return plot_finite_size(study, bias=bias)[0]
+    summary = {"rows": study["rows"], "fits": study["fits"], "index_bias": bias}
     summary.update(extra_summary or {})
     return {"name": "hessian_finite_size", "claim": _run.FIGURES["hessian_finite_size"].claim,
             "draw": draw,
             "parameters": {"level": lvl, "phi": phi, "eps": eps, "ns": list(sim["finite_ns"]),
                            "eigenvalues_per_size": sim["finite_eigenvalues"], "seed": seed,
-                           "device": device},
-            "summary": summary, "curves": {"study": study}}
+                           "device": device,
+                           "index_bias": {"phis": list(BIAS_PHIS), "eps": list(BIAS_EPS),
+                                          "ns": list(sim["bias_ns"]),
+                                          "samples": sim["bias_samples"],
+                                          "seed_child": BIAS_SEED_CHILD}},
+            "summary": summary, "curves": {"study": study, "index_bias": bias}}
 
 
 @_run.register_data("theory_hessian.json", "simulation_hessian.json")

@@ -464,19 +464,35 @@ def plot_eps_c(curve, *, marks=None, numeric=None, figsize=None, suptitle=None, 
     return fig, np.asarray([ax_a, ax_b], dtype=object)
 
 
-def plot_finite_size(study, *, figsize=(11, 4.2), suptitle=None, axes=None):
+def plot_finite_size(study, *, bias=None, figsize=None, suptitle=None, axes=None):
     r"""Finite-size study (:func:`rmtland.experiments.hessian.finite_size_study`): (a) KS and
     L¹ distances between the simulated spectra and the theory against :math:`n` (log–log,
     points) with the fitted power laws (lines, the study's ``fits[key]["line"]``); (b) the
     index error in eigenvalues per matrix, :math:`n(\hat\alpha - \alpha)`, with :math:`\pm 2`
     standard errors.
 
+    With ``bias`` (:func:`rmtland.experiments.hessian.index_bias_study`) a third panel (c):
+    the limit :math:`b_\infty` of :math:`n(\hat\alpha - \alpha)` against :math:`\varphi`
+    (log axis), one colour per :math:`\varepsilon`, :math:`\pm 2` s.e.; filled points are
+    the :math:`b_\infty + c/n` extrapolations (:math:`\alpha > 0`), open ones :math:`b` at the
+    largest :math:`n` where :math:`\alpha = 0`; a zero line and :math:`\varphi = 1`.  Points
+    of one :math:`\varphi` are spread sideways by a few per cent so that their bars do not
+    overlap (a drawing offset only).
+
     Returns
     -------
-    fig, axes (2 Axes)
+    fig, axes (2 Axes, or 3 with ``bias``)
     """
     rows, fits = study["rows"], study["fits"]
-    fig, axes = _style.get_axes_pair(axes, figsize)
+    ncols = 2 if bias is None else 3
+    if axes is None:
+        figsize = figsize or ((11, 4.2) if bias is None else (16, 4.4))
+        fig, grid = _style.new_figure(figsize, 1, ncols)
+        axes = grid[0]
+    else:
+        if len(axes) != ncols:
+            raise InputError(f"axes must hold {ncols} Axes, got {len(axes)}")
+        fig = axes[0].figure
     n = np.array([r["n"] for r in rows], dtype=float)
     ax = axes[0]
     for key, label, marker in (("ks_distance", "KS distance", "o"),
@@ -494,19 +510,61 @@ def plot_finite_size(study, *, figsize=(11, 4.2), suptitle=None, axes=None):
     ax.set_xlabel("matrix size $n$")
     ax.set_ylabel("distance to the theory")
     ax.set_title("(a) spectrum: simulation vs free-probability law")
-    _style.legend(ax, loc="upper right")
+    _style.legend(ax, loc="best")          # the L1 points sit where "upper right" would be
     ax = axes[1]
-    bias = np.array([r["n"] * (r["empirical_index"] - r["theory_index"]) for r in rows])
+    bias_n = np.array([r["n"] * (r["empirical_index"] - r["theory_index"]) for r in rows])
     err = np.array([r["n"] * (r["index_stderr"] or 0.0) for r in rows])
-    ax.errorbar(n, bias, yerr=2 * err, fmt="o", capsize=3, gid="simulation",
+    ax.errorbar(n, bias_n, yerr=2 * err, fmt="o", capsize=3, gid="simulation",
                 label=r"$n(\hat\alpha - \alpha)$, $\pm 2$ s.e.")
     ax.axhline(0.0, color="0.3", lw=1, ls="--", gid="theory",
                label=r"theory $\alpha(\varepsilon,\varphi)$")
     ax.set_xscale("log")
     ax.set_xlabel("matrix size $n$")
     ax.set_ylabel(r"index error $n(\hat\alpha - \alpha)$ [eigenvalues per matrix]")
-    ax.set_title("(b) index: finite-size bias in eigenvalues")
-    _style.legend(ax, loc="best")
-    fig.suptitle(suptitle or rf"Finite-size study, $\varphi = {fmt(study['phi'])}$, "
+    ax.set_title(rf"(b) index bias at $\varphi = {fmt(study['phi'])}$, "
                  rf"$\varepsilon = {fmt(study['eps'])}$")
+    _style.legend(ax, loc="best")
+    if bias is not None:
+        _plot_index_bias(axes[2], bias)
+    fig.suptitle(suptitle or (rf"Finite-size study, $\varphi = {fmt(study['phi'])}$, "
+                              rf"$\varepsilon = {fmt(study['eps'])}$" if bias is None else
+                              "Finite-size corrections: spectrum and index"))
     return fig, axes
+
+
+#: relative sideways spread of the points of one phi in panel (c) of plot_finite_size
+_DODGE = 0.035
+
+
+def _plot_index_bias(ax, bias):
+    """Panel (c) of :func:`plot_finite_size`: b_inf against phi, one colour per eps."""
+    eps_values = list(bias["eps"])
+    palette = _style.colors(len(eps_values), _style.CMAP_INDEX)
+    for j, (e, color) in enumerate(zip(eps_values, palette)):
+        rows = [r for r in bias["rows"] if r["eps"] == e]
+        if not rows:
+            continue
+        shift = (1 + _DODGE) ** (j - (len(eps_values) - 1) / 2)
+        for filled in (True, False):
+            sel = [r for r in rows if (r["regime"] == "alpha > 0") == filled]
+            if not sel:
+                continue
+            x = np.array([r["phi"] for r in sel]) * shift
+            y = np.array([r["b_inf"] for r in sel])
+            yerr = 2 * np.array([r["b_inf_stderr"] for r in sel])
+            label = rf"$\varepsilon = {fmt(e)}$" + ("" if filled else r", $\alpha = 0$")
+            ax.errorbar(x, y, yerr=yerr, fmt="o" if filled else "s", ms=4.5, capsize=2,
+                        lw=1, color=color, mfc=color if filled else "white", mec=color,
+                        gid="simulation", label=label)
+    ax.axhline(0.0, color="0.3", lw=1, ls="--", gid="theory", label="no bias")
+    ax.axvline(1.0, color="0.6", lw=0.8, ls=":", gid="mark", label=r"$\varphi = 1$")
+    ax.set_xscale("log")
+    phis = sorted({float(r["phi"]) for r in bias["rows"]})
+    ax.set_xticks(phis)
+    ax.set_xticklabels([fmt(p) for p in phis])
+    ax.minorticks_off()
+    ax.set_xlabel(r"$\varphi$ = parameters / (outputs $\times$ samples)")
+    ax.set_ylabel(r"$b_\infty = \lim\, n(\hat\alpha - \alpha)$ [eigenvalues per matrix]")
+    ns = ", ".join(str(v) for v in bias["ns"])
+    ax.set_title(rf"(c) limit of the index bias, $\pm 2$ s.e. ($n$ = {ns})")
+    _style.legend(ax, loc="best", ncol=2, fontsize="x-small")
