@@ -28,7 +28,8 @@ from . import _run
 
 __all__ = ["SPIN_PS", "SPIN_SIM", "SPIN_COUNT", "simulate_spinglass",
            "figure_spinglass_complexity", "figure_spinglass_minima", "figure_spinglass_count",
-           "minima_count_study", "hamiltonians_needed"]
+           "minima_count_study", "hamiltonians_needed", "SPIN_THRESHOLD", "threshold_study",
+           "threshold_curves", "figure_spinglass_threshold"]
 
 #: interaction orders of the spin-glass figures
 SPIN_PS = (3, 4)
@@ -625,6 +626,3 @@ def figure_spinglass_threshold(quick=True, *, smoke=False, device="cpu", seed=0,
                            "device": device},
             "summary": summary, "curves": {"study": study, "plot": curves}}
 
-
-__all__ += ["SPIN_THRESHOLD", "threshold_study", "threshold_curves",
-            "figure_spinglass_threshold"]
