@@ -10,7 +10,7 @@ allowed by :data:`ALLOWED`::
            compare ─► analytic                (pure math: no RNG, no sampling)
               │
               ▼
-           sampling ─► linalg ─► base (_backend, _seeds, _validate, _io, _progress)
+   networks, sampling ─► linalg ─► base (_backend, _seeds, _validate, _io, _progress)
 
 The test checks itself: a module that imports upwards is reported (``test_checker_catches``).
 """
@@ -28,13 +28,14 @@ ALLOWED = {
     "derivations": {"base", "analytic", "derivations"},
     "linalg": {"base", "linalg"},
     "sampling": {"base", "linalg", "sampling"},
-    "compare": {"base", "analytic", "linalg", "sampling", "compare"},
+    "networks": {"base", "linalg", "networks"},
+    "compare": {"base", "analytic", "linalg", "sampling", "networks", "compare"},
     "plotting": {"base", "plotting"},
-    "experiments": {"base", "analytic", "linalg", "sampling", "compare", "plotting",
-                    "experiments"},
-    "bench": {"base", "linalg", "sampling", "bench"},
-    "cli": {"base", "analytic", "derivations", "linalg", "sampling", "compare", "plotting",
-            "experiments", "bench", "cli", "package"},
+    "experiments": {"base", "analytic", "linalg", "sampling", "networks", "compare",
+                    "plotting", "experiments"},
+    "bench": {"base", "linalg", "sampling", "networks", "bench"},
+    "cli": {"base", "analytic", "derivations", "linalg", "sampling", "networks", "compare",
+            "plotting", "experiments", "bench", "cli", "package"},
     "package": {"base", "analytic", "package"},        # rmtland/__init__.py re-exports theory
     "main": {"cli"},
 }
