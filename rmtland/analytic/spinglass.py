@@ -41,6 +41,7 @@ import math
 import numpy as np
 
 from .. import _validate
+from .._validate import InputError
 from .laws import Semicircle
 
 __all__ = ["E_inf", "I1", "complexity_index", "complexity_total", "threshold",
@@ -50,6 +51,8 @@ __all__ = ["E_inf", "I1", "complexity_index", "complexity_total", "threshold",
 #: Largest |u| accepted: the complexities hold u^2 and u sqrt(u^2 - E_inf^2), which must stay
 #: below the float64 maximum 1.8e308.
 U_MAX = 1e150
+#: Largest |Theta| computed: (k + 1) I1(u) is refused beyond it (float64 ends at 1.8e308).
+COMPLEXITY_MAX = 1e300
 
 
 def _u(u):
@@ -108,7 +111,12 @@ def complexity_index(u, p, k):
     u = _u(u)
     E = E_inf(p)
     base = 0.5 * math.log(p - 1)
-    below = base - (p - 2) / (4 * (p - 1)) * u ** 2 - (k + 1) * I1(u, p)
+    i1 = I1(u, p)
+    # (k + 1) I1(u) ~ (k + 1) u^2 / E^2 must stay a float64: refuse (k, u) beyond it
+    if np.any(i1 > COMPLEXITY_MAX / (k + 1)):
+        raise InputError(f"k = {k} with |u| up to {float(np.max(np.abs(u))):.3g}: (k + 1) "
+                         f"I1(u) exceeds {COMPLEXITY_MAX:g}, beyond float64; reduce |u| or k")
+    below = base - (p - 2) / (4 * (p - 1)) * u ** 2 - (k + 1) * i1
     return np.where(u <= -E, below, base - (p - 2) / p)
 
 

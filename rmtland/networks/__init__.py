@@ -1,0 +1,6 @@
+"""Networks layer: models with exact gradients, Jacobians, Gauss–Newton and residual Hessians
+and Hessian-vector products, batched and xp-generic (NumPy or CuPy)
+(:mod:`~rmtland.networks.mlp`).  Imports only the base modules and :mod:`rmtland.linalg`."""
+from .mlp import MLP
+
+__all__ = ["MLP"]

@@ -1,0 +1,656 @@
+r"""Fully connected networks with exact gradients, Jacobians, Gauss–Newton and residual Hessians
+and Hessian-vector products, batched over ``B`` networks of one shape and xp-generic (NumPy on
+the CPU, CuPy on a GPU: one code path, one set of batched GEMMs for all ``B`` networks).
+
+Network and parameters
+----------------------
+``widths = [d_in, h_1, ..., h_{D-1}, k]`` gives ``D`` layers. With :math:`a_0 = x`,
+
+.. math:: z_l = W_l a_{l-1} + b_l, \quad a_l = \sigma(z_l)\ (l < D), \qquad f(x) = z_D,
+
+so the output layer is linear. :math:`W_l` has shape :math:`h_l \times h_{l-1}`; the biases
+:math:`b_l` are optional (off by default, PB17's setting). The parameters of one network are a
+flat vector :math:`\theta` of length ``n_params``: layer by layer, :math:`W_l` in row-major
+order, then :math:`b_l` (when ``bias=True``). A batch is ``theta`` of shape ``(B, n)``.
+
+Loss, H0 and H1 (one convention: DESIGN.md, "Networks")
+-------------------------------------------------------
+With :math:`m` samples, :math:`k` outputs, the per-sample loss :math:`\ell_i(f)`, its gradient
+in the outputs :math:`r_i = \partial\ell_i/\partial f` (the *residual*) and its curvature in
+the outputs :math:`\Lambda_i = \partial^2\ell_i/\partial f^2`, and a prefactor :math:`c`:
+
+.. math::
+
+    L = c\sum_i \ell_i, \qquad \nabla L = c\sum_i J_i^\top r_i, \qquad
+    H = H_0 + H_1, \quad H_0 = c\sum_i J_i^\top \Lambda_i J_i, \quad
+    H_1 = c\sum_i\sum_o r_{io}\,\nabla^2 f_o(x_i),
+
+where :math:`J_i = \partial f(x_i)/\partial\theta` (:math:`k \times n`). The two losses:
+
+- ``"squared"``: :math:`\ell_i = \tfrac12\|f(x_i) - y_i\|^2`, :math:`c = 1/(km)`, so
+  :math:`L = \frac{1}{2km}\sum_i\|f(x_i)-y_i\|^2`, :math:`r = f - y`, :math:`\Lambda = I`,
+  :math:`H_0 = \frac{1}{km} J^\top J` with :math:`J` the :math:`km \times n` Jacobian. This is
+  the normalisation of DESIGN.md, chosen so that the loss :math:`\varepsilon` and the ratio
+  :math:`\varphi = n/(km)` (the Marchenko–Pastur ratio of :math:`H_0`) mean what they mean in
+  the theory (a zero network on unit-variance targets has :math:`\varepsilon = 1/2`).
+- ``"softmax"`` (softmax cross-entropy, :math:`k \ge 2`, targets ``Y`` with probability rows:
+  entries :math:`\ge 0` summing to 1): :math:`\ell_i = \log\sum_o e^{f_o(x_i)} - y_i^\top f(x_i)`,
+  :math:`c = 1/m`, :math:`r = p - y` with :math:`p = \mathrm{softmax}(f)`,
+  :math:`\Lambda = \mathrm{diag}(p) - p p^\top` (positive semi-definite of rank :math:`\le k-1`).
+
+Source: PB17 Sec. 2, the Gauss–Newton decomposition of the Hessian of the squared loss into a
+positive semi-definite part :math:`H_0` built from the Jacobian and a part :math:`H_1` linear in
+the residuals, with :math:`\varphi` = parameters / (outputs × samples). The equation numbers of
+PB17 could not be checked against the paper text here; the definitions above are exactly those
+of DESIGN.md ("Networks (normalised as PB17 ...)"), which fixes the :math:`1/(km)` prefactors.
+The ``"softmax"`` case is the same decomposition (the generalised Gauss–Newton matrix of
+Schraudolph 2002) with the cross-entropy's :math:`r` and :math:`\Lambda`.
+
+Derivatives
+-----------
+- gradient: back-propagation, :math:`\delta_D = c\,r`,
+  :math:`\delta_{l-1} = (W_l^\top\delta_l)\odot\sigma'(z_{l-1})`,
+  :math:`\partial L/\partial W_l = \sum_i \delta_l a_{l-1}^\top`.
+- Jacobian: the same back-propagation started from the ``k`` unit cotangents of every sample
+  (no sum over samples).
+- :math:`H_0 v = J^\top(c\Lambda(Jv))`: a forward-mode JVP (:math:`Jv = \mathcal R\{f\}`)
+  then a back-propagated VJP (Schraudolph 2002).
+- :math:`H v`: Pearlmutter's :math:`\mathcal R`-operator applied to back-propagation
+  (forward-over-reverse): :math:`\mathcal R\{\delta_D\} = c\Lambda\,\mathcal R\{f\}`,
+  :math:`\mathcal R\{\delta_{l-1}\} = (W_l^\top\mathcal R\{\delta_l\} + V_l^\top\delta_l)
+  \odot\sigma'(z_{l-1}) + (W_l^\top\delta_l)\odot\sigma''(z_{l-1})\odot\mathcal R\{z_{l-1}\}`,
+  :math:`\mathcal R\{\partial L/\partial W_l\} = \sum_i \mathcal R\{\delta_l\}a_{l-1}^\top +
+  \delta_l\,\mathcal R\{a_{l-1}\}^\top` (:math:`V_l` the direction's block of :math:`W_l`).
+  The terms proportional to :math:`\delta` (that is, to :math:`r`) are :math:`H_1 v`; the
+  rest is :math:`H_0 v`; so ``part`` selects terms of one pass and never forms :math:`J` or
+  :math:`H`. Memory :math:`O(B\,m\,r\sum_l h_l)` for ``r`` directions.
+
+Activations: ``"linear"``, ``"tanh"``, ``"softplus"`` (:math:`\log(1+e^z)`) are smooth, with
+exact second derivatives. ``"relu"`` is allowed for first-order quantities only (loss, gradient,
+Jacobian, :math:`H_0`): its second derivative is 0 almost everywhere and a Dirac mass at the
+kink, so :math:`H_1` is not given by the chain rule; second-order methods that need
+:math:`H_1` refuse it.
+
+Shapes: ``X`` is ``(m, d_in)`` (shared by the ``B`` networks) or ``(B, m, d_in)``; ``Y`` is
+``(m, k)`` or ``(B, m, k)``. Every method follows the backend and the dtype of ``theta``
+(``X``, ``Y`` and ``V`` are cast to it; float32 stays float32).
+
+References
+----------
+J. Pennington, Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random Matrix Theory",
+ICML 2017, PMLR 70:2798–2806 (PB17), https://proceedings.mlr.press/v70/pennington17a.html.
+Sec. 2: the decomposition H = H0 + H1 and the ratio phi.
+B. A. Pearlmutter, "Fast exact multiplication by the Hessian", Neural Computation 6(1),
+147–160 (1994), doi:10.1162/neco.1994.6.1.147 (the R-operator).
+N. N. Schraudolph, "Fast curvature matrix-vector products for second-order gradient descent",
+Neural Computation 14(7), 1723–1738 (2002), doi:10.1162/08997660260028683 (Gauss–Newton
+products J^T Lambda J v, generalised Gauss–Newton for matching losses).
+Y. LeCun, L. Bottou, G. B. Orr, K.-R. Müller, "Efficient BackProp", in Neural Networks: Tricks
+of the Trade, LNCS 1524, 9–50 (1998), doi:10.1007/3-540-49430-8_2 (the N(0, 1/fan_in) init).
+"""
+import math
+
+import numpy as np
+
+from .. import _seeds, _validate
+from .._backend import array_namespace, get_xp
+from .._validate import InputError
+from ..linalg.dense import memory_budget, require_memory
+
+__all__ = ["MLP", "ACTIVATIONS", "LOSSES", "PARTS", "SATURATION_Z", "HESSIAN_BLOCK_BYTES"]
+
+ACTIVATIONS = ("linear", "tanh", "softplus", "relu")
+LOSSES = ("squared", "softmax")
+PARTS = ("H", "H0", "H1")
+#: |z| above which |tanh z| > 1 - 1e-8: atanh(1 - 1e-8) = 9.5567...
+SATURATION_Z = math.atanh(1.0 - 1e-8)
+#: Target working memory of one column block of :meth:`MLP.hessian` on the host: the R-pass
+#: is memory-bound, and blocks that stay in cache were the fastest (measured at n = 1000,
+#: m = 200 on a 2-core x86 host: 2-4 MiB blocks 2-4x faster than 16-64 MiB ones).
+HESSIAN_BLOCK_BYTES = 4 << 20
+
+
+def _activation(name, z, xp, second):
+    """``(sigma(z), sigma'(z), sigma''(z) or None)``, elementwise, dtype of ``z``."""
+    if name == "tanh":
+        t = xp.tanh(z)
+        d1 = 1.0 - t * t
+        return t, d1, (-2.0 * t * d1 if second else None)
+    if name == "softplus":                     # log(1 + e^z) = max(z, 0) + log1p(e^-|z|)
+        u = xp.tanh(0.5 * z)                   # sigmoid(z) = (1 + tanh(z/2)) / 2
+        s = xp.maximum(z, 0.0) + xp.log1p(xp.exp(-xp.abs(z)))
+        return s, 0.5 * (1.0 + u), (0.25 * (1.0 - u * u) if second else None)
+    if name == "relu":
+        return xp.maximum(z, 0.0), (z > 0).astype(z.dtype), None
+    return z, xp.ones_like(z), (xp.zeros_like(z) if second else None)
+
+
+class _Cache:
+    """Forward pass of a batch: activations ``a[0..D]`` (``a[0] = X``, ``a[D] = f``),
+    hidden pre-activations ``z``, ``d1 = sigma'(z)``, ``d2 = sigma''(z)``, and the output
+    quantities ``r`` (residual), ``P`` (softmax probabilities or None), ``c`` (prefactor)."""
+
+    def __init__(self, xp, layers, a, z, d1, d2):
+        self.xp, self.layers, self.a, self.z, self.d1, self.d2 = xp, layers, a, z, d1, d2
+        self.r = self.P = self.c = self.loss = None
+
+    @property
+    def shape(self):
+        B, m, _ = self.a[-1].shape
+        return B, m
+
+
+class MLP:
+    r"""A fully connected network shape; methods act on batches ``theta`` of shape ``(B, n)``.
+
+    Parameters
+    ----------
+    widths : sequence of int >= 1, length >= 2
+        ``[d_in, h_1, ..., h_{D-1}, k]``: input size, hidden widths, number of outputs ``k``.
+        Length 2 is a single linear layer ``f = W x (+ b)``.
+    activation : {"tanh", "linear", "softplus", "relu"}
+        Hidden nonlinearity (the output layer is linear). ``"relu"`` only for first-order
+        quantities and ``H0`` (see the module notes).
+    bias : bool
+        Biases in every layer (default False, PB17's setting).
+    loss : {"squared", "softmax"}
+        Squared loss :math:`\frac{1}{2km}\sum_i\|f(x_i)-y_i\|^2`, or softmax cross-entropy
+        :math:`\frac1m\sum_i \mathrm{CE}(f(x_i), y_i)` (needs ``k >= 2``).
+    dtype : {"float64", "float32"}
+        dtype of :meth:`init`; the other methods follow the dtype of ``theta``.
+
+    Attributes
+    ----------
+    widths, activation, bias, dtype, depth (number of layers D), d_in, k, n_params;
+    loss_kind (the ``loss`` argument; ``loss`` is the method).
+
+    Notes
+    -----
+    The module docstring states the conventions: parameter layout, the normalisation of
+    :math:`L`, :math:`H_0`, :math:`H_1` (DESIGN.md / PB17 Sec. 2), and the algorithms.
+
+    References
+    ----------
+    .. [1] J. Pennington, Y. Bahri, ICML 2017, PMLR 70:2798–2806, Sec. 2.
+    .. [2] B. A. Pearlmutter, Neural Computation 6(1), 147–160 (1994),
+       doi:10.1162/neco.1994.6.1.147.
+    .. [3] N. N. Schraudolph, Neural Computation 14(7), 1723–1738 (2002),
+       doi:10.1162/08997660260028683.
+    """
+
+    def __init__(self, widths, activation="tanh", bias=False, loss="squared", dtype="float64"):
+        if isinstance(widths, (str, bytes)) or not hasattr(widths, "__len__"):
+            raise InputError(f"widths must be a sequence of integers >= 1 "
+                             f"[d_in, h_1, ..., k] of length >= 2, got {widths!r}")
+        if len(widths) < 2:
+            raise InputError(f"widths must have length >= 2 ([d_in, ..., k]: at least one "
+                             f"layer), got {list(widths)!r}")
+        self.widths = tuple(_validate.integer(f"widths[{i}]", w, 1)
+                            for i, w in enumerate(widths))
+        if activation not in ACTIVATIONS:
+            raise InputError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+        if loss not in LOSSES:
+            raise InputError(f"loss must be one of {LOSSES}, got {loss!r}")
+        if not isinstance(bias, (bool, np.bool_)):
+            raise InputError(f"bias must be True or False, got {bias!r}")
+        self.activation, self.loss_kind, self.bias = activation, loss, bool(bias)
+        self.dtype = _validate.float_dtypes(dtype)[0].__name__
+        self.depth = len(self.widths) - 1
+        self.d_in, self.k = self.widths[0], self.widths[-1]
+        if loss == "softmax" and self.k < 2:
+            raise InputError(f"loss='softmax' needs k = widths[-1] >= 2 outputs, got k={self.k}")
+        self._sizes = [(h, hp) for hp, h in zip(self.widths[:-1], self.widths[1:])]
+        self.n_params = sum(h * hp + (h if self.bias else 0) for h, hp in self._sizes)
+
+    def __repr__(self):
+        return (f"MLP(widths={list(self.widths)}, activation={self.activation!r}, "
+                f"bias={self.bias}, loss={self.loss_kind!r}, dtype={self.dtype!r})")
+
+    def phi(self, m):
+        r""":math:`\varphi = n/(km)`, the Marchenko–Pastur ratio of :math:`H_0` with ``m``
+        samples (PB17 Sec. 2; DESIGN.md)."""
+        return self.n_params / (self.k * _validate.integer("m", m, 1))
+
+    # ------------------------------------------------------------------ parameters
+
+    def unflatten(self, theta):
+        """``[(W_1, b_1), ..., (W_D, b_D)]`` of a batch ``theta`` ``(B, n)``: ``W_l`` of shape
+        ``(B, h_l, h_{l-1})``, ``b_l`` of shape ``(B, h_l)`` or None without biases. Views of
+        ``theta`` where the layout allows."""
+        theta = self._theta(array_namespace(theta), theta)[1]
+        return self._unflatten(theta)
+
+    def _unflatten(self, theta):
+        B, out, o = theta.shape[0], [], 0
+        for h, hp in self._sizes:
+            W = theta[:, o:o + h * hp].reshape(B, h, hp)
+            o += h * hp
+            b = None
+            if self.bias:
+                b, o = theta[:, o:o + h], o + h
+            out.append((W, b))
+        return out
+
+    def flatten(self, layers):
+        """Inverse of :meth:`unflatten`: ``theta`` ``(B, n)`` from ``[(W_l, b_l), ...]``."""
+        xp = array_namespace(*[w for pair in layers for w in pair if w is not None])
+        if len(layers) != self.depth:
+            raise InputError(f"layers must hold {self.depth} (W, b) pairs, got {len(layers)}")
+        B, pieces = layers[0][0].shape[0], []
+        for l, ((W, b), (h, hp)) in enumerate(zip(layers, self._sizes)):
+            if tuple(W.shape) != (B, h, hp):
+                raise InputError(f"layers[{l}] W must have shape {(B, h, hp)}, got {W.shape}")
+            pieces.append(W.reshape(B, h * hp))
+            if self.bias:
+                if b is None or tuple(b.shape) != (B, h):
+                    raise InputError(f"layers[{l}] b must have shape {(B, h)}")
+                pieces.append(b)
+        return xp.concatenate(pieces, axis=1)
+
+    def init(self, batch, rng=None, device="cpu", scale=1.0):
+        r"""``batch`` networks at a LeCun-normal initialisation.
+
+        :math:`W_l` has i.i.d. :math:`N(0, \mathrm{scale}^2/h_{l-1})` entries (fan-in
+        :math:`h_{l-1}`; LeCun et al. 1998, "Efficient BackProp"); biases are 0.
+
+        Parameters
+        ----------
+        batch : int >= 1
+        rng : None, int, SeedSequence or Generator
+            Through :func:`rmtland._seeds.generator` (one Generator of the device's backend).
+        device : {"cpu", "gpu", "auto"}
+        scale : float > 0
+            Multiplies the standard deviation.
+
+        Returns
+        -------
+        theta : xp array ``(batch, n_params)`` of dtype ``self.dtype``.
+        """
+        batch = _validate.integer("batch", batch, 1)
+        scale = _validate.positive("scale", scale)
+        xp = get_xp(device)
+        gen = _seeds.generator(rng, xp)
+        std = []
+        for h, hp in self._sizes:
+            std.append(xp.full(h * hp, scale / math.sqrt(hp), dtype=self.dtype))
+            if self.bias:
+                std.append(xp.zeros(h, dtype=self.dtype))
+        theta = gen.standard_normal((batch, self.n_params), dtype=self.dtype)
+        return theta * xp.concatenate(std)[None, :]
+
+    # ------------------------------------------------------------------ input checks
+
+    def _theta(self, xp, theta):
+        if not hasattr(theta, "shape"):
+            try:
+                theta = xp.asarray(theta, dtype=self.dtype)
+            except (TypeError, ValueError):
+                raise InputError("theta must be an array of real numbers of shape "
+                                 f"(B, {self.n_params})") from None
+        if theta.ndim != 2 or theta.shape[1] != self.n_params or theta.shape[0] < 1:
+            raise InputError(f"theta must have shape (B, n_params) = (B, {self.n_params}) "
+                             f"with B >= 1, got {tuple(theta.shape)}")
+        if theta.dtype not in (np.float32, np.float64):
+            raise InputError(f"theta must be float32 or float64, got {theta.dtype}")
+        _finite(xp, theta, "theta")
+        return xp, theta
+
+    def _data(self, xp, arr, name, B, last, lastname, dtype, m=None):
+        """``arr`` as ``(B, m, last)`` of ``dtype`` (a broadcast view when shared)."""
+        if not hasattr(arr, "shape"):
+            try:
+                arr = xp.asarray(arr, dtype=dtype)
+            except (TypeError, ValueError):
+                raise InputError(f"{name} must be an array of real numbers") from None
+        if arr.ndim not in (2, 3) or arr.shape[-1] != last or arr.shape[-2] < 1 or (
+                arr.ndim == 3 and arr.shape[0] != B):
+            raise InputError(f"{name} must have shape (m, {lastname}) or (B, m, {lastname}) = "
+                             f"(m, {last}) or ({B}, m, {last}) with m >= 1, got "
+                             f"{tuple(arr.shape)}")
+        if m is not None and arr.shape[-2] != m:
+            raise InputError(f"{name} must have as many rows (samples) as X: m = {m}, got "
+                             f"{name}.shape = {tuple(arr.shape)}")
+        if arr.dtype.kind not in "fiub":
+            raise InputError(f"{name} must be real, got dtype {arr.dtype}")
+        arr = arr.astype(dtype, copy=False)
+        _finite(xp, arr, name)
+        if arr.ndim == 2:
+            arr = xp.broadcast_to(arr[None], (B,) + tuple(arr.shape))
+        return arr
+
+    def _inputs(self, theta, X, Y=None, V=None):
+        xp = array_namespace(*[a for a in (theta, X, Y, V) if a is not None])
+        xp, theta = self._theta(xp, theta)
+        B, dt = theta.shape[0], theta.dtype
+        X = self._data(xp, X, "X", B, self.d_in, "d_in", dt)
+        if Y is not None:
+            Y = self._data(xp, Y, "Y", B, self.k, "k", dt, m=X.shape[1])
+            if self.loss_kind == "softmax":
+                tol = math.sqrt(float(np.finfo(dt).eps))
+                if not (bool(xp.all(Y >= 0)) and bool(
+                        xp.all(xp.abs(Y.sum(axis=-1) - 1.0) <= tol))):
+                    raise InputError("Y must hold probability rows for loss='softmax' "
+                                     f"(entries >= 0, each row summing to 1 within {tol:.1e})")
+        return xp, theta, X, Y
+
+    def _vectors(self, xp, V, B, dt):
+        if not hasattr(V, "shape"):
+            try:
+                V = xp.asarray(V, dtype=dt)
+            except (TypeError, ValueError):
+                raise InputError("V must be an array of real numbers") from None
+        n = self.n_params
+        if V.ndim not in (2, 3) or V.shape[0] != B or V.shape[1] != n or (
+                V.ndim == 3 and V.shape[2] < 1):
+            raise InputError(f"V must have shape (B, n) or (B, n, r) = ({B}, {n}) or "
+                             f"({B}, {n}, r) with r >= 1, got {tuple(V.shape)}")
+        if V.dtype.kind not in "fiub":
+            raise InputError(f"V must be real, got dtype {V.dtype}")
+        V = V.astype(dt, copy=False)
+        _finite(xp, V, "V")
+        return V
+
+    def _second_order(self, part):
+        if part not in PARTS:
+            raise InputError(f"part must be one of {PARTS}, got {part!r}")
+        if self.activation == "relu" and part != "H0":
+            raise InputError(
+                f"part={part!r} needs H1, which activation='relu' does not define: ReLU's "
+                "second derivative is 0 almost everywhere and a Dirac mass at the kink, so "
+                "the chain rule gives no H1; use part='H0' (Gauss-Newton), or a smooth "
+                "activation ('softplus', 'tanh')")
+
+    # ------------------------------------------------------------------ forward pass
+
+    def _forward(self, xp, theta, X, second=False):
+        layers = self._unflatten(theta)
+        a, z, d1, d2 = [X], [], [], []
+        for l, (W, b) in enumerate(layers):
+            zl = a[-1] @ W.swapaxes(1, 2)
+            if b is not None:
+                zl = zl + b[:, None, :]
+            if l == self.depth - 1:
+                a.append(zl)
+                break
+            s, s1, s2 = _activation(self.activation, zl, xp, second)
+            a.append(s)
+            z.append(zl)
+            d1.append(s1)
+            d2.append(s2)
+        return _Cache(xp, layers, a, z, d1, d2)
+
+    def _output(self, cache, Y):
+        """Fill ``cache.r``, ``cache.P``, ``cache.c``, ``cache.loss`` from the targets."""
+        xp, f = cache.xp, cache.a[-1]
+        B, m = cache.shape
+        if self.loss_kind == "squared":
+            cache.c = 1.0 / (self.k * m)
+            cache.r = f - Y
+            cache.loss = (0.5 * cache.c) * (cache.r * cache.r).sum(axis=(1, 2))
+        else:
+            cache.c = 1.0 / m
+            fmax = f.max(axis=-1, keepdims=True)
+            e = xp.exp(f - fmax)
+            s = e.sum(axis=-1, keepdims=True)
+            cache.P = e / s
+            cache.r = cache.P - Y
+            lse = (fmax + xp.log(s))[..., 0]
+            cache.loss = cache.c * (lse - (Y * f).sum(axis=-1)).sum(axis=1)
+        return cache
+
+    def _lam(self, cache, U):
+        """:math:`\\Lambda_i U` for ``U`` of shape ``(B, m, r, k)``."""
+        if self.loss_kind == "squared":
+            return U
+        P = cache.P[:, :, None, :]
+        return P * (U - (P * U).sum(axis=-1, keepdims=True))
+
+    # ------------------------------------------------------------------ first order
+
+    def forward(self, theta, X):
+        """Outputs :math:`f(x_i)` of every network: ``(B, m, k)``."""
+        xp, theta, X, _ = self._inputs(theta, X)
+        return self._forward(xp, theta, X).a[-1]
+
+    def loss(self, theta, X, Y):
+        """Loss :math:`L` of every network, ``(B,)`` (normalisation of the module notes)."""
+        xp, theta, X, Y = self._inputs(theta, X, Y)
+        return self._output(self._forward(xp, theta, X), Y).loss
+
+    def residuals(self, theta, X, Y):
+        r"""Residuals :math:`r_i = \partial\ell_i/\partial f`, ``(B, m, k)``: :math:`f - y`
+        (squared), :math:`\mathrm{softmax}(f) - y` (softmax). Note :math:`\nabla L =
+        c\sum_i J_i^\top r_i`."""
+        xp, theta, X, Y = self._inputs(theta, X, Y)
+        return self._output(self._forward(xp, theta, X), Y).r
+
+    def output_curvature(self, theta, X, Y):
+        r""":math:`\Lambda_i = \partial^2\ell_i/\partial f^2`, ``(B, m, k, k)``: the identity
+        (squared), :math:`\mathrm{diag}(p_i) - p_i p_i^\top` (softmax)."""
+        xp, theta, X, Y = self._inputs(theta, X, Y)
+        cache = self._output(self._forward(xp, theta, X), Y)
+        B, m = cache.shape
+        eye = xp.eye(self.k, dtype=theta.dtype)
+        if self.loss_kind == "squared":
+            return xp.zeros((B, m, self.k, self.k), dtype=theta.dtype) + eye
+        P = cache.P
+        return P[..., :, None] * (eye - P[..., None, :])
+
+    def gradient(self, theta, X, Y):
+        r""":math:`\nabla_\theta L` by back-propagation, ``(B, n)``."""
+        xp, theta, X, Y = self._inputs(theta, X, Y)
+        cache = self._output(self._forward(xp, theta, X), Y)
+        delta = cache.c * cache.r
+        pieces = []
+        for l in range(self.depth - 1, -1, -1):
+            W, b = cache.layers[l]
+            B, h, hp = W.shape
+            if self.bias:
+                pieces.append(delta.sum(axis=1))
+            pieces.append((delta.swapaxes(1, 2) @ cache.a[l]).reshape(B, h * hp))
+            if l:
+                delta = (delta @ W) * cache.d1[l - 1]
+        return xp.concatenate(pieces[::-1], axis=1)
+
+    def jacobian(self, theta, X):
+        r"""Jacobian of the outputs, ``(B, m*k, n)``; row ``i*k + o`` is
+        :math:`\partial f_o(x_i)/\partial\theta`. Memory ``B m k n``."""
+        xp, theta, X, _ = self._inputs(theta, X)
+        B, m = theta.shape[0], X.shape[1]
+        k, n, dt = self.k, self.n_params, theta.dtype
+        require_memory(xp, 2 * B * m * k * n * dt.itemsize, "batch, m or the widths",
+                       f"the Jacobian ({B} x {m * k} x {n})")
+        return self._jacobian(xp, self._forward(xp, theta, X)).reshape(B, m * k, n)
+
+    def _jacobian(self, xp, cache):
+        """``(B, m, k, n)``: back-propagation of the ``k`` unit cotangents of each sample."""
+        B, m = cache.shape
+        k = self.k
+        dt = cache.a[-1].dtype
+        delta = xp.zeros((B, m, k, k), dtype=dt) + xp.eye(k, dtype=dt)   # (B, m, o, h_D)
+        pieces = []
+        for l in range(self.depth - 1, -1, -1):
+            W, _ = cache.layers[l]
+            h, hp = W.shape[1:]
+            if self.bias:
+                pieces.append(delta)
+            pieces.append((delta[..., :, None] * cache.a[l][:, :, None, None, :])
+                          .reshape(B, m, k, h * hp))
+            if l:
+                delta = (delta.reshape(B, m * k, h) @ W).reshape(B, m, k, hp) \
+                    * cache.d1[l - 1][:, :, None, :]
+        return xp.concatenate(pieces[::-1], axis=-1)
+
+    def saturation(self, theta, X):
+        r"""Signs of "minima at infinity": ``(zmax, count)``, each ``(B,)``.
+
+        ``zmax`` is the largest :math:`|z|` over every hidden pre-activation and sample (0
+        for a single-layer network); ``count`` (int64) is the number of (sample, hidden unit)
+        pairs with :math:`|\tanh z| > 1 - 10^{-8}`, i.e. :math:`|z| >` ``SATURATION_Z`` =
+        atanh(1 - 1e-8) ≈ 9.557 (tested on ``z``, so float32 counts the same); always 0 for
+        activations other than ``"tanh"``.
+        """
+        xp, theta, X, _ = self._inputs(theta, X)
+        cache = self._forward(xp, theta, X)
+        B = theta.shape[0]
+        zmax = xp.zeros(B, dtype=theta.dtype)
+        count = xp.zeros(B, dtype=xp.int64)
+        for z in cache.z:
+            az = xp.abs(z)
+            zmax = xp.maximum(zmax, az.max(axis=(1, 2)))
+            if self.activation == "tanh":
+                count = count + (az > SATURATION_Z).sum(axis=(1, 2)).astype(xp.int64)
+        return zmax, count
+
+    # ------------------------------------------------------------------ second order
+
+    def gauss_newton(self, theta, X, Y):
+        r"""Dense :math:`H_0 = c\sum_i J_i^\top\Lambda_i J_i`, ``(B, n, n)``, exactly symmetric.
+
+        Built from the Jacobian: cost :math:`O(B\,m\,k\,n^2)`, memory ``B (m k + n) n``. An
+        independent route to ``hessian(..., part="H0")``. Allowed for every activation.
+        """
+        xp, theta, X, Y = self._inputs(theta, X, Y)
+        B, m = theta.shape[0], X.shape[1]
+        k, n, dt = self.k, self.n_params, theta.dtype
+        require_memory(xp, (2 * m * k + 2 * n) * n * B * dt.itemsize, "batch, m or the widths",
+                       f"the Jacobian and H0 ({B} x {m * k} x {n}, {B} x {n} x {n})")
+        cache = self._output(self._forward(xp, theta, X), Y)
+        J = self._jacobian(xp, cache)                          # (B, m, k, n)
+        LJ = J
+        if self.loss_kind == "softmax":
+            P = cache.P[..., None]
+            LJ = P * (J - (P * J).sum(axis=2, keepdims=True))
+        H0 = LJ.reshape(B, m * k, n).swapaxes(1, 2) @ J.reshape(B, m * k, n)
+        return (0.5 * cache.c) * (H0 + H0.swapaxes(1, 2))
+
+    def hvp(self, theta, X, Y, V, part="H"):
+        r"""Matrix-free :math:`H V` (or :math:`H_0 V`, :math:`H_1 V`) for ``V`` of shape
+        ``(B, n)`` or ``(B, n, r)``; the result has the shape of ``V``.
+
+        One forward pass, one forward-mode :math:`\mathcal R` pass (:math:`JV`) and one
+        back-propagation of the :math:`\mathcal R`-derivatives (Pearlmutter 1994;
+        Schraudolph 2002 for :math:`H_0`; formulas in the module notes). Neither :math:`J`
+        nor :math:`H` is formed: memory :math:`O(B\,m\,r\sum_l h_l)`, cost about
+        :math:`6\,B\,m\,r\sum_l h_l h_{l-1}` multiply-adds (a few forward passes per column).
+
+        Parameters
+        ----------
+        part : {"H", "H0", "H1"}
+            ``"H0"`` is allowed for ``activation="relu"``; the others are refused there.
+        """
+        self._second_order(part)
+        xp, theta, X, Y = self._inputs(theta, X, Y, V)
+        V = self._vectors(xp, V, theta.shape[0], theta.dtype)
+        cache = self._output(self._forward(xp, theta, X, second=part != "H0"), Y)
+        out = self._hvp(cache, V if V.ndim == 3 else V[:, :, None], part)
+        return out if V.ndim == 3 else out[:, :, 0]
+
+    def hessian(self, theta, X, Y, part="H", block=None):
+        r"""Dense Hessian (``part="H"``), :math:`H_0` or :math:`H_1`, ``(B, n, n)``, exactly
+        symmetric (:math:`(A + A^\top)/2` of the assembled columns).
+
+        Assembled from :meth:`hvp` applied to the columns of the identity, ``block`` columns
+        at a time (default: as many as fit :data:`HESSIAN_BLOCK_BYTES` on the host, half the
+        free memory's planning budget on a GPU) with one shared forward pass. Cost
+        :math:`O(B\,m\,n\sum_l h_l h_{l-1}) \approx O(B\,m\,n^2)` (about 6 multiply-adds per
+        sample and parameter per column), memory ``B n^2`` plus one block.
+
+        Parameters
+        ----------
+        part : {"H", "H0", "H1"}
+        block : int >= 1 or None
+            Columns per :math:`\mathcal R` pass.
+        """
+        self._second_order(part)
+        xp, theta, X, Y = self._inputs(theta, X, Y)
+        B, m = theta.shape[0], X.shape[1]
+        n, dt = self.n_params, theta.dtype
+        require_memory(xp, 2 * B * n * n * dt.itemsize, "batch or the widths",
+                       f"the dense Hessians ({B} x {n} x {n})")
+        per_column = (6 * B * m * sum(self.widths[1:]) + 4 * B * n) * dt.itemsize
+        if block is None:
+            budget = HESSIAN_BLOCK_BYTES if xp is np else memory_budget(xp)[0]
+            block = int(max(1, min(n, budget // per_column)))
+        else:
+            block = min(_validate.integer("block", block, 1), n)
+        require_memory(xp, block * per_column, "block, batch or m",
+                       f"a block of {block} Hessian columns")
+        cache = self._output(self._forward(xp, theta, X, second=part != "H0"), Y)
+        eye = xp.eye(n, dtype=dt)
+        H = xp.empty((B, n, n), dtype=dt)
+        for j in range(0, n, block):
+            cols = eye[:, j:j + block]
+            H[:, :, j:j + block] = self._hvp(cache, xp.broadcast_to(
+                cols[None], (B,) + tuple(cols.shape)), part)
+        return 0.5 * (H + H.swapaxes(1, 2))
+
+    def _hvp(self, cache, V, part):
+        """The R-pass of the module notes for ``V`` ``(B, n, r)``; ``(B, n, r)``."""
+        xp, layers, a = cache.xp, cache.layers, cache.a
+        gn, res = part in ("H", "H0"), part in ("H", "H1")
+        B, n, r = V.shape
+        m = a[0].shape[1]
+        Vt = V.swapaxes(1, 2)                                   # (B, r, n)
+        dirs, o = [], 0
+        for h, hp in self._sizes:                               # V_l (B, r, h, hp), v_b (B, r, h)
+            VW = Vt[:, :, o:o + h * hp].reshape(B, r, h, hp)
+            o += h * hp
+            vb = None
+            if self.bias:
+                vb, o = Vt[:, :, o:o + h], o + h
+            dirs.append((VW, vb))
+        # forward mode: Rz_l, Ra_l of shape (B, m, r, h_l)
+        Rz, Ra, Ra_prev = [], [None], None
+        for l, ((W, _), (VW, vb)) in enumerate(zip(layers, dirs)):
+            h, hp = self._sizes[l]
+            z = (a[l] @ VW.reshape(B, r * h, hp).swapaxes(1, 2)).reshape(B, m, r, h)
+            if Ra_prev is not None:
+                z = z + (Ra_prev.reshape(B, m * r, hp) @ W.swapaxes(1, 2)).reshape(B, m, r, h)
+            if vb is not None:
+                z = z + vb[:, None, :, :]
+            Rz.append(z)
+            if l < self.depth - 1:
+                Ra_prev = z * cache.d1[l][:, :, None, :]
+                Ra.append(Ra_prev)
+        # reverse mode on the R-derivatives
+        delta = cache.c * cache.r                                # (B, m, h_l)
+        Rdelta = cache.c * self._lam(cache, Rz[-1]) if gn else None     # (B, m, r, h_l)
+        pieces = []
+        for l in range(self.depth - 1, -1, -1):
+            W, _ = layers[l]
+            VW, _ = dirs[l]
+            h, hp = self._sizes[l]
+            gW = gb = None
+            if Rdelta is not None:
+                gW = (Rdelta.reshape(B, m, r * h).swapaxes(1, 2) @ a[l]).reshape(B, r, h, hp)
+                gb = Rdelta.sum(axis=1)
+            if res and l:
+                t = (delta.swapaxes(1, 2) @ Ra[l].reshape(B, m, r * hp))
+                t = t.reshape(B, h, r, hp).transpose(0, 2, 1, 3)
+                gW = t if gW is None else gW + t
+            if gW is None:                                       # H1 of a one-layer network
+                gW = xp.zeros((B, r, h, hp), dtype=V.dtype)
+            if self.bias:
+                pieces.append(gb if gb is not None else xp.zeros((B, r, h), dtype=V.dtype))
+            pieces.append(gW.reshape(B, r, h * hp))
+            if not l:
+                break
+            new = None
+            if Rdelta is not None:
+                new = (Rdelta.reshape(B, m * r, h) @ W).reshape(B, m, r, hp)
+            if res:
+                t = (delta @ VW.transpose(0, 2, 1, 3).reshape(B, h, r * hp)).reshape(B, m, r, hp)
+                new = t if new is None else new + t
+                back = delta @ W                                  # (B, m, hp)
+                Rdelta = new * cache.d1[l - 1][:, :, None, :] \
+                    + (back * cache.d2[l - 1])[:, :, None, :] * Rz[l - 1]
+                delta = back * cache.d1[l - 1]
+            else:
+                Rdelta = new * cache.d1[l - 1][:, :, None, :]
+        return xp.concatenate(pieces[::-1], axis=2).swapaxes(1, 2)
+
+
+def _finite(xp, x, name):
+    if not bool(xp.all(xp.isfinite(x))):
+        raise InputError(f"{name} must contain only finite numbers")
