@@ -79,10 +79,11 @@ def script_main(derive, doc, argv=None):
 
 def registry():
     """All derivations, in the order ``rmtland verify`` runs them."""
-    from . import hessian, spinglass
+    from . import hessian, linear, spinglass
     return [hessian.derive_cubic, hessian.derive_eps_c, hessian.derive_alpha0,
             hessian.derive_moments, spinglass.derive_E_inf, spinglass.derive_continuity,
-            spinglass.derive_E_k_limit]
+            spinglass.derive_E_k_limit, linear.derive_scalar_networks,
+            linear.derive_baldi_hornik, linear.derive_degenerate_saddle]
 
 
 def run_all():
