@@ -31,6 +31,11 @@ def write_json(path, obj):
     _atomic(path, lambda fh: fh.write(text), "w")
 
 
+def write_binary(path, write):
+    """Write a binary file atomically: ``write(fh)`` fills the open file (e.g. ``np.savez``)."""
+    _atomic(path, write, "wb")
+
+
 def save_figure(fig, path, **kwargs):
     """Save a matplotlib figure to ``path`` atomically, in the format of its suffix."""
     fmt = os.path.splitext(path)[1].lstrip(".") or "png"

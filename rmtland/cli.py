@@ -185,6 +185,28 @@ def _simulate_spinglass(args):
     return 0
 
 
+def _simulate_network(args):
+    from .experiments import simulate_network
+    res = simulate_network(args.hidden, args.inputs, args.outputs, args.samples,
+                           depth=args.depth, activation=args.activation, data=args.data,
+                           starts=args.starts, seed=args.seed, device=args.device,
+                           maxiter=args.maxiter, out=args.out, pdf=args.pdf,
+                           progress=not args.no_progress)
+
+    def human(r):
+        pts = r["critical_points"]
+        idx = sorted({p["index"] for p in pts})
+        return "\n".join([
+            f"{r['activation']} network, {r['parameters']} parameters, phi = {r['phi']:.4g}, "
+            f"{r['data']} data (m = {r['samples']}), {r['starts']} starts, seed {r['seed']}, "
+            f"{r['device']}",
+            f"  {len(pts)} distinct critical points (indices {idx}); rejected: "
+            f"{r['rejected_gradient_flat']} gradient-flat, {r['at_infinity']} at infinity",
+            f"  {r['seconds']:.2f} s; wrote {', '.join(r.get('files', []))} in {args.out}"])
+    _emit(res, args.json, human)
+    return 0
+
+
 def _bench(args):
     from . import bench
     run = {"spectra": bench.bench_spectra, "sampling": bench.bench_sampling}[args.what]
@@ -281,6 +303,25 @@ def build_parser():
     sg.add_argument("--no-progress", action="store_true")
     sg.add_argument("--json", action="store_true")
     sg.set_defaults(func=_simulate_spinglass)
+
+    sn = ssub.add_parser("network", help="a real network's critical points against the theory")
+    sn.add_argument("--hidden", required=True, type=_integer("hidden", 1), help="hidden width")
+    sn.add_argument("--depth", type=_integer("depth", 1), default=1, help="hidden layers")
+    sn.add_argument("--inputs", required=True, type=_integer("inputs", 1))
+    sn.add_argument("--outputs", required=True, type=_integer("outputs", 1))
+    sn.add_argument("--samples", required=True, type=_integer("samples", 1))
+    sn.add_argument("--activation", default="tanh", choices=["linear", "tanh", "softplus"])
+    sn.add_argument("--data", default="gaussian", choices=["gaussian", "teacher", "digits"])
+    sn.add_argument("--starts", type=_integer("starts", 1), default=16)
+    sn.add_argument("--maxiter", type=_integer("maxiter", 1), default=200)
+    sn.add_argument("--seed", type=_integer("seed", 0), default=0)
+    sn.add_argument("--device", default="cpu", choices=["cpu", "gpu", "auto"])
+    sn.add_argument("--out", required=True, help="output directory (result.json, points.npz, "
+                    "network.png)")
+    sn.add_argument("--pdf", action="store_true")
+    sn.add_argument("--no-progress", action="store_true")
+    sn.add_argument("--json", action="store_true")
+    sn.set_defaults(func=_simulate_network)
 
     bench = sub.add_parser("bench", help="performance tables")
     bsub = bench.add_subparsers(dest="what", required=True, parser_class=_Parser)

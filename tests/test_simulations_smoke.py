@@ -356,6 +356,30 @@ def _check_summary(name, summary):
         assert summary["z_vs_minus_E_inf"] == pytest.approx((summary["u_inf"] + E_inf) / se)
         assert summary["z_vs_minus_E_0"] == pytest.approx((summary["u_inf"] + E_0) / se,
                                                           rel=1e-9)
+    elif name == "network_index":
+        n = summary["parameters"]
+        for run in summary["runs"]:
+            # phi = n/(km) with k = 2 outputs (NET_SIZES["smoke"]["widths"] ends in 2)
+            assert run["phi"] == pytest.approx(n / (2 * run["m"]), rel=1e-15)
+            for pt in run["points"]:
+                # a critical point: |grad L| at most 1e-10 of its scale (rmtland.networks.
+                # critical.TOL); the index fraction is index / n; the ½-of-targets bound:
+                # a zero network has loss ½ on unit-variance targets, critical points of
+                # the memorisation task lie in [0, ½ + noise] -- here below 1
+                assert pt["grad_norm"] < 1e-6 and pt["index_fraction"] == pt["index"] / n
+                assert 0 <= pt["loss"] < 1
+                if "freeness" in pt:
+                    assert all(0 <= v <= 1 for v in pt["freeness"].values())
+            memo = run["minima"]["memorisation"]
+            if memo is not None:        # PB17: (1 - phi)^2 / 2 below phi = 1, 0 above
+                assert memo["prediction"] == pytest.approx(
+                    0.5 * (1 - run["phi"]) ** 2 if run["phi"] < 1 else 0.0, rel=1e-15)
+    elif name == "network_linear":
+        # Baldi & Hornik: one global minimum (distinct eigenvalues), every found point lies on
+        # an exact loss level with the exact index, and some levels are found
+        assert summary["exact_global_minima"] == 1 and summary["spurious"] == 0
+        assert summary["index_agrees"] and 0 < summary["recall"] <= 1
+        assert min(summary["exact_loss"]) <= min(summary["found_loss"]) + 1e-12
     else:
         raise AssertionError(f"no check for figure {name!r}: add one")
 

@@ -27,7 +27,7 @@ import numpy as np
 from .._validate import InputError
 from .._version import __version__
 from .._backend import device_name, get_xp
-from .._io import RunDirectory, check_output_dir, save_figure, write_json
+from .._io import RunDirectory, check_output_dir, save_figure, write_binary, write_json
 
 __all__ = ["FIGURES", "DATA", "FigureError", "register", "register_data", "level", "versions",
            "save", "write_run", "run_figure", "figure_main", "reproduce", "record"]
@@ -117,15 +117,18 @@ def draw_figures(directory, figures, pdf):
     return paths, errors
 
 
-def write_run(out, data, figures, pdf, owned):
+def write_run(out, data, figures, pdf, owned, extra=()):
     """Write one run into ``out`` as a unit (:class:`rmtland._io.RunDirectory`): first the JSON
     files of ``data`` (name -> object), then the figures (``(stem, draw)`` pairs).  A figure
     that fails is named in the JSON files' ``"figure_errors"`` and raises :class:`FigureError`
-    after the rest is in place.  Returns the final paths."""
+    after the rest is in place.  ``extra``: ``(name, write)`` pairs of other files (e.g. a
+    ``.npz``), each written with ``write(fh)`` beside the JSON.  Returns the final paths."""
     names = [n for stem, _ in figures for n in figure_names(stem, pdf)]
     with RunDirectory(out, owned=set(owned) | set(names) | set(data)) as run:
         for name, obj in data.items():
             write_json(os.path.join(run.path, name), obj)
+        for name, write in extra:
+            write_binary(os.path.join(run.path, name), write)
         paths, errors = draw_figures(run.path, figures, pdf)
         if errors:
             for name, obj in data.items():
@@ -135,7 +138,8 @@ def write_run(out, data, figures, pdf, owned):
                                     if os.path.splitext(f)[0] not in errors]
                 write_json(os.path.join(run.path, name), obj)
         run.commit()
-        final = [run.final(p) for p in paths] + [os.path.join(run.out, n) for n in data]
+        final = [run.final(p) for p in paths] + [os.path.join(run.out, n) for n in data] + \
+            [os.path.join(run.out, n) for n, _ in extra]
     if errors:
         failed = "; ".join(f"{k}: {v}" for k, v in errors.items())
         raise FigureError(f"{len(errors)} figure(s) failed ({failed}); the numbers are saved "

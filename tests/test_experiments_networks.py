@@ -1,0 +1,64 @@
+"""The network study: simulate network writes numbers anyone can recheck, bad input exits 2."""
+import json
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from rmtland import experiments  # noqa: E402
+from rmtland.cli import main  # noqa: E402
+from rmtland.networks import MLP  # noqa: E402
+
+
+def test_points_npz_rechecks(tmp_path):
+    """Every saved point is a critical point of the saved data: its gradient, recomputed from
+    points.npz with a fresh MLP, is below 1e-10 of the largest gradient the residual could
+    give (the finder's scale, sqrt(2 L lambda_max(H0)) by Cauchy-Schwarz) -- here a looser
+    absolute 1e-8, since the scale is O(1) at these sizes."""
+    res = experiments.simulate_network(4, 3, 2, 12, starts=8, seed=1, out=str(tmp_path),
+                                       progress=False)
+    z = np.load(tmp_path / "points.npz")
+    model = MLP([3, 4, 2], activation="tanh")
+    g = model.gradient(z["theta"], z["X"], z["Y"])
+    assert len(res["critical_points"]) == z["theta"].shape[0] > 0
+    assert np.max(np.linalg.norm(g, axis=1)) < 1e-8
+    assert np.allclose(model.loss(z["theta"], z["X"], z["Y"]), z["loss"], rtol=1e-12)
+    saved = json.loads((tmp_path / "result.json").read_text())
+    assert saved["phi"] == pytest.approx(model.n_params / (2 * 12))
+    assert sorted(saved["files"]) == ["network.png", "points.npz", "result.json"]
+
+
+@pytest.mark.parametrize("args, name", [
+    (["--hidden", "0"], "hidden"), (["--samples", "0"], "samples"),
+    (["--starts", "0"], "starts"), (["--activation", "relu"], "activation"),
+])
+def test_bad_input_exits_2(capsys, tmp_path, args, name):
+    base = {"--hidden": "3", "--inputs": "3", "--outputs": "2", "--samples": "10"}
+    base.update(dict(zip(args[::2], args[1::2])))
+    argv = ["simulate", "network", *[x for kv in base.items() for x in kv],
+            "--out", str(tmp_path)]
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and name in err and err.count("\n") == 1
+
+
+def test_digits_without_the_extra_exits_2(capsys, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
+    code = main(["simulate", "network", "--hidden", "3", "--inputs", "16", "--outputs", "3",
+                 "--samples", "30", "--data", "digits", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "rmtland[data]" in err and err.count("\n") == 1
+
+
+def test_linear_landscape_recall():
+    """The finder against the exact Baldi-Hornik list of a 3 -> 2 -> 3 linear network: no
+    spurious point, every found index equals the exact one, the global minimum is found."""
+    land = experiments.networks.linear_landscape(3, 2, 3, 30, 24, seed=0)
+    assert land["spurious"] == 0 and land["index_agrees"]
+    assert min(land["found_loss"]) == pytest.approx(min(land["exact_loss"]), rel=1e-10)
+    assert land["recall"] >= 0.5
