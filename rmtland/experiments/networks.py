@@ -37,6 +37,8 @@ DATA = ("gaussian", "teacher", "digits")
 MAX_FREENESS = 8
 #: distinct (loss, index) points with a positive index needed for the 3/2-law fit
 FIT_MIN_POINTS = 5
+#: a fit is drawn only when its exponent's standard error is below this fraction of it
+FIT_DRAW_RELATIVE_SE = 0.25
 #: sizes per level of the figures: the memorisation task at several samples m (so several phi),
 #: and the linear-network landscape
 NET_SIZES = {
@@ -222,8 +224,9 @@ def network_study(widths, ms, starts, *, activation="tanh", maxiter=200, seed=0,
                                 rng=s_free)
         phi = model.phi(m)
         g = _group(phi, points)
-        fit = _fit(points)
-        if fit["eps_c"] is not None:
+        fit = _fit(points)      # in the JSON; drawn only when it resolves the exponent
+        if fit["eps_c"] is not None and fit["exponent_stderr"] is not None and \
+                fit["exponent_stderr"] < FIT_DRAW_RELATIVE_SE * abs(fit["exponent"]):
             e = np.linspace(fit["eps_c"], max(g["loss"]), 100)
             g["fit_line"] = (e, cmp.three_halves_model(e, fit["eps_c"], fit["exponent"],
                                                        fit["alpha0"]))

@@ -52,7 +52,7 @@ def plot_network_study(study, *, figsize=(11, 4.2), axes=None):
     ax.set_xlabel(r"loss $\varepsilon$ at the critical point")
     ax.set_ylabel(r"index $\alpha$ (fraction of negative eigenvalues)")
     ax.set_title(r"(a) index against loss (PB17 Sec. 5)")
-    _style.legend(ax, loc="upper left")
+    _style.legend(ax, loc="lower right")
     ax = axes[1]
     markers = {"ks_free_convolution": ("o", "free convolution of spec $H_0$, spec $H_1$"),
                "ks_rotated": ("s", r"$H_0 + Q H_1 Q^\top$, Haar $Q$"),
@@ -93,5 +93,5 @@ def plot_linear_landscape(landscape, *, figsize=(6.4, 4.4), ax=None):
     ax.set_xlabel("number of negative Hessian eigenvalues")
     ax.set_ylabel(r"loss $\varepsilon$")
     ax.set_title(landscape["title"], fontsize="medium")
-    _style.legend(ax, loc="upper right")
+    _style.legend(ax, loc="lower right")      # high-index saddles sit upper right
     return fig, ax
