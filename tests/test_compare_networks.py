@@ -23,6 +23,7 @@ from rmtland._validate import InputError
 from rmtland.analytic import PenningtonBahri
 from rmtland.compare import networks as cn
 from rmtland.sampling import sample_goe, sample_wishart
+from rmtland.sampling.ensembles import haar_orthogonal
 
 KEYS = ("ks_free_convolution", "ks_rotated", "ks_pennington_bahri")
 #: Free case: every distance below FREE_BOUND / n.  Measured at n = 200-400 (phi = 1/2, GOE of
@@ -62,14 +63,14 @@ def commuting200():
 
 # -- Haar rotations --------------------------------------------------------------------------
 def test_haar_orthogonal_is_orthogonal():
-    Q = cn.haar_orthogonal(200, batch=2, rng=1)
+    Q = haar_orthogonal(200, batch=2, rng=1)
     eye = np.eye(200)
     for q in Q:
         assert np.max(np.abs(q.T @ q - eye)) < 1e-12
         assert np.max(np.abs(q @ q.T - eye)) < 1e-12
-    assert cn.haar_orthogonal(5, rng=3).shape == (5, 5)
-    np.testing.assert_array_equal(cn.haar_orthogonal(6, batch=2, rng=7),
-                                  cn.haar_orthogonal(6, batch=2, rng=7))
+    assert haar_orthogonal(5, rng=3).shape == (5, 5)
+    np.testing.assert_array_equal(haar_orthogonal(6, batch=2, rng=7),
+                                  haar_orthogonal(6, batch=2, rng=7))
 
 
 def _haar_moment_checks(Q):
@@ -92,7 +93,7 @@ def test_haar_orthogonal_moments_and_sign_fix():
     """E Q_ij^2 = 1/n, E Q_ij = 0, E Q_11^4 = 3/(n(n+2)) over 8000 draws at n = 5; LAPACK's QR
     without Mezzadri's sign fix fails the E Q_ij = 0 check (its Q_11 is always negative)."""
     S, n = 8000, 5
-    assert _haar_moment_checks(cn.haar_orthogonal(n, batch=S, rng=11)) == (True, True, True)
+    assert _haar_moment_checks(haar_orthogonal(n, batch=S, rng=11)) == (True, True, True)
     raw = np.linalg.qr(np.random.default_rng(11).standard_normal((S, n, n)))[0]
     assert np.all(raw[:, 0, 0] < 0)
     assert _haar_moment_checks(raw)[0] is False

@@ -483,3 +483,14 @@ def test_spectrum_only_samplers_on_every_backend(device):
     # E tr W/n = 1; tr W/n is a sum of nm squared normals over nm, variance 2/(nm) = 1/36
     # per matrix, so the mean of 3 has s.e. 0.096: 0.5 is over 5 standard errors
     assert abs(float(xp.mean(w)) - 1.0) < 0.5
+
+
+def test_haar_orthogonal_on_every_backend(device):
+    """Q^T Q = I to rounding on every backend (the sign-fixed QR of Mezzadri 2007)."""
+    from rmtland._backend import get_xp, to_numpy
+    from rmtland.sampling.ensembles import haar_orthogonal
+    Q = haar_orthogonal(7, batch=3, rng=2, device=device)
+    assert isinstance(Q, get_xp(device).ndarray)
+    Qh = to_numpy(Q)
+    np.testing.assert_allclose(np.swapaxes(Qh, 1, 2) @ Qh, np.broadcast_to(np.eye(7), (3, 7, 7)),
+                               atol=1e-13)

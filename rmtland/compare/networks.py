@@ -11,7 +11,7 @@ of the optional noise reference (explicit ``rng``).
   freeness of :math:`H_0` and :math:`H_1` predicts: (a) the free convolution of their empirical
   spectra, (b) the spectra of :math:`H_0 + QH_1Q^\top` with :math:`Q` Haar-orthogonal, (c) the
   Pennington–Bahri law with moment-matched :math:`(\varphi, \varepsilon)` and scale :math:`c`.
-* :func:`haar_orthogonal` — Haar-distributed orthogonal matrices (QR with Mezzadri's sign fix).
+* Haar rotations come from :func:`rmtland.sampling.ensembles.haar_orthogonal`.
 * :func:`fit_three_halves`, :func:`theory_index_curve`, :func:`loss_scale` — the onset
   :math:`\alpha = \alpha_0((\varepsilon-\varepsilon_c)/\varepsilon_c)^\gamma` fitted to measured
   indices and the theory's index curve under the scale mapping network loss → model
@@ -40,11 +40,11 @@ from .._validate import InputError
 from .. import _seeds, _validate
 from ..analytic.hessian import PenningtonBahri, alpha0, eps_c, index
 from ..analytic.laws import DiscreteLaw, free_convolve
-from ..sampling.ensembles import sample_goe, sample_wishart
+from ..sampling.ensembles import haar_orthogonal, sample_goe, sample_wishart
 from ..sampling.hessian import hessian_m
 from .metrics import ks_distance, mean_and_stderr, snap_zeros
 
-__all__ = ["freeness_test", "haar_orthogonal", "ks_two_sample", "fit_three_halves",
+__all__ = ["freeness_test", "ks_two_sample", "fit_three_halves",
            "three_halves_model", "theory_index_curve", "loss_scale", "memorisation_deviation",
            "memorisation_loss"]
 
@@ -59,47 +59,6 @@ SYMMETRY_TOL = 1e-8
 
 
 # -- Haar rotations and two-sample KS -------------------------------------------------------
-def haar_orthogonal(n, *, batch=None, rng=None):
-    r"""Haar-distributed orthogonal matrices :math:`Q \in O(n)`.
-
-    QR factorisation :math:`Z = QR` of a matrix :math:`Z` of i.i.d. N(0, 1) entries, then the
-    sign fix :math:`Q \leftarrow Q\,\mathrm{diag}(\mathrm{sign}\,R_{jj})`, which makes the
-    factorisation unique (:math:`R_{jj} > 0`) and hence :math:`Q` exactly Haar (Mezzadri 2007,
-    Sec. 5).  Without it LAPACK's Householder QR returns, e.g., :math:`Q_{11} < 0` always.
-
-    Parameters
-    ----------
-    n : int
-        Size, ``>= 1``.
-    batch : int, optional
-        Number of matrices; ``None`` (default) returns one ``(n, n)`` matrix, an int a
-        ``(batch, n, n)`` stack.
-    rng : None, int, SeedSequence or Generator
-        Seed (:mod:`rmtland._seeds`).
-
-    Returns
-    -------
-    numpy.ndarray
-        Orthogonal to rounding: :math:`\|Q^\top Q - I\|_{\max} \lesssim 10^{-15}\sqrt n`.
-
-    References
-    ----------
-    .. [1] F. Mezzadri, "How to generate random matrices from the classical compact groups",
-       Notices Amer. Math. Soc. 54(5), 592–604 (2007), arXiv:math-ph/0609050. Sec. 5: QR with
-       the diagonal of R made positive.
-    """
-    n = _validate.integer("n", n, 1)
-    shape = (n, n) if batch is None else (_validate.integer("batch", batch, 1), n, n)
-    gen = _seeds.generator(rng)
-    z = gen.standard_normal(shape).reshape(-1, n, n)
-    out = np.empty_like(z)
-    for i, zi in enumerate(z):         # one LAPACK call per matrix (the stacked gufunc was
-        q, r = np.linalg.qr(zi)        # up to 20x slower under a loaded OpenBLAS, measured)
-        d = np.sign(np.diagonal(r))
-        out[i] = q * np.where(d == 0, 1.0, d)
-    return out.reshape(shape)
-
-
 def ks_two_sample(a, b):
     r"""Two-sample Kolmogorov–Smirnov distance :math:`\sup_x |F_a(x) - F_b(x)|` between the
     empirical CDFs of two samples (exact: both are right-continuous step functions, constant
@@ -247,7 +206,8 @@ def freeness_test(H0, H1, *, rng=None, rotations=ROTATIONS, phi=None, reference=
         :math:`\varphi = 2` (H0's atom at 0 makes a narrow peak), below the distances.
     (b) ``ks_rotated``: **two-sample** KS between :math:`\mathrm{spec}(H)` and the pooled spectra
         of :math:`H_0 + QH_1Q^\top` over ``rotations`` independent Haar-orthogonal :math:`Q`
-        (:func:`haar_orthogonal`; :math:`QH_1Q^\top` is formed as :math:`Q\Lambda_1Q^\top`, the
+        (:func:`rmtland.sampling.ensembles.haar_orthogonal`; :math:`QH_1Q^\top` is formed as
+        :math:`Q\Lambda_1Q^\top`, the
         same law since :math:`QV` is Haar for any orthogonal :math:`V`).  :math:`H_0` and a
         Haar-rotated :math:`H_1` are asymptotically free (Mingo & Speicher 2017, Ch. 4), so this
         is freeness at the same finite :math:`n`.

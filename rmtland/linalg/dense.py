@@ -42,7 +42,7 @@ from .._backend import array_namespace, check_finite, linalg_errors, to_numpy
 __all__ = ["JACOBI_MAX_N", "LDL_MIN_N", "CPU_CHUNK_BYTES", "GPU_FREE_FRACTION",
            "eigvalsh_batched", "count_negative", "inertia", "empirical_cdf_at",
            "host_available_bytes", "memory_budget", "plan_chunk", "real_dtype",
-           "require_memory"]
+           "require_memory", "eigh_batched"]
 
 #: Bytes of working memory for one chunk on the CPU when ``max_bytes`` is not given.
 CPU_CHUNK_BYTES = 1 << 20
@@ -209,6 +209,29 @@ def eigvalsh_batched(H, *, chunk=None):
                 out[s:s + chunk] = xp.linalg.eigvalsh(H[s:s + chunk])
     check_finite(out, "eigvalsh (cuSOLVER syevj/syevd)")
     return out
+
+
+def eigh_batched(H):
+    """Eigenvalues and eigenvectors of each symmetric matrix of a stack ``(b, n, n)``:
+    ``(w (b, n) ascending, V (b, n, n))``, on the stack's backend.  Loud on both backends
+    (NumPy raises by itself; CuPy under :func:`rmtland._backend.linalg_errors`, then a
+    finiteness check); CuPy stacks with ``n > JACOBI_MAX_N`` loop over 2-D (syevd) calls, as
+    :func:`eigvalsh_batched` does."""
+    xp = array_namespace(H)
+    if xp is np:
+        return np.linalg.eigh(H)
+    n = H.shape[-1]
+    with linalg_errors(xp):
+        if n > JACOBI_MAX_N:
+            w = xp.empty(H.shape[:2], dtype=H.dtype)
+            V = xp.empty(H.shape, dtype=H.dtype)
+            for i in range(H.shape[0]):
+                w[i], V[i] = xp.linalg.eigh(H[i])
+        else:
+            w, V = xp.linalg.eigh(H)
+    check_finite(w, "eigh (cuSOLVER syevj/syevd)")
+    check_finite(V, "eigh (cuSOLVER syevj/syevd)")
+    return w, V
 
 
 def _inertia_ldl(H, x):

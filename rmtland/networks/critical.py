@@ -139,9 +139,9 @@ import time
 import numpy as np
 
 from .. import _validate
-from .._backend import array_namespace, check_finite, device_name, linalg_errors, to_numpy
+from .._backend import array_namespace, device_name, to_numpy
 from .._validate import InputError
-from ..linalg.dense import JACOBI_MAX_N, eigvalsh_batched
+from ..linalg.dense import eigh_batched, eigvalsh_batched
 from .mlp import MLP, SATURATION_Z
 
 __all__ = ["find_network_critical_points", "canonical_form", "classify_points", "flatness",
@@ -178,28 +178,6 @@ _ACTIVE, _DONE, _STALLED, _INF, _FLAT, _MAXITER = range(6)
 
 
 # --------------------------------------------------------------------------- linear algebra
-
-
-def _eigh(H):
-    """Batched ``eigh`` of ``(b, n, n)``: ``(w (b, n) ascending, V (b, n, n))``. Loud on both
-    backends (NumPy raises by itself; CuPy under :func:`linalg_errors`, then a finiteness
-    check); CuPy stacks with ``n > JACOBI_MAX_N`` loop over 2-D (syevd) calls, as
-    :func:`rmtland.linalg.dense.eigvalsh_batched` does."""
-    xp = array_namespace(H)
-    if xp is np:
-        return np.linalg.eigh(H)
-    n = H.shape[-1]
-    with linalg_errors(xp):
-        if n > JACOBI_MAX_N:
-            w = xp.empty(H.shape[:2], dtype=H.dtype)
-            V = xp.empty(H.shape, dtype=H.dtype)
-            for i in range(H.shape[0]):
-                w[i], V[i] = xp.linalg.eigh(H[i])
-        else:
-            w, V = xp.linalg.eigh(H)
-    check_finite(w, "eigh (cuSOLVER syevj/syevd)")
-    check_finite(V, "eigh (cuSOLVER syevj/syevd)")
-    return w, V
 
 
 def _rot(V, g):
@@ -409,7 +387,7 @@ class _Search:
         self.loss = model.loss(theta, X, Y)
         self.g = model.gradient(theta, X, Y)
         self.gnorm = _norm(xp, self.g)
-        self.w, self.V = _eigh(model.hessian(theta, X, Y))
+        self.w, self.V = eigh_batched(model.hessian(theta, X, Y))
         self.norm0 = _norm(xp, theta)
         self.tol = tol
         self.iterations = {"phase1": 0, "polish": 0}
@@ -421,7 +399,7 @@ class _Search:
         self.g[idx] = g = m.gradient(th, self.X, self.Y)
         self.gnorm[idx] = _norm(self.xp, g)
         self.loss[idx] = m.loss(th, self.X, self.Y)
-        w, V = _eigh(m.hessian(th, self.X, self.Y))
+        w, V = eigh_batched(m.hessian(th, self.X, self.Y))
         self.w[idx], self.V[idx] = w, V
 
     def cap(self, d, th):

@@ -49,6 +49,7 @@ __all__ = [
     "BLOCK", "sample_wishart", "iter_wishart_chunks", "sample_goe", "iter_goe_chunks",
     "sample_gue", "iter_gue_chunks", "sample_goe_tridiagonal", "MatrixSpec", "iter_spec",
     "sample_spec", "gram", "symmetrize", "goe_eigenvalues", "wishart_eigenvalues",
+    "haar_orthogonal",
 ]
 
 #: Matrices per child random stream. Fixed: changing it changes every seeded result.
@@ -436,3 +437,48 @@ def wishart_eigenvalues(n, m, *, batch=1, rng=None, device="cpu", dtype="float64
         lam = xp.concatenate([xp.zeros((batch, n - m)), lam], axis=1)
         lam = xp.sort(lam, axis=1)
     return lam.astype(real, copy=False)
+
+
+# --------------------------------------------------------------------------- Haar rotations
+
+def haar_orthogonal(n, *, batch=None, rng=None, device="cpu"):
+    r"""Haar-distributed orthogonal matrices :math:`Q \in O(n)`.
+
+    QR factorisation :math:`Z = QR` of a matrix :math:`Z` of i.i.d. N(0, 1) entries, then the
+    sign fix :math:`Q \leftarrow Q\,\mathrm{diag}(\mathrm{sign}\,R_{jj})`, which makes the
+    factorisation unique (:math:`R_{jj} > 0`) and hence :math:`Q` exactly Haar (Mezzadri 2007,
+    Sec. 5).  Without it LAPACK's Householder QR returns, e.g., :math:`Q_{11} < 0` always.
+
+    Parameters
+    ----------
+    n : int
+        Size, ``>= 1``.
+    batch : int, optional
+        Number of matrices; ``None`` (default) returns one ``(n, n)`` matrix, an int a
+        ``(batch, n, n)`` stack.
+    rng : None, int, SeedSequence or Generator
+        Seed (:mod:`rmtland._seeds`).
+    device : {"cpu", "gpu", "auto"}, optional
+
+    Returns
+    -------
+    array (NumPy or CuPy)
+        Orthogonal to rounding: :math:`\|Q^\top Q - I\|_{\max} \lesssim 10^{-15}\sqrt n`.
+
+    References
+    ----------
+    .. [1] F. Mezzadri, "How to generate random matrices from the classical compact groups",
+       Notices Amer. Math. Soc. 54(5), 592–604 (2007), arXiv:math-ph/0609050. Sec. 5: QR with
+       the diagonal of R made positive.
+    """
+    n = _validate.integer("n", n, 1)
+    shape = (n, n) if batch is None else (_validate.integer("batch", batch, 1), n, n)
+    xp = get_xp(device)
+    gen = _seeds.generator(rng, xp)
+    z = gen.standard_normal(shape, dtype=np.float64).reshape(-1, n, n)
+    out = xp.empty_like(z)
+    for i in range(z.shape[0]):        # one LAPACK call per matrix (the stacked gufunc was
+        q, r = xp.linalg.qr(z[i])      # up to 20x slower under a loaded OpenBLAS, measured)
+        d = xp.sign(xp.diagonal(r))
+        out[i] = q * xp.where(d == 0, 1.0, d)
+    return out.reshape(shape)
