@@ -73,6 +73,7 @@ def analyse_points(model, X, Y, found, *, max_freeness=MAX_FREENESS, rng=None):
     rows = []
     gens = _seeds.children(rng, max(len(found["loss"]), 1))
     phi = model.phi(X.shape[0])
+    Xh, Yh = to_numpy(X), to_numpy(Y)          # the Hessians are formed once each, on the host
     for i in range(len(found["loss"])):
         row = {"loss": float(found["loss"][i]), "index": int(found["index"][i]),
                "index_fraction": float(found["index_fraction"][i]),
@@ -80,11 +81,9 @@ def analyse_points(model, X, Y, found, *, max_freeness=MAX_FREENESS, rng=None):
                "zero_modes": int(found["zero_modes"][i]),
                "multiplicity": int(found["multiplicity"][i])}
         if i < max_freeness:
-            theta = found["theta"][i][None]
-            xp = get_xp("cpu")
-            Xh, Yh = to_numpy(X), to_numpy(Y)
-            H0 = model.hessian(xp.asarray(theta), Xh, Yh, part="H0")[0]
-            H1 = model.hessian(xp.asarray(theta), Xh, Yh, part="H1")[0]
+            theta = found["theta"][i][None]        # the finder returns host arrays
+            H0 = model.hessian(theta, Xh, Yh, part="H0")[0]
+            H1 = model.hessian(theta, Xh, Yh, part="H1")[0]
             try:
                 f = cmp.freeness_test(H0, H1, rng=gens[i], phi=min(phi, 1e20))
                 row["freeness"] = {k: float(f[k]) for k in ("ks_free_convolution",
@@ -165,8 +164,6 @@ def simulate_network(hidden, inputs, outputs, samples, *, depth=1, activation="t
                             rng=s_free)
     phi = model.phi(samples)
     minima = [p["loss"] for p in points if p["index"] == 0]
-    memo = (cmp.memorisation_deviation(phi, [float(np.mean(minima))] * 2)
-            if data == "gaussian" and minima else None)
     result = {"hidden": hidden, "depth": depth, "inputs": d_in, "outputs": outputs,
               "samples": samples, "activation": activation, "data": data, "bias": bias,
               "starts": starts, "seed": seed, "device": device_name(xp),
@@ -176,9 +173,10 @@ def simulate_network(hidden, inputs, outputs, samples, *, depth=1, activation="t
               "rejected_gradient_flat": int(found["status"].get("gradient_flat", 0)),
               "at_infinity": int(found["status"].get("at_infinity", 0)),
               "fit": _fit(points),
-              "memorisation": (None if memo is None else
-                               {"prediction": memo["prediction"], "minima_mean_loss":
-                                float(np.mean(minima)), "minima": len(minima)}),
+              "memorisation": ({"prediction": cmp.memorisation_loss(phi),
+                                "minima_mean_loss": float(np.mean(minima)),
+                                "minima": len(minima)}
+                               if data == "gaussian" and minima else None),
               "seconds": time.perf_counter() - t0, "versions": _run.versions()}
     if out is not None:
         from ..plotting.networks import plot_network_study
