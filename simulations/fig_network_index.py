@@ -1,12 +1,15 @@
 """Claim: critical points of every index of a small tanh network on Pennington & Bahri's
-memorisation task (Gaussian inputs, random targets) are held against the random-matrix theory
-of their Hessians (PB17 Sec. 5): their index against their loss beside the Pennington-Bahri
-index at each point's matched (phi, eps), and three freeness tests of H = H0 + H1 (the free
-convolution of the empirical spectra, a Haar rotation of H1, the PB law with matched moments).
+memorisation task (Gaussian inputs, random targets) and on a teacher's targets, found by
+minimising |grad L|^2 from snapshots of gradient descent (so they span a range of losses), are
+held against the random-matrix theory of their Hessians (PB17 Sec. 5): their index against
+their loss beside the PB17 index at each point's matched (phi, eps); and PB's observation that
+minimisers of the memorisation task sit at loss (1 - phi)^2 / 2, over independent data sets.
 
-Figure: (a) index fraction against loss, one colour per phi = parameters / (outputs x samples),
-with the PB17 law at matched parameters; (b) the three KS distances at each critical point.
-Quick: widths (4, 6, 2), m = 12, 24, 48 samples, 24 starts each; --full: larger (a GPU).
+Figure: (a) index fraction against loss, one colour per phi = parameters / (outputs x samples)
+and task, with the PB17 law at matched parameters; (b) the loss of minimisers against phi
+(mean +- s.e. over data sets) with (1 - phi)^2 / 2. Quick: widths (4, 6, 2), m = 12, 24, 48
+samples (and a teacher at m = 24), 3 data sets each, 8 networks x 5 descent snapshots per data
+set; --full: larger (a GPU).
 
 Writes ``network_index.png`` and ``result.json`` into ``--out``; sizes in
 :mod:`rmtland.experiments.networks` (``NET_SIZES``; ``--smoke``: tiny sizes, for tests).

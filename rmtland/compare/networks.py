@@ -44,7 +44,7 @@ from ..sampling.ensembles import haar_orthogonal, sample_goe, sample_wishart
 from ..sampling.hessian import hessian_m
 from .metrics import ks_distance, mean_and_stderr, snap_zeros
 
-__all__ = ["freeness_test", "ks_two_sample", "fit_three_halves",
+__all__ = ["freeness_test", "freeness_table", "ks_two_sample", "fit_three_halves",
            "three_halves_model", "theory_index_curve", "loss_scale", "memorisation_deviation",
            "memorisation_loss"]
 
@@ -54,6 +54,8 @@ ROTATIONS = 8
 GRID = 1025
 #: Default number of Pennington–Bahri model draws behind the noise reference.
 REFERENCE_SAMPLES = 3
+#: Largest quadrature error of the free convolution's CDF at which (a) is reported (else None).
+QUADRATURE_MAX = 0.01
 #: Relative asymmetry ``max|H - H^T| / max(1, max|H|)`` accepted (and symmetrised away).
 SYMMETRY_TOL = 1e-8
 
@@ -175,11 +177,13 @@ def _distances(H0, e0, e1, eH, phi, rotations, gen, grid):
     """The three KS distances (a), (b), (c) and the matched parameters."""
     n = e0.size
     fc, quad_err = _free_convolution_cdf(e0, e1, grid)
-    ks_a = ks_distance(snap_zeros(eH), fc)       # exact zeros meet an atom at 0 (e.g. H1 = 0)
+    # exact zeros meet an atom at 0 (e.g. H1 = 0); a CDF the grid does not resolve (H1 tiny
+    # but not 0 against H0: the free sum's peaks are narrower than the grid step) is no test
+    ks_a = ks_distance(snap_zeros(eH), fc) if quad_err <= QUADRATURE_MAX else None
     Q = haar_orthogonal(n, batch=rotations, rng=gen)
     rotated = H0 + (Q * e1[None, None, :]) @ np.swapaxes(Q, -1, -2)   # Q diag(e1) Q^T
     rotated = (rotated + np.swapaxes(rotated, -1, -2)) / 2
-    ks_b = ks_two_sample(eH, np.linalg.eigvalsh(rotated))
+    ks_b = ks_two_sample(snap_zeros(eH), snap_zeros(np.linalg.eigvalsh(rotated)))
     m = _match(e0, e1, n, phi)
     law = PenningtonBahri(m["phi"], m["eps"])
     ks_c = ks_distance(snap_zeros(eH / m["c"]), law)
@@ -204,8 +208,13 @@ def freeness_test(H0, H1, *, rng=None, rotations=ROTATIONS, phi=None, reference=
         :math:`h` against :math:`2h`, and the total-mass defect); measured 5e-5 – 3e-4 at the
         default 1025 nodes for n = 200–400, :math:`\varphi = 1/2`, and 1.3e-3 at n = 120,
         :math:`\varphi = 2` (H0's atom at 0 makes a narrow peak), below the distances.
+        When it exceeds :data:`QUADRATURE_MAX` (e.g. :math:`H_1` nonzero but orders of
+        magnitude smaller than :math:`H_0`, as at a near-zero-loss minimum: the free sum's
+        peaks are narrower than the grid step) the distance is not resolved and is ``None``.
     (b) ``ks_rotated``: **two-sample** KS between :math:`\mathrm{spec}(H)` and the pooled spectra
         of :math:`H_0 + QH_1Q^\top` over ``rotations`` independent Haar-orthogonal :math:`Q`
+        (both with their rounding-level zeros snapped to 0, :func:`~rmtland.compare.metrics.
+        snap_zeros`)
         (:func:`rmtland.sampling.ensembles.haar_orthogonal`; :math:`QH_1Q^\top` is formed as
         :math:`Q\Lambda_1Q^\top`, the
         same law since :math:`QV` is Haar for any orthogonal :math:`V`).  :math:`H_0` and a
@@ -341,12 +350,87 @@ def _reference(fit, n, phi, rotations, samples, ss, grid):
                        np.random.default_rng(s_q), grid)
         for k in keys:
             values[k].append(d[k])
-    out = {k: {"mean": float(np.mean(v)), "max": float(np.max(v)), "values": v}
-           for k, v in values.items()}
+    def stats(v):
+        ok = [x for x in v if x is not None]       # (a) unresolved on a draw: None
+        return {"mean": float(np.mean(ok)) if ok else None,
+                "max": float(np.max(ok)) if ok else None, "values": v}
+    out = {k: stats(v) for k, v in values.items()}
     out.update(samples=samples, m=m, phi_model=n / m,
                model="H0' = c X X^T/m', H1' = c GOE(2 eps), independent (PB model at the matched "
                      "parameters, same n)")
     return out
+
+
+FREENESS_KEYS = ("ks_free_convolution", "ks_rotated", "ks_pennington_bahri")
+
+
+def freeness_table(rows, eps_edges):
+    r"""Where freeness fails: the freeness distances of many critical points, grouped by
+    :math:`\varphi` and by loss bin, each against its own noise reference.
+
+    Each row is one critical point: ``phi``, ``loss``, optionally ``data`` (a task label: rows
+    are grouped by it too), ``freeness`` (the three distances of
+    :func:`freeness_test`) and ``reference`` (``freeness_test(..., reference=True)``'s
+    ``reference``: the same distances on ``R`` independent draws of the Pennington–Bahri model
+    at the point's matched parameters and size).  If the point's :math:`H_0, H_1` were as free
+    as that model's pair, its distance and the ``R`` model distances would be exchangeable, so
+    the probability that it exceeds all ``R`` is exactly :math:`1/(R+1)`.  The table reports,
+    per group and per test, the median distance, the median of the model's mean distance, and
+    ``above``: the fraction of points whose distance exceeds every model draw, beside
+    ``above_if_free`` :math:`= 1/(R+1)` and the binomial standard error
+    :math:`\sqrt{p(1-p)/N}` of that fraction under freeness.  ``above`` many standard errors
+    over ``above_if_free`` says freeness (or, for the third test, the PB law with matched
+    moments) fails for those points at this size; near it, the data cannot tell.
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        As above; rows without ``freeness`` or ``reference`` are skipped.
+    eps_edges : sequence of float
+        Increasing loss-bin edges; a point with ``loss`` outside ``[eps_edges[0],
+        eps_edges[-1])`` is skipped.
+
+    Returns
+    -------
+    list of dict
+        One per non-empty (``data``, ``phi``, bin): ``data``, ``phi``, ``eps_lo``, ``eps_hi``,
+        ``points``, ``draws`` (R), ``above_if_free``, ``above_if_free_stderr`` (for all
+        ``points``), and per test key ``{"points", "median", "reference_median", "above"}``
+        over the points where that distance and its references are resolved (``None`` when
+        none is: see ``QUADRATURE_MAX``).
+    """
+    edges = _validate.finite_array("eps_edges", eps_edges).ravel()
+    if edges.size < 2 or np.any(np.diff(edges) <= 0):
+        raise InputError(f"eps_edges must hold at least two increasing values, got "
+                         f"{edges.tolist()}")
+    groups = {}
+    for r in rows:
+        if "freeness" not in r or r.get("reference") is None:
+            continue
+        b = int(np.searchsorted(edges, r["loss"], side="right")) - 1
+        if 0 <= b < edges.size - 1:
+            groups.setdefault((r.get("data", ""), r["phi"], b), []).append(r)
+    table = []
+    for (data, phi, b), grp in sorted(groups.items()):
+        draws = min(len(r["reference"][FREENESS_KEYS[0]]["values"]) for r in grp)
+        p = 1.0 / (draws + 1)
+        row = {"data": data, "phi": float(phi), "eps_lo": float(edges[b]),
+               "eps_hi": float(edges[b + 1]),
+               "points": len(grp), "draws": draws, "above_if_free": p,
+               "above_if_free_stderr": math.sqrt(p * (1 - p) / len(grp))}
+        for k in FREENESS_KEYS:
+            use = [r for r in grp if r["freeness"][k] is not None
+                   and None not in r["reference"][k]["values"][:draws]]
+            if not use:
+                row[k] = None
+                continue
+            d = np.array([r["freeness"][k] for r in use])
+            ref = [r["reference"][k]["values"][:draws] for r in use]
+            row[k] = {"points": len(use), "median": float(np.median(d)),
+                      "reference_median": float(np.median([np.mean(v) for v in ref])),
+                      "above": float(np.mean([di > max(v) for di, v in zip(d, ref)]))}
+        table.append(row)
+    return table
 
 
 # -- the index against the loss -------------------------------------------------------------

@@ -9,6 +9,7 @@ J. Pennington, Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random Ma
 Theory", ICML 2017, PMLR 70:2798–2806 (PB17), Sec. 5.
 P. Baldi, K. Hornik, Neural Networks 2, 53 (1989), doi:10.1016/0893-6080(89)90014-2.
 """
+import functools
 import time
 
 import numpy as np
@@ -23,12 +24,12 @@ from ..analytic import linear as lin
 from ..compare import networks as cmp
 from ..networks import MLP
 from ..networks import data as datasets
-from ..networks.critical import find_network_critical_points
+from ..networks.critical import descent_starts, find_network_critical_points
 from . import _run
 
 __all__ = ["ACTIVATIONS", "DATA", "NET_SIZES", "make_task", "analyse_points",
            "simulate_network", "network_study", "linear_landscape", "figure_network_index",
-           "figure_network_linear"]
+           "figure_network_freeness", "figure_network_linear"]
 
 ACTIVATIONS = ("linear", "tanh", "softplus")
 DATA = ("gaussian", "teacher", "digits")
@@ -39,59 +40,94 @@ MAX_FREENESS = 8
 FIT_MIN_POINTS = 5
 #: a fit is drawn only when its exponent's standard error is below this fraction of it
 FIT_DRAW_RELATIVE_SE = 0.25
+#: gradient-descent steps after which the starting snapshots are taken (descent_starts)
+DESCENT_STEPS = (0, 5, 20, 80, 300)
 #: sizes per level of the figures: the memorisation task at several samples m (so several phi),
 #: and the linear-network landscape
 NET_SIZES = {
-    "smoke": {"widths": (3, 4, 2), "ms": (6, 12), "starts": 6, "maxiter": 60,
+    "smoke": {"widths": (3, 4, 2), "ms": (6, 12), "teacher_m": 12, "seeds": 2, "inits": 3,
+              "steps": (0, 20), "maxiter": 60, "max_freeness": 2,
               "linear": {"d": 3, "p": 2, "k": 3, "m": 20, "starts": 12}},
-    "quick": {"widths": (4, 6, 2), "ms": (12, 24, 48), "starts": 24, "maxiter": 200,
+    "quick": {"widths": (4, 6, 2), "ms": (12, 24, 48), "teacher_m": 24, "seeds": 3,
+              "inits": 8, "steps": DESCENT_STEPS, "maxiter": 200, "max_freeness": 3,
               "linear": {"d": 4, "p": 2, "k": 4, "m": 40, "starts": 48}},
-    "full": {"widths": (8, 16, 4), "ms": (20, 40, 80, 160), "starts": 200, "maxiter": 400,
+    "full": {"widths": (8, 16, 4), "ms": (20, 40, 80, 160), "teacher_m": 80, "seeds": 10,
+             "inits": 20, "steps": (0, 5, 20, 80, 300, 1000), "maxiter": 400,
+             "max_freeness": 8,
              "linear": {"d": 6, "p": 3, "k": 5, "m": 200, "starts": 400}},
 }
+#: loss bins of the freeness table (PB's eps: a zero network on unit-variance targets has 1/2)
+FREENESS_EPS_EDGES = (0.0, 0.05, 0.2, 0.35, 0.5, 1.0)
 
 
-def make_task(data, m, d_in, k, *, hidden=None, rng=None, device="cpu"):
+def make_task(data, m, d_in, k, *, hidden=None, rng=None, device="cpu", downsample=None,
+              whiten=False):
     """The data set of a run: ``"gaussian"`` (PB's memorisation task), ``"teacher"`` (a
     random tanh teacher with ``hidden`` units and noise 0.1) or ``"digits"`` (scikit-learn's
-    bundled digits, k classes, m samples; needs the ``data`` extra)."""
+    bundled digits, k classes, m samples, standardised; needs the ``data`` extra), with PB's
+    preprocessing options ``downsample`` (1, 2, 4 or 8; default 2 when ``d_in <= 16``, else 1)
+    and ``whiten`` (False, "zca" or "pca"; :func:`rmtland.networks.data.digits`).  ``d_in`` is
+    ignored for digits: the inputs are the preprocessed pixels."""
     if data not in DATA:
         raise InputError(f"data must be one of {DATA}, got {data!r}")
+    if data != "digits" and (downsample is not None or whiten):
+        raise InputError(f"downsample and whiten apply to data='digits' only, got data="
+                         f"{data!r}")
     if data == "gaussian":
         return datasets.gaussian_task(m, d_in, k, rng=rng, device=device)
     if data == "teacher":
         return datasets.teacher_task(m, d_in, k, hidden=hidden or d_in, rng=rng, device=device)
-    return datasets.digits(classes=list(range(k)), m=m, downsample=2 if d_in <= 16 else None,
-                           standardize=True, rng=rng, device=device)
+    if downsample is None:
+        downsample = 2 if d_in <= 16 else 1
+    return datasets.digits(classes=list(range(k)), m=m, downsample=downsample,
+                           standardize=True, whiten=whiten, rng=rng, device=device)
 
 
-def analyse_points(model, X, Y, found, *, max_freeness=MAX_FREENESS, rng=None):
-    """Per distinct critical point of ``found`` (the finder's dict): loss, index, zero modes,
-    the PB17 index at the point's matched :math:`(\\varphi, \\varepsilon)` and, for the first
-    ``max_freeness`` points, the three freeness KS distances
-    (:func:`rmtland.compare.networks.freeness_test`).  Returns a list of JSON-safe rows."""
+def _spread(count, k):
+    """``k`` indices spread evenly over ``range(count)`` (all when ``k >= count``)."""
+    if k >= count:
+        return list(range(count))
+    return sorted({int(round(x)) for x in np.linspace(0, count - 1, k)})
+
+
+def analyse_points(model, X, Y, found, *, max_freeness=MAX_FREENESS, rng=None,
+                   reference_samples=0):
+    """Per distinct critical point of ``found`` (the finder's dict, ordered by loss): loss,
+    index, zero modes, and for ``max_freeness`` points spread evenly over the loss range the
+    three freeness KS distances (:func:`rmtland.compare.networks.freeness_test`), the PB17
+    index at the point's matched :math:`(\\varphi, \\varepsilon)` and, with
+    ``reference_samples > 0``, the distances' noise reference (``reference``: the same
+    distances on that many PB-model draws of the same size).  Returns JSON-safe rows."""
     rows = []
     gens = _seeds.children(rng, max(len(found["loss"]), 1))
     phi = model.phi(X.shape[0])
     Xh, Yh = to_numpy(X), to_numpy(Y)          # the Hessians are formed once each, on the host
+    tested = set(_spread(len(found["loss"]), max_freeness))
     for i in range(len(found["loss"])):
         row = {"loss": float(found["loss"][i]), "index": int(found["index"][i]),
                "index_fraction": float(found["index_fraction"][i]),
                "grad_norm": float(found["grad_norm"][i]),
                "zero_modes": int(found["zero_modes"][i]),
                "multiplicity": int(found["multiplicity"][i])}
-        if i < max_freeness:
+        if i in tested:
             theta = found["theta"][i][None]        # the finder returns host arrays
             H0 = model.hessian(theta, Xh, Yh, part="H0")[0]
             H1 = model.hessian(theta, Xh, Yh, part="H1")[0]
             try:
-                f = cmp.freeness_test(H0, H1, rng=gens[i], phi=min(phi, 1e20))
-                row["freeness"] = {k: float(f[k]) for k in ("ks_free_convolution",
-                                                            "ks_rotated",
-                                                            "ks_pennington_bahri")}
+                f = cmp.freeness_test(H0, H1, rng=gens[i], phi=min(phi, 1e20),
+                                      reference=reference_samples > 0,
+                                      reference_samples=max(reference_samples, 1))
+                row["freeness"] = {k: None if f[k] is None else float(f[k])
+                                   for k in cmp.FREENESS_KEYS}
                 row["matched"] = {"phi": float(f["phi"]), "eps": float(f["eps"]),
                                   "c": float(f["c"])}
                 row["theory_index"] = float(PenningtonBahri(f["phi"], f["eps"]).index())
+                if f["reference"] is not None:
+                    row["reference"] = {k: {"mean": f["reference"][k]["mean"],
+                                            "max": f["reference"][k]["max"],
+                                            "values": [None if v is None else float(v)
+                                                       for v in f["reference"][k]["values"]]}
+                                        for k in cmp.FREENESS_KEYS}
             except (InputError, ValueError, np.linalg.LinAlgError) as exc:
                 row["freeness_error"] = f"{type(exc).__name__}: {exc}"
         rows.append(row)
@@ -120,9 +156,10 @@ def _fit(points):
 
 
 def simulate_network(hidden, inputs, outputs, samples, *, depth=1, activation="tanh",
-                     data="gaussian", starts=16, seed=0, device="cpu", bias=False,
-                     maxiter=200, max_freeness=MAX_FREENESS, out=None, pdf=False,
-                     progress=True):
+                     data="gaussian", starts=16, steps=DESCENT_STEPS, seed=0, device="cpu",
+                     bias=False, maxiter=200, max_freeness=MAX_FREENESS,
+                     reference_samples=cmp.REFERENCE_SAMPLES, downsample=None, whiten=False,
+                     out=None, pdf=False, progress=True):
     r"""Critical points of every index of one network on one data set, held against the
     theory: ``result.json`` (parameters, :math:`\varphi = n/(km)`, every distinct critical
     point with its loss, index, gradient norm and zero modes, the starts rejected as
@@ -131,8 +168,12 @@ def simulate_network(hidden, inputs, outputs, samples, *, depth=1, activation="t
     it) and ``network.png`` in ``out``.
 
     The network is :class:`rmtland.networks.MLP` with widths ``[inputs] + [hidden] * depth +
-    [outputs]`` (for ``data="digits"`` the inputs are the 16 downsampled pixels), squared
-    loss normalised as PB17 (:math:`L = \frac{1}{2km}\sum_i\lVert f(x_i) - y_i\rVert^2`).
+    [outputs]`` (for ``data="digits"`` the inputs are the preprocessed pixels: 16 with the
+    default downsampling by 2 when ``inputs <= 16``; :func:`make_task`), squared loss
+    normalised as PB17 (:math:`L = \frac{1}{2km}\sum_i\lVert f(x_i) - y_i\rVert^2`). The
+    searches start from snapshots of gradient descent: ``starts`` random networks after each
+    number of ``steps`` (:func:`rmtland.networks.descent_starts`; ``steps=(0,)`` gives plain
+    random starts), so ``starts * len(steps)`` searches run.
     """
     hidden = _validate.integer("hidden", hidden, 1)
     inputs = _validate.integer("inputs", inputs, 1)
@@ -140,88 +181,158 @@ def simulate_network(hidden, inputs, outputs, samples, *, depth=1, activation="t
     samples = _validate.integer("samples", samples, 1)
     depth = _validate.integer("depth", depth, 1)
     starts = _validate.integer("starts", starts, 1)
+    reference_samples = _validate.integer("reference_samples", reference_samples, 0)
+    max_freeness = _validate.integer("max_freeness", max_freeness, 0)
+    if downsample is not None and downsample not in (1, 2, 4, 8):
+        raise InputError(f"downsample must be one of 1, 2, 4, 8, got {downsample!r}")
+    if whiten not in (False, "zca", "pca"):
+        raise InputError(f"whiten must be False, 'zca' or 'pca', got {whiten!r}")
     if activation not in ACTIVATIONS:
         raise InputError(f"activation must be one of {ACTIVATIONS} (relu has no second "
                          f"derivative: H1 is not defined), got {activation!r}")
     if data not in DATA:
         raise InputError(f"data must be one of {DATA}, got {data!r}")
+    if data != "digits" and (downsample is not None or whiten):
+        raise InputError(f"downsample and whiten apply to data='digits' only, got data="
+                         f"{data!r}")
+    try:
+        steps = tuple(sorted({_validate.integer("steps", t, 0) for t in steps}))
+    except TypeError:
+        raise InputError(f"steps must be a sequence of integers >= 0, got {steps!r}") from None
+    if not steps:
+        raise InputError("steps must hold at least one step count (integers >= 0)")
     if out is not None:
         check_output_dir(out)
     xp = get_xp(device)
     t0 = time.perf_counter()
-    s_data, s_find, s_free = _seeds.children(seed, 3)
-    task = make_task(data, samples, inputs, outputs, hidden=hidden, rng=s_data, device=device)
+    s_data, s_find, s_free, s_start = _seeds.children(seed, 4)
+    task = make_task(data, samples, inputs, outputs, hidden=hidden, rng=s_data, device=device,
+                     downsample=downsample, whiten=whiten)
     d_in = task.X.shape[1]
     model = MLP([d_in] + [hidden] * depth + [outputs], activation=activation, bias=bias)
-    bar = Progress(1, f"critical points n={model.n_params}, {starts} starts") if progress \
-        else None
-    found = find_network_critical_points(model, task.X, task.Y, starts=starts, rng=s_find,
+    bar = Progress(1, f"critical points n={model.n_params}, {starts * len(steps)} searches") \
+        if progress else None
+    theta0 = descent_starts(model, task.X, task.Y, starts, steps, rng=s_start)
+    found = find_network_critical_points(model, task.X, task.Y, theta0=theta0, rng=s_find,
                                          kind="any", maxiter=maxiter)
     if bar:
         bar(1)
         bar.close()
     points = analyse_points(model, task.X, task.Y, found, max_freeness=max_freeness,
-                            rng=s_free)
+                            rng=s_free, reference_samples=reference_samples)
     phi = model.phi(samples)
+    for p in points:
+        p["phi"] = phi
     minima = [p["loss"] for p in points if p["index"] == 0]
     result = {"hidden": hidden, "depth": depth, "inputs": d_in, "outputs": outputs,
               "samples": samples, "activation": activation, "data": data, "bias": bias,
-              "starts": starts, "seed": seed, "device": device_name(xp),
+              "starts": starts, "steps": list(steps), "searches": starts * len(steps),
+              "downsample": downsample, "whiten": whiten, "seed": seed,
+              "device": device_name(xp),
               "parameters": model.n_params, "phi": phi,
               "critical_points": points,
               "status": {k: int(v) for k, v in found["status"].items()},
               "rejected_gradient_flat": int(found["status"].get("gradient_flat", 0)),
               "at_infinity": int(found["status"].get("at_infinity", 0)),
               "fit": _fit(points),
+              "freeness_table": cmp.freeness_table(points, FREENESS_EPS_EDGES),
               "memorisation": ({"prediction": cmp.memorisation_loss(phi),
                                 "minima_mean_loss": float(np.mean(minima)),
-                                "minima": len(minima)}
+                                "minima": len(minima),
+                                "note": "mean over the distinct minima of one data set, not "
+                                        "over independent data sets (the network_index "
+                                        "figure averages over data sets)"}
                                if data == "gaussian" and minima else None),
               "seconds": time.perf_counter() - t0, "versions": _run.versions()}
     if out is not None:
-        from ..plotting.networks import plot_network_study
-        study = {"groups": [_group(phi, points)], "ks_reference": None,
+        from ..plotting.networks import plot_network_run
+        study = {"groups": [_group(phi, points)],
                  "title": (f"{activation} network {model.widths}, {data} data, m = {samples}:"
                            f" {len(points)} critical points from {starts} starts")}
         result["files"] = _run.figure_names("network", pdf) + ["result.json", "points.npz"]
         npz = {"theta": found["theta"], "loss": found["loss"], "index": found["index"],
                "grad_norm": found["grad_norm"], "X": to_numpy(task.X), "Y": to_numpy(task.Y)}
         _run.write_run(out, {"result.json": result},
-                       [("network", lambda: plot_network_study(study)[0])], pdf,
+                       [("network", lambda: plot_network_run(study)[0])], pdf,
                        owned=_run.figure_names("network", True) + ["points.npz"],
                        extra=[("points.npz", lambda fh: np.savez(fh, **npz))])
     return result
 
 
-def _group(phi, points):
-    ks = {k: [p["freeness"][k] for p in points if "freeness" in p]
-          for k in ("ks_free_convolution", "ks_rotated", "ks_pennington_bahri")}
-    return {"phi": phi, "loss": [p["loss"] for p in points],
+def _nan(v):
+    return np.nan if v is None else v
+
+
+def _group(phi, points, label=None):
+    fp = [p for p in points if "freeness" in p]
+    return {"phi": phi, "label": label, "loss": [p["loss"] for p in points],
             "index_fraction": [p["index_fraction"] for p in points],
             "theory_index": [p.get("theory_index", np.nan) for p in points],
-            "ks": ks, "ks_loss": [p["loss"] for p in points if "freeness" in p],
-            "fit_line": None}
+            "ks": {k: [_nan(p["freeness"][k]) for p in fp] for k in cmp.FREENESS_KEYS},
+            "ks_reference": {k: [_nan(p["reference"][k]["max"]) if "reference" in p else np.nan
+                                 for p in fp] for k in cmp.FREENESS_KEYS},
+            "ks_loss": [p["loss"] for p in fp], "fit_line": None}
 
 
-def network_study(widths, ms, starts, *, activation="tanh", maxiter=200, seed=0,
-                  device="cpu", max_freeness=MAX_FREENESS):
-    r"""The memorisation task (PB17 Sec. 5) at several sample sizes ``ms`` (so several
-    :math:`\varphi = n/(km)`): critical points of every index from ``starts`` random starts
-    per size, each with its loss, index and freeness distances, and the 3/2-law fit per
-    :math:`\varphi` where there are enough points."""
+def _search(model, task, child, inits, steps, maxiter, max_freeness, reference_samples):
+    """One data set: critical points of every index from descent snapshots, and minima."""
+    s_start, s_find, s_free, s_min = _seeds.children(child, 4)
+    theta0 = descent_starts(model, task.X, task.Y, inits, steps, rng=s_start)
+    found = find_network_critical_points(model, task.X, task.Y, theta0=theta0, rng=s_find,
+                                         kind="any", maxiter=maxiter)
+    points = analyse_points(model, task.X, task.Y, found, max_freeness=max_freeness,
+                            rng=s_free, reference_samples=reference_samples)
+    mins = find_network_critical_points(model, task.X, task.Y, starts=inits, rng=s_min,
+                                        kind="minima", maxiter=maxiter)
+    return found, points, mins
+
+
+def network_study(widths, ms, *, seeds=3, inits=8, steps=DESCENT_STEPS,
+                  teacher_m=None, activation="tanh", maxiter=200, seed=0, device="cpu",
+                  max_freeness=MAX_FREENESS, reference_samples=cmp.REFERENCE_SAMPLES,
+                  eps_edges=FREENESS_EPS_EDGES):
+    r"""Critical points of every index of one network shape at several
+    :math:`\varphi = n/(km)` (samples ``ms``), ``seeds`` independent data sets each, on PB's
+    memorisation task (Gaussian inputs, random targets; PB17 Sec. 5) and, at ``teacher_m``
+    samples, on a teacher's targets with noise 0.1 (whose critical points reach small losses).
+
+    Per data set the searches (:func:`rmtland.networks.find_network_critical_points`,
+    ``kind="any"``) start from snapshots of gradient descent (:func:`rmtland.networks.
+    descent_starts`: ``inits`` networks after each number of ``steps``), so the points cover
+    a range of losses; each gets its index and loss, and ``max_freeness`` of them (spread over
+    the loss range) the freeness test with its noise reference.  Per :math:`\varphi`: the
+    3/2-law fit over the pooled points, and PB's memorisation observation from ``inits``
+    minimisations per data set (``kind="minima"``), averaged within a data set and then over
+    the ``seeds`` data sets (mean ± standard error over data sets, the independent units).
+    ``freeness_table`` groups the freeness tests by :math:`\varphi` and loss bin
+    (:func:`rmtland.compare.networks.freeness_table`).
+    """
     d_in, k = widths[0], widths[-1]
     model = MLP(list(widths), activation=activation)
-    groups, runs = [], []
-    bar = Progress(len(ms), "network critical points")
-    for j, (m, child) in enumerate(zip(ms, _seeds.children(seed, len(ms)))):
-        s_data, s_find, s_free = _seeds.children(child, 3)
-        task = datasets.gaussian_task(m, d_in, k, rng=s_data, device=device)
-        found = find_network_critical_points(model, task.X, task.Y, starts=starts,
-                                             rng=s_find, kind="any", maxiter=maxiter)
-        points = analyse_points(model, task.X, task.Y, found, max_freeness=max_freeness,
-                                rng=s_free)
+    tasks = [("gaussian", m) for m in ms] + ([("teacher", teacher_m)] if teacher_m else [])
+    groups, runs, all_points = [], [], []
+    bar = Progress(len(tasks) * seeds, "network critical points")
+    done = 0
+    for (data, m), child in zip(tasks, _seeds.children(seed, len(tasks))):
         phi = model.phi(m)
-        g = _group(phi, points)
+        points, status, minima_status, per_seed = [], {}, {}, []
+        for j, sub in enumerate(_seeds.children(child, seeds)):
+            s_data, s_run = _seeds.children(sub, 2)
+            task = make_task(data, m, d_in, k, hidden=widths[1], rng=s_data, device=device)
+            found, pts, mins = _search(model, task, s_run, inits, steps, maxiter,
+                                       max_freeness, reference_samples)
+            for p in pts:
+                p.update(data_seed=j, phi=phi, data=data)
+            points += pts
+            for kk, v in found["status"].items():
+                status[kk] = status.get(kk, 0) + int(v)
+            for kk, v in mins["status"].items():
+                minima_status[kk] = minima_status.get(kk, 0) + int(v)
+            per_seed.append(np.asarray(mins["loss"], dtype=float).tolist())
+            done += 1
+            bar(done)
+        label = (rf"$\varphi = {phi:.3g}$" + ("" if data == "gaussian" else ", teacher"))
+        g = _group(phi, points, label)
         fit = _fit(points)      # in the JSON; drawn only when it resolves the exponent
         if fit["eps_c"] is not None and fit["exponent_stderr"] is not None and \
                 fit["exponent_stderr"] < FIT_DRAW_RELATIVE_SE * abs(fit["exponent"]):
@@ -229,52 +340,97 @@ def network_study(widths, ms, starts, *, activation="tanh", maxiter=200, seed=0,
             g["fit_line"] = (e, cmp.three_halves_model(e, fit["eps_c"], fit["exponent"],
                                                        fit["alpha0"]))
         groups.append(g)
-        # PB's memorisation observation: the loss of minimisers against (1 - phi)^2 / 2
-        mins = find_network_critical_points(model, task.X, task.Y, starts=starts,
-                                            rng=_seeds.children(s_find, 1)[0], kind="minima",
-                                            maxiter=maxiter)
-        memo = (cmp.memorisation_deviation(phi, np.asarray(mins["loss"]))
-                if len(mins["loss"]) >= 2 else None)
-        runs.append({"m": m, "phi": phi, "critical_points": len(points),
-                     "status": {kk: int(v) for kk, v in found["status"].items()},
-                     "fit": fit, "points": points,
-                     "minima": {"finite": int(len(mins["loss"])),
-                                "status": {kk: int(v) for kk, v in mins["status"].items()},
-                                "loss": np.asarray(mins["loss"]).tolist(),
-                                "memorisation": None if memo is None else
-                                {k: memo[k] for k in ("mean", "stderr", "prediction",
-                                                      "deviation", "z")}},
+        means = [float(np.mean(v)) for v in per_seed if len(v)]
+        memo = None
+        if data == "gaussian" and means:
+            memo = {kk: v for kk, v in cmp.memorisation_deviation(phi, means).items()
+                    if kk in ("mean", "stderr", "prediction", "deviation", "z", "seeds")}
+        runs.append({"data": data, "m": m, "phi": phi, "seeds": seeds,
+                     "critical_points": len(points), "status": status, "fit": fit,
+                     "points": points,
+                     "minima": {"finite": int(sum(len(v) for v in per_seed)),
+                                "status": minima_status, "loss_per_seed": per_seed,
+                                "memorisation": memo},
                      "memorisation_prediction": cmp.memorisation_loss(phi)})
-        bar(j + 1)
+        all_points += points
     bar.close()
     return {"widths": list(widths), "parameters": model.n_params, "activation": activation,
-            "starts": starts, "runs": runs, "groups": groups, "ks_reference": None,
-            "title": (f"{activation} network {list(widths)} ({model.n_params} parameters) on "
-                      "the memorisation task: critical points against PB17")}
+            "inits": inits, "steps": list(steps), "seeds": seeds, "runs": runs,
+            "groups": groups,
+            "freeness_table": cmp.freeness_table(all_points, eps_edges),
+            "title": (f"{activation} network {list(widths)} ({model.n_params} parameters), "
+                      f"{seeds} data sets per $\\varphi$: critical points against PB17")}
+
+
+@functools.lru_cache(maxsize=2)
+def _study(lvl, seed, device):
+    """The study behind both network figures, computed once per process and level (the
+    figures report its own wall time as ``study_seconds``)."""
+    cfg = NET_SIZES[lvl]
+    t0 = time.perf_counter()
+    study = network_study(cfg["widths"], cfg["ms"], seeds=cfg["seeds"], inits=cfg["inits"],
+                          steps=cfg["steps"], teacher_m=cfg["teacher_m"],
+                          maxiter=cfg["maxiter"], max_freeness=cfg["max_freeness"],
+                          seed=seed, device=device)
+    study["seconds"] = time.perf_counter() - t0
+    return study
+
+
+def _study_parameters(lvl, seed, device):
+    cfg = NET_SIZES[lvl]
+    return {"level": lvl, **{k: list(v) if isinstance(v, tuple) else v
+                             for k, v in cfg.items() if k != "linear"},
+            "seed": seed, "device": device}
 
 
 @_run.register("network_index", kind="simulation", claim=(
     "Critical points of every index of a small tanh network on PB's memorisation task "
-    "(Gaussian inputs, random targets), found by minimising |grad L|^2: their index against "
-    "their loss beside the Pennington-Bahri law at each point's matched (phi, eps), and "
-    "three freeness tests of H = H0 + H1 (Pennington & Bahri 2017, Sec. 5)."))
+    "(Gaussian inputs, random targets) and on a teacher's targets, found by minimising "
+    "|grad L|^2 from snapshots of gradient descent: their index against their loss beside the "
+    "Pennington-Bahri law at each point's matched (phi, eps); and the loss of minimisers "
+    "against PB's (1 - phi)^2 / 2 over independent data sets (Pennington & Bahri 2017, "
+    "Sec. 5)."))
 def figure_network_index(quick=True, *, smoke=False, device="cpu", seed=0):
-    r"""Figure "network_index": :func:`network_study` at the :data:`NET_SIZES` of the level."""
+    r"""Figure "network_index": :func:`network_study` at the :data:`NET_SIZES` of the level:
+    (a) index against loss, (b) the memorisation loss against :math:`\varphi`."""
     from ..plotting.networks import plot_network_study
     lvl = _run.level(quick, smoke)
-    cfg = NET_SIZES[lvl]
-    study = network_study(cfg["widths"], cfg["ms"], cfg["starts"], maxiter=cfg["maxiter"],
-                          seed=seed, device=device)
+    study = _study(lvl, seed, device)
+    phis = np.geomspace(0.2, 2.0, 200)
+    memo_curve = (phis, np.array([cmp.memorisation_loss(p) for p in phis]))
 
     def draw():
-        return plot_network_study(study)[0]
-    summary = {"runs": study["runs"], "parameters": study["parameters"]}
+        return plot_network_study(study, memo_curve)[0]
+    summary = {"runs": study["runs"], "parameters": study["parameters"],
+               "study_seconds": study["seconds"]}
     return {"name": "network_index", "claim": _run.FIGURES["network_index"].claim,
-            "draw": draw, "parameters": {"level": lvl, **{k: list(v) if isinstance(v, tuple)
-                                                          else v for k, v in cfg.items()
-                                                          if k != "linear"},
-                                         "seed": seed, "device": device},
-            "summary": summary, "curves": {"study": study}}
+            "draw": draw, "parameters": _study_parameters(lvl, seed, device),
+            "summary": summary, "curves": {"memorisation": memo_curve}}
+
+
+@_run.register("network_freeness", kind="simulation", claim=(
+    "Is the residual part H1 of a real network's Hessian free from its Gauss-Newton part H0, "
+    "as the Pennington-Bahri theory assumes? At each critical point of the network_index "
+    "study, three KS distances of spec(H) (to the free convolution of the empirical spectra, "
+    "to H0 + Q H1 Q^T with Haar Q, to the PB law with matched moments), each against the same "
+    "distances on PB-model draws of the same size; the fraction of points above every draw is "
+    "1/(R+1) under freeness."))
+def figure_network_freeness(quick=True, *, smoke=False, device="cpu", seed=0):
+    r"""Figure "network_freeness": the freeness tests of :func:`network_study`'s points with
+    their noise references, and the table of
+    :func:`rmtland.compare.networks.freeness_table`."""
+    from ..plotting.networks import plot_freeness
+    lvl = _run.level(quick, smoke)
+    study = _study(lvl, seed, device)
+
+    def draw():
+        return plot_freeness(study)[0]
+    return {"name": "network_freeness", "claim": _run.FIGURES["network_freeness"].claim,
+            "draw": draw, "parameters": _study_parameters(lvl, seed, device),
+            "summary": {"table": study["freeness_table"],
+                        "eps_edges": list(FREENESS_EPS_EDGES),
+                        "parameters": study["parameters"], "study_seconds": study["seconds"]},
+            "curves": {}}
 
 
 def linear_landscape(d, p, k, m, starts, *, seed=0, device="cpu", maxiter=200):

@@ -2,6 +2,6 @@
 and Hessian-vector products, batched and xp-generic (NumPy or CuPy)
 (:mod:`~rmtland.networks.mlp`).  Imports only the base modules and :mod:`rmtland.linalg`."""
 from .mlp import MLP
-from .critical import find_network_critical_points
+from .critical import descent_starts, find_network_critical_points
 
-__all__ = ["MLP", "find_network_critical_points"]
+__all__ = ["MLP", "find_network_critical_points", "descent_starts"]

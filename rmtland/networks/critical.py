@@ -144,7 +144,7 @@ from .._validate import InputError
 from ..linalg.dense import eigh_batched, eigvalsh_batched
 from .mlp import MLP, SATURATION_Z
 
-__all__ = ["find_network_critical_points", "canonical_form", "classify_points", "flatness",
+__all__ = ["find_network_critical_points", "descent_starts", "canonical_form", "classify_points", "flatness",
            "saturated_units", "STATUSES", "KINDS", "TOL", "TOL_ZERO", "SNAP_RTOL", "FLAT_TOL",
            "FLAT_PATIENCE",
            "MERGE_TOL", "NORM_GROWTH", "MAX_STEP", "NU0", "NU_MIN", "NU_MAX"]
@@ -500,6 +500,44 @@ def _polish(s, polish_iter, scale, tol_zero):
             s.refresh(acc)
         conv = s.gnorm[act] <= s.tol * scale[act]
         todo[act] = xp.where(conv | ~ok, 0, 1)
+
+
+def descent_starts(model, X, Y, starts, steps, *, rng=None, init_scale=1.0):
+    r"""Starting points at a range of losses: snapshots of full-batch gradient descent.
+
+    ``starts`` networks are drawn by ``model.init(starts, rng, scale=init_scale)`` on the
+    backend of ``X``; each descends :math:`\theta \leftarrow \theta - \eta\nabla L` with its
+    own step :math:`\eta = 1/\lambda_{\max}(H_0(\theta_0))` (the Gauss–Newton curvature at its
+    start; stable while the curvature stays below that scale, which is the regime of a
+    descent from a LeCun start) and is copied after each number of steps in ``steps``.  The
+    searches of :func:`find_network_critical_points` started from these snapshots begin at
+    losses from the initial one (step 0) down towards minima, so the critical points they reach
+    cover a range of losses and indices, not only the high-index saddles near the loss of a
+    random start.
+
+    Returns ``theta0`` of shape ``(starts * len(steps), n)``, snapshot-major (the ``starts``
+    networks after ``steps[0]`` steps first).
+    """
+    if not isinstance(model, MLP):
+        raise InputError(f"model must be an rmtland.networks.MLP, got {type(model).__name__}")
+    starts = _validate.integer("starts", starts, 1)
+    try:
+        steps = sorted({_validate.integer("steps", s, 0) for s in steps})
+    except TypeError:
+        raise InputError(f"steps must be a sequence of integers >= 0, got {steps!r}") from None
+    if not steps:
+        raise InputError("steps must hold at least one step count (integers >= 0)")
+    xp = array_namespace(X, Y)
+    theta = model.init(starts, rng=rng, device=device_name(xp), scale=init_scale)
+    lam = eigvalsh_batched(model.hessian(theta, X, Y, part="H0"))[:, -1]
+    eta = (1.0 / xp.maximum(lam, xp.finfo(lam.dtype).tiny))[:, None].astype(theta.dtype)
+    snaps = []
+    for t in range(steps[-1] + 1):
+        if t in steps:
+            snaps.append(theta.copy())
+        if t < steps[-1]:
+            theta = theta - eta * model.gradient(theta, X, Y)
+    return xp.concatenate(snaps, axis=0)
 
 
 def find_network_critical_points(model, X, Y, *, starts=None, theta0=None, rng=None,

@@ -16,31 +16,29 @@ import numpy as np
 
 from . import _style
 
-__all__ = ["plot_network_study", "plot_linear_landscape"]
+__all__ = ["plot_network_study", "plot_network_run", "plot_freeness", "plot_linear_landscape"]
 
 
-def plot_network_study(study, *, figsize=(11, 4.2), axes=None):
-    r"""(a) index fraction :math:`\alpha` against the loss :math:`\varepsilon` at the critical
-    points found (simulation, points, one colour per :math:`\varphi`), beside the
-    Pennington–Bahri index at each point's matched :math:`(\varphi, \varepsilon)` (theory, open
-    markers joined by a line per :math:`\varphi`) and, when a fit exists, the fitted
-    :math:`\alpha_0((\varepsilon - \varepsilon_c)/\varepsilon_c)^{\gamma}` (line); (b) the three
-    freeness KS distances per point against the loss, with the model's own sampling level.
+_KS_TESTS = {"ks_free_convolution": ("o", "free convolution of spec $H_0$, spec $H_1$"),
+             "ks_rotated": ("s", r"$H_0 + Q H_1 Q^\top$, Haar $Q$"),
+             "ks_pennington_bahri": ("^", "PB17 law, matched moments")}
 
-    ``study`` is :func:`rmtland.experiments.networks.network_study`'s dict (``groups``: per
-    :math:`\varphi` the arrays ``loss``, ``index_fraction``, ``theory_index``, ``ks``, ...).
-    """
-    fig, axes = _style.get_axes_pair(axes, figsize)
-    groups = study["groups"]
-    colors = _style.colors(len(groups), _style.CMAP_INDEX)
-    ax = axes[0]
+
+_FREENESS_TITLES = {
+    "ks_free_convolution": "(a) to the free convolution of spec $H_0$ and spec $H_1$",
+    "ks_rotated": r"(b) to spec($H_0 + Q H_1 Q^\top$), Haar $Q$",
+    "ks_pennington_bahri": "(c) to the PB17 law with matched moments"}
+
+
+def _index_panel(ax, groups, colors):
     for g, c in zip(groups, colors):
         eps = np.asarray(g["loss"], dtype=float)
         if not eps.size:
             continue
         order = np.argsort(eps)
+        label = g.get("label") or rf"$\varphi = {g['phi']:.3g}$"
         ax.plot(eps, g["index_fraction"], "o", color=c, ms=4, gid="simulation",
-                label=rf"$\varphi = {g['phi']:.3g}$: {eps.size} critical points")
+                label=f"{label}: {eps.size} critical points")
         th = np.asarray(g["theory_index"], dtype=float)
         ok = np.isfinite(th[order])
         ax.plot(eps[order][ok], th[order][ok], "--", marker="s", mfc="none", ms=4, color=c,
@@ -52,12 +50,56 @@ def plot_network_study(study, *, figsize=(11, 4.2), axes=None):
     ax.set_xlabel(r"loss $\varepsilon$ at the critical point")
     ax.set_ylabel(r"index $\alpha$ (fraction of negative eigenvalues)")
     ax.set_title(r"(a) index against loss (PB17 Sec. 5)")
-    _style.legend(ax, loc="lower right")
+    _style.legend(ax, loc="upper left", fontsize="small")
+
+
+def plot_network_study(study, memorisation_curve, *, figsize=(11, 4.4), axes=None):
+    r"""(a) index fraction :math:`\alpha` against the loss :math:`\varepsilon` at the critical
+    points found (simulation, points, one colour per :math:`\varphi` and task), beside the
+    Pennington–Bahri index at each point's matched :math:`(\varphi, \varepsilon)` (theory, open
+    markers joined by a line) and, when a fit resolves the exponent, the fitted
+    :math:`\alpha_0((\varepsilon - \varepsilon_c)/\varepsilon_c)^{\gamma}` (line); (b) the loss
+    of minimisers against :math:`\varphi` (mean ± standard error over data sets) beside PB's
+    :math:`\tfrac12(1-\varphi)^2` (``memorisation_curve = (phi, loss)``, line).
+
+    ``study`` is :func:`rmtland.experiments.networks.network_study`'s dict.
+    """
+    fig, axes = _style.get_axes_pair(axes, figsize)
+    groups = study["groups"]
+    colors = _style.colors(len(groups), _style.CMAP_INDEX)
+    _index_panel(axes[0], groups, colors)
     ax = axes[1]
-    markers = {"ks_free_convolution": ("o", "free convolution of spec $H_0$, spec $H_1$"),
-               "ks_rotated": ("s", r"$H_0 + Q H_1 Q^\top$, Haar $Q$"),
-               "ks_pennington_bahri": ("^", "PB17 law, matched moments")}
-    for key, (marker, label) in markers.items():
+    ax.plot(*memorisation_curve, "-", color="k", lw=_style.THEORY_LW, gid="theory",
+            label=r"PB17: $\frac{1}{2}(1-\varphi)^2$ ($\varphi < 1$), 0 above")
+    for r, c in zip(study["runs"], colors):
+        memo = r["minima"]["memorisation"]
+        if memo is None:
+            continue
+        err = memo["stderr"] if memo["stderr"] is not None else 0.0
+        ax.errorbar([r["phi"]], [memo["mean"]], yerr=[err], fmt="o", color=c, capsize=3,
+                    gid="simulation",
+                    label=rf"minima, $\varphi = {r['phi']:.3g}$: mean $\pm$ s.e. over "
+                          f"{memo['seeds']} data sets")
+    ax.set_xscale("log")
+    ax.set_xlabel(r"$\varphi$ = parameters / (outputs $\times$ samples)")
+    ax.set_ylabel(r"loss $\varepsilon$ of minimisers")
+    ax.set_title("(b) memorisation task: loss of minimisers (PB17)")
+    ax.set_ylim(bottom=0)
+    _style.legend(ax, loc="upper right", fontsize="small")
+    fig.suptitle(study["title"])
+    return fig, axes
+
+
+def plot_network_run(study, *, figsize=(11, 4.2), axes=None):
+    r"""One ``simulate network`` run: (a) as in :func:`plot_network_study`; (b) the three
+    freeness KS distances per point against the loss, with the largest distance over the
+    PB-model draws of the same size at each point (the noise reference; grey crosses)."""
+    fig, axes = _style.get_axes_pair(axes, figsize)
+    groups = study["groups"]
+    colors = _style.colors(len(groups), _style.CMAP_INDEX)
+    _index_panel(axes[0], groups, colors)
+    ax = axes[1]
+    for key, (marker, label) in _KS_TESTS.items():
         first = True
         for g, c in zip(groups, colors):
             ks = np.asarray(g["ks"].get(key, []), dtype=float)
@@ -65,16 +107,55 @@ def plot_network_study(study, *, figsize=(11, 4.2), axes=None):
                 ax.plot(g["ks_loss"], ks, marker, mfc="none" if marker != "o" else c,
                         color=c, ms=5, ls="none", gid="simulation",
                         label=label if first else None)
+                ref = np.asarray(g["ks_reference"].get(key, []), dtype=float)
+                if np.isfinite(ref).any():
+                    ax.plot(g["ks_loss"], ref, "x", color="0.5", ms=4, ls="none",
+                            gid="reference")
                 first = False
-    if study.get("ks_reference") is not None:
-        ax.axhline(study["ks_reference"], color="0.4", ls=":", lw=1, gid="reference",
-                   label="model's own KS level (same n, PB17 matrices)")
+    ax.plot([], [], "x", color="0.5", ls="none",
+            label="largest over PB-model draws of the same size")
     ax.set_xlabel(r"loss $\varepsilon$ at the critical point")
     ax.set_ylabel("KS distance of spec $H$ to")
     ax.set_title("(b) freeness test at each critical point")
     ax.set_ylim(bottom=0)
-    _style.legend(ax, loc="upper right")
+    _style.legend(ax, loc="upper right", fontsize="small")
     fig.suptitle(study["title"])
+    return fig, axes
+
+
+def plot_freeness(study, *, figsize=(14, 4.4), axes=None):
+    r"""The three freeness tests of :func:`rmtland.compare.networks.freeness_test`, one panel
+    each: the KS distance of :math:`\mathrm{spec}(H)` at every tested critical point against
+    its loss (simulation, one colour per :math:`\varphi` and task) and, at the same loss, the
+    largest distance over the PB-model draws of the same size and matched parameters (the
+    noise reference, grey crosses). Points well above their crosses are where freeness (or
+    the PB law) fails at this size."""
+    if axes is None:
+        fig, axes = _style.new_figure(figsize, ncols=3)
+        axes = axes[0]
+    else:
+        fig = axes[0].figure
+    groups = study["groups"]
+    colors = _style.colors(len(groups), _style.CMAP_INDEX)
+    for ax, (key, (marker, title)) in zip(axes, _KS_TESTS.items()):
+        for g, c in zip(groups, colors):
+            ks = np.asarray(g["ks"].get(key, []), dtype=float)
+            if not ks.size:
+                continue
+            label = g.get("label") or rf"$\varphi = {g['phi']:.3g}$"
+            ax.plot(g["ks_loss"], ks, marker, color=c, ms=5, ls="none", gid="simulation",
+                    label=label)
+            ref = np.asarray(g["ks_reference"].get(key, []), dtype=float)
+            ax.plot(g["ks_loss"], ref, "x", color="0.5", ms=4, ls="none", gid="reference")
+        ax.plot([], [], "x", color="0.5", ls="none",
+                label="largest over PB-model draws (same size)")
+        ax.set_xlabel(r"loss $\varepsilon$ at the critical point")
+        ax.set_ylabel("KS distance of spec $H$")
+        ax.set_title(_FREENESS_TITLES[key], fontsize="medium")
+        ax.set_ylim(bottom=0)
+        _style.legend(ax, loc="upper right", fontsize="x-small")
+    fig.suptitle(study["title"].replace("critical points against PB17",
+                                        "is H1 free from H0 at the critical points?"))
     return fig, axes
 
 
