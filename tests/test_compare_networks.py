@@ -325,3 +325,73 @@ def test_free_and_commuting_against_reference_levels(n):
             assert free[k] < 2.5 * level, (n, seed, k, free[k], level)
             if k != "ks_pennington_bahri":
                 assert comm[k] > 5 * level, (n, seed, k, comm[k], level)
+
+
+# -- where freeness fails: the table ---------------------------------------------------------
+def _row(phi, loss, d, refs, data="gaussian"):
+    keys = cn.FREENESS_KEYS
+    return {"phi": phi, "loss": loss, "data": data, "freeness": dict(zip(keys, d)),
+            "reference": {k: {"values": list(r)} for k, r in zip(keys, refs)}}
+
+
+def test_freeness_table_by_hand():
+    """Grouping by (data, phi, loss bin) and the fraction above every reference draw, counted
+    by hand: a distance of 0.5 over draws (0.1, 0.2, 0.3) is above, 0.05 is not; an
+    unresolved (a) (None) leaves that test's count and keeps the others."""
+    r3 = [(0.1, 0.2, 0.3)] * 3
+    rows = [_row(0.5, 0.1, (0.5, 0.5, 0.05), r3), _row(0.5, 0.15, (0.05, 0.5, 0.05), r3),
+            _row(0.5, 0.3, (None, 0.01, 0.9), r3), _row(2.0, 0.1, (0.5, 0.5, 0.5), r3),
+            _row(0.5, 0.1, (0.5, 0.5, 0.5), r3, data="teacher"),
+            {"phi": 0.5, "loss": 0.1}]                     # not tested: skipped
+    table = cn.freeness_table(rows, [0.0, 0.2, 0.5])
+    assert [(t["data"], t["phi"], t["eps_lo"], t["points"]) for t in table] == [
+        ("gaussian", 0.5, 0.0, 2), ("gaussian", 0.5, 0.2, 1), ("gaussian", 2.0, 0.0, 1),
+        ("teacher", 0.5, 0.0, 1)]
+    first, second = table[0], table[1]
+    assert first["ks_free_convolution"]["above"] == 0.5
+    assert first["ks_rotated"]["above"] == 1.0 and first["ks_pennington_bahri"]["above"] == 0
+    assert first["ks_free_convolution"]["median"] == pytest.approx(0.275, abs=1e-15)
+    assert first["ks_rotated"]["reference_median"] == pytest.approx(0.2, abs=1e-15)
+    assert first["above_if_free"] == 0.25                  # 1/(R+1), R = 3
+    assert first["above_if_free_stderr"] == pytest.approx(math.sqrt(0.25 * 0.75 / 2))
+    assert second["ks_free_convolution"] is None and second["ks_pennington_bahri"]["above"] == 1
+
+
+@pytest.mark.parametrize("edges", [[0.1], [0.5, 0.2], [0.0, float("nan")]])
+def test_freeness_table_bad_edges(edges):
+    with pytest.raises(InputError, match="eps_edges"):
+        cn.freeness_table([], edges)
+
+
+def test_tiny_residual_part_is_unresolved_not_ks_one():
+    """H1 nonzero but 1e-12 of H0 (a near-zero-loss point): the free sum's CDF is not
+    resolved by the grid (quadrature error ~ 1), so (a) is None rather than a KS of 1; the
+    rotation test snaps the rounding-level zeros of both spectra."""
+    g = np.random.default_rng(0)
+    J = g.standard_normal((8, 12))
+    H0 = J.T @ J / 8
+    A = g.standard_normal((12, 12))
+    r = cn.freeness_test(H0, 1e-12 * (A + A.T), rng=0)
+    assert r["quadrature_error"] > cn.QUADRATURE_MAX and r["ks_free_convolution"] is None
+    assert r["ks_rotated"] < 0.2
+
+
+@pytest.mark.slow
+def test_freeness_table_is_calibrated_on_free_pairs():
+    """On pairs that ARE free (H0 Wishart, H1 independent GOE: PB's model), a point's distance
+    exceeds all R = 3 reference draws with probability ~1/(R+1) = 1/4 (exchangeable, up to the
+    moment matching from the pair itself). 40 pairs at n = 40: binomial s.e. 0.068; the
+    fraction must lie within 4 s.e. of 1/4 for the two free tests and for the PB law."""
+    rows = []
+    for s in range(40):
+        gw, gg, gt = np.random.default_rng([s, 1]), np.random.default_rng([s, 2]), s
+        H0 = sample_wishart(40, 80, rng=gw)[0]
+        H1 = sample_goe(40, var=0.2, rng=gg)[0]
+        f = cn.freeness_test(H0, H1, rng=gt, phi=0.5, reference=True, reference_samples=3,
+                             rotations=4)
+        rows.append({"phi": 0.5, "loss": 0.1, "freeness": {k: f[k] for k in cn.FREENESS_KEYS},
+                     "reference": f["reference"]})
+    (row,) = cn.freeness_table(rows, [0.0, 1.0])
+    for k in cn.FREENESS_KEYS:
+        assert row[k]["points"] == 40
+        assert abs(row[k]["above"] - 0.25) <= 4 * math.sqrt(0.25 * 0.75 / 40), (k, row[k])

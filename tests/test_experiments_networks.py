@@ -62,3 +62,26 @@ def test_linear_landscape_recall():
     assert land["spurious"] == 0 and land["index_agrees"]
     assert min(land["found_loss"]) == pytest.approx(min(land["exact_loss"]), rel=1e-10)
     assert land["recall"] >= 0.5
+
+
+@pytest.mark.parametrize("args, name", [
+    (["--steps", "-1"], "steps"), (["--reference-samples", "-2"], "reference-samples"),
+    (["--downsample", "3", "--data", "digits"], "downsample"),
+])
+def test_bad_network_options_exit_2(capsys, tmp_path, args, name):
+    argv = ["simulate", "network", "--hidden", "3", "--inputs", "3", "--outputs", "2",
+            "--samples", "10", *args, "--out", str(tmp_path)]
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and name in err and err.count("\n") == 1
+
+
+def test_digits_options_on_other_data_exit_2(capsys, tmp_path):
+    """PB's preprocessing applies to the digits only: asking for it on Gaussian data is bad
+    input, refused before any computing (the output directory stays empty)."""
+    code = main(["simulate", "network", "--hidden", "3", "--inputs", "3", "--outputs", "2",
+                 "--samples", "10", "--whiten", "zca", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and "whiten" in err and err.count("\n") == 1
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())

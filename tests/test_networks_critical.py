@@ -475,3 +475,31 @@ def test_baldi_hornik_recall_over_seeds():
             hit.add(j)
         recalls.append(len(hit) / len(vals))
     assert np.mean(recalls) >= 0.9, recalls
+
+
+def test_descent_starts_cover_a_range_of_losses(xp):
+    """Snapshots of gradient descent with step 1/lambda_max(H0) at the start: the first
+    snapshot is the initialisation itself (model.init with the same rng), the shapes are
+    snapshot-major, and the mean loss falls from snapshot to snapshot (a descent direction
+    with a step inside the Gauss-Newton curvature scale; the memorisation task at phi = 0.75
+    cannot be fitted, so the loss stays above 0)."""
+    from rmtland.networks import descent_starts
+    from rmtland.networks import data as D
+    model = MLP([4, 6, 2], activation="tanh")
+    dev = "gpu" if xp is not np else "cpu"
+    task = D.gaussian_task(24, 4, 2, rng=3, device=dev)
+    th = descent_starts(model, task.X, task.Y, 6, (0, 10, 100), rng=5)
+    assert th.shape == (18, model.n_params)
+    init = model.init(6, rng=5, device=dev)
+    assert float(xp.max(xp.abs(th[:6] - init))) == 0.0
+    loss = np.asarray([float(xp.mean(model.loss(th[6 * j:6 * j + 6], task.X, task.Y)))
+                       for j in range(3)])
+    assert loss[0] > loss[1] > loss[2] > 0
+
+
+@pytest.mark.parametrize("steps", [(), (-1,), "ab"])
+def test_descent_starts_bad_steps(steps):
+    from rmtland.networks import descent_starts
+    X, Y = np.zeros((4, 2)), np.zeros((4, 1))
+    with pytest.raises(InputError, match="steps"):
+        descent_starts(MLP([2, 2, 1]), X, Y, 2, steps)

@@ -398,6 +398,15 @@ def _check_summary(name, summary):
         assert summary["exact_global_minima"] == 1 and summary["spurious"] == 0
         assert summary["index_agrees"] and 0 < summary["recall"] <= 1
         assert min(summary["exact_loss"]) <= min(summary["found_loss"]) + 1e-12
+        # depth 3: every point found lies on a Baldi-Hornik level (Achour et al. 2021)
+        assert summary["deep"]["spurious"] == 0 and 0 < summary["deep"]["recall"] <= 1
+        # Kawaguchi: zero gradient and Hessian at the origin (every term has a zero factor),
+        # and the engine's loss drop is a t^3 - b t^6 to the rounding of L (~1e-16 of L(0))
+        kw = summary["kawaguchi"]
+        assert kw["gradient_norm"] == 0.0 and kw["hessian_max_abs_eigenvalue"] == 0.0
+        assert kw["a"] > 0 and np.all(np.asarray(kw["drop"]) > 0)
+        assert np.max(np.abs(np.subtract(kw["drop"], kw["drop_theory"]))) <= \
+            64 * np.finfo(float).eps * kw["loss_origin"]
     else:
         raise AssertionError(f"no check for figure {name!r}: add one")
 

@@ -433,13 +433,44 @@ def figure_network_freeness(quick=True, *, smoke=False, device="cpu", seed=0):
             "curves": {}}
 
 
+def _recall(found, exact_loss, exact_index=None):
+    """Found points against an exact list of loss levels (relative 1e-6): recall by level,
+    spurious points, and (when ``exact_index`` is given) whether every matched index agrees."""
+    fl, fi = np.asarray(found["loss"]), np.asarray(found["index"])
+    rel = np.abs(fl[:, None] - exact_loss[None, :]) / np.maximum(np.abs(exact_loss), 1e-300)
+    match = rel <= 1e-6
+    levels = np.unique(np.round(exact_loss, 12))
+    found_levels = {float(np.round(exact_loss[j], 12)) for j in np.nonzero(match.any(0))[0]}
+    out = {"found_loss": fl.tolist(), "found_index": fi.tolist(),
+           "recall": len(found_levels) / len(levels), "levels": int(levels.size),
+           "levels_found": len(found_levels), "spurious": int((~match.any(1)).sum()),
+           "status": {kk: int(v) for kk, v in found["status"].items()}}
+    if exact_index is not None:
+        out["index_agrees"] = bool(all(
+            any(fi[i] == exact_index[j] for j in np.nonzero(match[i])[0])
+            for i in range(fl.size) if match[i].any()))
+    return out
+
+
 def linear_landscape(d, p, k, m, starts, *, seed=0, device="cpu", maxiter=200):
-    r"""A one-hidden-layer linear network ``d → p → k`` on Gaussian data: every critical point
-    from the Baldi–Hornik enumeration (:func:`rmtland.analytic.linear.
-    baldi_hornik_critical_points`, loss and exact Hessian index) against the points the
-    numerical finder recovers from ``starts`` random starts; recall = exact loss levels found
-    / all, spurious = found points matching no exact loss (relative 1e-6)."""
-    s_data, s_find = _seeds.children(seed, 2)
+    r"""Linear networks on Gaussian data, exactly and numerically.
+
+    1. One hidden layer, ``d → p → k``: every critical point from the Baldi–Hornik
+       enumeration (:func:`rmtland.analytic.linear.baldi_hornik_critical_points`, loss and
+       exact Hessian index) against the points the numerical finder recovers from ``starts``
+       random starts; recall = exact loss levels found / all, spurious = found points on no
+       exact level (relative 1e-6), and whether every found index equals the exact one.
+    2. Depth 3, ``d → p → p → k``: the finder's points against the same loss levels (the
+       critical values of a deep linear network are the Baldi–Hornik values of the subsets of
+       at most ``p`` eigenvectors: Achour, Malgouyres & Gerchinovitz 2021, arXiv:2107.13289);
+       indices are not compared (deep linear critical points are degenerate).
+    3. Kawaguchi's saddle at depth 3 (:func:`rmtland.analytic.linear.
+       deep_linear_degenerate_saddle`): the origin, whose Hessian (from the network engine,
+       :meth:`rmtland.networks.MLP.hessian`) has no negative eigenvalue, while the loss along
+       the escape direction ``v`` falls as :math:`L(tv) - L(0) = -a t^3 + b t^6` — the drop
+       measured by the engine beside the closed form.
+    """
+    s_data, s_find, s_deep = _seeds.children(seed, 3)
     task = datasets.gaussian_task(m, d, k, rng=s_data, device="cpu")
     X, Y = to_numpy(task.X), to_numpy(task.Y)
     Sxx, Sxy, Syy = lin.covariances(X, Y)
@@ -447,34 +478,45 @@ def linear_landscape(d, p, k, m, starts, *, seed=0, device="cpu", maxiter=200):
     exact_loss = np.array([e["loss"] for e in exact])
     exact_index = np.array([lin.index_with_zero_modes(
         lin.linear_network_hessian(e["W1"], e["W2"], Sxx, Sxy, Syy)).negative for e in exact])
-    model = MLP([d, p, k], activation="linear")
     xp = get_xp(device)
-    found = find_network_critical_points(model, xp.asarray(X), xp.asarray(Y), starts=starts,
-                                         rng=s_find, kind="any", maxiter=maxiter)
-    fl, fi = np.asarray(found["loss"]), np.asarray(found["index"])
-    rel = np.abs(fl[:, None] - exact_loss[None, :]) / np.maximum(np.abs(exact_loss), 1e-300)
-    match = rel <= 1e-6
-    levels = np.unique(np.round(exact_loss, 12))
-    found_levels = {float(np.round(exact_loss[j], 12)) for j in np.nonzero(match.any(0))[0]}
-    index_ok = [bool(any(fi[i] == exact_index[j] for j in np.nonzero(match[i])[0]))
-                for i in range(fl.size) if match[i].any()]
+    Xd, Yd = xp.asarray(X), xp.asarray(Y)
+    model = MLP([d, p, k], activation="linear")
+    found = find_network_critical_points(model, Xd, Yd, starts=starts, rng=s_find, kind="any",
+                                         maxiter=maxiter)
+    shallow = _recall(found, exact_loss, exact_index)
+    deep_model = MLP([d, p, p, k], activation="linear")
+    deep_found = find_network_critical_points(deep_model, Xd, Yd, starts=starts, rng=s_deep,
+                                              kind="any", maxiter=maxiter)
+    deep = _recall(deep_found, exact_loss)
+    deep["zero_modes"] = np.asarray(deep_found["zero_modes"]).tolist()
+    # Kawaguchi: the origin of d -> p -> p -> k, through the network engine
+    sad = lin.deep_linear_degenerate_saddle(Sxx, Sxy, Syy, (p, p))
+    v = deep_model.flatten([(V[None], None) for V in sad["direction"]])[0]
+    ts = np.geomspace(1e-3, 1e-1, 13)
+    theta = ts[:, None] * v[None, :]
+    drop = sad["loss"] - deep_model.loss(theta, X, Y)
+    lam0 = np.linalg.eigvalsh(deep_model.hessian(np.zeros((1, deep_model.n_params)), X, Y)[0])
+    kawaguchi = {"t": ts.tolist(), "drop": drop.tolist(),
+                 "drop_theory": (sad["a"] * ts ** 3 - sad["b"] * ts ** 6).tolist(),
+                 "a": sad["a"], "b": sad["b"], "loss_origin": sad["loss"],
+                 "hessian_max_abs_eigenvalue": float(np.max(np.abs(lam0))),
+                 "hessian_min_eigenvalue": float(lam0[0]),
+                 "gradient_norm": float(np.linalg.norm(
+                     deep_model.gradient(np.zeros((1, deep_model.n_params)), X, Y)))}
     return {"d": d, "p": p, "k": k, "m": m, "starts": starts,
             "exact_loss": exact_loss.tolist(), "exact_index": exact_index.tolist(),
             "exact_global_minima": int(sum(e["global_minimum"] for e in exact)),
-            "found_loss": fl.tolist(), "found_index": fi.tolist(),
-            "recall": len(found_levels) / len(levels),
-            "spurious": int((~match.any(1)).sum()),
-            "index_agrees": bool(all(index_ok)),
-            "status": {kk: int(v) for kk, v in found["status"].items()},
-            "title": (f"Linear network {d} → {p} → {k}, m = {m}: critical points, exact and "
-                      f"found from {starts} starts")}
+            **shallow, "deep": deep, "kawaguchi": kawaguchi,
+            "title": (f"Linear networks, m = {m} Gaussian samples, {starts} starts each")}
 
 
 @_run.register("network_linear", kind="simulation", claim=(
     "Every critical point of a one-hidden-layer linear network is known exactly (Baldi & "
     "Hornik 1989): the only local minima are global and the rest are strict saddles; the "
     "numerical critical-point finder is held against that list (recall by loss level, "
-    "spurious points, index agreement)."))
+    "spurious points, index agreement) at depth 2 and against the same loss levels at depth "
+    "3, where the origin is a saddle without negative curvature (Kawaguchi 2016): the loss "
+    "falls as -a t^3 along its escape direction."))
 def figure_network_linear(quick=True, *, smoke=False, device="cpu", seed=0):
     r"""Figure "network_linear": :func:`linear_landscape` at the :data:`NET_SIZES` of the
     level."""

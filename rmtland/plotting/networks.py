@@ -138,6 +138,7 @@ def plot_freeness(study, *, figsize=(14, 4.4), axes=None):
     groups = study["groups"]
     colors = _style.colors(len(groups), _style.CMAP_INDEX)
     for ax, (key, (marker, title)) in zip(axes, _KS_TESTS.items()):
+        top = 0.0
         for g, c in zip(groups, colors):
             ks = np.asarray(g["ks"].get(key, []), dtype=float)
             if not ks.size:
@@ -147,32 +148,58 @@ def plot_freeness(study, *, figsize=(14, 4.4), axes=None):
                     label=label)
             ref = np.asarray(g["ks_reference"].get(key, []), dtype=float)
             ax.plot(g["ks_loss"], ref, "x", color="0.5", ms=4, ls="none", gid="reference")
+            top = max(top, np.nanmax(np.concatenate([ks, ref, [0.0]])))
         ax.plot([], [], "x", color="0.5", ls="none",
                 label="largest over PB-model draws (same size)")
         ax.set_xlabel(r"loss $\varepsilon$ at the critical point")
         ax.set_ylabel("KS distance of spec $H$")
         ax.set_title(_FREENESS_TITLES[key], fontsize="medium")
-        ax.set_ylim(bottom=0)
+        ax.set_ylim(0, 1.45 * top if top > 0 else 1.0)    # room for the legend above
         _style.legend(ax, loc="upper right", fontsize="x-small")
     fig.suptitle(study["title"].replace("critical points against PB17",
                                         "is H1 free from H0 at the critical points?"))
     return fig, axes
 
 
-def plot_linear_landscape(landscape, *, figsize=(6.4, 4.4), ax=None):
-    r"""Critical points of a one-hidden-layer linear network: the exact Baldi–Hornik list
-    (theory, open circles: loss against the number of negative Hessian eigenvalues) and the
-    points the numerical finder recovered (simulation, filled dots), with the recall."""
-    fig, ax = _style.get_axes(ax, figsize)
+def plot_linear_landscape(landscape, *, figsize=(12, 4.4), axes=None):
+    r"""Linear networks: (a) the exact Baldi–Hornik critical points of ``d → p → k`` (theory,
+    open circles: loss against the number of negative Hessian eigenvalues) and the points the
+    numerical finder recovered (simulation, filled dots), with the recall; the loss levels the
+    finder reached at depth 3 (``d → p → p → k``, crosses at the right); (b) Kawaguchi's saddle
+    at the origin of the depth-3 network: the loss drop :math:`L(0) - L(tv)` along the escape
+    direction (simulation, points) against :math:`at^3 - bt^6` (theory, line), log-log."""
+    fig, axes = _style.get_axes_pair(axes, figsize)
+    ax = axes[0]
     ax.plot(landscape["exact_index"], landscape["exact_loss"], "o", mfc="none", ms=9,
             color="k", ls="none", gid="theory",
             label=f"exact (Baldi & Hornik): {len(landscape['exact_loss'])} points")
     ax.plot(landscape["found_index"], landscape["found_loss"], "o", ms=4, color="C3",
             ls="none", gid="simulation",
-            label=f"found numerically: recall {landscape['recall']:.0%}, "
-                  f"{landscape['spurious']} spurious")
-    ax.set_xlabel("number of negative Hessian eigenvalues")
+            label=f"found, depth 2: recall {landscape['recall']:.0%} of "
+                  f"{landscape['levels']} levels, {landscape['spurious']} spurious")
+    deep = landscape["deep"]
+    if deep["found_loss"]:
+        x = max(landscape["exact_index"]) + 1.5
+        ax.plot(np.full(len(deep["found_loss"]), x), deep["found_loss"], "x", ms=7,
+                color="C0", ls="none", gid="simulation",
+                label=f"found, depth 3 (loss only): recall {deep['recall']:.0%}, "
+                      f"{deep['spurious']} spurious")
+    ax.set_xlabel("number of negative Hessian eigenvalues (depth 2)")
     ax.set_ylabel(r"loss $\varepsilon$")
-    ax.set_title(landscape["title"], fontsize="medium")
-    _style.legend(ax, loc="lower right")      # high-index saddles sit upper right
-    return fig, ax
+    ax.set_title(f"(a) {landscape['d']} → {landscape['p']} → {landscape['k']} "
+                 f"(and {landscape['d']} → {landscape['p']} → {landscape['p']} → "
+                 f"{landscape['k']})", fontsize="medium")
+    _style.legend(ax, loc="lower right", fontsize="small")   # high-index saddles: upper right
+    ax = axes[1]
+    kw = landscape["kawaguchi"]
+    ax.loglog(kw["t"], kw["drop_theory"], "-", color="k", lw=_style.THEORY_LW, gid="theory",
+              label=r"$a t^3 - b t^6$ (closed form)")
+    ax.loglog(kw["t"], kw["drop"], "o", color="C3", ms=5, ls="none", gid="simulation",
+              label="network engine")
+    ax.set_xlabel(r"distance $t$ from the origin along the escape direction $v$")
+    ax.set_ylabel(r"loss drop $L(0) - L(tv)$")
+    ax.set_title(f"(b) depth 3: a saddle with Hessian max|λ| = "
+                 f"{kw['hessian_max_abs_eigenvalue']:.1g} at the origin", fontsize="medium")
+    _style.legend(ax, loc="upper left", fontsize="small")
+    fig.suptitle(landscape["title"])
+    return fig, axes
