@@ -36,7 +36,7 @@ from ._validate import integer
 from .linalg.dense import count_negative, eigvalsh_batched
 from .sampling.ensembles import sample_goe
 
-__all__ = ["bench_spectra", "bench_sampling", "default_batch", "format_table", "time_call",
+__all__ = ["bench_spectra", "bench_sampling", "bench_network", "default_batch", "format_table", "time_call",
            "write_rows", "CPU_METHODS", "GPU_METHODS"]
 
 CPU_METHODS = ("numpy-eigvalsh", "rmtland-eigvalsh", "rmtland-inertia")
@@ -205,6 +205,72 @@ def bench_sampling(device="cpu", sizes=(64, 128, 256, 512, 1024), *, repeats=3, 
             seconds = time_call(fn, repeats=repeats, sync=s)
             rows.append({"n": n, "method": method, "device": where, "batch": b,
                          "dtype": "float64", "repeats": repeats, "seconds_per_matrix": seconds / b})
+    return rows
+
+
+def _hvp_multiply_adds(widths, B, m, r):
+    """Multiply-adds of the GEMMs of one :meth:`rmtland.networks.MLP.hvp` call (``part="H"``,
+    no biases) on ``r`` directions, counted from its code: the forward pass (one GEMM per
+    layer), then per layer ``l`` of shape ``h × h'``: ``a V^T`` and the gradient block (first
+    layer), plus ``Ra W^T``, ``delta^T Ra``, ``Rdelta W``, ``delta V`` and ``delta W`` (later
+    layers)."""
+    total = 0
+    for l, (hp, h) in enumerate(zip(widths[:-1], widths[1:])):
+        total += B * m * h * hp * (1 + (2 * r if l == 0 else 6 * r + 1))
+    return total
+
+
+def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, samples=256,
+                  batch=8, directions=32, repeats=3, dtype="float64", seed=0,
+                  ceiling_size=None):
+    r"""Hessian-vector products and dense Hessians of batched networks against the device's
+    GEMM ceiling.
+
+    For each hidden width ``h`` (a tanh network ``inputs → h → outputs``, ``n`` parameters,
+    ``samples`` Gaussian samples, ``batch`` networks): ``hvp-1`` (:meth:`rmtland.networks.MLP.
+    hvp` on one direction per network), ``hvp-block`` (``directions`` at once) and
+    ``dense-hessian`` (:meth:`~rmtland.networks.MLP.hessian`, all ``n`` columns). Each row gives
+    the seconds per network and the achieved rate of the GEMMs the call performs
+    (:func:`_hvp_multiply_adds`, 2 FLOPs each) as a fraction of ``gemm-ceiling``: the FLOP rate
+    of one square ``xp.matmul`` of size ``ceiling_size`` (default 2048 on the CPU, 8192 on a
+    GPU) in the same dtype, measured
+    in the same run.  Elementwise work (activations, reshapes) is not counted, so the fraction
+    is a lower bound on how well the products use the device.
+    """
+    from .networks import MLP
+    xp = get_xp(device)
+    dev = device_name(xp)
+    sync = (lambda: None) if xp is np else xp.cuda.get_current_stream().synchronize
+    g = np.random.default_rng(seed)
+    N = integer("ceiling_size", ceiling_size, 1) if ceiling_size else (2048 if xp is np
+                                                                        else 8192)
+    A = xp.asarray(g.standard_normal((N, N))).astype(dtype)
+    ceiling = 2 * N ** 3 / time_call(lambda: A @ A, repeats=repeats, sync=sync)
+    rows = [{"n": N, "method": "gemm-ceiling", "device": dev, "batch": 1, "dtype": dtype,
+             "repeats": repeats, "seconds_per_matrix": 2 * N ** 3 / ceiling,
+             "gflops": ceiling / 1e9, "fraction_of_gemm": 1.0}]
+    del A
+    for h in hidden:
+        h = integer("hidden", h, 1)
+        model = MLP([inputs, h, outputs], activation="tanh", dtype=dtype)
+        n = model.n_params
+        X = xp.asarray(g.standard_normal((samples, inputs))).astype(dtype)
+        Y = xp.asarray(g.standard_normal((samples, outputs))).astype(dtype)
+        theta = model.init(batch, rng=seed, device=device)
+        V1 = xp.asarray(g.standard_normal((batch, n))).astype(dtype)
+        Vr = xp.asarray(g.standard_normal((batch, n, directions))).astype(dtype)
+        runs = [("hvp-1", lambda: model.hvp(theta, X, Y, V1), 1),
+                ("hvp-block", lambda: model.hvp(theta, X, Y, Vr), directions)]
+        if 2 * batch * n * n * np.dtype(dtype).itemsize <= 2 ** 30:
+            runs.append(("dense-hessian", lambda: model.hessian(theta, X, Y), n))
+        for method, fn, r in runs:
+            seconds = time_call(fn, repeats=repeats, sync=sync)
+            flops = 2 * _hvp_multiply_adds(model.widths, batch, samples, r)
+            rows.append({"n": n, "method": method, "device": dev, "batch": batch,
+                         "dtype": dtype, "repeats": repeats, "hidden": h,
+                         "directions": r, "seconds_per_matrix": seconds / batch,
+                         "gflops": flops / seconds / 1e9,
+                         "fraction_of_gemm": flops / seconds / ceiling})
     return rows
 
 

@@ -330,3 +330,17 @@ def test_every_method_on_the_device_backend(xp, rng):
         if name in on_host:             # a real GPU's BLAS rounds differently: 1e-12
             assert np.allclose(to_numpy(value), on_host[name], rtol=1e-12, atol=1e-14), name
     assert on_device["init"].shape == (3, net.n_params)
+
+
+def test_bench_network_counts_the_gemms_it_times():
+    """The multiply-add count behind the benchmark's GEMM fraction, by hand for 3 -> 4 -> 2,
+    B = 2 networks, m = 5 samples, r = 3 directions: forward 2*5*(4*3 + 2*4) = 200; first layer
+    2r = 6 GEMMs of 2*5*4*3 = 120 each (720); second layer 6r + 1 = 19 of 2*5*2*4 = 80 (1520)."""
+    from rmtland.bench import _hvp_multiply_adds, bench_network
+    assert _hvp_multiply_adds([3, 4, 2], 2, 5, 3) == 200 + 720 + 1520
+    rows = bench_network("cpu", (3,), inputs=4, outputs=2, samples=8, batch=2, directions=2,
+                         repeats=1, ceiling_size=64)
+    assert [r["method"] for r in rows] == ["gemm-ceiling", "hvp-1", "hvp-block",
+                                           "dense-hessian"]
+    assert all(r["seconds_per_matrix"] > 0 and r["gflops"] > 0 for r in rows)
+    assert rows[3]["directions"] == rows[3]["n"] == 4 * 3 + 3 * 2
