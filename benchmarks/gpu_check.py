@@ -221,11 +221,14 @@ def main(argv=None):
             f"Jacobi faster up to n = {best}")
         say(format_table(rows, baselines=("cupy-syevd-loop",)))
         save()
-    # p-spin gradients (p = 3) against the GEMM ceiling, and the tridiagonal GOE, on the GPU
+    # p-spin gradients (p = 3) and network Hessian-vector products against the GEMM ceiling,
+    # and the tridiagonal GOE, on the GPU
     import subprocess
     here = os.path.dirname(os.path.abspath(__file__))
     for script, extra in (("bench_pspin.py", ["--sizes", "100", "300", "--batch", "1024"]),
-                          ("bench_goe_tridiagonal.py", [])):
+                          ("bench_goe_tridiagonal.py", []),
+                          ("bench_network.py", ["--hidden", "64", "256", "1024", "--batch",
+                                                "32", "--samples", "1024"])):
         def run_bench(script=script, extra=extra):
             out_json = os.path.join(args.out, script.replace(".py", ".json"))
             proc = subprocess.run([sys.executable, os.path.join(here, script), "--device", "gpu",
