@@ -29,6 +29,13 @@ def test_points_npz_rechecks(tmp_path):
     saved = json.loads((tmp_path / "result.json").read_text())
     assert saved["phi"] == pytest.approx(model.n_params / (2 * 12))
     assert sorted(saved["files"]) == ["network.png", "points.npz", "result.json"]
+    # the saved spectra are those of the saved points: H = H0 + H1 has trace tr H0 + tr H1,
+    # and H's eigenvalues are those of the engine's Hessian at the point (eigvalsh, 1e-10)
+    assert np.allclose(z["eig_H"].sum(1), z["eig_H0"].sum(1) + z["eig_H1"].sum(1), atol=1e-10)
+    H = model.hessian(z["theta"], z["X"], z["Y"])
+    assert np.allclose(np.linalg.eigvalsh(H), z["eig_H"], atol=1e-10)
+    for s in saved["at_infinity_starts"]:     # run-offs: saturated or grown 100x (NORM_GROWTH)
+        assert s["zmax"] > 9.5 or s["norm_growth"] > 100 or s["saturated_units"] > 0
 
 
 @pytest.mark.parametrize("args, name", [

@@ -163,9 +163,12 @@ def simulate_network(hidden, inputs, outputs, samples, *, depth=1, activation="t
     r"""Critical points of every index of one network on one data set, held against the
     theory: ``result.json`` (parameters, :math:`\varphi = n/(km)`, every distinct critical
     point with its loss, index, gradient norm and zero modes, the starts rejected as
-    gradient-flat or run off to infinity, the 3/2-law fit, the freeness KS distances and the
-    memorisation deviation), ``points.npz`` (every point's parameters, so anyone can recheck
-    it) and ``network.png`` in ``out``.
+    gradient-flat or run off to infinity (each of the latter with its largest pre-activation
+    ``zmax``, saturated (sample, unit) pairs, units saturated on every sample and parameter-norm
+    growth), the 3/2-law fit, the freeness KS distances with their noise references and the
+    table by loss bin, and the memorisation loss), ``points.npz`` (every point's parameters and
+    the spectra of H, H0, H1 there, with the data, so anyone can recheck it) and
+    ``network.png`` in ``out``.
 
     The network is :class:`rmtland.networks.MLP` with widths ``[inputs] + [hidden] * depth +
     [outputs]`` (for ``data="digits"`` the inputs are the preprocessed pixels: 16 with the
@@ -234,6 +237,11 @@ def simulate_network(hidden, inputs, outputs, samples, *, depth=1, activation="t
               "status": {k: int(v) for k, v in found["status"].items()},
               "rejected_gradient_flat": int(found["status"].get("gradient_flat", 0)),
               "at_infinity": int(found["status"].get("at_infinity", 0)),
+              "at_infinity_starts": [
+                  {"zmax": float(z), "saturated": int(c), "saturated_units": int(u),
+                   "norm_growth": float(nm / n0), "loss": float(ls)}
+                  for z, c, u, nm, n0, ls in zip(*(found["at_infinity"][k] for k in (
+                      "zmax", "saturated", "saturated_units", "norm", "norm0", "loss")))],
               "fit": _fit(points),
               "freeness_table": cmp.freeness_table(points, FREENESS_EPS_EDGES),
               "memorisation": ({"prediction": cmp.memorisation_loss(phi),
@@ -251,7 +259,9 @@ def simulate_network(hidden, inputs, outputs, samples, *, depth=1, activation="t
                            f" {len(points)} critical points from {starts} starts")}
         result["files"] = _run.figure_names("network", pdf) + ["result.json", "points.npz"]
         npz = {"theta": found["theta"], "loss": found["loss"], "index": found["index"],
-               "grad_norm": found["grad_norm"], "X": to_numpy(task.X), "Y": to_numpy(task.Y)}
+               "grad_norm": found["grad_norm"], "zero_modes": found["zero_modes"],
+               "eig_H": found["eig_H"], "eig_H0": found["eig_H0"], "eig_H1": found["eig_H1"],
+               "X": to_numpy(task.X), "Y": to_numpy(task.Y)}
         _run.write_run(out, {"result.json": result},
                        [("network", lambda: plot_network_run(study)[0])], pdf,
                        owned=_run.figure_names("network", True) + ["points.npz"],
