@@ -507,9 +507,10 @@ def descent_starts(model, X, Y, starts, steps, *, rng=None, init_scale=1.0):
 
     ``starts`` networks are drawn by ``model.init(starts, rng, scale=init_scale)`` on the
     backend of ``X``; each descends :math:`\theta \leftarrow \theta - \eta\nabla L` with its
-    own step :math:`\eta = 1/\lambda_{\max}(H_0(\theta_0))` (the Gauss–Newton curvature at its
-    start; stable while the curvature stays below that scale, which is the regime of a
-    descent from a LeCun start) and is copied after each number of steps in ``steps``.  The
+    own step, first :math:`\eta = 1/\lambda_{\max}(H_0(\theta_0))` (the Gauss–Newton curvature
+    at its start), and is copied after each number of steps in ``steps``.  A step that would
+    raise the loss (or make it non-finite) is refused and that network's :math:`\eta` halved,
+    so every trajectory is finite and its loss non-increasing.  The
     searches of :func:`find_network_critical_points` started from these snapshots begin at
     losses from the initial one (step 0) down towards minima, so the critical points they reach
     cover a range of losses and indices, not only the high-index saddles near the loss of a
@@ -531,12 +532,21 @@ def descent_starts(model, X, Y, starts, steps, *, rng=None, init_scale=1.0):
     theta = model.init(starts, rng=rng, device=device_name(xp), scale=init_scale)
     lam = eigvalsh_batched(model.hessian(theta, X, Y, part="H0"))[:, -1]
     eta = (1.0 / xp.maximum(lam, xp.finfo(lam.dtype).tiny))[:, None].astype(theta.dtype)
+    loss = model.loss(theta, X, Y)
     snaps = []
     for t in range(steps[-1] + 1):
         if t in steps:
             snaps.append(theta.copy())
         if t < steps[-1]:
-            theta = theta - eta * model.gradient(theta, X, Y)
+            trial = theta - eta * model.gradient(theta, X, Y)
+            fin = xp.all(xp.isfinite(trial), axis=1)
+            trial = xp.where(fin[:, None], trial, theta)
+            with np.errstate(over="ignore", invalid="ignore"):
+                new = model.loss(trial, X, Y)
+            ok = fin & (new <= loss)              # False for NaN/inf: rejected
+            theta = xp.where(ok[:, None], trial, theta)
+            loss = xp.where(ok, new, loss)
+            eta = xp.where(ok[:, None], eta, eta / 2)
     return xp.concatenate(snaps, axis=0)
 
 
