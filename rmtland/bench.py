@@ -220,6 +220,11 @@ def _hvp_multiply_adds(widths, B, m, r):
     return total
 
 
+def _gemm_rate(A, repeats, sync):
+    """FLOP/s of ``A @ A`` (square), the best of ``repeats``."""
+    return 2 * A.shape[0] ** 3 / time_call(lambda: A @ A, repeats=repeats, sync=sync)
+
+
 def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, samples=256,
                   batch=8, directions=32, repeats=3, dtype="float64", seed=0,
                   ceiling_size=None):
@@ -244,12 +249,10 @@ def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, s
     g = np.random.default_rng(seed)
     N = integer("ceiling_size", ceiling_size, 1) if ceiling_size else (2048 if xp is np
                                                                         else 8192)
-    A = xp.asarray(g.standard_normal((N, N))).astype(dtype)
-    ceiling = 2 * N ** 3 / time_call(lambda: A @ A, repeats=repeats, sync=sync)
+    ceiling = _gemm_rate(xp.asarray(g.standard_normal((N, N))).astype(dtype), repeats, sync)
     rows = [{"n": N, "method": "gemm-ceiling", "device": dev, "batch": 1, "dtype": dtype,
              "repeats": repeats, "seconds_per_matrix": 2 * N ** 3 / ceiling,
              "gflops": ceiling / 1e9, "fraction_of_gemm": 1.0}]
-    del A
     for h in hidden:
         h = integer("hidden", h, 1)
         model = MLP([inputs, h, outputs], activation="tanh", dtype=dtype)

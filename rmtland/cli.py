@@ -88,7 +88,7 @@ def _theory_hessian(args):
         lines = [f"Pennington-Bahri Hessian, phi = {o['phi']:g}, eps = {o['eps']:g}",
                  f"  index alpha        = {o['index']:.15g}",
                  f"  critical eps_c     = {o['eps_c']:.15g}",
-                 f"  3/2-law alpha0     = " + (f"{o['alpha0']:.15g}" if o["alpha0"] is not None
+                 "  3/2-law alpha0     = " + (f"{o['alpha0']:.15g}" if o["alpha0"] is not None
                                                else o["alpha0_note"]),
                  "  support            = " + ", ".join(f"[{a:.12g}, {b:.12g}]"
                                                        for a, b in o["support"]),
@@ -150,7 +150,8 @@ def _simulate_hessian(args):
     from .experiments import simulate_hessian
     res = simulate_hessian(args.phi, args.eps, args.n, args.samples, seed=args.seed,
                            device=args.device, dtype=args.dtype, out=args.out, pdf=args.pdf,
-                           progress=not args.no_progress)
+                           progress=not args.no_progress, method=args.method,
+                           probes=args.probes, steps=args.steps, degree=args.degree)
 
     def human(r):
         se = f" +- {r['index_stderr']:.2g}" if r["index_stderr"] is not None else ""
@@ -189,7 +190,10 @@ def _simulate_network(args):
     from .experiments import simulate_network
     res = simulate_network(args.hidden, args.inputs, args.outputs, args.samples,
                            depth=args.depth, activation=args.activation, data=args.data,
-                           starts=args.starts, seed=args.seed, device=args.device,
+                           starts=args.starts, steps=args.steps,
+                           reference_samples=args.reference_samples,
+                           downsample=args.downsample, whiten=args.whiten or False,
+                           seed=args.seed, device=args.device,
                            maxiter=args.maxiter, out=args.out, pdf=args.pdf,
                            progress=not args.no_progress)
 
@@ -203,6 +207,34 @@ def _simulate_network(args):
             f"  {len(pts)} distinct critical points (indices {idx}); rejected: "
             f"{r['rejected_gradient_flat']} gradient-flat, {r['at_infinity']} at infinity",
             f"  {r['seconds']:.2f} s; wrote {', '.join(r.get('files', []))} in {args.out}"])
+    _emit(res, args.json, human)
+    return 0
+
+
+def _simulate_trained(args):
+    from .experiments.trained import simulate_trained
+    res = simulate_trained(args.widths, args.networks, activations=args.activation,
+                           classes=args.classes, hessian_width=args.hessian_width,
+                           hessian_networks=args.hessian_networks, max_epochs=args.max_epochs,
+                           seed=args.seed, device=args.device, out=args.out, pdf=args.pdf,
+                           progress=not args.no_progress)
+
+    def human(r):
+        lines = [f"{r['networks']} networks per width, {', '.join(r['activations'])}, seed "
+                 f"{r['seed']}, {r['device']}"]
+        for w in r["widths"]:
+            lines.append(f"  {w['activation']} width {w['width']}: train {w['train_mean']:.4f}"
+                         f" ± {w['train_std']:.4f}, test {w['test_mean']:.4f} ± "
+                         f"{w['test_std']:.4f}, corr {w['train_test_corr']}")
+        f = r["spread_fit"]
+        if f:
+            lines.append(f"  spread ∝ width^{f['exponent']:.3f} (s.e. {f['stderr']})")
+        for h in r["hessian"]:
+            lines.append(f"  K = {h['classes']}: {h['outliers']:.1f} outliers, bulk edge "
+                         f"{h['bulk_edge']:.3g}, KS {h['ks_bulk']}")
+        lines.append(f"  {r['seconds']:.1f} s; wrote {', '.join(r.get('files', []))} in "
+                     f"{args.out}")
+        return "\n".join(lines)
     _emit(res, args.json, human)
     return 0
 
@@ -221,12 +253,36 @@ def _bench(args):
 def _reproduce(args):
     from .experiments import reproduce
     summary = reproduce(args.out, quick=not args.full, pdf=args.pdf,
-                        simulate=not args.theory_only, device=args.device, seed=args.seed)
+                        simulate=not args.theory_only, device=args.device, seed=args.seed,
+                        workers=args.workers, scheduler=args.scheduler)
     if args.json:
         print(json.dumps(summary, allow_nan=False, default=str))
     else:
         for path in summary.get("files", []):
             print(path)
+    return 0
+
+
+def _sweep(args):
+    from .experiments.sweep import run_sweep
+    try:
+        summary = run_sweep(args.spec, args.out, workers=args.workers, scheduler=args.scheduler,
+                            device=args.device, progress=not args.no_progress)
+    except KeyboardInterrupt:
+        print(f"rmtland: interrupted: sweep stopped; the finished points are kept in "
+              f"{args.out}/points (rerun the same command to finish)", file=sys.stderr)
+        return 130
+    summary.pop("rows")
+
+    def human(s):
+        return (f"{s['kind']} sweep: {s['done']}/{s['total']} points done ({s['skipped']} "
+                f"found done, {s['failed']} failed) in {s['seconds']:.1f} s "
+                f"({s['runner']}); table {s['table']}")
+    _emit(summary, args.json, human)
+    if summary["failed"]:
+        print(f"rmtland: {summary['failed']} of {summary['total']} points failed; their "
+              f"errors are in {args.out}/result.json and the table", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -272,6 +328,11 @@ def build_parser():
     rep.add_argument("--theory-only", action="store_true", help="no simulation (seconds)")
     rep.add_argument("--device", default="cpu", choices=["cpu", "gpu", "auto"])
     rep.add_argument("--seed", type=_integer("seed", 0), default=0)
+    rep.add_argument("--workers", type=_integer("workers", 0), default=None,
+                     help="with --full: local Dask workers (default one per CPU; 0: this "
+                          "process); each figure is one point of a resumable sweep in OUT/sweep")
+    rep.add_argument("--scheduler", default=None,
+                     help="with --full: address of a running Dask scheduler (tcp://host:8786)")
     rep.add_argument("--json", action="store_true")
     rep.set_defaults(func=_reproduce)
 
@@ -287,6 +348,15 @@ def build_parser():
     sh.add_argument("--device", default="cpu", choices=["cpu", "gpu", "auto"])
     sh.add_argument("--dtype", default="float64", choices=["float64", "float32"])
     sh.add_argument("--out", required=True, help="output directory (result.json, spectrum.png)")
+    sh.add_argument("--method", default="auto", choices=["auto", "dense", "slq", "kpm"],
+                    help="dense eigenvalues, or matrix-free SLQ / KPM (auto: dense up to "
+                         "n = 2048, SLQ above)")
+    sh.add_argument("--probes", type=_integer("probes", 1), default=32,
+                    help="slq/kpm: random probe vectors per matrix (error bars over them)")
+    sh.add_argument("--steps", type=_integer("steps", 1), default=80,
+                    help="slq: Lanczos steps per probe")
+    sh.add_argument("--degree", type=_integer("degree", 2), default=200,
+                    help="kpm: Chebyshev moments (degree/2 products per probe)")
     sh.add_argument("--pdf", action="store_true")
     sh.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     sh.add_argument("--json", action="store_true")
@@ -312,7 +382,18 @@ def build_parser():
     sn.add_argument("--samples", required=True, type=_integer("samples", 1))
     sn.add_argument("--activation", default="tanh", choices=["linear", "tanh", "softplus"])
     sn.add_argument("--data", default="gaussian", choices=["gaussian", "teacher", "digits"])
-    sn.add_argument("--starts", type=_integer("starts", 1), default=16)
+    sn.add_argument("--starts", type=_integer("starts", 1), default=16,
+                    help="random networks; each starts a search after every --steps count")
+    sn.add_argument("--steps", type=_integer("steps", 0), nargs="+", default=[0, 5, 20, 80, 300],
+                    help="gradient-descent steps after which the searches start (so they "
+                         "begin at a range of losses); 0 alone: plain random starts")
+    sn.add_argument("--reference-samples", type=_integer("reference-samples", 0), default=3,
+                    help="PB-model draws behind each freeness distance's noise reference")
+    sn.add_argument("--downsample", type=int, choices=[1, 2, 4, 8], default=None,
+                    help="digits only: average-pool the 8x8 images by this factor (default 2 "
+                         "when --inputs <= 16, else 1)")
+    sn.add_argument("--whiten", choices=["zca", "pca"], default=None,
+                    help="digits only: whiten the standardised pixels (PB's preprocessing)")
     sn.add_argument("--maxiter", type=_integer("maxiter", 1), default=200)
     sn.add_argument("--seed", type=_integer("seed", 0), default=0)
     sn.add_argument("--device", default="cpu", choices=["cpu", "gpu", "auto"])
@@ -322,6 +403,45 @@ def build_parser():
     sn.add_argument("--no-progress", action="store_true")
     sn.add_argument("--json", action="store_true")
     sn.set_defaults(func=_simulate_network)
+
+    sw = sub.add_parser("sweep", help="a grid of simulations from a TOML spec, in this process "
+                        "or on Dask; resumable")
+    sw.add_argument("spec", help="the spec (TOML): kind, grid, seeds (see rmtland.experiments."
+                    "sweep and simulations/sweep_*.toml)")
+    sw.add_argument("--out", required=True, help="output directory (points/, table, result.json)")
+    sw.add_argument("--workers", type=_integer("workers", 0), default=None,
+                    help="local Dask workers (default: one per CPU, one per GPU with dask-cuda);"
+                         " 0: one point after another in this process")
+    sw.add_argument("--scheduler", default=None,
+                    help="address of a running Dask scheduler, e.g. tcp://host:8786")
+    sw.add_argument("--device", default=None, choices=["cpu", "gpu", "auto"],
+                    help="where the points run (default: the spec's device, else cpu)")
+    sw.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
+    sw.add_argument("--json", action="store_true", help="print one JSON object (the summary)")
+    sw.set_defaults(func=_sweep)
+
+    st = ssub.add_parser("trained", help="many networks trained by SGD on the digits: loss "
+                         "spread against width (CHO15), Hessian bulk and outliers against K")
+    st.add_argument("--widths", required=True, type=_integer("widths", 1), nargs="+",
+                    help="hidden widths (distinct integers >= 1)")
+    st.add_argument("--networks", type=_integer("networks", 2), default=100,
+                    help="networks per width (>= 2)")
+    st.add_argument("--activation", nargs="+", default=["relu", "tanh"],
+                    choices=["relu", "tanh"])
+    st.add_argument("--classes", type=_integer("classes", 2), nargs="+",
+                    default=[2, 4, 6, 8, 10], help="numbers of digit classes K in 2..10 for "
+                    "the Hessian part")
+    st.add_argument("--hessian-width", type=_integer("hessian-width", 1), default=16)
+    st.add_argument("--hessian-networks", type=_integer("hessian-networks", 1), default=3)
+    st.add_argument("--max-epochs", type=_integer("max-epochs", 1), default=60)
+    st.add_argument("--seed", type=_integer("seed", 0), default=0)
+    st.add_argument("--device", default="cpu", choices=["cpu", "gpu", "auto"])
+    st.add_argument("--out", required=True, help="output directory (result.json, "
+                    "trained_losses.png, trained_hessian.png)")
+    st.add_argument("--pdf", action="store_true")
+    st.add_argument("--no-progress", action="store_true")
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(func=_simulate_trained)
 
     bench = sub.add_parser("bench", help="performance tables")
     bsub = bench.add_subparsers(dest="what", required=True, parser_class=_Parser)

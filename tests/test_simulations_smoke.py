@@ -392,6 +392,43 @@ def _check_summary(name, summary):
                 if row[key] is not None:
                     assert 0 <= row[key]["above"] <= 1 and 0 <= row[key]["median"] <= 1
                     assert row[key]["points"] <= row["points"]
+    elif name == "trained_losses":
+        cfg = experiments.trained.TRAINED_SIZES["smoke"]
+        rows = summary["widths"]
+        assert [(r["activation"], r["width"]) for r in rows] == [
+            (a, w) for a in experiments.trained.ACTIVATIONS for w in cfg["widths"]]
+        for r in rows:
+            # a K = 10 softmax network starts near log 10 = 2.30 (LeCun init, small outputs);
+            # SGD lowers it, and a loss is never negative
+            assert 0 < r["train_mean"] < math.log(10) and 0 < r["test_mean"]
+            assert r["train_std"] > 0 and r["test_std"] > 0
+            assert -1 <= r["train_test_corr"] <= 1 and r["networks"] == cfg["networks"]
+            lo, hi = r["train_test_corr_ci95"]
+            assert lo <= r["train_test_corr"] <= hi
+            assert r["epochs_max"] <= cfg["max_epochs"]
+        # the headline fit is the OLS slope of log std on log width (two widths: exact line)
+        relu = [r for r in rows if r["activation"] == "relu"]
+        slope = (math.log(relu[1]["test_std"] / relu[0]["test_std"])
+                 / math.log(relu[1]["width"] / relu[0]["width"]))
+        assert summary["spread_fit"]["exponent"] == pytest.approx(slope, rel=1e-9)
+        spin = summary["spin_glass"]
+        assert spin["E_inf"] == pytest.approx(2 * math.sqrt(2 / 3), rel=1e-15)
+        assert [r["N"] for r in spin["rows"]] == list(cfg["spin"]["Ns"])
+        for r in spin["rows"]:
+            assert r["fraction_above"] + r["fraction_in_band"] + r["fraction_below"] == \
+                pytest.approx(1.0, abs=1e-12)
+    elif name == "trained_hessian":
+        cfg = experiments.trained.TRAINED_SIZES["smoke"]["hessian"]
+        rows = summary["hessian"]
+        assert [(r["classes"], r["width"]) for r in rows] == (
+            [(K, cfg["width"]) for K in cfg["classes"]]
+            + [(max(cfg["classes"]), w) for w in cfg["widths"]])
+        for r in rows:
+            K, h = r["classes"], r["width"]
+            assert r["parameters"] == 16 * h + h * K       # 4x4 pooled inputs, no biases
+            assert 0 <= r["outliers"] <= r["parameters"] and r["bulk_edge"] > 0
+            assert r["outliers"] == pytest.approx(np.mean(r["outliers_each"]))
+            assert 0 <= r["ks_bulk"] <= 1 and 0 <= r["negative_fraction"] <= 1
     elif name == "network_linear":
         # Baldi & Hornik: one global minimum (distinct eigenvalues), every found point lies on
         # an exact loss level with the exact index, and some levels are found

@@ -22,7 +22,7 @@ from .metrics import index_estimate, ks_distance, l1_distance, mean_and_stderr, 
 
 __all__ = ["compare_hessian", "index_from_counts", "index_bias", "index_bias_limit",
            "density_curves", "index_curve", "three_halves_curve", "eps_c_curve",
-           "eps_c_numerical"]
+           "eps_c_numerical", "compare_hessian_estimate"]
 
 #: Relative padding of the density window beyond the supports, atoms and samples.
 DENSITY_PAD = 0.04
@@ -274,3 +274,45 @@ def eps_c_numerical(phi, *, xtol=1e-15):
         raise InputError(f"phi must be in (0, 1), got {phi!r}")
     return brentq(lambda e: PenningtonBahri(phi, e).support()[0][0], 1e-12, 1.0, xtol=xtol,
                   rtol=4 * np.finfo(float).eps, maxiter=200)
+
+
+def compare_hessian_estimate(x, cdf, index, phi, eps, n, *, index_bias_bound=None):
+    r"""Matrix-free estimates (:func:`rmtland.linalg.spectral.spectrum`) against the theory at
+    the realised ratio :math:`n/m`: the index and a KS distance on the grid, each with its
+    standard error.
+
+    Parameters
+    ----------
+    x : array ``(G,)``
+        The grid of the CDF.
+    cdf : array ``(P, G)``
+        One CDF estimate per probe (all probes of all matrices pooled: each (matrix, probe)
+        pair is an independent draw of an unbiased estimate of the expected spectral CDF).
+    index : array ``(P,)``
+        The index estimate of each probe.
+    index_bias_bound : float, optional
+        The estimator's bias bound (reported, and added to the error bar of ``index_z``'s
+        verdict by the caller).
+
+    Returns
+    -------
+    dict with the keys of :func:`compare_hessian` (``l1_distance`` None: no histogram here)
+    and ``ks_stderr`` (the standard error of the CDF estimate where the KS sup is attained),
+    ``index_bias_bound``.  The KS distance here is :math:`\sup_{x \in \text{grid}}
+    |\hat F(x) - F(x)|`: it includes the estimator's noise, :math:`O(\text{ks\_stderr})`.
+    """
+    x = np.asarray(x, dtype=float)
+    cdf = np.atleast_2d(np.asarray(cdf, dtype=float))
+    phi_eff = n / hessian_m(n, phi)
+    law = PenningtonBahri(phi_eff, eps)
+    alpha, stderr = mean_and_stderr(index)
+    F, Fs = cdf.mean(axis=0), (cdf.std(axis=0, ddof=1) / np.sqrt(cdf.shape[0])
+                               if cdf.shape[0] > 1 else np.zeros(x.size))
+    gap = np.abs(F - law.cdf(x))
+    i = int(np.argmax(gap))
+    theory = law.index()
+    return {"phi_effective": phi_eff, "eps": float(eps), "empirical_index": alpha,
+            "index_stderr": stderr, "theory_index": theory,
+            "index_z": (alpha - theory) / stderr if stderr else None,
+            "index_bias_bound": None if index_bias_bound is None else float(index_bias_bound),
+            "ks_distance": float(gap[i]), "ks_stderr": float(Fs[i]), "l1_distance": None}

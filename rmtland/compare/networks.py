@@ -176,10 +176,14 @@ def _match(e0, e1, n, phi):
 def _distances(H0, e0, e1, eH, phi, rotations, gen, grid):
     """The three KS distances (a), (b), (c) and the matched parameters."""
     n = e0.size
-    fc, quad_err = _free_convolution_cdf(e0, e1, grid)
+    try:
+        fc, quad_err = _free_convolution_cdf(e0, e1, grid)
+    except RuntimeError:                          # the subordination did not converge
+        fc, quad_err = None, None
     # exact zeros meet an atom at 0 (e.g. H1 = 0); a CDF the grid does not resolve (H1 tiny
     # but not 0 against H0: the free sum's peaks are narrower than the grid step) is no test
-    ks_a = ks_distance(snap_zeros(eH), fc) if quad_err <= QUADRATURE_MAX else None
+    ks_a = (ks_distance(snap_zeros(eH), fc) if quad_err is not None
+            and quad_err <= QUADRATURE_MAX else None)
     Q = haar_orthogonal(n, batch=rotations, rng=gen)
     rotated = H0 + (Q * e1[None, None, :]) @ np.swapaxes(Q, -1, -2)   # Q diag(e1) Q^T
     rotated = (rotated + np.swapaxes(rotated, -1, -2)) / 2
@@ -210,7 +214,9 @@ def freeness_test(H0, H1, *, rng=None, rotations=ROTATIONS, phi=None, reference=
         :math:`\varphi = 2` (H0's atom at 0 makes a narrow peak), below the distances.
         When it exceeds :data:`QUADRATURE_MAX` (e.g. :math:`H_1` nonzero but orders of
         magnitude smaller than :math:`H_0`, as at a near-zero-loss minimum: the free sum's
-        peaks are narrower than the grid step) the distance is not resolved and is ``None``.
+        peaks are narrower than the grid step) the distance is not resolved and is ``None``;
+        so it is when the subordination iteration does not converge at a grid node
+        (``quadrature_error`` is then ``None`` too).
     (b) ``ks_rotated``: **two-sample** KS between :math:`\mathrm{spec}(H)` and the pooled spectra
         of :math:`H_0 + QH_1Q^\top` over ``rotations`` independent Haar-orthogonal :math:`Q`
         (both with their rounding-level zeros snapped to 0, :func:`~rmtland.compare.metrics.

@@ -17,6 +17,7 @@ A run's files land in the output directory as a unit (:func:`write_run`).
 Levels: ``"smoke"`` (tests, seconds), ``"quick"`` (the CPU default, minutes) and ``"full"``
 (sized for a GPU).
 """
+import json
 import os
 import platform
 import time
@@ -183,6 +184,67 @@ def run_figure(name, out, *, quick=True, smoke=False, pdf=False, **kwargs):
     return result
 
 
+def figure_point(*, name, level, simulate, figure_seed, pdf, seed, device, out):
+    """One figure as a point of a sweep of kind ``"figure"`` (:mod:`rmtland.experiments.sweep`,
+    used by ``reproduce`` at the full level): :func:`run_figure` into ``out`` (the point's own
+    directory), seeded by ``figure_seed`` (the reproduce seed, so the numbers are those of a
+    run without the sweep; the point's ``seed`` is not used).  Returns the point's fields."""
+    del seed                                    # the figure's own seed is figure_seed
+    fig = FIGURES[name]
+    result = run_figure(name, out, quick=level != "full", smoke=level == "smoke", pdf=pdf,
+                        **_kwargs(fig.kind, simulate, device, figure_seed))
+    return {"device": device if fig.kind != "theory" else "cpu", "figure_kind": fig.kind,
+            "files": len(result["files"])}
+
+
+def _copy(src, fh):
+    with open(src, "rb") as f:
+        fh.write(f.read())
+
+
+def _reproduce_sweep(out, lvl, pdf, simulate, device, seed, workers, scheduler, progress):
+    """``reproduce`` through the sweep engine: each figure one point of a sweep of kind
+    ``"figure"`` in ``out/sweep`` (resumable, distributable; a cluster needs ``out`` on a file
+    system its workers share), then the data files and the figures moved into ``out`` as one
+    unit (:func:`write_run`)."""
+    from .sweep import run_sweep
+    names = [n for n, f in FIGURES.items() if simulate or f.kind != "simulation"]
+    spec = {"kind": "figure", "seed": seed,
+            "grid": {"name": names, "level": lvl, "simulate": bool(simulate),
+                     "figure_seed": seed, "pdf": bool(pdf)}}
+    t_start = time.perf_counter()
+    summary = run_sweep(spec, os.path.join(out, "sweep"), workers=workers, scheduler=scheduler,
+                        device=device, progress=progress)
+    failed = [r for r in summary["rows"] if r["status"] != "done"]
+    if failed:
+        raise FigureError("; ".join(f"{r['name']}: {r['error']}" for r in failed)
+                          + f" (the other figures are kept in {out}/sweep; rerun to retry)")
+    records, seconds, copies = {}, {}, []
+    for r in summary["rows"]:
+        point = os.path.join(out, "sweep", "points", r["point"])
+        with open(os.path.join(point, "result.json")) as fh:
+            rec = json.load(fh)
+        records[r["name"]] = {k: v for k, v in rec.items()
+                              if k not in ("rmtland_version", "versions")}
+        seconds[r["name"]] = rec["seconds"]
+        for fname in rec["files"]:
+            copies.append((fname, lambda fh, src=os.path.join(point, fname):
+                           _copy(src, fh)))
+    data, extra = {}, {}
+    for writer, _ in DATA:
+        data_files, more = writer(records, lvl, simulate, device, seed)
+        data.update(data_files)
+        extra.update(more)
+    owned = [n for name in FIGURES for n in figure_names(name, True)]
+    owned += [n for _, names_ in DATA for n in names_]
+    files = write_run(out, data, [], pdf, owned=owned, extra=copies)
+    seconds["total"] = round(time.perf_counter() - t_start, 3)
+    return {"out": out, "files": files, "rmtland_version": __version__, "level": lvl,
+            "seconds": seconds, "sweep": {k: summary[k] for k in
+                                          ("total", "done", "failed", "skipped", "table",
+                                           "runner")}, **extra}
+
+
 def figure_main(name, doc, argv=None):
     """The command line shared by the ``simulations/fig_*.py`` scripts: parse ``argv``, make
     figure ``name`` with :func:`run_figure` (simulation drawn over the theory unless
@@ -211,7 +273,8 @@ def figure_main(name, doc, argv=None):
     return 0
 
 
-def reproduce(out, quick=True, *, pdf=False, smoke=False, simulate=True, device="cpu", seed=0):
+def reproduce(out, quick=True, *, pdf=False, smoke=False, simulate=True, device="cpu", seed=0,
+              workers=None, scheduler=None, progress=True):
     r"""Write every figure of :data:`FIGURES` and every domain's data files into ``out``; with
     ``simulate`` (default) the figures carry the simulation over the theory.
 
@@ -236,6 +299,11 @@ def reproduce(out, quick=True, *, pdf=False, smoke=False, simulate=True, device=
         Where the simulations run.
     seed : int
         Root of every figure's ``SeedSequence``.
+    workers, scheduler, progress
+        With ``quick=False`` only: every figure is one point of a sweep of kind ``"figure"``
+        in ``out/sweep`` (:mod:`rmtland.experiments.sweep`: resumable, on a local Dask
+        cluster of ``workers`` processes (0: this process) or the scheduler at ``scheduler``),
+        the data files and figures then moved into ``out`` as one unit.
 
     Returns
     -------
@@ -249,6 +317,9 @@ def reproduce(out, quick=True, *, pdf=False, smoke=False, simulate=True, device=
     t_start = time.perf_counter()
     if simulate:
         device = device_name(get_xp(device))    # a missing GPU fails before any work
+    if not quick:
+        return _reproduce_sweep(out, lvl, pdf, simulate, device, seed, workers, scheduler,
+                                progress)
     records, seconds, figures = {}, {}, []
     for name, fig in FIGURES.items():
         if fig.kind == "simulation" and not simulate:

@@ -520,20 +520,87 @@ def _hessian_data(records, lvl, simulate, device, seed):
     return files, {"table": table}
 
 
+#: ``method="auto"`` of :func:`simulate_hessian` is dense up to this ``n``, SLQ above.
+#: From ``benchmarks/bench_matfree.py`` on the 2-core CPU (see its notes): SLQ with the
+#: default options is faster than dense ``eigvalsh`` per matrix from n ~ 2000 on.
+DENSE_MAX_N = 2048
+#: simulate_hessian's matrix-free methods
+METHODS = ("auto", "dense", "slq", "kpm")
+#: points of the CDF grid of a matrix-free run (on the theory's support, padded)
+ESTIMATE_POINTS = 600
+
+
+def hessian_estimates(n, phi, eps, samples, *, method="slq", probes=32, steps=80, degree=200,
+                      rng=None, device="cpu", dtype="float64", progress=None):
+    r"""Matrix-free spectra of ``samples`` Pennington–Bahri matrices: each is the exact
+    distributional shortcut :func:`rmtland.sampling.hessian.hessian_operator`
+    (``model="laguerre"``: Laguerre tridiagonal + GOE in stored tiles, the law of
+    ``sample_hessian`` at every ``n``), estimated by :func:`rmtland.linalg.spectral.spectrum`
+    on a common grid spanning the theory's support.  Seeds: matrix ``s`` uses child ``2s``
+    of ``rng``'s ``SeedSequence``, its probes child ``2s + 1``.
+
+    Returns a dict: ``x``, ``cdf`` (every probe's CDF, pooled), ``index`` (every probe's),
+    ``index_bias_bound`` (mean over matrices), ``matvecs`` (total), ``seconds``.
+    """
+    from ..linalg.spectral import spectrum
+    from ..sampling.hessian import hessian_operator
+    samples = _validate.integer("samples", samples, 1)
+    ss = _seeds.seed_sequence(rng)
+    law = PenningtonBahri(n / hessian_m(n, phi), eps)
+    lo, hi = law.support()[0][0], law.support()[-1][1]
+    pad = 0.1 * (hi - lo) + 0.05
+    x = np.linspace(lo - pad, hi + pad, ESTIMATE_POINTS)
+    t0 = time.perf_counter()
+    cdf, index, bias, matvecs = [], [], [], 0
+    for s in range(samples):
+        op = hessian_operator(n, phi, eps, rng=_seeds.child(ss, 2 * s), dtype=dtype,
+                              device=device)
+        r = spectrum(op, method=method, probes=probes, steps=steps, degree=degree, x=x,
+                     rng=_seeds.child(ss, 2 * s + 1))
+        cdf.append(r["per_probe"]["cdf"])
+        index.append(r["per_probe"]["index"])
+        bias.append(r["index_bias_bound"])
+        matvecs += r["matvecs"]
+        if progress is not None:
+            progress(s + 1, samples)
+    return {"x": x, "cdf": np.concatenate(cdf), "index": np.concatenate(index),
+            "index_bias_bound": float(np.mean(bias)), "matvecs": int(matvecs),
+            "seconds": time.perf_counter() - t0}
+
+
 def simulate_hessian(phi, eps, n, samples, *, seed=0, device="cpu", dtype="float64",
-                     out=None, pdf=False, progress=True):
+                     out=None, pdf=False, progress=True, method="auto", probes=32, steps=80,
+                     degree=200):
     r"""Sample ``samples`` Pennington–Bahri matrices of size ``n``, compare their spectra with
     the theory, and (with ``out``) write ``out/result.json`` and ``out/spectrum.png``.
 
     Returns the result dict: parameters (``phi``, ``eps``, ``n``, ``m``, ``samples``, ``seed``,
     ``device`` as resolved, ``dtype``), the empirical numbers (``empirical_index``,
     ``index_stderr``), the theory at the realised ratio (``theory_index``, ``support``,
-    ``eps_c``), the distances (``ks_distance``, ``l1_distance``), ``seconds`` and versions.
+    ``eps_c``), the distances (``ks_distance``, ``l1_distance``), ``seconds`` and versions,
+    ``method`` and ``matvecs`` (0 for dense).
+
+    ``method``: ``"dense"`` (eigenvalues of every matrix), ``"slq"`` or ``"kpm"``
+    (matrix-free, :func:`hessian_estimates` with ``probes``, ``steps`` / ``degree``; the
+    result also has ``index_bias_bound``, ``ks_stderr``, ``probes`` and ``steps`` or
+    ``degree``; the figure histograms ``n`` quantiles of the estimated CDF), ``"auto"``:
+    dense up to :data:`DENSE_MAX_N`, SLQ above.
     """
     from ..plotting.hessian import plot_hessian_densities
+    if method not in METHODS:
+        raise InputError(f"method must be one of {METHODS}, got {method!r}")
+    if method == "auto":
+        method = "dense" if _validate.integer("n", n, 1) <= DENSE_MAX_N else "slq"
+    if method != "dense":
+        from ..linalg.spectral import check_options
+        check_options(method, probes, steps, degree)      # bad options fail before any computing
     if out is not None:
         check_output_dir(out)                     # before any computing
     device_used = device_name(get_xp(device))     # a missing GPU fails here, before work
+    if method != "dense":
+        return _simulate_hessian_matfree(phi, eps, n, samples, seed, device, device_used,
+                                         dtype, out, pdf, progress, method, probes, steps,
+                                         degree)
     t0 = time.perf_counter()
     bar = Progress(samples, f"simulate hessian n={n}") if progress else None
     eigs, _ = hessian_spectra(n, phi, eps, samples, rng=seed, device=device, dtype=dtype,
@@ -545,6 +612,7 @@ def simulate_hessian(phi, eps, n, samples, *, seed=0, device="cpu", dtype="float
     result = {"phi": float(phi), "eps": float(eps), "n": int(n), "m": hessian_m(n, phi),
               "samples": int(samples), "seed": seed, "device": device_used, "dtype": dtype,
               **c, "support": law.support(), "eps_c": eps_c(c["phi_effective"]),
+              "method": "dense", "matvecs": 0,
               "seconds": None, "versions": _run.versions()}
     result["seconds"] = time.perf_counter() - t0
     if out is not None:
@@ -559,6 +627,55 @@ def simulate_hessian(phi, eps, n, samples, *, seed=0, device="cpu", dtype="float
                      + (rf" \pm {se:.4f}$" if se else "$")
                      + rf" (theory {c['theory_index']:.4f}), KS {c['ks_distance']:.2g}")
             return plot_hessian_densities(curves, samples={key: eigs}, title=title, bins=80)[0]
+        result["files"] = _run.figure_names("spectrum", pdf) + ["result.json"]
+        _run.write_run(out, {"result.json": result}, [("spectrum", draw)], pdf,
+                       owned=_run.figure_names("spectrum", True))
+    return result
+
+
+def _simulate_hessian_matfree(phi, eps, n, samples, seed, device, device_used, dtype, out, pdf,
+                              progress, method, probes, steps, degree):
+    """The ``slq`` / ``kpm`` branch of :func:`simulate_hessian`."""
+    from ..linalg.spectral import check_options
+    from ..plotting.hessian import plot_hessian_densities
+    o = check_options(method, probes, steps, degree)
+    samples = _validate.integer("samples", samples, 1)
+    t0 = time.perf_counter()
+    bar = Progress(samples, f"simulate hessian n={n} ({method})") if progress else None
+    est = hessian_estimates(n, phi, eps, samples, method=method, probes=o["probes"],
+                            steps=o["steps"], degree=o["degree"], rng=seed, device=device,
+                            dtype=dtype, progress=bar)
+    if bar:
+        bar.close()
+    c = cmp.compare_hessian_estimate(est["x"], est["cdf"], est["index"], phi, eps, n,
+                                     index_bias_bound=est["index_bias_bound"])
+    law = PenningtonBahri(c["phi_effective"], eps)
+    result = {"phi": float(phi), "eps": float(eps), "n": int(n), "m": hessian_m(n, phi),
+              "samples": samples, "seed": seed, "device": device_used, "dtype": dtype,
+              "method": method, "probes": o["probes"],
+              ("steps" if method == "slq" else "degree"): o["steps" if method == "slq"
+                                                            else "degree"],
+              "operator": "Laguerre tridiagonal + GOE (stored tiles): exact in law",
+              "matvecs": est["matvecs"], **c, "support": law.support(),
+              "eps_c": eps_c(c["phi_effective"]), "seconds": None,
+              "versions": _run.versions()}
+    result["seconds"] = time.perf_counter() - t0
+    if out is not None:
+        key = (c["phi_effective"], float(eps))
+        F = np.maximum.accumulate(np.clip(est["cdf"].mean(axis=0), 0.0, 1.0))
+        q = (np.arange(n) + 0.5) / n
+        pseudo = np.interp(q, F, est["x"])          # quantiles of the estimated CDF
+
+        def draw():
+            curves = cmp.density_curves([key], samples={key: pseudo})
+            title = (rf"$n = {n}$, {samples} matrices, {method.upper()} "
+                     rf"({o['probes']} probes), $\varphi = {c['phi_effective']:.4g}$, "
+                     rf"$\varepsilon = {eps:g}$" "\n"
+                     rf"$\hat\alpha = {c['empirical_index']:.4f}"
+                     + (rf" \pm {c['index_stderr']:.4f}$" if c["index_stderr"] else "$")
+                     + rf" (theory {c['theory_index']:.4f}), KS {c['ks_distance']:.2g}")
+            return plot_hessian_densities(curves, samples={key: pseudo}, title=title,
+                                          bins=80)[0]
         result["files"] = _run.figure_names("spectrum", pdf) + ["result.json"]
         _run.write_run(out, {"result.json": result}, [("spectrum", draw)], pdf,
                        owned=_run.figure_names("spectrum", True))

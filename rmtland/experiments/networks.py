@@ -46,14 +46,15 @@ DESCENT_STEPS = (0, 5, 20, 80, 300)
 #: and the linear-network landscape
 NET_SIZES = {
     "smoke": {"widths": (3, 4, 2), "ms": (6, 12), "teacher_m": 12, "seeds": 2, "inits": 3,
-              "steps": (0, 20), "maxiter": 60, "max_freeness": 2,
+              "steps": (0, 20), "maxiter": 60, "max_freeness": 1, "reference_samples": 1,
               "linear": {"d": 3, "p": 2, "k": 3, "m": 20, "starts": 12}},
     "quick": {"widths": (4, 6, 2), "ms": (12, 24, 48), "teacher_m": 24, "seeds": 3,
               "inits": 8, "steps": DESCENT_STEPS, "maxiter": 200, "max_freeness": 3,
+              "reference_samples": cmp.REFERENCE_SAMPLES,
               "linear": {"d": 4, "p": 2, "k": 4, "m": 40, "starts": 48}},
     "full": {"widths": (8, 16, 4), "ms": (20, 40, 80, 160), "teacher_m": 80, "seeds": 10,
              "inits": 20, "steps": (0, 5, 20, 80, 300, 1000), "maxiter": 400,
-             "max_freeness": 8,
+             "max_freeness": 8, "reference_samples": cmp.REFERENCE_SAMPLES,
              "linear": {"d": 6, "p": 3, "k": 5, "m": 200, "starts": 400}},
 }
 #: loss bins of the freeness table (PB's eps: a zero network on unit-variance targets has 1/2)
@@ -381,7 +382,7 @@ def _study(lvl, seed, device):
     study = network_study(cfg["widths"], cfg["ms"], seeds=cfg["seeds"], inits=cfg["inits"],
                           steps=cfg["steps"], teacher_m=cfg["teacher_m"],
                           maxiter=cfg["maxiter"], max_freeness=cfg["max_freeness"],
-                          seed=seed, device=device)
+                          reference_samples=cfg["reference_samples"], seed=seed, device=device)
     study["seconds"] = time.perf_counter() - t0
     return study
 

@@ -41,7 +41,7 @@ import numpy as np
 
 from .._validate import InputError
 from .. import _seeds, _validate
-from .._backend import get_xp
+from .._backend import array_namespace, get_xp
 from ..linalg.dense import memory_budget, plan_chunk
 from ..linalg.tridiagonal import eigvalsh_tridiagonal
 
@@ -49,7 +49,7 @@ __all__ = [
     "BLOCK", "sample_wishart", "iter_wishart_chunks", "sample_goe", "iter_goe_chunks",
     "sample_gue", "iter_gue_chunks", "sample_goe_tridiagonal", "MatrixSpec", "iter_spec",
     "sample_spec", "gram", "symmetrize", "goe_eigenvalues", "wishart_eigenvalues",
-    "haar_orthogonal",
+    "laguerre_tridiagonal", "haar_orthogonal",
 ]
 
 #: Matrices per child random stream. Fixed: changing it changes every seeded result.
@@ -392,6 +392,40 @@ def goe_eigenvalues(n, *, batch=1, var=1.0, rng=None, device="cpu", dtype="float
     return eigvalsh_tridiagonal(d, e)
 
 
+def laguerre_tridiagonal(n, m, *, batch=1, rng=None, device="cpu", dtype="float64", pad=True):
+    r"""``(diag, offdiag)`` of ``batch`` symmetric tridiagonal matrices whose eigenvalues have
+    the law of those of :math:`XX^\top/m`, ``X`` ``n × m`` i.i.d. N(0, 1) (Dumitriu & Edelman
+    2002, Thm. 3.4, β = 1; notes of :func:`wishart_eigenvalues`), shapes ``(batch, n)`` and
+    ``(batch, n - 1)``.
+
+    With :math:`k = \min(n, m)`, :math:`K = \max(n, m)`, the lower bidiagonal ``B`` (diagonal
+    :math:`\chi_K, \dots, \chi_{K-k+1}`, subdiagonal :math:`\chi_{k-1}, \dots, \chi_1`) gives
+    :math:`BB^\top/m` (diagonal :math:`(d_i^2 + c_{i-1}^2)/m`, off-diagonal :math:`c_i d_i/m`);
+    for :math:`n > m` it is padded with :math:`n - m` zero rows and columns (the exact zeros
+    of :math:`XX^\top`), or, with ``pad=False``, returned as the ``k × k`` block.  :math:`O(n)`
+    numbers against the :math:`nm` of ``X``.
+    """
+    n = _validate.integer("n", n, 1)
+    m = _validate.integer("m", m, 1)
+    batch = _validate.integer("batch", batch, 1)
+    real, _ = _validate.float_dtypes(dtype)
+    xp = get_xp(device)
+    gen = _seeds.generator(rng, xp)
+    k, K = min(n, m), max(n, m)
+    size = n if pad else k
+    d2 = 2.0 * gen.standard_gamma(xp.broadcast_to(
+        xp.arange(K, K - k, -1, dtype=np.float64) / 2.0, (batch, k)))      # chi^2_{K-i}
+    diag = xp.zeros((batch, size))
+    off = xp.zeros((batch, max(size - 1, 0)))
+    diag[:, :k] = d2
+    if k > 1:
+        c2 = 2.0 * gen.standard_gamma(xp.broadcast_to(
+            xp.arange(k - 1, 0, -1, dtype=np.float64) / 2.0, (batch, k - 1)))  # chi^2_{k-1-i}
+        diag[:, 1:k] += c2
+        off[:, :k - 1] = xp.sqrt(c2 * d2[:, :-1])
+    return (diag / m).astype(real, copy=False), (off / m).astype(real, copy=False)
+
+
 def wishart_eigenvalues(n, m, *, batch=1, rng=None, device="cpu", dtype="float64"):
     r"""Eigenvalues of ``batch`` real Wishart matrices :math:`W = XX^\top/m`, ``X`` of shape
     ``n × m`` with i.i.d. N(0, 1) entries (the law of :func:`sample_wishart`), without forming
@@ -418,23 +452,12 @@ def wishart_eigenvalues(n, m, *, batch=1, rng=None, device="cpu", dtype="float64
     """
     n = _validate.integer("n", n, 1)
     m = _validate.integer("m", m, 1)
-    batch = _validate.integer("batch", batch, 1)
     real, _ = _validate.float_dtypes(dtype)
-    xp = get_xp(device)
-    gen = _seeds.generator(rng, xp)
-    k, K = min(n, m), max(n, m)
-    d2 = 2.0 * gen.standard_gamma(xp.broadcast_to(
-        xp.arange(K, K - k, -1, dtype=np.float64) / 2.0, (batch, k)))      # chi^2_{K-i}
-    if k > 1:
-        c2 = 2.0 * gen.standard_gamma(xp.broadcast_to(
-            xp.arange(k - 1, 0, -1, dtype=np.float64) / 2.0, (batch, k - 1)))  # chi^2_{k-1-i}
-        diag = d2 + xp.concatenate([xp.zeros((batch, 1)), c2], axis=1)
-        off = xp.sqrt(c2 * d2[:, :-1])
-    else:
-        diag, off = d2, xp.zeros((batch, 0))
-    lam = eigvalsh_tridiagonal(diag / m, off / m)
+    diag, off = laguerre_tridiagonal(n, m, batch=batch, rng=rng, device=device, pad=False)
+    xp = array_namespace(diag)
+    lam = eigvalsh_tridiagonal(diag, off)
     if n > m:                                    # the n - m exact zeros of XX^T
-        lam = xp.concatenate([xp.zeros((batch, n - m)), lam], axis=1)
+        lam = xp.concatenate([xp.zeros((lam.shape[0], n - m)), lam], axis=1)
         lam = xp.sort(lam, axis=1)
     return lam.astype(real, copy=False)
 

@@ -1,0 +1,125 @@
+"""Matrix-free spectra of Pennington-Bahri Hessians against the theory and against dense
+eigvalsh: seconds against n, index error and KS distance with their error bars, and the
+achieved bandwidth of the block product.
+
+For each n: the operator is the exact distributional shortcut (Laguerre tridiagonal + GOE in
+stored upper tiles, ``rmtland.sampling.hessian.hessian_operator``); SLQ (and KPM up to
+``--kpm-max``) estimate density, CDF and index (``rmtland.linalg.spectral.spectrum``), compared
+with the free-probability law at the realised ratio (``compare_hessian_estimate``).  Dense rows
+time ``numpy.linalg.eigvalsh`` of the same matrix (materialised, float64) up to
+``--dense-max``; beyond that the dense time is extrapolated as c n^3 from the largest measured
+size (said so in the row).  Bandwidth: bytes of the stored tiles read per block product over
+its time, beside the host copy ceiling (``numpy.copyto`` of 1 GiB: read + write) measured in
+the same run.
+
+    python benchmarks/bench_matfree.py --sizes 1000 2000 5000 10000 20000 --out matfree.json
+"""
+import argparse
+import time
+
+import numpy as np
+
+from rmtland.bench import write_rows
+from rmtland.compare.hessian import compare_hessian_estimate
+from rmtland.analytic.hessian import PenningtonBahri
+from rmtland.linalg.spectral import spectrum
+from rmtland.sampling.hessian import hessian_m, hessian_operator
+
+
+def copy_ceiling(nbytes=2 ** 30):
+    a = np.ones(nbytes // 8)
+    b = np.empty_like(a)
+    np.copyto(b, a)
+    t0 = time.perf_counter()
+    for _ in range(3):
+        np.copyto(b, a)
+    return 3 * 2 * a.nbytes / (time.perf_counter() - t0)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000, 5000, 10000, 20000])
+    p.add_argument("--phi", type=float, default=0.5)
+    p.add_argument("--eps", type=float, default=0.1)
+    p.add_argument("--probes", type=int, default=16)
+    p.add_argument("--steps", type=int, default=60)
+    p.add_argument("--degree", type=int, default=120)
+    p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    p.add_argument("--dense-max", type=int, default=4000)
+    p.add_argument("--kpm-max", type=int, default=10000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=None)
+    a = p.parse_args(argv)
+    ceiling = copy_ceiling()
+    print(f"host copy ceiling {ceiling / 1e9:.2f} GB/s")
+    rows, dense_ref = [], None
+    for n in a.sizes:
+        t0 = time.perf_counter()
+        op = hessian_operator(n, a.phi, a.eps, rng=a.seed, dtype=a.dtype)
+        build = time.perf_counter() - t0
+        law = PenningtonBahri(n / hessian_m(n, a.phi), a.eps)
+        lo, hi = law.support()[0][0], law.support()[-1][1]
+        x = np.linspace(lo - 0.3, hi + 0.3, 600)
+        V = np.ones((n, a.probes), dtype=a.dtype)
+        op.matvec(V)
+        t0 = time.perf_counter()
+        for _ in range(3):
+            op.matvec(V)
+        t_mv = (time.perf_counter() - t0) / 3
+        T = -(-n // 2048)
+        tile_bytes = sum(min(2048, n - I * 2048) * min(2048, n - J * 2048)
+                         for I in range(T) for J in range(I, T)) * np.dtype(a.dtype).itemsize
+        for method in ("slq", "kpm"):
+            if method == "kpm" and n > a.kpm_max:
+                continue
+            r = spectrum(op, method=method, probes=a.probes, steps=a.steps, degree=a.degree,
+                         x=x, rng=a.seed + 1)
+            c = compare_hessian_estimate(x, r["per_probe"]["cdf"], r["per_probe"]["index"],
+                                         a.phi, a.eps, n, index_bias_bound=r["index_bias_bound"])
+            row = {"n": n, "method": method, "dtype": a.dtype, "probes": a.probes,
+                   "steps" if method == "slq" else "degree": a.steps if method == "slq" else a.degree,
+                   "matvecs": r["matvecs"], "seconds_build": build,
+                   "seconds_estimate": r["seconds"], "seconds": build + r["seconds"],
+                   "index": c["empirical_index"], "index_stderr": c["index_stderr"],
+                   "theory_index": c["theory_index"],
+                   "index_error": c["empirical_index"] - c["theory_index"],
+                   "index_bias_bound": c["index_bias_bound"], "ks": c["ks_distance"],
+                   "ks_stderr": c["ks_stderr"], "block_matvec_seconds": t_mv,
+                   "bandwidth_GBs": tile_bytes / t_mv / 1e9, "copy_ceiling_GBs": ceiling / 1e9}
+            rows.append(row)
+            print({k: (round(v, 5) if isinstance(v, float) else v) for k, v in row.items()},
+                  flush=True)
+        if n <= a.dense_max:
+            H = op.matvec(np.eye(n, dtype=a.dtype)).astype(np.float64)
+            t0 = time.perf_counter()
+            ev = np.linalg.eigvalsh(H)
+            dense_ref = (n, time.perf_counter() - t0)
+            del H
+            rows.append({"n": n, "method": "dense-eigvalsh", "dtype": "float64",
+                         "seconds": dense_ref[1], "measured": True,
+                         "index": float(np.mean(ev < 0)),
+                         "theory_index": law.index()})
+        elif dense_ref is not None:
+            rows.append({"n": n, "method": "dense-eigvalsh", "dtype": "float64",
+                         "seconds": dense_ref[1] * (n / dense_ref[0]) ** 3, "measured": False,
+                         "note": f"extrapolated as n^3 from n = {dense_ref[0]}"})
+        print(rows[-1], flush=True)
+        del op
+    dense = {r["n"]: r["seconds"] for r in rows if r["method"] == "dense-eigvalsh"}
+    print(f"\n{'n':>7} {'method':6} {'s':>8} {'x dense':>8} {'matvecs':>8} {'index err':>10} "
+          f"{'s.e.':>8} {'bound':>8} {'KS':>8} {'KS s.e.':>8} {'GB/s':>6}")
+    for r in rows:
+        if r["method"] == "dense-eigvalsh":
+            continue
+        sp = dense.get(r["n"])
+        print(f"{r['n']:7d} {r['method']:6} {r['seconds']:8.2f} "
+              f"{(sp / r['seconds'] if sp else float('nan')):8.1f} {r['matvecs']:8d} "
+              f"{r['index_error']:10.2e} {r['index_stderr']:8.1e} {r['index_bias_bound']:8.1e} "
+              f"{r['ks']:8.1e} {r['ks_stderr']:8.1e} {r['bandwidth_GBs']:6.2f}")
+    if a.out:
+        write_rows(a.out, "matfree", argv, rows)
+
+
+if __name__ == "__main__":
+    main()

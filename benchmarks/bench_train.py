@@ -1,0 +1,80 @@
+"""Benchmark batched SGD (``rmtland.networks.train.train_sgd`` on B networks at once) against a
+plain loop of the same call on one network at a time, same device, same epochs.
+
+Prints networks trained per second (softmax one-hidden-layer networks on the 4x4 digits, ten
+classes, the training schedule of ``rmtland.experiments.trained.SCHEDULE``, a fixed number of
+epochs: the stopping rule is switched off so both sides do the same work) and the ratio,
+measured in one run on one machine; writes the rows to a JSON file (atomically) with --out.
+
+    python benchmarks/bench_train.py --widths 10 40 160 --networks 100 --epochs 2
+"""
+import argparse
+import sys
+import time
+
+from rmtland._backend import device_name, get_xp
+from rmtland.bench import write_rows
+from rmtland.experiments.trained import SCHEDULE, digits_task
+from rmtland.networks import MLP
+from rmtland.networks.train import train_sgd
+
+
+def _sync(xp):
+    if xp.__name__ != "numpy":
+        xp.cuda.Stream.null.synchronize()
+
+
+def bench(device, widths, networks, epochs, dtype="float32"):
+    xp = get_xp(device)
+    X, Y, _, _ = digits_task(range(10), rng=0, device=device, dtype=dtype)
+    kw = dict(SCHEDULE, max_epochs=epochs, patience=epochs + 1)
+    rows = []
+    for w in widths:
+        model = MLP([X.shape[1], w, 10], activation="relu", loss="softmax", dtype=dtype)
+        theta = model.init(networks, rng=1, device=device)
+        train_sgd(model, theta[:1], X, Y, rng=2, **dict(kw, max_epochs=1))    # warm-up
+        _sync(xp)
+        t0 = time.perf_counter()
+        train_sgd(model, theta, X, Y, rng=2, **kw)
+        _sync(xp)
+        batched = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        for b in range(networks):
+            train_sgd(model, theta[b:b + 1], X, Y, rng=2, **kw)
+        _sync(xp)
+        loop = time.perf_counter() - t0
+        for method, sec in (("rmtland-batched", batched), ("plain-loop", loop)):
+            rows.append({"width": w, "method": method, "device": device_name(xp),
+                         "networks": networks, "epochs": epochs, "seconds": sec,
+                         "networks_per_second": networks / sec})
+        rows.append({"width": w, "method": "ratio", "device": device_name(xp),
+                     "networks": networks, "epochs": epochs,
+                     "speedup_batched_over_loop": loop / batched})
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="cpu", choices=["cpu", "gpu", "auto"])
+    parser.add_argument("--widths", type=int, nargs="+", default=[10, 40, 160])
+    parser.add_argument("--networks", type=int, default=100)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--out", default=None, help="JSON file for the rows")
+    args = parser.parse_args(argv)
+    rows = bench(args.device, args.widths, args.networks, args.epochs)
+    print(f"{'width':>6} {'method':>16} {'device':>6} {'nets/s':>10} {'speed-up':>9}")
+    for r in rows:
+        if r["method"] == "ratio":
+            print(f"{r['width']:>6} {'batched/loop':>16} {r['device']:>6} {'':>10} "
+                  f"{r['speedup_batched_over_loop']:>8.2f}x")
+        else:
+            print(f"{r['width']:>6} {r['method']:>16} {r['device']:>6} "
+                  f"{r['networks_per_second']:>10.2f}")
+    if args.out:
+        write_rows(args.out, "train", vars(args), rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

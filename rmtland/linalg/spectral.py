@@ -1,0 +1,485 @@
+r"""Matrix-free spectra with error bars: stochastic Lanczos quadrature (SLQ), the kernel
+polynomial method (KPM) with Jackson damping, the index :math:`\alpha = P(\lambda < 0)` from
+both, and extreme eigenvalues by Lanczos with a residual bound.  One entry,
+:func:`spectrum`, takes any operator of :mod:`rmtland.linalg.operators` (or a dense matrix,
+or a callable with its size) and returns density, CDF, index and extremes, each with its
+standard error over probes and the number of products used.
+
+Probes
+------
+``probe="rademacher"`` (default): i.i.d. :math:`\pm 1` entries, scaled to unit norm
+(:math:`z/\sqrt n`); ``"gaussian"``: i.i.d. N(0, 1) entries normalised to unit norm (uniform on
+the sphere).  Either way :math:`\mathbb E[u u^\top] = I/n`, so for every function :math:`f`,
+:math:`\mathbb E\,u^\top f(A) u = \mathrm{tr} f(A)/n`: each probe gives an unbiased estimate
+of the spectral measure :math:`\mu_A = \frac1n\sum_i \delta_{\lambda_i}` integrated against
+:math:`f`, and the standard error is the sample standard deviation over the probes divided by
+:math:`\sqrt{\text{probes}}` (Hutchinson, Commun. Stat. Simul. Comput. 19, 433 (1990),
+doi:10.1080/03610919008812866).  Probes are applied ``block`` at a time, one block product per
+step (a GEMM on the factors, not ``block`` separate products); each column runs its own
+recurrence.
+
+SLQ
+---
+``steps`` Lanczos steps from each probe give a tridiagonal :math:`T_k`; its eigenvalues
+:math:`\theta_i` and the squared first components :math:`\tau_i` of its eigenvectors are the
+nodes and weights of the Gauss quadrature rule of the probe's measure
+:math:`\mu_u = \sum_i (q_i^\top u)^2\delta_{\lambda_i}` (Golub & Meurant, *Matrices, Moments
+and Quadrature with Applications*, Princeton 2010, Ch. 6; Ubaru, Chen & Saad, SIAM J. Matrix
+Anal. Appl. 38, 1075 (2017), doi:10.1137/16M1104974).  No reorthogonalisation: in floating point
+the lost orthogonality only duplicates converged Ritz values, and the quadrature stays that of
+a nearby measure (Paige 1976; Knizhnerman 1996; Chen, Trogdon & Ubaru, ICML 2021,
+arXiv:2105.06595).
+
+*The CDF and the index, with a rigorous quadrature bound.* With :math:`S_j = \sum_{i \le
+j}\tau_i` and :math:`j` the number of nodes below :math:`x`, the Chebyshev–Markov–Stieltjes
+inequalities (Akhiezer, *The Classical Moment Problem*, 1965, Ch. 3; used for SLQ by Chen,
+Trogdon & Ubaru, arXiv:2105.06595, Sec. 3) give, for each probe,
+:math:`S_{j-1} \le \mu_u((-\infty, x)) \le S_{j+1}` (:math:`S_{-1} = 0`,
+:math:`S_{k+1} = 1`).  The estimate is the piecewise-linear interpolation of the points
+:math:`(\theta_i, S_{i-1} + \tau_i/2)` (0 below :math:`\theta_1`, 1 above :math:`\theta_k`),
+which lies in that bracket; the Gauss step :math:`S_j` itself is biased by up to a node's
+weight in the bulk, the interpolation by the square of the node spacing.  The distance from
+the estimate to the far end of the bracket, averaged over the probes, is
+``cdf_bias_bound`` / ``index_bias_bound``: it bounds the quadrature bias
+:math:`|\mathbb E \hat F(x) - F(x)|` whatever the spectrum, at an edge too, and the error
+bar is ``4 * stderr + bias bound``.  The bound is a worst case, about one node weight; the
+realised bias is much smaller (measured in ``benchmarks/bench_matfree.py``).
+
+*Density.* The quadrature measure smoothed by a Gaussian of standard deviation ``bandwidth``
+(default: the spectral width over ``steps``, about the node spacing in the bulk).
+
+*Extremes.* The extreme Ritz values :math:`\theta_1, \theta_k` over all probes, with the
+residual bound :math:`r_i = \beta_k |s_{ki}| = \|A y_i - \theta_i y_i\|`: an eigenvalue of
+:math:`A` lies within :math:`r_i` of :math:`\theta_i` (Parlett, *The Symmetric Eigenvalue
+Problem*, SIAM 1998, Thm. 4.5.1 and Sec. 13.2), and :math:`\theta_1 \ge \lambda_{\min}`,
+:math:`\theta_k \le \lambda_{\max}` (Cauchy interlacing).  When the extreme Ritz value has
+converged (its residual is small against the gap to the next eigenvalue) that eigenvalue is
+the extreme one, and :math:`[\theta_1 - r_1, \theta_k + r_k]` contains the spectrum (Zhou &
+Li, Linear Algebra Appl. 435, 480 (2011), doi:10.1016/j.laa.2010.06.034).
+
+KPM
+---
+Chebyshev moments :math:`\mu_k = u^\top T_k(\tilde A) u` of :math:`\tilde A = (A - c)/h`, with
+:math:`[c - h, c + h]` the Lanczos bounds above widened by :data:`KPM_PAD`, from
+``ceil(degree/2)`` products per probe (:math:`\mu_{2k} = 2\langle v_k, v_k\rangle - \mu_0`,
+:math:`\mu_{2k+1} = 2\langle v_{k+1}, v_k\rangle - \mu_1`), Jackson damping :math:`g_k` and
+the expansions of the density and of its integral (Weiße, Wellein, Alvermann & Fehske,
+Rev. Mod. Phys. 78, 275 (2006), doi:10.1103/RevModPhys.78.275, Eqs. (71), (78)):
+
+.. math:: F(x) = g_0\mu_0\frac{\pi - \vartheta}{\pi}
+   - \frac{2}{\pi}\sum_{k=1}^{N-1} g_k\mu_k\frac{\sin k\vartheta}{k},
+   \qquad \vartheta = \arccos\frac{x - c}{h}.
+
+*Safety of the bounds.* For a unit probe :math:`|\mu_k| \le 1` exactly when the spectrum of
+:math:`\tilde A` lies in :math:`[-1, 1]` (a weighted mean of :math:`T_k(\tilde\lambda_i)`),
+and :math:`T_k` grows like :math:`e^{k\,\mathrm{arccosh}|y|}` outside; a probe with
+:math:`|\mu_k| > 1 + \sqrt{\epsilon}` means the bounds missed part of the spectrum, and the
+moments are recomputed with the interval widened (up to :data:`KPM_RETRIES` times), never
+used.
+
+*Smoothing bias of the index near a square-root edge.* Jackson damping convolves the measure
+with a kernel of width :math:`\sigma \approx \pi h/N`.  Inside the bulk :math:`F` is smooth
+and the bias is :math:`\tfrac12 F''(x)\sigma^2 \propto N^{-2}`; where a soft edge
+:math:`\lambda_-` sits near :math:`x = 0` (:math:`\varepsilon \to \varepsilon_c`,
+:math:`\rho \sim c\,(x - \lambda_-)^{1/2}`, :math:`F \sim \tfrac23 c\,(x-\lambda_-)^{3/2}`)
+the bias is positive (:math:`F` is convex there), :math:`\tfrac38 c\,|\lambda_-|^{-1/2}\sigma^2`
+for :math:`|\lambda_-| \gg \sigma` and of order :math:`c\,\sigma^{3/2} \propto N^{-3/2}` when
+the edge is within :math:`\sigma` of 0, where it can exceed the index itself.  With
+:math:`\mathrm{bias}(N) = C N^{-p}`, :math:`3/2 \le p \le 2`, the same moments truncated at
+:math:`N/2` give :math:`\mathrm{bias}(N) = (\alpha_{N/2} - \alpha_N)/(2^p - 1)`, at most
+:math:`|\alpha_{N/2} - \alpha_N|/(2^{3/2} - 1)`: reported as ``index_bias_bound`` (the
+estimate itself is not corrected, since :math:`p` is not known).
+"""
+import math
+import time
+
+import numpy as np
+
+from .._validate import InputError
+from .. import _seeds, _validate
+from .._backend import to_numpy
+from .operators import as_operator
+
+__all__ = ["PROBES", "METHODS", "KPM_PAD", "KPM_RETRIES", "lanczos", "gauss_quadrature",
+           "lanczos_extremes", "spectral_bounds", "kpm_moments", "jackson", "spectrum",
+           "check_options"]
+
+PROBES = ("rademacher", "gaussian")
+METHODS = ("slq", "kpm")
+#: relative widening of the Lanczos bounds for KPM (each side, in units of the width)
+KPM_PAD = 0.01
+#: how many times KPM widens its interval when a moment shows the spectrum outside it
+KPM_RETRIES = 3
+#: Lanczos steps of the bounds run before KPM
+BOUNDS_STEPS = 40
+#: default probes per block product
+BLOCK = 16
+
+
+# --------------------------------------------------------------------------- validation
+
+def check_options(method=None, probes=None, steps=None, degree=None, probe=None, block=None,
+           points=None, bandwidth=None):
+    """Validate the estimator options (before any product)."""
+    if method is not None and method not in METHODS:
+        raise InputError(f"method must be one of {METHODS}, got {method!r}")
+    if probe is not None and probe not in PROBES:
+        raise InputError(f"probe must be one of {PROBES}, got {probe!r}")
+    out = {}
+    if probes is not None:
+        out["probes"] = _validate.integer("probes", probes, 1)
+    if steps is not None:
+        out["steps"] = _validate.integer("steps", steps, 1)
+    if degree is not None:
+        out["degree"] = _validate.integer("degree", degree, 2)
+    if block is not None:
+        out["block"] = _validate.integer("block", block, 1)
+    if points is not None:
+        out["points"] = _validate.integer("points", points, 2)
+    if bandwidth is not None:
+        out["bandwidth"] = _validate.positive("bandwidth", bandwidth)
+    return out
+
+
+def _unit_probes(gen, op, b, kind):
+    """``b`` unit-norm probe columns ``(n, b)`` on the operator's backend and dtype."""
+    xp, n, dt = op.xp, op.n, op.dtype
+    if kind == "rademacher":
+        z = gen.integers(0, 2, size=(n, b)).astype(dt)
+        z *= 2.0
+        z -= 1.0
+        z *= 1.0 / math.sqrt(n)
+        return z
+    z = gen.standard_normal((n, b), dtype=dt)
+    return z / xp.sqrt(xp.sum(z * z, axis=0, keepdims=True))
+
+
+def _blocks(probes, block):
+    return [min(block, probes - s) for s in range(0, probes, block)]
+
+
+# --------------------------------------------------------------------------- Lanczos
+
+def lanczos(op, V0, steps):
+    r"""``steps`` Lanczos steps from each column of ``V0`` ``(n, b)``, all columns in one
+    block product per step, no reorthogonalisation.
+
+    Returns host arrays ``alpha`` ``(b, steps)``, ``beta`` ``(b, steps)`` (``beta[:, j]`` couples
+    steps ``j`` and ``j+1``; the last one is :math:`\beta_k` of the residual bound) and
+    ``length`` ``(b,)``: the steps before a breakdown (:math:`\beta_j` below rounding: the
+    Krylov space of that column is invariant), ``steps`` otherwise.
+    """
+    op = as_operator(op)
+    xp = op.xp
+    steps = _validate.integer("steps", steps, 1)
+    b = V0.shape[1]
+    eps = float(np.finfo(op.dtype).eps)
+    q = V0 / xp.sqrt(xp.sum(V0 * V0, axis=0, keepdims=True))
+    q_prev = xp.zeros_like(q)
+    beta_prev = xp.zeros((1, b), dtype=op.dtype)
+    alpha, beta = [], []
+    alive = np.ones(b, dtype=bool)
+    length = np.full(b, steps)
+    scale = np.zeros(b)
+    for j in range(steps):
+        w = op.matvec(q)
+        w -= beta_prev * q_prev
+        a = xp.sum(q * w, axis=0, keepdims=True)
+        w -= a * q
+        bt = xp.sqrt(xp.sum(w * w, axis=0, keepdims=True))
+        a_h, b_h = to_numpy(a)[0].astype(float), to_numpy(bt)[0].astype(float)
+        scale = np.maximum(scale, np.abs(a_h) + b_h)
+        dead = alive & (b_h <= 10 * eps * np.maximum(scale, np.finfo(float).tiny))
+        length[dead] = j + 1
+        alive &= ~dead
+        a_h[~alive & ~dead] = 0.0
+        b_h[~alive] = 0.0
+        alpha.append(a_h)
+        beta.append(b_h)
+        if not alive.any():
+            alpha += [np.zeros(b)] * (steps - j - 1)
+            beta += [np.zeros(b)] * (steps - j - 1)
+            break
+        keep = xp.asarray(alive.astype(op.dtype))[None, :]
+        safe = xp.where(bt > 0, bt, xp.ones_like(bt))
+        q_prev, q = q, (w / safe) * keep
+        beta_prev = bt * keep
+    return np.stack(alpha, axis=1), np.stack(beta, axis=1), length
+
+
+def gauss_quadrature(alpha, beta, length=None):
+    r"""Nodes, weights and residual bounds of the Gauss rules of Lanczos runs (host arrays).
+
+    ``alpha``, ``beta`` ``(b, k)`` as returned by :func:`lanczos`.  Returns ``nodes``
+    ``(b, k)`` ascending (``+inf`` where a run stopped early), ``weights`` ``(b, k)``
+    (:math:`\tau_i = s_{1i}^2`, summing to 1; 0 past a breakdown) and ``residuals`` ``(b, k)``
+    (:math:`\beta_L |s_{Li}|`, the residual norm of each Ritz pair; 0 after a breakdown).
+    """
+    alpha = np.asarray(alpha, dtype=float)
+    beta = np.asarray(beta, dtype=float)
+    b, k = alpha.shape
+    length = np.full(b, k) if length is None else np.asarray(length)
+    nodes = np.full((b, k), np.inf)
+    weights = np.zeros((b, k))
+    resid = np.zeros((b, k))
+    for L in np.unique(length):
+        cols = np.flatnonzero(length == L)
+        T = np.zeros((cols.size, L, L))
+        i = np.arange(L)
+        T[:, i, i] = alpha[cols, :L]
+        T[:, i[:-1], i[:-1] + 1] = beta[cols, :L - 1]
+        T[:, i[:-1] + 1, i[:-1]] = beta[cols, :L - 1]
+        w, S = np.linalg.eigh(T)
+        nodes[cols, :L] = w
+        weights[cols, :L] = S[:, 0, :] ** 2
+        resid[cols, :L] = np.abs(beta[cols, L - 1][:, None] * S[:, L - 1, :])
+    return nodes, weights, resid
+
+
+def _extremes(nodes, resid):
+    """(lambda_min, its residual, lambda_max, its residual) over all runs."""
+    finite = np.isfinite(nodes)
+    lo_i = np.unravel_index(np.argmin(np.where(finite, nodes, np.inf)), nodes.shape)
+    hi_i = np.unravel_index(np.argmax(np.where(finite, nodes, -np.inf)), nodes.shape)
+    return float(nodes[lo_i]), float(resid[lo_i]), float(nodes[hi_i]), float(resid[hi_i])
+
+
+def lanczos_extremes(op, *, steps=BOUNDS_STEPS, probes=1, rng=None, probe="rademacher"):
+    r"""Most negative and largest eigenvalues by Lanczos, with residual bounds.
+
+    Returns a dict: ``lambda_min``, ``lambda_min_residual``, ``lambda_max``,
+    ``lambda_max_residual`` (an eigenvalue lies within the residual of each; see the module
+    notes), ``matvecs``.
+    """
+    op = as_operator(op)
+    o = check_options(probes=probes, steps=steps, probe=probe)
+    gen = _seeds.generator(rng, op.xp)
+    a, bt, L = lanczos(op, _unit_probes(gen, op, o["probes"], probe), o["steps"])
+    nodes, _, resid = gauss_quadrature(a, bt, L)
+    lo, rlo, hi, rhi = _extremes(nodes, resid)
+    return {"lambda_min": lo, "lambda_min_residual": rlo, "lambda_max": hi,
+            "lambda_max_residual": rhi, "matvecs": int(o["probes"] * o["steps"])}
+
+
+def spectral_bounds(op, *, steps=BOUNDS_STEPS, rng=None):
+    r"""An interval ``(lo, hi)`` containing the spectrum: the Lanczos extremes widened by their
+    residual bounds (:func:`lanczos_extremes`, module notes); also returns the extremes dict."""
+    ext = lanczos_extremes(op, steps=steps, rng=rng)
+    return (ext["lambda_min"] - ext["lambda_min_residual"],
+            ext["lambda_max"] + ext["lambda_max_residual"]), ext
+
+
+# --------------------------------------------------------------------------- KPM
+
+def jackson(N):
+    r"""Jackson damping factors :math:`g_0..g_{N-1}` for ``N`` moments (Weiße et al., Rev. Mod.
+    Phys. 78, 275 (2006), Eq. (71)): :math:`g_k = [(N-k+1)\cos\frac{\pi k}{N+1} +
+    \sin\frac{\pi k}{N+1}\cot\frac{\pi}{N+1}]/(N+1)`."""
+    k = np.arange(N)
+    q = np.pi / (N + 1)
+    return ((N - k + 1) * np.cos(q * k) + np.sin(q * k) / np.tan(q)) / (N + 1)
+
+
+def kpm_moments(op, degree, V0, bounds):
+    r"""Chebyshev moments :math:`\mu_0..\mu_{\rm degree}` of each unit column of ``V0``
+    for :math:`\tilde A = (A - c)/h`, ``(c - h, c + h) = bounds``: host ``(b, degree + 1)``,
+    from ``ceil(degree / 2)`` block products (module notes)."""
+    op = as_operator(op)
+    xp = op.xp
+    lo, hi = map(float, bounds)
+    c, h = 0.5 * (lo + hi), 0.5 * (hi - lo)
+    K = (degree + 1) // 2
+
+    def At(V):
+        out = op.matvec(V)
+        out -= c * V
+        out *= 1.0 / h
+        return out
+
+    dot = lambda U, W: xp.sum(U * W, axis=0)       # noqa: E731
+    v0 = V0
+    v1 = At(v0)
+    mu = [dot(v0, v0), dot(v0, v1)]
+    m0, m1 = mu
+    even = {0: m0}
+    odd = {}
+    prev, cur = v0, v1
+    for k in range(1, K + 1):
+        if k > 1:
+            nxt = At(cur)
+            nxt *= 2.0
+            nxt -= prev
+            prev, cur = cur, nxt
+        even[k] = 2.0 * dot(cur, cur) - m0            # mu_{2k}
+        odd[k] = 2.0 * dot(cur, prev) - m1            # mu_{2k-1} (k >= 1; k = 1: mu_1)
+    out = [m0]
+    for j in range(1, degree + 1):
+        out.append(even[j // 2] if j % 2 == 0 else odd[(j + 1) // 2])
+    return np.stack([to_numpy(m).astype(float) for m in out], axis=1)
+
+
+def _kpm_cdf(mu, x, c, h, g):
+    """Jackson-damped CDF at ``x`` for moment rows ``mu`` ``(b, N)``: ``(b, len(x))``."""
+    y = np.clip((np.asarray(x, dtype=float) - c) / h, -1.0, 1.0)
+    theta = np.arccos(y)
+    k = np.arange(1, mu.shape[1])
+    S = np.sin(np.outer(theta, k)) / k                 # (len(x), N-1)
+    return (g[0] * mu[:, :1] * (np.pi - theta)[None, :] / np.pi
+            - (2.0 / np.pi) * (mu[:, 1:] * g[1:]) @ S.T)
+
+
+def _kpm_density(mu, x, c, h, g):
+    y = (np.asarray(x, dtype=float) - c) / h
+    inside = np.abs(y) < 1
+    yi = np.where(inside, y, 0.0)
+    T = np.cos(np.outer(np.arccos(yi), np.arange(mu.shape[1])))       # T_k(y)
+    series = g[0] * mu[:, :1] + 2.0 * (mu[:, 1:] * g[1:]) @ T[:, 1:].T
+    return np.where(inside, series / (np.pi * np.sqrt(1 - yi * yi) * h), 0.0)
+
+
+# --------------------------------------------------------------------------- the entry
+
+def _mean_se(values):
+    """Mean over axis 0 and its standard error (s / sqrt(b); None for one probe)."""
+    values = np.asarray(values, dtype=float)
+    mean = values.mean(axis=0)
+    if values.shape[0] < 2:
+        return mean, None
+    return mean, values.std(axis=0, ddof=1) / math.sqrt(values.shape[0])
+
+
+def _slq_cdf(nodes, weights, x):
+    """Per probe at ``x``: the interpolated Gauss CDF and its Chebyshev–Markov–Stieltjes
+    bound (module notes), both ``(b, len(x))``."""
+    x = np.asarray(x, dtype=float)
+    F = np.empty((nodes.shape[0], x.size))
+    bound = np.empty_like(F)
+    for c in range(nodes.shape[0]):
+        keep = np.isfinite(nodes[c])
+        theta, tau = nodes[c, keep], weights[c, keep]
+        cum = np.concatenate([[0.0], np.cumsum(tau)])            # S_0 .. S_L
+        F[c] = np.interp(x, theta, cum[:-1] + 0.5 * tau, left=0.0, right=cum[-1])
+        j = np.searchsorted(theta, x, side="left")               # nodes below x
+        lower = cum[np.maximum(j - 1, 0)]
+        upper = cum[np.minimum(j + 1, theta.size)]
+        bound[c] = np.maximum(F[c] - lower, upper - F[c])
+    return F, bound
+
+
+def spectrum(op, *, method="slq", probes=20, steps=100, degree=400, probe="rademacher",
+             x=None, points=400, at=0.0, bandwidth=None, block=BLOCK, rng=None, n=None,
+             dtype=None, device=None):
+    r"""Density, CDF, index and extreme eigenvalues of a symmetric operator, with error bars.
+
+    Parameters
+    ----------
+    op : Operator, square array, or callable
+        :func:`rmtland.linalg.operators.as_operator` (a callable needs ``n``, and ``dtype``
+        and ``device`` when not float64 on the CPU).  A network Hessian:
+        :func:`rmtland.networks.operators.hessian_operator`.
+    method : {"slq", "kpm"}
+    probes : int >= 1
+        Random probe vectors (``probe`` kind); the standard errors are over them.
+    steps : int >= 1
+        Lanczos steps per probe (SLQ).
+    degree : int >= 2
+        Chebyshev moments :math:`\mu_0..\mu_{\rm degree}` (KPM), ``ceil(degree/2)`` products
+        per probe.
+    probe : {"rademacher", "gaussian"}
+    x : array, optional
+        Grid for the density and the CDF (default ``points`` points spanning the extremes).
+    at : float
+        Where the index is taken: :math:`\alpha = F(\text{at}) = P(\lambda < \text{at})`.
+    bandwidth : float > 0, optional
+        SLQ density smoothing (default (lambda_max - lambda_min) / steps).
+    block : int >= 1
+        Probes per block product.
+    rng : seed (:mod:`rmtland._seeds`)
+
+    Returns
+    -------
+    dict
+        ``method``, ``probe``, ``probes``, ``steps`` or ``degree``, ``matvecs`` (operator
+        times vector, all of them), ``x``, ``density``, ``density_stderr``, ``cdf``,
+        ``cdf_stderr``, ``cdf_bias_bound``, ``index``, ``index_stderr``,
+        ``index_bias_bound`` (module notes: SLQ a rigorous quadrature bound, KPM the
+        smoothing bias from degrees N and N/2), ``lambda_min``, ``lambda_min_residual``,
+        ``lambda_max``, ``lambda_max_residual``, ``bounds`` (KPM's interval), ``per_probe``
+        (host arrays ``index`` (probes,) and ``cdf`` (probes, len(x)), for pooling runs),
+        ``seconds``.  Standard errors are None for one probe.
+    """
+    o = check_options(method, probes, steps, degree, probe, block, points, bandwidth)
+    at = _validate.finite("at", at)
+    if x is not None:
+        x = np.sort(_validate.finite_array("x", x).ravel())
+        if x.size < 1:
+            raise InputError("x must hold at least one point")
+    op = as_operator(op, n=n, dtype=dtype, device=device)
+    t0 = time.perf_counter()
+    gen = _seeds.generator(rng, op.xp)
+    sizes = _blocks(o["probes"], o["block"])
+    out = {"method": method, "probe": probe, "probes": o["probes"], "operator": op.name,
+           "n": op.n, "dtype": op.dtype.name}
+    if method == "slq":
+        runs = [lanczos(op, _unit_probes(gen, op, b, probe), o["steps"]) for b in sizes]
+        nodes, weights, resid = gauss_quadrature(np.concatenate([r[0] for r in runs]),
+                                                 np.concatenate([r[1] for r in runs]),
+                                                 np.concatenate([r[2] for r in runs]))
+        lo, rlo, hi, rhi = _extremes(nodes, resid)
+        matvecs = o["probes"] * o["steps"]
+        grid = _grid(x, lo - rlo, hi + rhi, o.get("points", points))
+        F, bound = _slq_cdf(nodes, weights, grid)
+        Fa, bound_a = _slq_cdf(nodes, weights, [at])
+        h = o.get("bandwidth") or max(hi - lo, np.finfo(float).tiny) / o["steps"]
+        fin = np.where(np.isfinite(nodes), nodes, 0.0)
+        z = (grid[None, None, :] - fin[:, :, None]) / h
+        dens = np.einsum("bk,bkx->bx", weights, np.exp(-0.5 * z * z)) / (h * math.sqrt(2 * np.pi))
+        out.update(steps=o["steps"], bandwidth=h,
+                   cdf_bias_bound=bound.mean(axis=0), index_bias_bound=float(bound_a.mean()))
+        bounds = (lo - rlo, hi + rhi)
+    else:
+        (lo_b, hi_b), ext = spectral_bounds(op, rng=gen)
+        lo, rlo, hi, rhi = (ext["lambda_min"], ext["lambda_min_residual"], ext["lambda_max"],
+                            ext["lambda_max_residual"])
+        N = o["degree"] + 1
+        eps = float(np.finfo(op.dtype).eps)
+        width = hi_b - lo_b if hi_b > lo_b else max(abs(hi_b), 1.0)
+        pad = KPM_PAD * width
+        matvecs = ext["matvecs"]
+        for attempt in range(KPM_RETRIES + 1):
+            bounds = (lo_b - pad, hi_b + pad)
+            mu = np.concatenate([kpm_moments(op, o["degree"], _unit_probes(gen, op, b, probe),
+                                             bounds) for b in sizes])
+            matvecs += o["probes"] * ((o["degree"] + 1) // 2)
+            if np.all(np.abs(mu) <= 1 + math.sqrt(eps)):
+                break
+            pad = 2 * pad + 0.25 * width
+        else:
+            raise np.linalg.LinAlgError(
+                f"KPM: moments beyond 1 after {KPM_RETRIES} widenings of the interval "
+                f"{bounds}: the operator is not symmetric, or its spectrum is unbounded")
+        c, hw = 0.5 * (bounds[0] + bounds[1]), 0.5 * (bounds[1] - bounds[0])
+        g = jackson(N)
+        grid = _grid(x, lo - rlo, hi + rhi, o.get("points", points))
+        F = _kpm_cdf(mu, grid, c, hw, g)
+        Fa = _kpm_cdf(mu, [at], c, hw, g)
+        Fa_half = _kpm_cdf(mu[:, :N // 2], [at], c, hw, jackson(N // 2))
+        dens = _kpm_density(mu, grid, c, hw, g)
+        bias = abs(float(Fa_half.mean() - Fa.mean())) / (2 ** 1.5 - 1)
+        out.update(degree=o["degree"], cdf_bias_bound=None, index_bias_bound=bias)
+    dm, ds = _mean_se(dens)
+    Fm, Fs = _mean_se(F)
+    am, as_ = _mean_se(Fa[:, 0])
+    out.update(matvecs=int(matvecs), x=grid, density=dm, density_stderr=ds, cdf=Fm,
+               cdf_stderr=Fs, index=float(am), index_stderr=None if as_ is None else float(as_),
+               at=at, lambda_min=lo, lambda_min_residual=rlo, lambda_max=hi,
+               lambda_max_residual=rhi, bounds=tuple(map(float, bounds)),
+               per_probe={"index": Fa[:, 0], "cdf": F}, seconds=time.perf_counter() - t0)
+    return out
+
+
+def _grid(x, lo, hi, points):
+    if x is not None:
+        return x
+    pad = 0.02 * (hi - lo if hi > lo else 1.0)
+    return np.linspace(lo - pad, hi + pad, points)

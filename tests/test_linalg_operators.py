@@ -1,0 +1,133 @@
+"""Operators of rmtland.linalg.operators and the Pennington–Bahri / network factories: exact
+identities between storage modes, the laws of the pieces, the exact distributional shortcut
+(Laguerre tridiagonal + GOE, in law equal to sample_hessian), and bad input."""
+import numpy as np
+import pytest
+from scipy.stats import ks_2samp
+
+from rmtland._validate import InputError
+from rmtland.linalg.operators import (as_operator, dense_operator, diagonal_operator,
+                                      sum_operator, tridiagonal_operator)
+from rmtland.sampling import sample_hessian
+from rmtland.sampling.ensembles import laguerre_tridiagonal
+from rmtland.sampling.hessian import (hessian_operator, wigner_operator,
+                                      wishart_operator)
+
+
+def _dense(op):
+    xp = op.xp
+    return op.matvec(xp.eye(op.n, dtype=op.dtype))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_storage_modes_give_one_matrix(device, dtype):
+    """dense, stored tiles and regenerated tiles are one matrix (a tile is a pure function of
+    (seed, tile)); stored and regenerated Wishart factors likewise.  Products agree to the
+    rounding of different summation orders, and float32 stays float32."""
+    tol = {"float64": 1e-12, "float32": 2e-5}[dtype]
+    ops = [wigner_operator(150, 0.3, rng=4, mode=m, tile=64, dtype=dtype, device=device)
+           for m in ("dense", "stored", "regenerated")]
+    xp = ops[0].xp
+    V = xp.asarray(np.random.default_rng(0).standard_normal((150, 3)), dtype=dtype)
+    ref = ops[0].matvec(V)
+    for o in ops[1:]:
+        out = o.matvec(V)
+        assert out.dtype == np.dtype(dtype)
+        assert float(xp.max(xp.abs(out - ref))) <= tol
+    a, b = (wishart_operator(150, 200, rng=5, store=s, block=64, dtype=dtype, device=device)
+            for s in (True, False))
+    assert a.matvec(V).dtype == np.dtype(dtype)
+    assert float(xp.max(xp.abs(a.matvec(V) - b.matvec(V)))) <= 10 * tol
+    W = _dense(ops[0])
+    assert float(xp.max(xp.abs(W - W.T))) == 0.0          # exactly symmetric
+
+
+def test_wigner_and_wishart_entries_have_the_goe_and_wishart_laws():
+    """GOE (sample_goe's law): E W_ij^2 = var (1 + delta_ij)/n; Wishart X X^T/m has
+    E tr/n = 1 and E tr^2/n = 1 + n/m + 1/m (sample_wishart's docstring).  Bounds: 4 standard
+    errors of the sample variance / sample mean."""
+    n, var = 200, 0.5
+    W = _dense(wigner_operator(n, var, rng=1, tile=48))
+    off = W[np.triu_indices(n, 1)] * np.sqrt(n / var)     # should be N(0, 1)
+    dia = np.diag(W) * np.sqrt(n / (2 * var))
+    for z in (off, dia):
+        s2 = np.mean(z ** 2)
+        assert abs(s2 - 1) <= 4 * np.sqrt(2 / z.size)
+    m = 300
+    t1, t2 = [], []
+    for seed in range(20):
+        H0 = _dense(wishart_operator(60, m, rng=seed, block=128))
+        t1.append(np.trace(H0) / 60)
+        t2.append(np.sum(H0 * H0) / 60)
+    for vals, exact in ((t1, 1.0), (t2, 1 + 60 / m + 1 / m)):
+        assert abs(np.mean(vals) - exact) <= 4 * np.std(vals, ddof=1) / np.sqrt(len(vals))
+
+
+@pytest.mark.parametrize("phi", [0.5, 2.0])
+def test_laguerre_shortcut_has_the_law_of_sample_hessian(phi):
+    """spec(T + W) with T the Laguerre tridiagonal has exactly the law of spec(H0 + W): per
+    matrix statistics (lowest eigenvalue, tr H^3/n, index) of 300 matrices each, two-sample KS
+    p-value > 1e-3 (a false alarm once in a thousand seeds; fixed seeds).  phi = 2 checks the
+    zero padding (the atom of H0 at 0)."""
+    n, eps, S = 24, 0.05, 300
+    short = np.array([_dense(hessian_operator(n, phi, eps, rng=s, wigner="dense"))
+                      for s in range(S)])
+    full = sample_hessian(n, phi, eps, batch=S, rng=10 ** 6)
+    for H in (short, full):
+        assert np.max(np.abs(H - np.swapaxes(H, 1, 2))) < 1e-12
+    ev_s, ev_f = np.linalg.eigvalsh(short), np.linalg.eigvalsh(full)
+    for stat in (lambda e: e[:, 0], lambda e: np.mean(e ** 3, 1), lambda e: np.mean(e < 0.1, 1)):
+        assert ks_2samp(stat(ev_s), stat(ev_f)).pvalue > 1e-3
+    # power: a wrong GOE variance (eps doubled) is detected by the same test
+    wrong = np.array([_dense(hessian_operator(n, phi, 2 * eps, rng=s, wigner="dense"))
+                      for s in range(S)])
+    assert ks_2samp(np.linalg.eigvalsh(wrong)[:, 0], ev_f[:, 0]).pvalue < 1e-3
+
+
+def test_laguerre_tridiagonal_trace():
+    """E tr T = E tr XX^T/m = n exactly (Dumitriu-Edelman: sum of chi^2 degrees of freedom
+    k K / m with k = min(n, m), K = max(n, m)); zero padding for n > m."""
+    for n, m in ((30, 60), (60, 30)):
+        tr = [float(np.sum(laguerre_tridiagonal(n, m, rng=s)[0])) for s in range(200)]
+        assert abs(np.mean(tr) - min(n, m) * max(n, m) / m) <= 4 * np.std(tr, ddof=1) / np.sqrt(200)
+    (d,), (e,) = laguerre_tridiagonal(60, 30, rng=0)
+    assert np.all(d[30:] == 0) and np.all(e[29:] == 0)
+
+
+def test_small_operators_are_their_matrices(xp):
+    rng = np.random.default_rng(0)
+    d, e = rng.standard_normal(7), rng.standard_normal(6)
+    T = np.diag(d) + np.diag(e, 1) + np.diag(e, -1)
+    V = rng.standard_normal((7, 2))
+    op = tridiagonal_operator(xp.asarray(d), xp.asarray(e))
+    assert np.allclose(_to_np(xp, op.matvec(xp.asarray(V))), T @ V, rtol=0, atol=1e-14)
+    s = sum_operator(op, diagonal_operator(xp.asarray(d)), dense_operator(xp.asarray(T)))
+    assert np.allclose(_to_np(xp, s.matvec(xp.asarray(V[:, 0]))), (2 * T + np.diag(d)) @ V[:, 0],
+                       rtol=0, atol=1e-13)
+
+
+def _to_np(xp, a):
+    return a.get() if hasattr(a, "get") else np.asarray(a)
+
+
+def test_callable_is_checked_on_every_product():
+    A = np.diag(np.arange(5.0))
+    good = as_operator(lambda V: A @ V, n=5)
+    assert np.array_equal(good.matvec(np.ones((5, 2))), A @ np.ones((5, 2)))
+    for f, what in ((lambda V: V[:4], "shape"), (lambda V: V * np.nan, "non-finite"),
+                    (lambda V: "x", "shape")):
+        with pytest.raises(InputError, match="op") as exc:
+            as_operator(f, n=5).matvec(np.ones((5, 1)))
+        assert what in str(exc.value)
+    with pytest.raises(InputError, match="n "):
+        as_operator(lambda V: V)
+    with pytest.raises(InputError, match="op"):
+        as_operator(np.ones((3, 4)))
+    with pytest.raises(InputError, match="op"):
+        as_operator(np.array([[1.0, np.inf], [np.inf, 1.0]]))
+    with pytest.raises(InputError, match="share"):
+        sum_operator(dense_operator(np.eye(3)), dense_operator(np.eye(4)))
+    with pytest.raises(InputError, match="mode"):
+        wigner_operator(10, 1.0, mode="packed")
+    with pytest.raises(InputError, match="model"):
+        hessian_operator(10, 0.5, 0.1, model="free")

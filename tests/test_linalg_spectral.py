@@ -1,0 +1,193 @@
+"""Matrix-free estimators (rmtland.linalg.spectral) against dense eigvalsh: index and CDF within
+4 standard errors (over probes) plus the stated quadrature/smoothing bias bound; Lanczos
+extremes within their residual bound; KPM moments against exact traces; dtypes and backends;
+bad input."""
+import numpy as np
+import pytest
+
+from rmtland._validate import InputError
+from rmtland.linalg.operators import as_operator, dense_operator
+from rmtland.linalg.spectral import (jackson, kpm_moments, lanczos_extremes, spectral_bounds,
+                                     spectrum)
+from rmtland.networks import MLP
+from rmtland.networks.operators import hessian_operator as network_operator
+from rmtland.sampling.hessian import hessian_operator
+
+
+@pytest.fixture(scope="module")
+def pb():
+    """A Pennington-Bahri matrix (phi = 0.5, eps = 0.1, theory index 0.1136) and its spectrum."""
+    H = hessian_operator(600, 0.5, 0.1, rng=7, wigner="dense").matvec(np.eye(600))
+    return H, np.linalg.eigvalsh(H)
+
+
+@pytest.mark.parametrize("method", ["slq", "kpm"])
+@pytest.mark.parametrize("probe", ["rademacher", "gaussian"])
+def test_index_and_cdf_match_eigvalsh(pb, method, probe):
+    """|estimate - exact| <= 4 stderr + bias bound: the index at 0 and at 1.5 (bulk), and the
+    CDF at every grid point (KPM: its index bias bound is at 'at' only, so the CDF gets 4
+    stderr + 2/degree, the Jackson kernel width pi/degree over the spectral width ~4)."""
+    H, ev = pb
+    for at in (0.0, 1.5):
+        r = spectrum(H, method=method, probe=probe, probes=24, steps=60, degree=160, at=at,
+                     rng=3)
+        exact = np.mean(ev < at)
+        assert abs(r["index"] - exact) <= 4 * r["index_stderr"] + r["index_bias_bound"]
+        assert r["matvecs"] == 24 * 60 if method == "slq" else r["matvecs"] >= 24 * 80
+    F = np.searchsorted(ev, r["x"]) / ev.size
+    extra = r["cdf_bias_bound"] if method == "slq" else 2 / 160
+    assert np.all(np.abs(r["cdf"] - F) <= 4 * r["cdf_stderr"] + extra + 1 / ev.size)
+    # the density integrates to the CDF's increase (the trapezoid rule on the grid)
+    mass = np.trapezoid(r["density"], r["x"])
+    assert abs(mass - 1) <= 0.02
+
+
+def test_slq_bias_bound_is_a_bound_for_each_probe(pb):
+    """The Chebyshev-Markov-Stieltjes bracket holds probe by probe: with one probe the error
+    against that probe's own weighted measure sum_i (q_i.u)^2 [lambda_i < x] is at most the
+    bound (deterministic, no statistics)."""
+    H, ev = pb
+    w, Q = np.linalg.eigh(H)
+    from rmtland.linalg.spectral import _unit_probes, gauss_quadrature, lanczos, _slq_cdf
+    from rmtland._seeds import generator
+    op = dense_operator(H)
+    u = _unit_probes(generator(5), op, 3, "gaussian")
+    a, b, L = lanczos(op, u, 12)
+    nodes, weights, _ = gauss_quadrature(a, b, L)
+    x = np.linspace(w[0] - 0.1, w[-1] + 0.1, 301)
+    F, bound = _slq_cdf(nodes, weights, x)
+    mu = (Q.T @ u) ** 2                                   # (n, 3) weights of each eigenvalue
+    exact = np.stack([[mu[w < t, c].sum() for t in x] for c in range(3)])
+    assert np.all(np.abs(F - exact) <= bound + 1e-12)
+
+
+def test_lanczos_extremes_within_residual_bound(pb):
+    H, ev = pb
+    r = lanczos_extremes(H, steps=80, probes=2, rng=1)
+    assert abs(r["lambda_min"] - ev[0]) <= r["lambda_min_residual"] + 1e-10
+    assert abs(r["lambda_max"] - ev[-1]) <= r["lambda_max_residual"] + 1e-10
+    assert r["lambda_min"] >= ev[0] - 1e-10 and r["lambda_max"] <= ev[-1] + 1e-10   # interlacing
+    (lo, hi), _ = spectral_bounds(H, steps=80, rng=2)
+    assert lo <= ev[0] and hi >= ev[-1]
+
+
+def test_kpm_moments_match_exact_traces(pb):
+    """mu_k = u^T T_k(A~) u estimates tr T_k(A~)/n, computed from the eigenvalues; within 4
+    standard errors over 40 probes, k = 0..30.  mu_0 = 1 exactly (unit probes)."""
+    H, ev = pb
+    lo, hi = ev[0] - 0.1, ev[-1] + 0.1
+    c, h = (lo + hi) / 2, (hi - lo) / 2
+    rng = np.random.default_rng(2)
+    u = rng.choice([-1.0, 1.0], size=(600, 40)) / np.sqrt(600)
+    mu = kpm_moments(dense_operator(H), 30, u, (lo, hi))
+    exact = np.cos(np.outer(np.arange(31), np.arccos((ev - c) / h))).mean(axis=1)
+    se = mu.std(axis=0, ddof=1) / np.sqrt(40)
+    assert np.allclose(mu[:, 0], 1.0, atol=1e-13)
+    assert np.all(np.abs(mu.mean(0)[1:] - exact[1:]) <= 4 * se[1:] + 1e-12)
+    # outside [-1, 1] the moments leave [-1, 1]: the safety check of spectrum() can fail
+    assert np.max(np.abs(kpm_moments(dense_operator(H), 30, u, (lo + 0.5, hi)))) > 1.01
+    g = jackson(50)
+    assert g[0] == pytest.approx(1.0, abs=1e-14) and np.all(np.diff(g) < 0)
+
+
+def test_float32_stays_float32():
+    """Every product the estimators ask of a float32 operator is float32 (a callable records
+    the dtypes), and the results are still right (index of diag(-1, ..., +1) = 1/2 exactly)."""
+    seen = set()
+    d = np.concatenate([-np.ones(50), np.ones(50)]).astype(np.float32)
+
+    def f(V):
+        seen.add(V.dtype)
+        return d[:, None] * V
+    for method in ("slq", "kpm"):
+        r = spectrum(f, n=100, dtype="float32", method=method, probes=4, steps=5, degree=20,
+                     rng=0)
+        assert abs(r["index"] - 0.5) <= 4 * r["index_stderr"] + r["index_bias_bound"] + 1e-6
+    assert seen == {np.dtype(np.float32)}
+
+
+def test_backends(xp):
+    """The same call on NumPy, the CuPy double (no host leak: the fixture checks) and CuPy."""
+    rng = np.random.default_rng(0)
+    lam = np.sort(rng.uniform(-1, 2, 300))
+    Q, _ = np.linalg.qr(rng.standard_normal((300, 300)))
+    A = xp.asarray((Q * lam) @ Q.T)
+    for method in ("slq", "kpm"):
+        r = spectrum(A, method=method, probes=16, steps=40, degree=80, rng=1)
+        assert abs(r["index"] - np.mean(lam < 0)) <= 4 * r["index_stderr"] + r["index_bias_bound"]
+        assert isinstance(r["x"], np.ndarray) and isinstance(r["index"], float)
+
+
+def test_network_hessian(xp):
+    """The same entry on a network Hessian operator (hvp), against eigvalsh of the dense
+    Hessian of the same network."""
+    model = MLP([6, 10, 2], activation="tanh")
+    theta = model.init(1, rng=0, device="cpu")
+    rng = np.random.default_rng(1)
+    X, Y = rng.standard_normal((30, 6)), rng.standard_normal((30, 2))
+    ev = np.linalg.eigvalsh(model.hessian(theta, X, Y)[0])
+    op = network_operator(model, xp.asarray(theta[0]), xp.asarray(X), xp.asarray(Y))
+    r = spectrum(op, probes=16, steps=40, rng=2)
+    assert abs(r["index"] - np.mean(ev < 0)) <= 4 * r["index_stderr"] + r["index_bias_bound"]
+    assert abs(r["lambda_min"] - ev[0]) <= r["lambda_min_residual"] + 1e-8
+    with pytest.raises(InputError, match="theta"):
+        network_operator(model, np.zeros((2, model.n_params)), X, Y)
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"probes": 0}, "probes"), ({"degree": 1, "method": "kpm"}, "degree"), ({"steps": 0}, "steps"),
+    ({"probe": "sobol"}, "probe"), ({"method": "exact"}, "method"), ({"block": 0}, "block"),
+    ({"bandwidth": -1.0}, "bandwidth"), ({"at": float("nan")}, "at"),
+    ({"x": [0.0, np.inf]}, "x")])
+def test_bad_input(kwargs, name):
+    calls = []
+    with pytest.raises(InputError, match=name):
+        spectrum(lambda V: calls.append(1) or V, n=10, **kwargs)
+    assert calls == []                                     # refused before any product
+
+
+def test_bad_callable_output():
+    for f in (lambda V: V[:-1], lambda V: V * np.inf):
+        with pytest.raises(InputError, match="op"):
+            spectrum(as_operator(f, n=10), probes=2, steps=3)
+
+
+@pytest.mark.slow
+def test_pb_n4096_against_eigvalsh():
+    """The issue's check at n = 4096: SLQ and KPM index and CDF against dense eigvalsh."""
+    op = hessian_operator(4096, 0.5, 0.1, rng=11, wigner="dense")
+    ev = np.linalg.eigvalsh(op.matvec(np.eye(4096)))
+    for method in ("slq", "kpm"):
+        r = spectrum(op, method=method, probes=32, steps=80, degree=200, rng=12)
+        assert abs(r["index"] - np.mean(ev < 0)) <= 4 * r["index_stderr"] + r["index_bias_bound"]
+        F = np.searchsorted(ev, r["x"]) / ev.size
+        extra = r["cdf_bias_bound"] if method == "slq" else 2 / 200
+        assert np.all(np.abs(r["cdf"] - F) <= 4 * r["cdf_stderr"] + extra + 1 / 4096)
+
+
+@pytest.mark.parametrize("method", ["slq", "kpm"])
+def test_simulate_hessian_matrix_free(method, tmp_path):
+    """`simulate hessian --method slq|kpm`: result.json gains method, matvecs, index_stderr;
+    the index is within 4 standard errors + the bias bound + the O(1/n) finite-size allowance
+    of one eigenvalue per matrix (as the dense test) of the theory."""
+    import json
+    from rmtland.cli import main
+    rc = main(["simulate", "hessian", "--phi", "0.5", "--eps", "0.1", "--n", "400",
+               "--samples", "2", "--method", method, "--probes", "12", "--steps", "40",
+               "--degree", "80", "--out", str(tmp_path), "--no-progress"])
+    assert rc == 0
+    res = json.loads((tmp_path / "result.json").read_text())
+    assert res["method"] == method and res["matvecs"] >= 2 * 12 * 40
+    assert abs(res["empirical_index"] - res["theory_index"]) <= (
+        4 * res["index_stderr"] + res["index_bias_bound"] + 1 / 400)
+    assert res["ks_distance"] <= 4 * res["ks_stderr"] + 0.05
+
+
+def test_cli_estimator_options_are_validated(tmp_path, capsys):
+    from rmtland.cli import main
+    for opt, val in (("--probes", "0"), ("--steps", "0"), ("--degree", "1"), ("--method", "x")):
+        with pytest.raises(SystemExit) as exc:          # argparse: exit 2, one line
+            main(["simulate", "hessian", "--phi", "0.5", "--eps", "0.1", "--n", "50",
+                  "--samples", "2", opt, val, "--out", str(tmp_path / "o")])
+        assert exc.value.code == 2
+        assert opt.strip("-") in capsys.readouterr().err

@@ -1,0 +1,100 @@
+"""Batched mini-batch SGD (rmtland.networks.train): the batch is B independent trainings, the
+stopping rule does what it states, and the chunked full-data loss/gradient are the plain ones."""
+import numpy as np
+import pytest
+
+from rmtland._validate import InputError
+from rmtland.networks import MLP
+from rmtland.networks.train import full_gradient, full_loss, one_hot, train_sgd
+
+
+def _task(xp, m=40, d=3, k=3, seed=0):
+    g = np.random.default_rng(seed)
+    X = g.standard_normal((m, d))
+    labels = np.argmax(X @ g.standard_normal((d, k)), axis=1)      # a separable task
+    return xp.asarray(X), one_hot(xp.asarray(labels), k)
+
+
+def test_chunked_loss_and_gradient_equal_the_plain_ones(xp):
+    # both losses are means over samples: the size-weighted chunk sums are the full ones
+    # (300 samples: three chunks of LOSS_CHUNK = 128, the last one short)
+    X, Y = _task(xp, m=300)
+    model = MLP([3, 5, 3], activation="tanh", loss="softmax")
+    theta = model.init(4, rng=1, device="cpu")
+    theta = xp.asarray(theta)
+    assert np.allclose(np.asarray(xp.asnumpy(full_loss(model, theta, X, Y))
+                                  if hasattr(xp, "asnumpy") else full_loss(model, theta, X, Y)),
+                       np.asarray(xp.asnumpy(model.loss(theta, X, Y))
+                                  if hasattr(xp, "asnumpy") else model.loss(theta, X, Y)),
+                       rtol=1e-13, atol=0)
+    g1, g2 = full_gradient(model, theta, X, Y), model.gradient(theta, X, Y)
+    assert bool(xp.all(xp.abs(g1 - g2) <= 1e-13 * (1 + xp.abs(g2))))
+
+
+def test_batch_equals_separate_trainings():
+    # the batched run equals the update rule of the module notes written out by hand, one
+    # network at a time (per-network sample orders from one (B, m) uniform draw per epoch)
+    X, Y = _task(np)
+    model = MLP([3, 4, 3], activation="relu", loss="softmax")
+    theta0 = model.init(3, rng=2)
+    res = train_sgd(model, theta0, X, Y, lr=0.05, momentum=0.5, batch_size=16, max_epochs=2,
+                    patience=10, rng=5)
+    gen = np.random.default_rng(np.random.SeedSequence(5))
+    theta, v = theta0.copy(), np.zeros_like(theta0)
+    for _ in range(2):
+        order = np.argsort(gen.random((3, 40)), axis=1)
+        for s in range(0, 40, 16):
+            for b in range(3):
+                idx = order[b, s:s + 16]
+                g = model.gradient(theta[b:b + 1], X[idx], Y[idx])[0]
+                v[b] = 0.5 * v[b] - 0.05 * g
+                theta[b] = theta[b] + v[b]
+    assert np.allclose(res["theta"], theta, rtol=1e-12, atol=1e-14)
+    assert list(res["epochs"]) == [2, 2, 2] and not res["converged"].any()
+    assert np.allclose(res["train_loss"], model.loss(theta, X, Y), rtol=1e-12)
+
+
+def test_training_lowers_the_loss_and_the_rule_stops(xp):
+    X, Y = _task(xp, m=60)
+    model = MLP([3, 8, 3], activation="tanh", loss="softmax")
+    theta0 = xp.asarray(model.init(6, rng=3))
+    L0 = full_loss(model, theta0, X, Y)
+    res = train_sgd(model, theta0, X, Y, X_test=X, Y_test=Y, lr=0.1, max_epochs=200,
+                    patience=3, tol=0.05, rng=4)
+    # a separable 3-class task: SGD must cut the loss (log 3 ~ 1.1 at the start) well down
+    L0 = np.asarray(L0.get() if hasattr(L0, "get") else L0)
+    assert np.all(res["train_loss"] < 0.5 * L0)
+    # every network stopped by the plateau rule before the cap, and the rule holds there
+    assert res["converged"].all() and res["epochs"].max() < 200
+    h = res["history"]
+    for b, e in enumerate(res["epochs"]):
+        assert h[e - 3, b] - h[e, b] < 0.05 * h[e - 3, b]
+        assert np.isnan(h[e + 1:, b]).all()
+    # the test set is the training set here: the same loss
+    assert np.allclose(res["test_loss"], res["train_loss"], rtol=1e-10)
+
+
+def test_loss_floor_stops_at_once():
+    X, Y = _task(np)
+    model = MLP([3, 4, 3], loss="softmax")
+    res = train_sgd(model, model.init(2, rng=0), X, Y, loss_floor=10.0, max_epochs=50, rng=0)
+    assert list(res["epochs"]) == [1, 1] and res["converged"].all()
+
+
+@pytest.mark.parametrize("kwargs, name", [({"lr": 0}, "lr"), ({"momentum": 1.0}, "momentum"),
+                                          ({"batch_size": 0}, "batch_size"),
+                                          ({"max_epochs": 0}, "max_epochs"),
+                                          ({"tol": -1}, "tol"),
+                                          ({"X_test": np.zeros((2, 3))}, "X_test")])
+def test_bad_input(kwargs, name):
+    X, Y = _task(np)
+    model = MLP([3, 4, 3], loss="softmax")
+    with pytest.raises(InputError, match=name):
+        train_sgd(model, model.init(2, rng=0), X, Y, **kwargs)
+
+
+def test_one_hot_rows():
+    Y = one_hot(np.array([0, 2, 1]), 3)
+    assert np.array_equal(Y, np.eye(3)[[0, 2, 1]])
+    with pytest.raises(InputError, match="labels"):
+        one_hot(np.array([0, 3]), 3)
