@@ -502,8 +502,9 @@ def fit_three_halves(eps, alpha, alpha_se=None, *, eps_c=None, exponent=None):
         ``covariance`` (free parameters in the order ``eps_c, gamma, alpha0``), ``chi2`` (in
         units of ``alpha_se``; the plain residual sum of squares without), ``dof``,
         ``points`` (used), ``dropped`` (points with :math:`\alpha \le 0`), ``at_bound``
-        (:math:`\varepsilon_c` or :math:`\gamma` on a bound: the errors are then not
-        meaningful), ``weighted``, ``model``.
+        (:math:`\varepsilon_c` or :math:`\gamma` on a bound, :math:`\varepsilon_c` within a
+        factor 1000 of its lower bound included: the errors are then not meaningful),
+        ``weighted``, ``model``.
 
     References
     ----------
@@ -594,7 +595,7 @@ def fit_three_halves(eps, alpha, alpha_se=None, *, eps_c=None, exponent=None):
     finite = bool(np.all(np.isfinite(pcov)))
     err = dict(zip(names, np.sqrt(np.abs(np.diag(pcov))))) if finite else {}
     r = (a - three_halves_model(e, ec, g, a0)) * w
-    at_bound = ((not fixed_ec and ec >= upper_ec * (1 - 1e-7))
+    at_bound = ((not fixed_ec and (ec >= upper_ec * (1 - 1e-7) or ec <= lo["eps_c"] * 1e3))
                 or (not fixed_g and (g <= 1e-3 * 1.001 or g >= 10.0 * 0.999)))
 
     def se_of(k):

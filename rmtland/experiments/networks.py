@@ -38,7 +38,8 @@ DATA = ("gaussian", "teacher", "digits")
 MAX_FREENESS = 8
 #: distinct (loss, index) points with a positive index needed for the 3/2-law fit
 FIT_MIN_POINTS = 5
-#: a fit is drawn only when its exponent's standard error is below this fraction of it
+#: a fit is drawn only when no parameter sits on a bound of the fit (there its errors are not
+#: defined) and its exponent's standard error is below this fraction of it
 FIT_DRAW_RELATIVE_SE = 0.25
 #: gradient-descent steps after which the starting snapshots are taken (descent_starts)
 DESCENT_STEPS = (0, 5, 20, 80, 300)
@@ -153,7 +154,8 @@ def _fit(points):
                 "note": f"fit failed: {type(exc).__name__}: {exc}"}
     return {"eps_c": f["eps_c"], "eps_c_stderr": f["eps_c_stderr"],
             "exponent": f["gamma"], "exponent_stderr": f["gamma_stderr"],
-            "alpha0": f["alpha0"], "alpha0_stderr": f["alpha0_stderr"], "points": int(eps.size)}
+            "alpha0": f["alpha0"], "alpha0_stderr": f["alpha0_stderr"], "points": int(eps.size),
+            "at_bound": f["at_bound"], "chi2": f["chi2"], "dof": f["dof"]}
 
 
 def simulate_network(hidden, inputs, outputs, samples, *, depth=1, activation="tanh",
@@ -345,7 +347,8 @@ def network_study(widths, ms, *, seeds=3, inits=8, steps=DESCENT_STEPS,
         label = (rf"$\varphi = {phi:.3g}$" + ("" if data == "gaussian" else ", teacher"))
         g = _group(phi, points, label)
         fit = _fit(points)      # in the JSON; drawn only when it resolves the exponent
-        if fit["eps_c"] is not None and fit["exponent_stderr"] is not None and \
+        if fit["eps_c"] is not None and not fit["at_bound"] and \
+                fit["exponent_stderr"] is not None and \
                 fit["exponent_stderr"] < FIT_DRAW_RELATIVE_SE * abs(fit["exponent"]):
             e = np.linspace(fit["eps_c"], max(g["loss"]), 100)
             g["fit_line"] = (e, cmp.three_halves_model(e, fit["eps_c"], fit["exponent"],
