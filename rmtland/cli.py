@@ -202,7 +202,8 @@ def _simulate_network(args):
         idx = sorted({p["index"] for p in pts})
         return "\n".join([
             f"{r['activation']} network, {r['parameters']} parameters, phi = {r['phi']:.4g}, "
-            f"{r['data']} data (m = {r['samples']}), {r['starts']} starts, seed {r['seed']}, "
+            f"{r['data']} data (m = {r['samples']}), {r['searches']} searches ({r['starts']} "
+            f"networks x {len(r['steps'])} descent snapshots), seed {r['seed']}, "
             f"{r['device']}",
             f"  {len(pts)} distinct critical points (indices {idx}); rejected: "
             f"{r['rejected_gradient_flat']} gradient-flat, {r['at_infinity']} at infinity",

@@ -259,7 +259,8 @@ def simulate_network(hidden, inputs, outputs, samples, *, depth=1, activation="t
         from ..plotting.networks import plot_network_run
         study = {"groups": [_group(phi, points)],
                  "title": (f"{activation} network {model.widths}, {data} data, m = {samples}:"
-                           f" {len(points)} critical points from {starts} starts")}
+                           f" {len(points)} critical points from {starts * len(steps)} "
+                           f"searches")}
         result["files"] = _run.figure_names("network", pdf) + ["result.json", "points.npz"]
         npz = {"theta": found["theta"], "loss": found["loss"], "index": found["index"],
                "grad_norm": found["grad_norm"], "zero_modes": found["zero_modes"],

@@ -99,11 +99,13 @@ def plot_network_run(study, *, figsize=(11, 4.2), axes=None):
     colors = _style.colors(len(groups), _style.CMAP_INDEX)
     _index_panel(axes[0], groups, colors)
     ax = axes[1]
+    top = 0.0
     for key, (marker, label) in _KS_TESTS.items():
         first = True
         for g, c in zip(groups, colors):
             ks = np.asarray(g["ks"].get(key, []), dtype=float)
-            if ks.size:
+            if ks.size and np.isfinite(ks).any():
+                top = max(top, float(np.nanmax(ks)))
                 ax.plot(g["ks_loss"], ks, marker, mfc="none" if marker != "o" else c,
                         color=c, ms=5, ls="none", gid="simulation",
                         label=label if first else None)
@@ -117,7 +119,7 @@ def plot_network_run(study, *, figsize=(11, 4.2), axes=None):
     ax.set_xlabel(r"loss $\varepsilon$ at the critical point")
     ax.set_ylabel("KS distance of spec $H$ to")
     ax.set_title("(b) freeness test at each critical point")
-    ax.set_ylim(bottom=0)
+    ax.set_ylim(0, 1.6 * top if top > 0 else 1.0)      # room for the legend above the points
     _style.legend(ax, loc="upper right", fontsize="small")
     fig.suptitle(study["title"])
     return fig, axes

@@ -192,7 +192,9 @@ def plot_trained_hessian(curves, *, figsize=(12, 8.4)):
     ax.set_xlabel("number of classes K")
     ax.set_ylabel("outliers above the bulk edge")
     ax.set_title(f"(c) outliers against K (hidden width {curves['width']})")
-    _style.legend(ax, loc="upper left")
+    top = float(np.nanmax(np.concatenate([o + se, o0, og, [1.0]])))
+    ax.set_ylim(0, 1.7 * top)                   # the legend sits above the points
+    _style.legend(ax, loc="upper left", ncol=2, fontsize="small")
     ax = axes[1, 1]
     allK = sorted({r["classes"] for r in curves["rows"]})
     kc = dict(zip(allK, _style.colors(len(allK))))
