@@ -202,6 +202,20 @@ def _copy(src, fh):
         fh.write(f.read())
 
 
+def _write_reproduction(out, records, lvl, simulate, device, seed, figures, pdf, extra=()):
+    """Every domain's data files (from the figures' ``records``) and the figures into ``out``
+    as one unit (:func:`write_run`); ``extra``: further ``(name, writer)`` files. Returns
+    ``(files, summary)``, ``summary`` the data writers' entries for ``reproduce``."""
+    data, summary = {}, {}
+    for writer, _ in DATA:
+        data_files, more = writer(records, lvl, simulate, device, seed)
+        data.update(data_files)
+        summary.update(more)
+    owned = [n for name in FIGURES for n in figure_names(name, True)]
+    owned += [n for _, names in DATA for n in names]
+    return write_run(out, data, figures, pdf, owned=owned, extra=list(extra)), summary
+
+
 def _reproduce_sweep(out, lvl, pdf, simulate, device, seed, workers, scheduler, progress):
     """``reproduce`` through the sweep engine: each figure one point of a sweep of kind
     ``"figure"`` in ``out/sweep`` (resumable, distributable; a cluster needs ``out`` on a file
@@ -230,14 +244,8 @@ def _reproduce_sweep(out, lvl, pdf, simulate, device, seed, workers, scheduler, 
         for fname in rec["files"]:
             copies.append((fname, lambda fh, src=os.path.join(point, fname):
                            _copy(src, fh)))
-    data, extra = {}, {}
-    for writer, _ in DATA:
-        data_files, more = writer(records, lvl, simulate, device, seed)
-        data.update(data_files)
-        extra.update(more)
-    owned = [n for name in FIGURES for n in figure_names(name, True)]
-    owned += [n for _, names_ in DATA for n in names_]
-    files = write_run(out, data, [], pdf, owned=owned, extra=copies)
+    files, extra = _write_reproduction(out, records, lvl, simulate, device, seed, [], pdf,
+                                       copies)
     seconds["total"] = round(time.perf_counter() - t_start, 3)
     return {"out": out, "files": files, "rmtland_version": __version__, "level": lvl,
             "seconds": seconds, "sweep": {k: summary[k] for k in
@@ -329,14 +337,8 @@ def reproduce(out, quick=True, *, pdf=False, smoke=False, simulate=True, device=
         seconds[name] = round(time.perf_counter() - t0, 3)
         records[name] = record(result, seconds[name], pdf)
         figures.append((name, result["draw"]))
-    data, summary = {}, {}
-    for writer, _ in DATA:
-        data_files, extra = writer(records, lvl, simulate, device, seed)
-        data.update(data_files)
-        summary.update(extra)
-    owned = [n for name in FIGURES for n in figure_names(name, True)]
-    owned += [n for _, names in DATA for n in names]
-    files = write_run(out, data, figures, pdf, owned=owned)
+    files, summary = _write_reproduction(out, records, lvl, simulate, device, seed, figures,
+                                         pdf)
     seconds["total"] = round(time.perf_counter() - t_start, 3)
     return {"out": out, "files": files, "rmtland_version": __version__, "level": lvl,
             "seconds": seconds, **summary}
