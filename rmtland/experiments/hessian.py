@@ -674,8 +674,10 @@ def _simulate_hessian_matfree(phi, eps, n, samples, seed, device, device_used, d
                      rf"$\hat\alpha = {c['empirical_index']:.4f}"
                      + (rf" \pm {c['index_stderr']:.4f}$" if c["index_stderr"] else "$")
                      + rf" (theory {c['theory_index']:.4f}), KS {c['ks_distance']:.2g}")
-            return plot_hessian_densities(curves, samples={key: pseudo}, title=title,
-                                          bins=80)[0]
+            return plot_hessian_densities(
+                curves, samples={key: pseudo}, title=title, bins=80,
+                sample_label=f"{method.upper()} estimate (histogram of {n} quantiles of its "
+                             "CDF)")[0]
         result["files"] = _run.figure_names("spectrum", pdf) + ["result.json"]
         _run.write_run(out, {"result.json": result}, [("spectrum", draw)], pdf,
                        owned=_run.figure_names("spectrum", True))

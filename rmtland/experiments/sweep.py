@@ -76,6 +76,7 @@ from .._progress import Progress
 from .._validate import InputError
 from .._version import __version__
 from . import _run
+from ..compare.networks import REFERENCE_SAMPLES
 from .hessian import simulate_hessian
 from .networks import ACTIVATIONS, DATA, MAX_FREENESS, simulate_network
 from .spinglass import simulate_spinglass
@@ -797,9 +798,10 @@ def _register_builtins():
         "depth": integer("depth", 1), "activation": choice("activation", ACTIVATIONS),
         "data": choice("data", DATA), "starts": integer("starts", 1),
         "maxiter": integer("maxiter", 1), "bias": boolean("bias"),
-        "max_freeness": integer("max_freeness", 0)},
+        "max_freeness": integer("max_freeness", 0),
+        "reference_samples": integer("reference_samples", 0)},
         {"depth": 1, "activation": "tanh", "data": "gaussian", "starts": 16, "maxiter": 200,
-         "bias": False, "max_freeness": MAX_FREENESS})
+         "bias": False, "max_freeness": MAX_FREENESS, "reference_samples": REFERENCE_SAMPLES})
     register_kind("figure", _run.figure_point, {
         "name": lambda v: choice("name", tuple(_run.FIGURES))(v),
         "level": choice("level", ("smoke", "quick", "full")),

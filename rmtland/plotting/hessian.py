@@ -73,7 +73,8 @@ def _curves_and_colors(curves, colors, cmap):
 # -- densities -------------------------------------------------------------------------------
 def plot_hessian_densities(curves, *, samples=None, bins=None, colors=None, show_edges=True,
                            shade_negative=None, ymax=None, title=None,
-                           legend_loc="upper right", ax=None):
+                           legend_loc="upper right", sample_label="sampled spectra (histogram)",
+                           ax=None):
     r"""Spectral densities :math:`\rho(\lambda)` of the Pennington–Bahri Hessian on one Axes.
 
     Parameters
@@ -101,6 +102,8 @@ def plot_hessian_densities(curves, *, samples=None, bins=None, colors=None, show
         Default names :math:`\varphi` when all curves share it.
     ax : matplotlib Axes, optional
 
+    sample_label : str
+        Legend entry of the histograms (default "sampled spectra (histogram)").
     Returns
     -------
     fig, ax
@@ -170,7 +173,7 @@ def plot_hessian_densities(curves, *, samples=None, bins=None, colors=None, show
             edges = np.asarray(bins, dtype=float)
         _style.histogram(ax, e, edges, color)
     if samples:
-        handles.append(Patch(facecolor="0.55", alpha=0.4, label="sampled spectra (histogram)"))
+        handles.append(Patch(facecolor="0.55", alpha=0.4, label=sample_label))
 
     ax.set_xlim(lo, hi)
     if ymax is None:
