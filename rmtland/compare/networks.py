@@ -131,6 +131,19 @@ def _free_convolution_cdf(e0, e1, grid):
     return _TabulatedLaw(x, cum, atoms), err
 
 
+def _resolved_free_convolution(e0, e1, grid):
+    """:func:`_free_convolution_cdf` at ``grid`` nodes and, when its quadrature error exceeds
+    :data:`QUADRATURE_MAX`, once more at ``4 (grid - 1) + 1`` (step h/4); ``(None, None)`` when
+    the subordination does not converge."""
+    try:
+        fc, err = _free_convolution_cdf(e0, e1, grid)
+        if err > QUADRATURE_MAX:
+            fc, err = _free_convolution_cdf(e0, e1, 4 * (grid - 1) + 1)
+    except RuntimeError:
+        return None, None
+    return fc, err
+
+
 # -- the freeness test ----------------------------------------------------------------------
 def _check_pair(H0, H1):
     mats = []
@@ -176,10 +189,7 @@ def _match(e0, e1, n, phi):
 def _distances(H0, e0, e1, eH, phi, rotations, gen, grid):
     """The three KS distances (a), (b), (c) and the matched parameters."""
     n = e0.size
-    try:
-        fc, quad_err = _free_convolution_cdf(e0, e1, grid)
-    except RuntimeError:                          # the subordination did not converge
-        fc, quad_err = None, None
+    fc, quad_err = _resolved_free_convolution(e0, e1, grid)
     # exact zeros meet an atom at 0 (e.g. H1 = 0); a CDF the grid does not resolve (H1 tiny
     # but not 0 against H0: the free sum's peaks are narrower than the grid step) is no test
     ks_a = (ks_distance(snap_zeros(eH), fc) if quad_err is not None
@@ -212,8 +222,9 @@ def freeness_test(H0, H1, *, rng=None, rotations=ROTATIONS, phi=None, reference=
         :math:`h` against :math:`2h`, and the total-mass defect); measured 5e-5 – 3e-4 at the
         default 1025 nodes for n = 200–400, :math:`\varphi = 1/2`, and 1.3e-3 at n = 120,
         :math:`\varphi = 2` (H0's atom at 0 makes a narrow peak), below the distances.
-        When it exceeds :data:`QUADRATURE_MAX` (e.g. :math:`H_1` nonzero but orders of
-        magnitude smaller than :math:`H_0`, as at a near-zero-loss minimum: the free sum's
+        When it exceeds :data:`QUADRATURE_MAX` the density is tabulated once more on a grid
+        four times finer; if the error still exceeds it (e.g. :math:`H_1` nonzero but orders
+        of magnitude smaller than :math:`H_0`, as at a near-zero-loss minimum: the free sum's
         peaks are narrower than the grid step) the distance is not resolved and is ``None``;
         so it is when the subordination iteration does not converge at a grid node
         (``quadrature_error`` is then ``None`` too).

@@ -46,7 +46,7 @@ DESCENT_STEPS = (0, 5, 20, 80, 300)
 #: sizes per level of the figures: the memorisation task at several samples m (so several phi),
 #: and the linear-network landscape
 NET_SIZES = {
-    "smoke": {"widths": (3, 4, 2), "ms": (6, 12), "teacher_m": 12, "seeds": 2, "inits": 3,
+    "smoke": {"widths": (3, 4, 2), "ms": (6, 12), "teacher_m": 12, "seeds": 1, "inits": 3,
               "steps": (0, 20), "maxiter": 60, "max_freeness": 1, "reference_samples": 1,
               "linear": {"d": 3, "p": 2, "k": 3, "m": 20, "starts": 12}},
     "quick": {"widths": (4, 6, 2), "ms": (12, 24, 48), "teacher_m": 24, "seeds": 3,
