@@ -11,6 +11,7 @@ P. Baldi, K. Hornik, Neural Networks 2, 53 (1989), doi:10.1016/0893-6080(89)9001
 """
 import functools
 import time
+from collections import Counter
 
 import numpy as np
 
@@ -329,7 +330,7 @@ def network_study(widths, ms, *, seeds=3, inits=8, steps=DESCENT_STEPS,
     done = 0
     for (data, m), child in zip(tasks, _seeds.children(seed, len(tasks))):
         phi = model.phi(m)
-        points, status, minima_status, per_seed = [], {}, {}, []
+        points, status, minima_status, per_seed = [], Counter(), Counter(), []
         for j, sub in enumerate(_seeds.children(child, seeds)):
             s_data, s_run = _seeds.children(sub, 2)
             task = make_task(data, m, d_in, k, hidden=widths[1], rng=s_data, device=device)
@@ -338,10 +339,8 @@ def network_study(widths, ms, *, seeds=3, inits=8, steps=DESCENT_STEPS,
             for p in pts:
                 p.update(data_seed=j, phi=phi, data=data)
             points += pts
-            for kk, v in found["status"].items():
-                status[kk] = status.get(kk, 0) + int(v)
-            for kk, v in mins["status"].items():
-                minima_status[kk] = minima_status.get(kk, 0) + int(v)
+            status.update(found["status"])
+            minima_status.update(mins["status"])
             per_seed.append(np.asarray(mins["loss"], dtype=float).tolist())
             done += 1
             bar(done)
@@ -361,10 +360,12 @@ def network_study(widths, ms, *, seeds=3, inits=8, steps=DESCENT_STEPS,
             memo = {kk: v for kk, v in cmp.memorisation_deviation(phi, means).items()
                     if kk in ("mean", "stderr", "prediction", "deviation", "z", "seeds")}
         runs.append({"data": data, "m": m, "phi": phi, "seeds": seeds,
-                     "critical_points": len(points), "status": status, "fit": fit,
+                     "critical_points": len(points),
+                     "status": {kk: int(v) for kk, v in status.items()}, "fit": fit,
                      "points": points,
                      "minima": {"finite": int(sum(len(v) for v in per_seed)),
-                                "status": minima_status, "loss_per_seed": per_seed,
+                                "status": {kk: int(v) for kk, v in minima_status.items()},
+                                "loss_per_seed": per_seed,
                                 "memorisation": memo},
                      "memorisation_prediction": cmp.memorisation_loss(phi)})
         all_points += points
