@@ -99,3 +99,24 @@ def test_missing_data_extra_names_it(monkeypatch, tmp_path):
     monkeypatch.setattr(datasets, "_load_digits", no_sklearn)
     with pytest.raises(InputError, match=r"rmtland\[data\]"):
         trained.simulate_trained([4], 4, **SMALL)
+
+
+def test_reproduce_without_the_data_extra_exits_2_before_computing(capsys, tmp_path,
+                                                                    monkeypatch):
+    """The main job needs the digits (scikit-learn, the `data` extra) for the trained-network
+    figures: without it, `reproduce` exits 2 naming the extra before any figure computes."""
+    import dataclasses
+    import sys as _sys
+
+    from rmtland.experiments import _run
+    monkeypatch.setitem(_sys.modules, "sklearn", None)
+    monkeypatch.setitem(_sys.modules, "sklearn.datasets", None)
+
+    def computed(*a, **k):
+        pytest.fail("a figure computed before the missing extra was reported")
+    monkeypatch.setattr(_run, "FIGURES", {k: dataclasses.replace(f, func=computed)
+                                         for k, f in _run.FIGURES.items()})
+    code = main(["reproduce", "--out", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert code == 2 and "rmtland[data]" in err and err.count("\n") == 1
+    assert not (tmp_path / "r").exists() or not any((tmp_path / "r").iterdir())

@@ -40,10 +40,13 @@ KINDS = ("theory", "simulation", "both")
 
 @dataclass(frozen=True)
 class Figure:
-    """A registered figure: its function, the claim it shows, and its kind (:data:`KINDS`)."""
+    """A registered figure: its function, the claim it shows, its kind (:data:`KINDS`) and
+    ``requires``: a callable that raises :class:`InputError` when something the figure needs
+    (an optional extra) is missing, or ``None``."""
     func: object
     claim: str
     kind: str
+    requires: object = None
 
 
 #: figure name -> :class:`Figure`, in registration order (the order of ``reproduce``)
@@ -54,13 +57,14 @@ FIGURES = {}
 DATA = []
 
 
-def register(name, claim, kind):
-    """Decorator: add a figure function to :data:`FIGURES`."""
+def register(name, claim, kind, requires=None):
+    """Decorator: add a figure function to :data:`FIGURES` (``requires``: see
+    :class:`Figure`)."""
     if kind not in KINDS:
         raise InputError(f"kind must be one of {KINDS}, got {kind!r}")
 
     def deco(func):
-        FIGURES[name] = Figure(func, " ".join(claim.split()), kind)
+        FIGURES[name] = Figure(func, " ".join(claim.split()), kind, requires)
         return func
     return deco
 
@@ -325,6 +329,9 @@ def reproduce(out, quick=True, *, pdf=False, smoke=False, simulate=True, device=
     t_start = time.perf_counter()
     if simulate:
         device = device_name(get_xp(device))    # a missing GPU fails before any work
+    for fig in FIGURES.values():                # so does a missing optional extra
+        if fig.requires is not None and (simulate or fig.kind != "simulation"):
+            fig.requires()
     if not quick:
         return _reproduce_sweep(out, lvl, pdf, simulate, device, seed, workers, scheduler,
                                 progress)

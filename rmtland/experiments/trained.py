@@ -331,7 +331,7 @@ def simulate_trained(widths, networks, *, activations=ACTIVATIONS, classes=(2, 4
     if out is not None:
         check_output_dir(out)
     xp = get_xp(device)
-    datasets.digits(classes=[0, 1], m=2, one_hot=False)      # the data extra, before work
+    _require_digits()                                        # the data extra, before work
     t0 = time.perf_counter()
     s_loss, s_hess = _seeds.children(seed, 2)
     losses = loss_study(widths, networks, activations, max_epochs=max_epochs, seed=s_loss,
@@ -358,7 +358,13 @@ def simulate_trained(widths, networks, *, activations=ACTIVATIONS, classes=(2, 4
     return result
 
 
-@_run.register("trained_losses", kind="simulation", claim=(
+def _require_digits():
+    """Raise :class:`InputError` naming the ``data`` extra when scikit-learn (the digits) is
+    missing: :func:`rmtland.networks.data.digits` on two samples."""
+    datasets.digits(classes=[0, 1], m=2, one_hot=False)
+
+
+@_run.register("trained_losses", kind="simulation", requires=_require_digits, claim=(
     "Choromanska et al. (2015) claim that the losses of the minima SGD finds concentrate as "
     "networks grow and that train and test losses decorrelate; checked on 100 independently "
     "initialised one-hidden-layer networks per width (ReLU and tanh, widths 10-400) trained by "
@@ -394,7 +400,7 @@ def figure_trained_losses(quick=True, *, smoke=False, device="cpu", seed=0):
             "summary": summary, "curves": curves}
 
 
-@_run.register("trained_hessian", kind="simulation", claim=(
+@_run.register("trained_hessian", kind="simulation", requires=_require_digits, claim=(
     "Sagun et al. (2017) and Papyan (2019) claim that at the end of training the Hessian is a "
     "bulk near zero set by the parameters plus about K outliers set by the K classes; checked "
     "on tanh networks trained with cross-entropy on the first K digit classes (K = 2..10): "
