@@ -28,6 +28,10 @@ back fails here as it would (or should) on a GPU:
   can be injected with ``cupy._double.inject_linalg_failure``.
 * ``cupy.cuda``: one device with settable ``mem_info`` (``cupy._double.set_memory``);
   streams and synchronisation are no-ops.
+* Device -> host synchronisations are counted (``cupy._double.syncs()``, reset by
+  ``cupy._double.reset_syncs()``): every explicit transfer above, one per call; the
+  data-dependent shapes (``nonzero``, ``flatnonzero``, ``argwhere``, boolean-mask indexing),
+  which synchronise on CuPy too, are counted apart (``cupy._double.sync_counts()``).
 """
 import sys
 import types
@@ -67,6 +71,22 @@ def asnumpy(a, stream=None, order="C", out=None, *, blocking=True):
     if isinstance(a, ndarray):
         return a.get(order=order, out=out)
     return np.asarray(a, order=order)
+
+
+def _shape_sync(name):
+    npfn = getattr(np, name)
+
+    def f(*args, **kwargs):
+        _double.count_sync("nonzero")          # CuPy needs the count to size the result
+        return call(npfn, "cupy." + name, args, kwargs)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"NumPy's {name} (a data-dependent shape: counted as a sync; cupy double)."
+    return f
+
+
+nonzero = _shape_sync("nonzero")
+flatnonzero = _shape_sync("flatnonzero")
+argwhere = _shape_sync("argwhere")
 
 
 def get_array_module(*args):

@@ -66,6 +66,11 @@ def _index(key):
     return key
 
 
+def _is_mask(key):
+    keys = key if isinstance(key, tuple) else (key,)
+    return any(isinstance(k, ndarray) and k.dtype == np.bool_ for k in keys)
+
+
 class ndarray:
     """Device array double: the data is a NumPy array in ``_a``; NumPy may not see it."""
     __slots__ = ("_a",)
@@ -95,6 +100,7 @@ class ndarray:
 
     # -- explicit transfers and scalar syncs (allowed by CuPy) ---------------------------
     def get(self, stream=None, order="C", out=None):
+        _double.count_sync("get")
         if out is not None:
             out[...] = self._a
             return out
@@ -104,24 +110,31 @@ class ndarray:
         self._a[...] = arr
 
     def item(self, *args):
+        _double.count_sync("item")
         return self._a.item(*args)
 
     def tolist(self):
+        _double.count_sync("tolist")
         return self._a.tolist()
 
     def __float__(self):
+        _double.count_sync("float")
         return float(self._a)
 
     def __int__(self):
+        _double.count_sync("int")
         return int(self._a)
 
     def __complex__(self):
+        _double.count_sync("complex")
         return complex(self._a)
 
     def __bool__(self):
+        _double.count_sync("bool")
         return bool(self._a)
 
     def __index__(self):
+        _double.count_sync("index")
         return operator.index(self._a)
 
     def __repr__(self):
@@ -131,6 +144,7 @@ class ndarray:
         return str(self._a)
 
     def __format__(self, spec):
+        _double.count_sync("format")
         return format(self._a, spec)
 
     # -- attributes ---------------------------------------------------------------------
@@ -158,6 +172,8 @@ class ndarray:
 
     # -- containers -----------------------------------------------------------------------
     def __getitem__(self, key):
+        if _is_mask(key):                           # result size depends on the data
+            _double.count_sync("mask")
         key = _index(key)
         out = self._a[key]
         if isinstance(out, np.generic):             # CuPy gives a 0-d *view*, not a copy
@@ -177,6 +193,14 @@ class ndarray:
 
     def __contains__(self, value):
         return bool((self == value).any())
+
+
+def _nonzero(self):
+    _double.count_sync("nonzero")
+    return wrap(self._a.nonzero())
+
+
+ndarray.nonzero = _nonzero
 
 
 def _binop(name, inplace=False):
@@ -216,5 +240,5 @@ for _n in ("neg", "pos", "abs", "invert"):
     setattr(ndarray, f"__{_n}__", _unop(f"__{_n}__"))
 for _n in ("reshape astype copy sum mean std var min max argmin argmax any all ravel flatten "
            "conj conjugate transpose swapaxes diagonal cumsum cumprod prod round clip dot fill "
-           "view squeeze nonzero sort argsort repeat take trace").split():
+           "view squeeze sort argsort repeat take trace").split():
     setattr(ndarray, _n, _method(_n))

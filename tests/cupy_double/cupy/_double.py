@@ -1,4 +1,5 @@
-"""State of the CuPy test double: host-leak log, linalg failure injection, errstate, memory.
+"""State of the CuPy test double: host-leak log, sync counter, linalg failure injection,
+errstate, memory.
 
 Everything here is module-level and reset by :func:`reset` (``tests/gpu_double.py`` calls it
 on every install).  ``IS_DOUBLE`` lets code tell the double from a real CuPy.
@@ -27,6 +28,12 @@ class Leak(collections.namedtuple("Leak", "kind what where stack")):
 
 
 host_leaks = []
+#: device -> host synchronisations by kind ("get", "asnumpy", "float", "int", "bool",
+#: "complex", "index", "item", "tolist", "format"), counted by :func:`count_sync`
+sync_log = collections.Counter()
+#: kinds that CuPy also synchronises on but that only size a result (a data-dependent shape:
+#: ``nonzero``, boolean-mask indexing); counted in :func:`sync_counts`, not in :func:`syncs`
+SHAPE_KINDS = ("nonzero", "mask")
 errstate = {"linalg": "ignore"}
 memory = {}
 device_count = 1
@@ -38,6 +45,28 @@ def record(kind, what):
     frames = [f for f in traceback.extract_stack()[:-1] if not f.filename.startswith(_SKIP)]
     stack = tuple(f"{f.filename}:{f.lineno} in {f.name}" for f in frames[-4:])
     host_leaks.append(Leak(kind, what, stack[-1] if stack else "?", stack))
+
+
+def count_sync(kind):
+    """Record one device -> host synchronisation of ``kind``."""
+    sync_log[kind] += 1
+
+
+def syncs():
+    """Number of explicit device -> host synchronisations since the last :func:`reset_syncs`
+    (``.get()``, ``cupy.asnumpy``, ``float/int/bool/complex/operator.index`` of a device
+    array, ``.item()``, ``.tolist()``, formatting); data-dependent shapes are not included
+    (see :func:`sync_counts`)."""
+    return sum(v for k, v in sync_log.items() if k not in SHAPE_KINDS)
+
+
+def sync_counts():
+    """Copy of the per-kind counts (explicit kinds and :data:`SHAPE_KINDS`)."""
+    return dict(sync_log)
+
+
+def reset_syncs():
+    sync_log.clear()
 
 
 def leaks():
@@ -89,6 +118,7 @@ def reset():
     """Fresh state: no leaks, no injections, errstate ignore, 8 GiB free of 16 GiB, 1 GPU."""
     global device_count
     reset_leaks()
+    reset_syncs()
     clear_injections()
     errstate["linalg"] = "ignore"
     memory.update(free=8 << 30, total=16 << 30, pool_free=0, pool_used=0)
