@@ -93,7 +93,7 @@ import math
 import numpy as np
 
 from .. import _seeds, _validate
-from .._backend import array_namespace, get_xp
+from .._backend import array_namespace, get_xp, to_numpy
 from .._validate import InputError
 from ..linalg.dense import memory_budget, require_memory
 
@@ -265,10 +265,20 @@ class MLP:
         Returns
         -------
         theta : xp array ``(batch, n_params)`` of dtype ``self.dtype``.
+
+        Raises
+        ------
+        InputError
+            Before allocating, naming the widths, when :meth:`nbytes` ``(batch)`` exceeds the
+            memory budget (:func:`rmtland.linalg.dense.require_memory`).
         """
         batch = _validate.integer("batch", batch, 1)
         scale = _validate.positive("scale", scale)
         xp = get_xp(device)
+        self._require(xp, self.nbytes(batch),
+                      f"the parameters of {batch} networks of widths {list(self.widths)} "
+                      f"({self.n_params} parameters each, {self.dtype})",
+                      blame="the widths or batch")
         gen = _seeds.generator(rng, xp)
         std = []
         for h, hp in self._sizes:
@@ -278,7 +288,44 @@ class MLP:
         theta = gen.standard_normal((batch, self.n_params), dtype=self.dtype)
         return theta * xp.concatenate(std)[None, :]
 
+    # ------------------------------------------------------------------ memory
+
+    def nbytes(self, batch=1, m=0, r=0, dtype=None):
+        r"""Estimated peak working memory, in bytes, of one batched evaluation of ``batch``
+        networks on ``m`` samples with ``r`` directions (:meth:`hvp` columns; 0 for the loss
+        and the gradient): the parameters and one result (:math:`2Bn + n`, also what
+        :meth:`init` needs with ``m = 0``), the forward pass
+        (:math:`4Bm\sum_l h_l + 3Bmk`: activations, pre-activations and two derivatives
+        per hidden unit, outputs, residuals, probabilities) and, per direction, the
+        :math:`\mathcal R` pass (:math:`6Bm\sum_l h_l + 4Bn`), each times the itemsize of
+        ``dtype`` (default the model's). The dense products (:meth:`hessian`,
+        :meth:`jacobian`, :meth:`gauss_newton`) add their ``B n^2`` or ``B m k n`` outputs and
+        check those themselves.
+
+        One function for the API and the experiments layer: refuse a run whose
+        ``model.nbytes(batch, m)`` exceeds the memory budget
+        (:func:`rmtland.linalg.dense.require_memory`) before anything is allocated.
+        """
+        batch = _validate.integer("batch", batch, 1)
+        m = _validate.integer("m", m, 0)
+        r = _validate.integer("r", r, 0)
+        item = np.dtype(dtype or self.dtype).itemsize
+        n, units = self.n_params, sum(self.widths[1:-1])
+        forward = (4 * units + 3 * self.k) * batch * m
+        return item * (2 * batch * n + n + forward + r * self._per_direction(batch, m))
+
+    def _per_direction(self, B, m):
+        """Elements of the R-pass per direction (one column of :meth:`hessian`)."""
+        return 6 * B * m * sum(self.widths[1:]) + 4 * B * self.n_params
+
+    def _require(self, xp, nbytes, what, blame="batch, the samples or the widths"):
+        require_memory(xp, nbytes, blame, what)
+
     # ------------------------------------------------------------------ input checks
+    # Public methods check their inputs once (shapes here, values in one fused reduction:
+    # one device -> host sync per call); the ``_unchecked_*`` methods, for the inner loops of
+    # the trainer, the critical-point finder and the operators, check shapes only, never
+    # values (no sync).
 
     def _theta(self, xp, theta):
         if not hasattr(theta, "shape"):
@@ -292,11 +339,10 @@ class MLP:
                              f"with B >= 1, got {tuple(theta.shape)}")
         if theta.dtype not in (np.float32, np.float64):
             raise InputError(f"theta must be float32 or float64, got {theta.dtype}")
-        _finite(xp, theta, "theta")
         return xp, theta
 
     def _data(self, xp, arr, name, B, last, lastname, dtype, m=None):
-        """``arr`` as ``(B, m, last)`` of ``dtype`` (a broadcast view when shared)."""
+        """``arr`` as ``(m, last)`` or ``(B, m, last)`` of ``dtype`` (shapes checked)."""
         if not hasattr(arr, "shape"):
             try:
                 arr = xp.asarray(arr, dtype=dtype)
@@ -312,26 +358,48 @@ class MLP:
                              f"{name}.shape = {tuple(arr.shape)}")
         if arr.dtype.kind not in "fiub":
             raise InputError(f"{name} must be real, got dtype {arr.dtype}")
-        arr = arr.astype(dtype, copy=False)
-        _finite(xp, arr, name)
-        if arr.ndim == 2:
-            arr = xp.broadcast_to(arr[None], (B,) + tuple(arr.shape))
-        return arr
+        return arr.astype(dtype, copy=False)
 
-    def _inputs(self, theta, X, Y=None, V=None):
+    def _inputs(self, theta, X, Y=None, V=None, check=True, r=0):
+        """``(xp, theta, X, Y, V)``: shapes and dtypes checked, ``X``/``Y`` broadcast to
+        ``(B, m, .)`` views; with ``check``, also the memory of :meth:`nbytes` and every value
+        (finite; probability rows of ``Y`` for the softmax loss) in one fused reduction."""
         xp = array_namespace(*[a for a in (theta, X, Y, V) if a is not None])
         xp, theta = self._theta(xp, theta)
         B, dt = theta.shape[0], theta.dtype
         X = self._data(xp, X, "X", B, self.d_in, "d_in", dt)
+        m = X.shape[-2]
         if Y is not None:
-            Y = self._data(xp, Y, "Y", B, self.k, "k", dt, m=X.shape[1])
-            if self.loss_kind == "softmax":
-                tol = math.sqrt(float(np.finfo(dt).eps))
-                if not (bool(xp.all(Y >= 0)) and bool(
-                        xp.all(xp.abs(Y.sum(axis=-1) - 1.0) <= tol))):
-                    raise InputError("Y must hold probability rows for loss='softmax' "
-                                     f"(entries >= 0, each row summing to 1 within {tol:.1e})")
-        return xp, theta, X, Y
+            Y = self._data(xp, Y, "Y", B, self.k, "k", dt, m=m)
+        if V is not None:
+            V = self._vectors(xp, V, B, dt)
+        if check:
+            r = r or (0 if V is None else (V.shape[2] if V.ndim == 3 else 1))
+            self._require(xp, self.nbytes(B, m, r, dt),
+                          f"{B} networks of widths {list(self.widths)} on {m} samples"
+                          + (f" with {r} directions" if r else ""))
+            self._check_values(xp, theta, X, Y, V)
+        X = X if X.ndim == 3 else xp.broadcast_to(X[None], (B,) + tuple(X.shape))
+        if Y is not None and Y.ndim == 2:
+            Y = xp.broadcast_to(Y[None], (B,) + tuple(Y.shape))
+        return xp, theta, X, Y, V
+
+    def _check_values(self, xp, theta, X, Y, V):
+        """One fused reduction and one device -> host transfer for every value check."""
+        names, flags = [], []
+        for name, arr in (("theta", theta), ("X", X), ("Y", Y), ("V", V)):
+            if arr is not None:
+                names.append(f"{name} must contain only finite numbers")
+                flags.append(xp.all(xp.isfinite(arr)))
+        if Y is not None and self.loss_kind == "softmax":
+            tol = math.sqrt(float(np.finfo(theta.dtype).eps))
+            names.append("Y must hold probability rows for loss='softmax' (entries >= 0, each "
+                         f"row summing to 1 within {tol:.1e})")
+            flags.append(xp.all(Y >= 0) & xp.all(xp.abs(Y.sum(axis=-1) - 1.0) <= tol))
+        ok = to_numpy(xp.stack(flags))
+        for good, message in zip(ok, names):
+            if not good:
+                raise InputError(message)
 
     def _vectors(self, xp, V, B, dt):
         if not hasattr(V, "shape"):
@@ -346,9 +414,7 @@ class MLP:
                              f"({B}, {n}, r) with r >= 1, got {tuple(V.shape)}")
         if V.dtype.kind not in "fiub":
             raise InputError(f"V must be real, got dtype {V.dtype}")
-        V = V.astype(dt, copy=False)
-        _finite(xp, V, "V")
-        return V
+        return V.astype(dt, copy=False)
 
     def _second_order(self, part):
         if part not in PARTS:
@@ -409,25 +475,32 @@ class MLP:
 
     def forward(self, theta, X):
         """Outputs :math:`f(x_i)` of every network: ``(B, m, k)``."""
-        xp, theta, X, _ = self._inputs(theta, X)
+        xp, theta, X, _, _ = self._inputs(theta, X)
         return self._forward(xp, theta, X).a[-1]
 
     def loss(self, theta, X, Y):
         """Loss :math:`L` of every network, ``(B,)`` (normalisation of the module notes)."""
-        xp, theta, X, Y = self._inputs(theta, X, Y)
+        return self._loss(*self._inputs(theta, X, Y)[:4])
+
+    def _unchecked_loss(self, theta, X, Y):
+        """:meth:`loss` without the value checks (no device sync): for inner loops whose
+        inputs were checked once; non-finite inputs give non-finite losses."""
+        return self._loss(*self._inputs(theta, X, Y, check=False)[:4])
+
+    def _loss(self, xp, theta, X, Y):
         return self._output(self._forward(xp, theta, X), Y).loss
 
     def residuals(self, theta, X, Y):
         r"""Residuals :math:`r_i = \partial\ell_i/\partial f`, ``(B, m, k)``: :math:`f - y`
         (squared), :math:`\mathrm{softmax}(f) - y` (softmax). Note :math:`\nabla L =
         c\sum_i J_i^\top r_i`."""
-        xp, theta, X, Y = self._inputs(theta, X, Y)
+        xp, theta, X, Y, _ = self._inputs(theta, X, Y)
         return self._output(self._forward(xp, theta, X), Y).r
 
     def output_curvature(self, theta, X, Y):
         r""":math:`\Lambda_i = \partial^2\ell_i/\partial f^2`, ``(B, m, k, k)``: the identity
         (squared), :math:`\mathrm{diag}(p_i) - p_i p_i^\top` (softmax)."""
-        xp, theta, X, Y = self._inputs(theta, X, Y)
+        xp, theta, X, Y, _ = self._inputs(theta, X, Y)
         cache = self._output(self._forward(xp, theta, X), Y)
         B, m = cache.shape
         eye = xp.eye(self.k, dtype=theta.dtype)
@@ -438,7 +511,13 @@ class MLP:
 
     def gradient(self, theta, X, Y):
         r""":math:`\nabla_\theta L` by back-propagation, ``(B, n)``."""
-        xp, theta, X, Y = self._inputs(theta, X, Y)
+        return self._gradient(*self._inputs(theta, X, Y)[:4])
+
+    def _unchecked_gradient(self, theta, X, Y):
+        """:meth:`gradient` without the value checks (no device sync)."""
+        return self._gradient(*self._inputs(theta, X, Y, check=False)[:4])
+
+    def _gradient(self, xp, theta, X, Y):
         cache = self._output(self._forward(xp, theta, X), Y)
         delta = cache.c * cache.r
         pieces = []
@@ -455,7 +534,7 @@ class MLP:
     def jacobian(self, theta, X):
         r"""Jacobian of the outputs, ``(B, m*k, n)``; row ``i*k + o`` is
         :math:`\partial f_o(x_i)/\partial\theta`. Memory ``B m k n``."""
-        xp, theta, X, _ = self._inputs(theta, X)
+        xp, theta, X, _, _ = self._inputs(theta, X)
         B, m = theta.shape[0], X.shape[1]
         k, n, dt = self.k, self.n_params, theta.dtype
         require_memory(xp, 2 * B * m * k * n * dt.itemsize, "batch, m or the widths",
@@ -490,7 +569,7 @@ class MLP:
         atanh(1 - 1e-8) ≈ 9.557 (tested on ``z``, so float32 counts the same); always 0 for
         activations other than ``"tanh"``.
         """
-        xp, theta, X, _ = self._inputs(theta, X)
+        xp, theta, X, _, _ = self._inputs(theta, X)
         cache = self._forward(xp, theta, X)
         B = theta.shape[0]
         zmax = xp.zeros(B, dtype=theta.dtype)
@@ -510,7 +589,7 @@ class MLP:
         Built from the Jacobian: cost :math:`O(B\,m\,k\,n^2)`, memory ``B (m k + n) n``. An
         independent route to ``hessian(..., part="H0")``. Allowed for every activation.
         """
-        xp, theta, X, Y = self._inputs(theta, X, Y)
+        xp, theta, X, Y, _ = self._inputs(theta, X, Y)
         B, m = theta.shape[0], X.shape[1]
         k, n, dt = self.k, self.n_params, theta.dtype
         require_memory(xp, (2 * m * k + 2 * n) * n * B * dt.itemsize, "batch, m or the widths",
@@ -540,8 +619,13 @@ class MLP:
             ``"H0"`` is allowed for ``activation="relu"``; the others are refused there.
         """
         self._second_order(part)
-        xp, theta, X, Y = self._inputs(theta, X, Y, V)
-        V = self._vectors(xp, V, theta.shape[0], theta.dtype)
+        return self._hvp_of(*self._inputs(theta, X, Y, V), part)
+
+    def _unchecked_hvp(self, theta, X, Y, V, part="H"):
+        """:meth:`hvp` without the value checks (no device sync); ``part`` must be valid."""
+        return self._hvp_of(*self._inputs(theta, X, Y, V, check=False), part)
+
+    def _hvp_of(self, xp, theta, X, Y, V, part):
         cache = self._output(self._forward(xp, theta, X, second=part != "H0"), Y)
         out = self._hvp(cache, V if V.ndim == 3 else V[:, :, None], part)
         return out if V.ndim == 3 else out[:, :, 0]
@@ -563,12 +647,18 @@ class MLP:
             Columns per :math:`\mathcal R` pass.
         """
         self._second_order(part)
-        xp, theta, X, Y = self._inputs(theta, X, Y)
+        return self._hessian(*self._inputs(theta, X, Y)[:4], part, block)
+
+    def _unchecked_hessian(self, theta, X, Y, part="H", block=None):
+        """:meth:`hessian` without the value checks (no device sync); memory still checked."""
+        return self._hessian(*self._inputs(theta, X, Y, check=False)[:4], part, block)
+
+    def _hessian(self, xp, theta, X, Y, part, block):
         B, m = theta.shape[0], X.shape[1]
         n, dt = self.n_params, theta.dtype
-        require_memory(xp, 2 * B * n * n * dt.itemsize, "batch or the widths",
-                       f"the dense Hessians ({B} x {n} x {n})")
-        per_column = (6 * B * m * sum(self.widths[1:]) + 4 * B * n) * dt.itemsize
+        require_memory(xp, (2 * B + 1) * n * n * dt.itemsize, "batch or the widths",
+                       f"the dense Hessians ({B} x {n} x {n}) and the identity")
+        per_column = self._per_direction(B, m) * dt.itemsize
         if block is None:
             budget = HESSIAN_BLOCK_BYTES if xp is np else memory_budget(xp)[0]
             block = int(max(1, min(n, budget // per_column)))
@@ -651,6 +741,3 @@ class MLP:
         return xp.concatenate(pieces[::-1], axis=2).swapaxes(1, 2)
 
 
-def _finite(xp, x, name):
-    if not bool(xp.all(xp.isfinite(x))):
-        raise InputError(f"{name} must contain only finite numbers")

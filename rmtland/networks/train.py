@@ -77,17 +77,33 @@ def _chunked(f, theta, X, Y):
     return total
 
 
+def _check(model, theta, X, Y, names=("theta", "X", "Y")):
+    """Shapes, dtypes and values of ``(theta, X, Y)`` checked once (one device sync); the
+    memory is checked per chunk by the callers."""
+    if not isinstance(model, MLP):
+        raise InputError(f"model must be a rmtland.networks.MLP, got {type(model).__name__}")
+    for name, arr in zip(names[1:], (X, Y)):
+        if getattr(arr, "ndim", None) != 2:
+            raise InputError(f"{name} must be a 2-D array (m, {'d_in' if name[0] == 'X' else 'k'})"
+                             f" shared by the networks, got {getattr(arr, 'shape', type(arr))}")
+    xp, theta, Xc, Yc, _ = model._inputs(theta, X, Y, check=False)
+    model._check_values(xp, theta, X.astype(theta.dtype, copy=False),
+                        Y.astype(theta.dtype, copy=False), None)
+
+
 def full_loss(model, theta, X, Y):
     """Loss of every network of ``theta`` over all of ``(X, Y)``, ``(B,)``, by chunks of
     :data:`LOSS_CHUNK` samples: both losses of :class:`MLP` are means over the samples
     (prefactor 1/(km) or 1/m), so the full loss is the chunk losses weighted by their sizes
-    (and so is the gradient, :func:`full_gradient`)."""
-    return _chunked(model.loss, theta, X, Y)
+    (and so is the gradient, :func:`full_gradient`). The inputs are checked once."""
+    _check(model, theta, X, Y)
+    return _chunked(model._unchecked_loss, theta, X, Y)
 
 
 def full_gradient(model, theta, X, Y):
     """Full-data gradient ``(B, n)`` of every network, by chunks (see :func:`full_loss`)."""
-    return _chunked(model.gradient, theta, X, Y)
+    _check(model, theta, X, Y)
+    return _chunked(model._unchecked_gradient, theta, X, Y)
 
 
 def train_sgd(model, theta, X, Y, *, X_test=None, Y_test=None, lr=0.05, momentum=0.9,
@@ -127,9 +143,16 @@ def train_sgd(model, theta, X, Y, *, X_test=None, Y_test=None, lr=0.05, momentum
         ``theta`` (final parameters, ``(B, n)``, backend of the input), host arrays
         ``train_loss``, ``test_loss`` (None without a test set), ``epochs`` (int, epochs run),
         ``converged`` (bool: met the stopping rule), ``diverged`` (bool), ``grad_norm``
-        (full-batch gradient norm at the end), ``history`` (``(max_epochs + 1, B)`` training
-        loss after each epoch, row 0 at the start; NaN after a network stopped), and the
-        ``schedule`` (the settings, JSON-safe).
+        (full-batch gradient norm at the end), ``history`` (``(E + 1, B)`` training loss
+        after each epoch, row 0 at the start, ``E = epochs.max()`` the epochs run; NaN after a
+        network stopped), and the ``schedule`` (the settings, JSON-safe).
+
+    Notes
+    -----
+    Memory follows the networks and the epochs actually run, never ``max_epochs`` (a cap
+    of 10^8 costs nothing until reached). The inputs are checked once (one device sync);
+    the GPU path then synchronises once per epoch (the epoch's losses and finiteness flags
+    in one transfer), never per mini-batch.
     """
     if not isinstance(model, MLP):
         raise InputError(f"model must be a rmtland.networks.MLP, got {type(model).__name__}")
@@ -146,22 +169,27 @@ def train_sgd(model, theta, X, Y, *, X_test=None, Y_test=None, lr=0.05, momentum
         decay_epochs = _validate.positive("decay_epochs", decay_epochs)
     if (X_test is None) != (Y_test is None):
         raise InputError("X_test and Y_test must be given together")
+    _check(model, theta, X, Y)                     # shapes, dtypes and values, once
+    if X_test is not None:
+        _check(model, theta, X_test, Y_test, ("theta", "X_test", "Y_test"))
     xp = array_namespace(theta, X, Y)
-    model.loss(theta[:1], X[:1], Y[:1])          # shape, dtype and finiteness checks
+    B, m = theta.shape[0], X.shape[0]
+    bs = min(batch_size, m)
+    # parameters, velocities and their per-epoch copies beside one mini-batch or loss chunk
+    model._require(xp, model.nbytes(B, max(bs, min(m, LOSS_CHUNK)), dtype=theta.dtype)
+                   + 4 * B * model.n_params * theta.dtype.itemsize,
+                   f"training {B} networks of widths {list(model.widths)} in mini-batches "
+                   f"of {bs}", blame="the number of networks, batch_size or the widths")
     theta = xp.array(theta, copy=True)
     X = X.astype(theta.dtype, copy=False)
     Y = Y.astype(theta.dtype, copy=False)
-    B, m = theta.shape[0], X.shape[0]
-    if Y.shape[0] != m:
-        raise InputError(f"Y must have as many rows as X: m = {m}, got {Y.shape[0]}")
-    if X_test is not None:
-        model.loss(theta[:1], X_test[:1], Y_test[:1])
-    bs = min(batch_size, m)
     gen = _seeds.generator(rng, xp)
+    loss = model._unchecked_loss
+    grad = model._unchecked_gradient
 
-    history = np.full((max_epochs + 1, B), np.nan)
-    L = to_numpy(full_loss(model, theta, X, Y))
-    history[0] = L
+    # one row per epoch run (memory follows the epochs run, never max_epochs)
+    L = to_numpy(_chunked(loss, theta, X, Y))
+    history = [L.astype(float)]
     epochs = np.zeros(B, dtype=np.int64)
     converged = np.zeros(B, dtype=bool)
     diverged = ~np.isfinite(L)
@@ -174,37 +202,45 @@ def train_sgd(model, theta, X, Y, *, X_test=None, Y_test=None, lr=0.05, momentum
         th, vel = theta[idx], v[idx]
         eta = lr / (1.0 + (e - 1) / decay_epochs) if decay_epochs else lr
         order = xp.argsort(gen.random((active.size, m)), axis=1)
-        for s in range(0, m, bs):
-            batch = order[:, s:s + bs]
-            vel = momentum * vel - eta * model.gradient(th, X[batch], Y[batch])
-            th = th + vel
-            if not bool(xp.all(xp.isfinite(th))):      # rare: freeze the culprits, go on
-                good = to_numpy(xp.all(xp.isfinite(th), axis=1))
-                diverged[active[~good]] = True
-                epochs[active[~good]] = e - 1
-                keep = xp.asarray(np.flatnonzero(good))
-                th, vel, order, active = th[keep], vel[keep], order[keep], active[good]
-                if active.size == 0:
-                    break
+        # No check inside the epoch (no device sync per mini-batch): a network whose
+        # parameters leave the finite numbers stays non-finite (NaN and inf absorb every
+        # update), the networks are independent rows of one batch, so it is found at the
+        # end of the epoch and frozen at its parameters of the epoch before.
+        with np.errstate(over="ignore", invalid="ignore"):
+            for s in range(0, m, bs):
+                batch = order[:, s:s + bs]
+                vel = momentum * vel - eta * grad(th, X[batch], Y[batch])
+                th = th + vel
+            fin = xp.all(xp.isfinite(th), axis=1)
+            Le = _chunked(loss, th, X, Y)
+        host = to_numpy(xp.stack([Le, fin.astype(Le.dtype)]))   # the one sync of the epoch
+        Le, good = host[0], host[1] > 0
+        if not good.all():                            # rare: freeze the culprits, go on
+            diverged[active[~good]] = True
+            epochs[active[~good]] = e - 1
+            keep = xp.asarray(np.flatnonzero(good))
+            th, vel, active, Le = th[keep], vel[keep], active[good], Le[good]
+            if active.size == 0:
+                break
         theta[xp.asarray(active)] = th
         v[xp.asarray(active)] = vel
-        if active.size == 0:
-            break
-        Le = to_numpy(full_loss(model, th, X, Y))
-        history[e, active] = Le
+        row = np.full(B, np.nan)
+        row[active] = Le
+        history.append(row)
         epochs[active] = e
         stop = Le < loss_floor
         if e >= patience:
-            before = history[e - patience, active]
+            before = history[e - patience][active]
             stop |= (before - Le) < tol * before
         converged[active[stop]] = True
         active = active[~stop]
         if progress is not None:
             progress(e, max_epochs)
+    history = np.stack(history)
     train_loss = history[epochs, np.arange(B)]
     out = {"theta": theta, "train_loss": train_loss, "test_loss": None,
            "epochs": epochs, "converged": converged, "diverged": diverged,
-           "grad_norm": to_numpy(xp.sqrt((full_gradient(model, theta, X, Y) ** 2).sum(axis=1))),
+           "grad_norm": to_numpy(xp.sqrt((_chunked(grad, theta, X, Y) ** 2).sum(axis=1))),
            "history": history,
            "schedule": {"optimizer": "SGD, heavy-ball momentum, per-network sample order",
                         "lr": lr, "momentum": momentum, "batch_size": bs,
@@ -213,6 +249,6 @@ def train_sgd(model, theta, X, Y, *, X_test=None, Y_test=None, lr=0.05, momentum
                         "stopping_rule": "L[e-patience] - L[e] < tol * L[e-patience], or "
                                          "L[e] < loss_floor, or max_epochs"}}
     if X_test is not None:
-        out["test_loss"] = to_numpy(full_loss(model, theta, X_test.astype(theta.dtype),
-                                              Y_test.astype(theta.dtype)))
+        out["test_loss"] = to_numpy(_chunked(loss, theta, X_test.astype(theta.dtype),
+                                             Y_test.astype(theta.dtype)))
     return out
