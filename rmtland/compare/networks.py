@@ -292,7 +292,9 @@ def freeness_test(H0, H1, *, rng=None, rotations=ROTATIONS, phi=None, reference=
     :func:`rmtland.sampling.hessian_m`), :math:`H_1' = c\,\mathrm{GOE}(2\varepsilon)`
     (:func:`rmtland.sampling.sample_goe`), independent, hence asymptotically free; the same
     pair of laws :func:`rmtland.sampling.sample_hessian` adds — and their mean and maximum are
-    returned (``reference["ks_..."] = {"mean", "max", "values"}``).  Distances well above these
+    returned (``reference["ks_..."] = {"mean", "max", "values"}``), with the parameters matched
+    on each draw (``reference["matched"] = {"c", "phi", "eps"}``, lists: they estimate the
+    point's own ``c``, ``phi`` and ``eps``).  Distances well above these
     levels mean the data are not explained by freeness at this :math:`n`.  When ``phi`` is
     given, the reference uses its realised :math:`n/m'`.  The reference costs
     ``reference_samples`` times the test itself.
@@ -356,6 +358,7 @@ def _reference(fit, n, phi, rotations, samples, ss, grid):
     c, e = fit["c"], fit["eps"]
     keys = ("ks_free_convolution", "ks_rotated", "ks_pennington_bahri")
     values = {k: [] for k in keys}
+    matched = {"c": [], "phi": [], "eps": []}
     for r in range(samples):
         s_w, s_g, s_q = _seeds.children(_seeds.child(ss, 1 + r), 3)
         H0 = c * sample_wishart(n, m, rng=s_w)[0]
@@ -367,12 +370,14 @@ def _reference(fit, n, phi, rotations, samples, ss, grid):
                        np.random.default_rng(s_q), grid)
         for k in keys:
             values[k].append(d[k])
+        for k in matched:
+            matched[k].append(d[k])
     def stats(v):
         ok = [x for x in v if x is not None]       # (a) unresolved on a draw: None
         return {"mean": float(np.mean(ok)) if ok else None,
                 "max": float(np.max(ok)) if ok else None, "values": v}
     out = {k: stats(v) for k, v in values.items()}
-    out.update(samples=samples, m=m, phi_model=n / m,
+    out.update(samples=samples, m=m, phi_model=n / m, matched=matched,
                model="H0' = c X X^T/m', H1' = c GOE(2 eps), independent (PB model at the matched "
                      "parameters, same n)")
     return out

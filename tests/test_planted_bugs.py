@@ -1,0 +1,164 @@
+"""Tests written to catch planted bugs that the rest of the suite let through (issue 17,
+section 5): each pins a normalisation, an offset or a bound against an independent value
+(a symmetry, an independent construction, the documented formula through two public calls,
+a law with parameters far from 1), not against a bound that a bug could widen."""
+import math
+
+import numpy as np
+import pytest
+
+from rmtland.compare import networks as cn
+from rmtland.compare import trained as ct
+from rmtland.linalg.spectral import spectrum
+
+
+# --------------------------------------------------------------------------- SLQ quadrature
+def _gauss_rule(x, w, k):
+    """k-node Gauss rule of the discrete measure sum_i w_i delta_{x_i}, by the Stieltjes
+    procedure (Gautschi, Orthogonal Polynomials, OUP 2004, Sec. 2.2.3.1) with full
+    re-orthogonalisation of the monic polynomials on the points; Golub-Welsch for the rule.
+    Independent of rmtland's Lanczos."""
+    P = [np.ones_like(x)]
+    a, b = [], []
+    for j in range(k):
+        p = P[-1]
+        nrm = np.sum(w * p * p)
+        a.append(np.sum(w * x * p * p) / nrm)
+        if j + 1 == k:
+            break
+        q = (x - a[-1]) * p - (b[-1] * P[-2] if j else 0)
+        for r in P:                                     # re-orthogonalise (exact in theory)
+            q = q - np.sum(w * q * r) / np.sum(w * r * r) * r
+        b.append(np.sum(w * q * q) / nrm)
+        P.append(q)
+    J = np.diag(a) + np.diag(np.sqrt(b), 1) + np.diag(np.sqrt(b), -1)
+    nodes, V = np.linalg.eigh(J)
+    return nodes, V[0] ** 2
+
+
+@pytest.mark.parametrize("steps", [7, 8])
+def test_slq_cdf_of_a_symmetric_spectrum(steps):
+    """diag(lambda) with a spectrum symmetric about 0 and a Rademacher probe: every probe sees
+    the uniform measure on the eigenvalues exactly (u_i^2 = 1/n), so the Gauss rule is
+    symmetric and the interpolated CDF satisfies F(-x) + F(x) = 1 (x not a node) and F(0) = 1/2
+    to rounding.  A CDF interpolated through S_i (cum[1:]) or S_{i-1} instead of the node
+    midpoints S_{i-1} + tau_i/2 is off by half a node weight (~ 1/(2 steps))."""
+    lam = np.linspace(0.1, 2.0, 30) ** 1.3
+    d = np.concatenate([-lam, lam])
+    A = np.diag(d)
+    x = np.linspace(0.013, 2.4, 37)
+    grid = np.concatenate([-x[::-1], x])
+    r = spectrum(A, method="slq", probes=3, steps=steps, x=grid, at=0.0, rng=1)
+    assert r["index"] == pytest.approx(0.5, abs=1e-12)
+    assert np.allclose(r["cdf"] + r["cdf"][::-1], 1.0, atol=1e-12)
+    # the interpolation points themselves: at a node theta_i the CDF is S_{i-1} + tau_i/2
+    nodes, weights = _gauss_rule(d, np.full(d.size, 1 / d.size), steps)
+    S = np.concatenate([[0.0], np.cumsum(weights)])
+    # (inner nodes: F jumps from 0 to tau_1/2 at the first, from 1 - tau_k/2 to 1 at the last)
+    at_nodes = spectrum(A, method="slq", probes=2, steps=steps, x=nodes[1:-1], rng=2)["cdf"]
+    assert np.allclose(at_nodes, (S[:-1] + weights / 2)[1:-1], atol=1e-10)
+
+
+def test_slq_bias_bound_is_the_chebyshev_markov_stieltjes_bracket():
+    """index_bias_bound at 'at' = max(F - S_{j-1}, S_{j+1} - F) (module notes), from an
+    independent Gauss rule of the (deterministic) probe measure of diag(d): not larger (a bound
+    inflated by a constant passes every |est - exact| <= 4 se + bound test), not smaller."""
+    d = np.sort(np.random.default_rng(3).uniform(-1, 2, 50))
+    A = np.diag(d)
+    for at in (-0.4, 0.0, 0.77, 1.5):
+        r = spectrum(A, method="slq", probes=2, steps=9, at=at, x=np.array([at]), rng=0)
+        nodes, weights = _gauss_rule(d, np.full(50, 1 / 50), 9)
+        S = np.concatenate([[0.0], np.cumsum(weights)])
+        F = np.interp(at, nodes, S[:-1] + weights / 2, left=0.0, right=1.0)
+        j = int(np.searchsorted(nodes, at))
+        bound = max(F - S[max(j - 1, 0)], S[min(j + 1, nodes.size)] - F)
+        assert r["index"] == pytest.approx(F, abs=1e-10)
+        assert r["index_bias_bound"] == pytest.approx(bound, abs=1e-10)
+        assert r["cdf_bias_bound"][0] == pytest.approx(bound, abs=1e-10)
+        # the exact CDF lies in the bracket (Chebyshev-Markov-Stieltjes)
+        assert abs(np.mean(d < at) - F) <= bound + 1e-12
+
+
+def test_kpm_bias_bound_is_the_half_degree_difference_over_2_to_1p5_minus_1():
+    """KPM's index_bias_bound = |alpha_{N/2} - alpha_N| / (2^{3/2} - 1) (module notes),
+    alpha_{N/2} from the same moments truncated at N/2: a second public call with
+    degree = N/2 - 1 and the same seed draws the same bounds and probes."""
+    g = np.random.default_rng(4)
+    lam = np.sort(g.uniform(-1, 2, 120))
+    Q, _ = np.linalg.qr(g.standard_normal((120, 120)))
+    A = (Q * lam) @ Q.T
+    for degree in (60, 81):
+        N = degree + 1
+        full = spectrum(A, method="kpm", probes=6, degree=degree, at=0.1, rng=9)
+        half = spectrum(A, method="kpm", probes=6, degree=N // 2 - 1, at=0.1, rng=9)
+        assert full["bounds"] == half["bounds"]
+        expect = abs(half["index"] - full["index"]) / (2 ** 1.5 - 1)
+        assert expect > 1e-6
+        assert full["index_bias_bound"] == pytest.approx(expect, rel=1e-9)
+
+
+# --------------------------------------------------------------------------- freeness reference
+def test_freeness_reference_draws_are_at_the_matched_parameters():
+    """The reference draws are the PB model at the point's matched (c, phi, eps) (H1' =
+    c GOE(2 eps)): the parameters matched on each draw estimate the point's own.  For
+    n = 100 the eigenvalue variance of a GOE (or Wishart) matrix has relative sd ~ 2/n, so
+    5 % (2.5 sd) is a safe bound; H1' of variance eps instead of 2 eps gives eps/2."""
+    from rmtland.sampling.ensembles import sample_goe, sample_wishart
+    n = 100
+    H0 = 3.0 * sample_wishart(n, 4 * n, rng=1)[0]        # c = 3, phi = 1/4
+    H1 = 3.0 * sample_goe(n, var=0.4, rng=2)[0]          # eps = 0.4 / 2 = 0.2
+    r = cn.freeness_test(H0, H1, rng=3, rotations=1, grid=257, reference=True,
+                         reference_samples=3)
+    ref = r["reference"]["matched"]
+    assert r["c"] == pytest.approx(3.0, rel=0.05) and r["eps"] == pytest.approx(0.2, rel=0.1)
+    for key in ("c", "phi", "eps"):
+        assert len(ref[key]) == 3
+        assert np.mean(ref[key]) == pytest.approx(r[key], rel=0.05), (key, ref[key], r[key])
+
+
+# --------------------------------------------------------------------------- mp_bulk
+@pytest.mark.parametrize("c, phi", [(25.0, 0.25), (0.02, 0.5)])
+def test_mp_bulk_scale_far_from_one(c, phi):
+    """c * Wishart(n, n/phi) (DESIGN: mean 1, variance phi): mp_bulk matches mean c and
+    phi = var/c^2 (not var/c: equal only at c = 1), the edge c(1 + sqrt(phi))^2, no outliers
+    beyond the edge fluctuation, and the bulk / c is close to MP(phi) in KS."""
+    from rmtland.sampling.ensembles import wishart_eigenvalues
+    n = 400
+    e = c * np.asarray(wishart_eigenvalues(n, int(n / phi), rng=5)).ravel()
+    r = ct.mp_bulk(e)
+    assert r["c"] == pytest.approx(c, rel=0.02)
+    assert r["phi"] == pytest.approx(phi, rel=0.1)
+    assert r["bulk_edge"] == pytest.approx(c * (1 + math.sqrt(phi)) ** 2, rel=0.05)
+    assert r["outliers"] <= 3 and r["ks_bulk"] < 0.05
+
+
+# --------------------------------------------------------------------------- SGD schedule
+def test_sgd_step_size_schedule_per_epoch():
+    """Plain full-batch SGD (momentum 0, batch = m, a plateau rule that never fires) for 4
+    epochs with decay_epochs = 2: the parameters equal those of gradient descent with the
+    step lr / (1 + (e - 1)/tau) at epoch e = 1, 2, ... (lr is the initial step: epochs 1..4 use
+    lr, lr/1.5, lr/2, lr/2.5), computed here from the model's gradient."""
+    from rmtland.networks import MLP
+    from rmtland.networks.train import train_sgd
+    model = MLP([3, 5, 2], activation="tanh")
+    theta0 = model.init(2, rng=0)
+    g = np.random.default_rng(1)
+    X, Y = g.standard_normal((16, 3)), g.standard_normal((16, 2))
+    lr, tau = 0.3, 2.0
+    out = train_sgd(model, theta0, X, Y, lr=lr, momentum=0.0, batch_size=16, max_epochs=4,
+                    patience=10, tol=0.0, decay_epochs=tau, rng=2)
+    th = np.array(theta0, dtype=float)
+    losses = [model.loss(th, X, Y)]
+    for e in range(1, 5):
+        th = th - lr / (1 + (e - 1) / tau) * model.gradient(th, X, Y)
+        losses.append(model.loss(th, X, Y))
+    assert np.allclose(out["theta"], th, rtol=1e-10, atol=1e-12)
+    assert np.allclose(out["history"], np.array(losses), rtol=1e-10)
+    assert list(out["epochs"]) == [4, 4]
+    # without decay the step stays lr
+    const = train_sgd(model, theta0, X, Y, lr=lr, momentum=0.0, batch_size=16, max_epochs=2,
+                      patience=10, tol=0.0, rng=2)
+    th = np.array(theta0, dtype=float)
+    for _ in range(2):
+        th = th - lr * model.gradient(th, X, Y)
+    assert np.allclose(const["theta"], th, rtol=1e-10, atol=1e-12)
