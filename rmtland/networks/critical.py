@@ -384,10 +384,10 @@ class _Search:
         self.code = xp.full(B, _ACTIVE, dtype=xp.int64)
         self.nu = xp.full(B, NU0, dtype=theta.dtype)
         self.flat_count = xp.zeros(B, dtype=xp.int64)
-        self.loss = model.loss(theta, X, Y)
-        self.g = model.gradient(theta, X, Y)
+        self.loss = model.loss(theta, X, Y)         # the one check of theta, X and Y
+        self.g = model._unchecked_gradient(theta, X, Y)
         self.gnorm = _norm(xp, self.g)
-        self.w, self.V = eigh_batched(model.hessian(theta, X, Y))
+        self.w, self.V = eigh_batched(model._unchecked_hessian(theta, X, Y))
         self.norm0 = _norm(xp, theta)
         self.tol = tol
         self.iterations = {"phase1": 0, "polish": 0}
@@ -396,10 +396,10 @@ class _Search:
         """Gradient, loss and eigendecomposition of H at the rows ``idx`` (device ints)."""
         th = self.theta[idx]
         m = self.model
-        self.g[idx] = g = m.gradient(th, self.X, self.Y)
+        self.g[idx] = g = m._unchecked_gradient(th, self.X, self.Y)
         self.gnorm[idx] = _norm(self.xp, g)
-        self.loss[idx] = m.loss(th, self.X, self.Y)
-        w, V = eigh_batched(m.hessian(th, self.X, self.Y))
+        self.loss[idx] = m._unchecked_loss(th, self.X, self.Y)
+        w, V = eigh_batched(m._unchecked_hessian(th, self.X, self.Y))
         self.w[idx], self.V[idx] = w, V
 
     def cap(self, d, th):
@@ -437,12 +437,12 @@ def _phase1(s, kind, maxiter, scale, flat_tol, z_inf, norm_growth):
             coef = 1.0 / (xp.abs(w) + (nu * lam)[:, None])
         d = s.cap(-_unrot(V, coef * gt), th)
         cand = th + d
-        gc = model.gradient(cand, s.X, s.Y)
+        gc = model._unchecked_gradient(cand, s.X, s.Y)
         gcn = _norm(xp, gc)
         if kind == "any":
             ok = gcn < s.gnorm[act]
         else:
-            lc = model.loss(cand, s.X, s.Y)
+            lc = model._unchecked_loss(cand, s.X, s.Y)
             lo = s.loss[act]
             ok = (lc < lo) | ((lc <= lo + 4 * eps * xp.abs(lo)) & (gcn < s.gnorm[act]))
         ok = ok & xp.isfinite(gcn)
@@ -489,7 +489,7 @@ def _polish(s, polish_iter, scale, tol_zero):
         th = s.theta[act]
         d = s.cap(-_pinv_step(s.w[act], s.V[act], s.g[act], tol_zero), th)
         cand = (th[None] + alphas[:, None, None] * d[None]).reshape(na * b, -1)
-        gcn = _norm(xp, model.gradient(cand, s.X, s.Y)).reshape(na, b)
+        gcn = _norm(xp, model._unchecked_gradient(cand, s.X, s.Y)).reshape(na, b)
         better = (gcn < s.gnorm[act][None]) & xp.isfinite(gcn)
         first = xp.argmax(better.astype(xp.int8), axis=0)           # first alpha that helps
         ok = better.any(axis=0)
@@ -530,19 +530,19 @@ def descent_starts(model, X, Y, starts, steps, *, rng=None, init_scale=1.0):
         raise InputError("steps must hold at least one step count (integers >= 0)")
     xp = array_namespace(X, Y)
     theta = model.init(starts, rng=rng, device=device_name(xp), scale=init_scale)
-    lam = eigvalsh_batched(model.hessian(theta, X, Y, part="H0"))[:, -1]
+    lam = eigvalsh_batched(model.hessian(theta, X, Y, part="H0"))[:, -1]   # checks X, Y once
     eta = (1.0 / xp.maximum(lam, xp.finfo(lam.dtype).tiny))[:, None].astype(theta.dtype)
-    loss = model.loss(theta, X, Y)
+    loss = model._unchecked_loss(theta, X, Y)
     snaps = []
     for t in range(steps[-1] + 1):
         if t in steps:
             snaps.append(theta.copy())
         if t < steps[-1]:
-            trial = theta - eta * model.gradient(theta, X, Y)
+            trial = theta - eta * model._unchecked_gradient(theta, X, Y)
             fin = xp.all(xp.isfinite(trial), axis=1)
             trial = xp.where(fin[:, None], trial, theta)
             with np.errstate(over="ignore", invalid="ignore"):
-                new = model.loss(trial, X, Y)
+                new = model._unchecked_loss(trial, X, Y)
             ok = fin & (new <= loss)              # False for NaN/inf: rejected
             theta = xp.where(ok[:, None], trial, theta)
             loss = xp.where(ok, new, loss)
@@ -710,7 +710,7 @@ def find_network_critical_points(model, X, Y, *, starts=None, theta0=None, rng=N
     # ---- start: state, scale
     s = _Search(model, X, Y, theta, tol, max_step)
     if scale is None:
-        lam0 = eigvalsh_batched(model.hessian(theta, X, Y, part="H0"))[:, -1]
+        lam0 = eigvalsh_batched(model._unchecked_hessian(theta, X, Y, part="H0"))[:, -1]
         sc = xp.maximum(xp.sqrt(2.0 * xp.maximum(s.loss, 0.0) * xp.maximum(lam0, 0.0)),
                         s.gnorm)
         sc = xp.where(sc > 0, sc, 1.0)           # a start exactly at a zero-loss point
@@ -743,8 +743,8 @@ def find_network_critical_points(model, X, Y, *, starts=None, theta0=None, rng=N
     crit = xp.nonzero(code == 0)[0]
     nc = int(crit.shape[0])
     if nc:
-        eig0 = eigvalsh_batched(model.hessian(s.theta[crit], X, Y, part="H0"))
-        eig1 = eigvalsh_batched(model.hessian(s.theta[crit], X, Y, part="H1"))
+        eig0 = eigvalsh_batched(model._unchecked_hessian(s.theta[crit], X, Y, part="H0"))
+        eig1 = eigvalsh_batched(model._unchecked_hessian(s.theta[crit], X, Y, part="H1"))
     else:
         eig0 = eig1 = xp.zeros((0, n), dtype=theta.dtype)
 

@@ -622,7 +622,8 @@ class MLP:
         return self._hvp_of(*self._inputs(theta, X, Y, V), part)
 
     def _unchecked_hvp(self, theta, X, Y, V, part="H"):
-        """:meth:`hvp` without the value checks (no device sync); ``part`` must be valid."""
+        """:meth:`hvp` without the value checks (no device sync)."""
+        self._second_order(part)
         return self._hvp_of(*self._inputs(theta, X, Y, V, check=False), part)
 
     def _hvp_of(self, xp, theta, X, Y, V, part):
@@ -651,6 +652,7 @@ class MLP:
 
     def _unchecked_hessian(self, theta, X, Y, part="H", block=None):
         """:meth:`hessian` without the value checks (no device sync); memory still checked."""
+        self._second_order(part)
         return self._hessian(*self._inputs(theta, X, Y, check=False)[:4], part, block)
 
     def _hessian(self, xp, theta, X, Y, part, block):

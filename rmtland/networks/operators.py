@@ -35,8 +35,8 @@ def hessian_operator(model, theta, X, Y, part="H"):
     theta = theta.reshape(1, -1)
     model.hvp(theta, X, Y, theta[:, :, None], part)        # validates everything, once
 
-    def matvec(V):
-        return model.hvp(theta, X, Y, V[None], part)[0]
+    def matvec(V):                                      # unchecked: no device sync
+        return model._unchecked_hvp(theta, X, Y, V[None], part)[0]
     from .._backend import array_namespace
     return Operator(theta.shape[1], matvec, theta.dtype, array_namespace(theta),
                     name=f"network {part}")
