@@ -65,6 +65,9 @@ def test_mean_and_stderr_and_index_estimate_calibrated():
     from scipy.stats import norm
     est, se = zip(*(cm.mean_and_stderr(_rng(s).exponential(1.0, 12)) for s in range(R)))
     assert_calibrated(est, se, center=1.0, what="mean_and_stderr")
+    # two samples: the degrees of freedom matter (ddof = 0 or sqrt(S - 1) halve the variance)
+    est, se = zip(*(cm.mean_and_stderr(_rng(s, 2).standard_normal(2)) for s in range(R)))
+    assert_calibrated(est, se, center=0.0, what="mean_and_stderr, S = 2")
     est, se = zip(*(cm.index_estimate(_rng(s, 1).standard_normal((10, 30)) + 0.3)
                     for s in range(R)))
     assert_calibrated(est, se, center=norm.cdf(-0.3), what="index_estimate")
@@ -81,6 +84,11 @@ def test_fit_power_law_stderr_calibrated():
             for s in range(R)]
     assert_calibrated([r["exponent"] for r in rows], [r["stderr"] for r in rows],
                       center=-0.5, what="spread_fit")
+    # three points: 1 residual degree of freedom (n - 1 would halve the variance)
+    rows = [cm.fit_power_law(n[:3], 3 * n[:3] ** -0.5 * np.exp(0.1 * _rng(s, 1).standard_normal(3)))
+            for s in range(400)]
+    assert_calibrated([r[0] for r in rows], [r[1] for r in rows], center=-0.5,
+                      what="fit_power_law, 3 points")
 
 
 @pytest.mark.parametrize("gamma", [None, 1.0])
@@ -200,6 +208,10 @@ def test_linear_fit_stderrs_calibrated():
                       what="slope")
     assert_calibrated([r["intercept"] for r in rows], [r["intercept_stderr"] for r in rows],
                       center=1.0, what="intercept")
+    rows = [ct.linear_fit(x[:3], 1 + 2 * x[:3] + 0.3 * _rng(s, 1).standard_normal(3))
+            for s in range(400)]
+    assert_calibrated([r["slope"] for r in rows], [r["slope_stderr"] for r in rows], center=2.0,
+                      what="slope, 3 points")
 
 
 # --------------------------------------------------------------------------- compare.networks
@@ -277,8 +289,11 @@ def test_spinglass_statistics_stderrs_calibrated():
         u = g.uniform(-1.5, 1.0, 25)
         k = np.round((N - 1) * sg.index_fraction(u, p) + g.normal(0.5, 1.0, 25))
         rows.append(cs.index_shift(u, k, N, p))
+        # about half the Hamiltonians have no minimum: the s.e. is over those that have one
         band.append(cs.minima_band_statistics(
-            [g.normal(-Einf, 0.05, g.integers(1, 5)) for _ in range(12)], p))
+            [g.normal(-Einf, 0.05, g.integers(1, 5) * (i < 2 or g.random() < 0.5))
+             for i in range(16)],
+            p))
     for key in ("index_shift", "index_shift_negative_u"):
         assert_calibrated([r[key + "_mean"] for r in rows], [r[key + "_stderr"] for r in rows],
                           what=key)
