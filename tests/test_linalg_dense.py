@@ -22,6 +22,7 @@ from scipy import integrate
 from scipy.linalg import block_diag
 
 from rmtland._backend import to_numpy
+from rmtland._validate import InputError
 from rmtland.linalg import dense
 from rmtland.linalg.dense import (_inertia_from_blocks, count_negative, eigvalsh_batched,
                                   empirical_cdf_at, inertia)
@@ -171,12 +172,51 @@ def test_inertia_sizes_and_two_by_two_pivots(rng, n):
 
 
 @pytest.mark.parametrize("complex_", [False, True])
-def test_inertia_reads_the_lower_triangle_like_eigvalsh(xp, rng, complex_):
-    # Non-symmetric input: both routines use the lower triangle only (UPLO='L').
+def test_inertia_of_hermitian_input_matches_eigvalsh(xp, rng, complex_):
     B = rng.standard_normal((5, 40, 40))
     if complex_:
         B = B + 1j * rng.standard_normal((5, 40, 40))
-    _assert_counts_match(xp.asarray(B), 0.1)
+    _assert_counts_match(xp.asarray(B + B.conj().swapaxes(1, 2)), 0.1)
+
+
+def test_asymmetric_input_is_refused(xp):
+    """The solvers read one triangle: [[1, 5], [0, 1]] would give 0 negative eigenvalues
+    where its symmetric part [[1, 2.5], [2.5, 1]] has one (eigenvalues -1.5, 3.5). Refused by
+    every entry point, naming H; the symmetric part is answered."""
+    A = xp.asarray(np.array([[[1.0, 5.0], [0.0, 1.0]]]))
+    funcs = (count_negative, eigvalsh_batched, lambda h: inertia(h, method="eigvalsh"),
+             lambda h: empirical_cdf_at(h, 0.0))
+    for f in funcs + ((lambda h: inertia(h, method="ldl")),):
+        with pytest.raises(InputError, match=r"H must be symmetric .*H - H\^T"):
+            f(A)
+    S = 0.5 * (A + A.swapaxes(1, 2))
+    assert to_numpy(count_negative(S)).tolist() == [1]
+    np.testing.assert_allclose(to_numpy(eigvalsh_batched(S))[0], [-1.5, 3.5])
+
+
+@pytest.mark.parametrize("dtype, rtol", [("float64", 1e-10), ("float32", 1e-5)])
+def test_asymmetry_tolerance_is_relative_and_per_matrix(xp, dtype, rtol):
+    """Accepted up to rtol * max|H| of each matrix (rounding-level asymmetry of a product
+    passes), refused just above; a large matrix in the stack does not hide a small one."""
+    assert dense.ASYMMETRY_RTOL[dtype] == rtol
+    H = np.stack([np.eye(3), 1e6 * np.eye(3)]).astype(dtype)
+    H[0, 0, 1] += 0.5 * rtol                           # max|H_0| = 1
+    H[1, 0, 1] += 0.5 * rtol * 1e6
+    count_negative(xp.asarray(H), method="eigvalsh")   # inside the tolerance: fine
+    H[0, 0, 1] = 4 * rtol
+    with pytest.raises(InputError, match=r"matrix 0 of the stack"):
+        count_negative(xp.asarray(H), method="eigvalsh")
+
+
+def test_sampled_matrices_pass_the_symmetry_check(xp):
+    """The package's own matrices are exactly symmetric (symmetrised or syrk), float32 too."""
+    from rmtland.sampling import sample_hessian, sample_wishart
+    dev = "cpu" if xp is np else "gpu"
+    for dtype in ("float64", "float32"):
+        for H in (sample_hessian(50, 2.0, 0.3, batch=2, rng=1, dtype=dtype, device=dev),
+                  sample_wishart(40, 120, batch=2, rng=2, dtype=dtype, device=dev)):
+            dense.check_symmetric(H)
+            assert to_numpy(xp.abs(H - H.swapaxes(1, 2)).max()) == 0
 
 
 def test_inertia_of_integer_input_and_exact_zero(xp):
