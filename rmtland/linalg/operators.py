@@ -11,14 +11,16 @@ every recurrence run in it, so float32 stays float32), ``xp`` (NumPy or CuPy: wh
 vectors live) and ``matvec(V)``: ``V`` of shape ``(n, b)`` (a block of ``b`` vectors, one
 product per column, so that a dense factor is read once per block: a GEMM, not ``b`` GEMVs)
 or ``(n,)``, the result of the same shape.  The operator must be symmetric; the estimators
-rely on it (Lanczos) and do not check it.
+rely on it (Lanczos); a dense matrix is checked (:func:`dense_operator`), an operator known
+by its products is not.
 
 User callables
 --------------
-:func:`as_operator` wraps a callable ``f(V) -> A V`` given its size ``n``.  Every product is
-checked: a result of the wrong shape, or with a NaN or an infinity, raises
-:class:`~rmtland._validate.InputError` naming the parameter ``op`` (checked on every call, an
-:math:`O(nb)` pass beside an operator that costs at least as much).
+:func:`as_operator` wraps a callable ``f(V) -> A V`` given its size ``n``.  The shape and the
+backend of every product are checked (no device sync); a NaN or an infinity is caught by the
+estimators of :mod:`rmtland.linalg.spectral` once per call, when their recurrence
+coefficients reach the host, and raises :class:`~rmtland._validate.InputError` naming
+``op``.
 """
 import numpy as np
 
@@ -82,8 +84,6 @@ def _checked(f, n, xp, dtype):
         if array_namespace(out) is not xp:
             raise InputError(f"op must return an array on the backend of its input "
                              f"({xp.__name__}), got {type(out).__name__}")
-        if not bool(xp.all(xp.isfinite(out))):
-            raise InputError("op returned non-finite values (a NaN or an infinity)")
         return out.astype(dtype, copy=False)
     return matvec
 
@@ -121,14 +121,15 @@ def as_operator(op, *, n=None, dtype=None, device=None):
 
 def dense_operator(A):
     """The operator of a dense symmetric ``(n, n)`` matrix ``A`` (NumPy or CuPy; float32 or
-    float64, finite).  Products are ``A @ V``."""
+    float64, finite and symmetric to :data:`rmtland.linalg.dense.ASYMMETRY_RTOL`, checked
+    once).  Products are ``A @ V``."""
     xp = array_namespace(A)
     if A.ndim != 2 or A.shape[0] != A.shape[1] or A.shape[0] < 1:
         raise InputError(f"op must be a square matrix of shape (n, n), got {tuple(A.shape)}")
     if A.dtype not in (np.float32, np.float64):
         raise InputError(f"op must be float32 or float64, got {A.dtype}")
-    if not bool(xp.all(xp.isfinite(A))):
-        raise InputError("op must contain only finite numbers")
+    from .dense import check_symmetric
+    check_symmetric(A, "op")                       # finite and symmetric: one device sync
     return Operator(A.shape[0], lambda V: A @ V, A.dtype, xp, name="dense")
 
 

@@ -98,6 +98,7 @@ import numpy as np
 from .._validate import InputError
 from .. import _seeds, _validate
 from .._backend import to_numpy
+from .dense import memory_budget
 from .operators import as_operator
 
 __all__ = ["PROBES", "METHODS", "KPM_PAD", "KPM_RETRIES", "lanczos", "gauss_quadrature",
@@ -114,6 +115,8 @@ KPM_RETRIES = 3
 BOUNDS_STEPS = 40
 #: default probes per block product
 BLOCK = 16
+#: first step at which :func:`lanczos` moves its coefficients to the host (then x4)
+LANCZOS_FIRST_TRANSFER = 32
 
 
 # --------------------------------------------------------------------------- validation
@@ -160,51 +163,85 @@ def _blocks(probes, block):
 
 # --------------------------------------------------------------------------- Lanczos
 
+def _checkpoints(steps):
+    """Steps after which :func:`lanczos` moves its coefficients to the host: 32, 128, 512, ...
+    (times 4) and the last one, so a run of ``k`` steps makes at most
+    ``2 + log4(k / 32)`` transfers, and stops at most 4x late when every column broke down."""
+    out, c = [], LANCZOS_FIRST_TRANSFER
+    while c < steps:
+        out.append(c)
+        c *= 4
+    return out + [steps]
+
+
 def lanczos(op, V0, steps):
     r"""``steps`` Lanczos steps from each column of ``V0`` ``(n, b)``, all columns in one
     block product per step, no reorthogonalisation.
 
-    Returns host arrays ``alpha`` ``(b, steps)``, ``beta`` ``(b, steps)`` (``beta[:, j]`` couples
-    steps ``j`` and ``j+1``; the last one is :math:`\beta_k` of the residual bound) and
-    ``length`` ``(b,)``: the steps before a breakdown (:math:`\beta_j` below rounding: the
-    Krylov space of that column is invariant), ``steps`` otherwise.
+    ``steps`` is clipped to ``n``: the Krylov space of an ``n``-dimensional operator has
+    dimension at most ``n``, so in exact arithmetic the recurrence breaks down by step ``n``
+    and the ``n``-node Gauss rule is already exact for the probe's measure (Golub & Meurant
+    2010, Ch. 4); further steps only add rounding ghosts.
+
+    Returns host arrays ``alpha`` ``(b, k)``, ``beta`` ``(b, k)``, ``k = min(steps, n)``
+    (``beta[:, j]`` couples steps ``j`` and ``j+1``; the last one is :math:`\beta_k` of the
+    residual bound) and ``length`` ``(b,)``: the steps before a breakdown (:math:`\beta_j`
+    below rounding: the Krylov space of that column is invariant), ``k`` otherwise.
+
+    The coefficients and the breakdown test stay on the device; they move to the host in
+    blocks (:func:`_checkpoints`: a few transfers per run, not one per step). Non-finite
+    coefficients (a product with a NaN or an infinity) raise :class:`InputError` naming
+    ``op``.
     """
     op = as_operator(op)
     xp = op.xp
-    steps = _validate.integer("steps", steps, 1)
+    steps = min(_validate.integer("steps", steps, 1), op.n)
     b = V0.shape[1]
     eps = float(np.finfo(op.dtype).eps)
+    tiny = float(np.finfo(float).tiny)
+    f64 = np.float64
     q = V0 / xp.sqrt(xp.sum(V0 * V0, axis=0, keepdims=True))
     q_prev = xp.zeros_like(q)
     beta_prev = xp.zeros((1, b), dtype=op.dtype)
-    alpha, beta = [], []
-    alive = np.ones(b, dtype=bool)
-    length = np.full(b, steps)
-    scale = np.zeros(b)
-    for j in range(steps):
-        w = op.matvec(q)
-        w -= beta_prev * q_prev
-        a = xp.sum(q * w, axis=0, keepdims=True)
-        w -= a * q
-        bt = xp.sqrt(xp.sum(w * w, axis=0, keepdims=True))
-        a_h, b_h = to_numpy(a)[0].astype(float), to_numpy(bt)[0].astype(float)
-        scale = np.maximum(scale, np.abs(a_h) + b_h)
-        dead = alive & (b_h <= 10 * eps * np.maximum(scale, np.finfo(float).tiny))
-        length[dead] = j + 1
-        alive &= ~dead
-        a_h[~alive & ~dead] = 0.0
-        b_h[~alive] = 0.0
-        alpha.append(a_h)
-        beta.append(b_h)
-        if not alive.any():
-            alpha += [np.zeros(b)] * (steps - j - 1)
-            beta += [np.zeros(b)] * (steps - j - 1)
-            break
-        keep = xp.asarray(alive.astype(op.dtype))[None, :]
-        safe = xp.where(bt > 0, bt, xp.ones_like(bt))
-        q_prev, q = q, (w / safe) * keep
-        beta_prev = bt * keep
-    return np.stack(alpha, axis=1), np.stack(beta, axis=1), length
+    alive = xp.ones(b, dtype=bool)
+    length = xp.full(b, steps, dtype=f64)
+    scale = xp.zeros(b, dtype=f64)
+    alpha, beta, pending = [], [], []
+    marks = _checkpoints(steps)
+    with np.errstate(invalid="ignore", over="ignore"):      # non-finite: refused below
+        for j in range(steps):
+            w = op.matvec(q)
+            w -= beta_prev * q_prev
+            a = xp.sum(q * w, axis=0, keepdims=True)
+            w -= a * q
+            bt = xp.sqrt(xp.sum(w * w, axis=0, keepdims=True))
+            a_d, b_d = a[0].astype(f64), bt[0].astype(f64)
+            scale = xp.maximum(scale, xp.abs(a_d) + b_d)
+            dead = alive & (b_d <= 10 * eps * xp.maximum(scale, tiny))
+            length = xp.where(dead, float(j + 1), length)
+            pending += [xp.where(alive, a_d, 0.0)]
+            alive = alive & ~dead
+            pending += [xp.where(alive, b_d, 0.0)]
+            keep = alive.astype(op.dtype)[None, :]
+            safe = xp.where(bt > 0, bt, xp.ones_like(bt))
+            q_prev, q = q, (w / safe) * keep
+            beta_prev = bt * keep
+            if j + 1 == marks[0]:                        # one transfer for the block of steps
+                marks.pop(0)
+                host = to_numpy(xp.stack(pending + [alive.astype(f64), length]))
+                pending = []
+                if not np.all(np.isfinite(host)):
+                    raise InputError("op returned non-finite values (a NaN or an infinity) in "
+                                     "the Lanczos recurrence")
+                alpha.append(host[0:-2:2])
+                beta.append(host[1:-2:2])
+                if not host[-2].any():                   # every column broke down
+                    pad = np.zeros((steps - j - 1, b))
+                    alpha.append(pad)
+                    beta.append(pad)
+                    break
+    return (np.concatenate(alpha).T.copy(), np.concatenate(beta).T.copy(),
+            host[-1].astype(np.int64))
 
 
 def gauss_quadrature(alpha, beta, length=None):
@@ -297,25 +334,27 @@ def kpm_moments(op, degree, V0, bounds):
         return out
 
     dot = lambda U, W: xp.sum(U * W, axis=0)       # noqa: E731
+    mu = xp.empty((degree + 1, V0.shape[1]), dtype=op.dtype)     # on the device until the end
     v0 = V0
-    v1 = At(v0)
-    mu = [dot(v0, v0), dot(v0, v1)]
-    m0, m1 = mu
-    even = {0: m0}
-    odd = {}
-    prev, cur = v0, v1
-    for k in range(1, K + 1):
-        if k > 1:
-            nxt = At(cur)
-            nxt *= 2.0
-            nxt -= prev
-            prev, cur = cur, nxt
-        even[k] = 2.0 * dot(cur, cur) - m0            # mu_{2k}
-        odd[k] = 2.0 * dot(cur, prev) - m1            # mu_{2k-1} (k >= 1; k = 1: mu_1)
-    out = [m0]
-    for j in range(1, degree + 1):
-        out.append(even[j // 2] if j % 2 == 0 else odd[(j + 1) // 2])
-    return np.stack([to_numpy(m).astype(float) for m in out], axis=1)
+    with np.errstate(invalid="ignore", over="ignore"):      # non-finite: refused below
+        v1 = At(v0)
+        mu[0] = m0 = dot(v0, v0)
+        mu[1] = m1 = dot(v0, v1)
+        prev, cur = v0, v1
+        for k in range(1, K + 1):
+            if k > 1:
+                nxt = At(cur)
+                nxt *= 2.0
+                nxt -= prev
+                prev, cur = cur, nxt
+            if 2 * k <= degree:
+                mu[2 * k] = 2.0 * dot(cur, cur) - m0         # mu_{2k}
+            mu[2 * k - 1] = 2.0 * dot(cur, prev) - m1        # mu_{2k-1} (k = 1: mu_1)
+    out = to_numpy(mu).T.astype(float)                        # one transfer per call
+    if not np.all(np.isfinite(out)):
+        raise InputError("op returned non-finite values (a NaN or an infinity) in the "
+                         "Chebyshev recurrence")
+    return out
 
 
 def _kpm_cdf(mu, x, c, h, g):
@@ -366,6 +405,53 @@ def _slq_cdf(nodes, weights, x):
     return F, bound
 
 
+def _plan(op, method, o, points):
+    """Refuse, before anything is allocated, a call whose arrays do not fit the memory
+    budget (:func:`rmtland.linalg.dense.memory_budget`), naming the parameter and its
+    largest value that fits. Host float64 arrays: SLQ per probe ``5k`` coefficients, nodes,
+    weights and residuals, ``2k^2`` for the tridiagonal matrices and their eigenvectors,
+    ``2k`` per grid point for the smoothed density and ``2`` for the CDF and its bound
+    (``k`` = steps); KPM per probe ``2(degree + 1)`` moments and ``2`` per grid point, shared
+    ``3 (degree + 1)`` per grid point (the Chebyshev tables). Device: ``4 n`` per probe of a
+    block (the recurrence vectors) plus its coefficients."""
+    limit = memory_budget(np)[1]
+    dlimit = memory_budget(op.xp)[1] if op.xp is not np else limit
+    probes, block = o["probes"], min(o["block"], o["probes"])
+    if method == "slq":
+        k = o["steps"]
+        shared, per_probe = 8 * points, 8 * (5 * k + 2 * k * k + (2 * k + 2) * points)
+        per_column = op.dtype.itemsize * 4 * op.n + 8 * 3 * k
+        what = f"steps={k}"
+    else:
+        N = o["degree"] + 1
+        shared, per_probe = 8 * (3 * N * points + points), 8 * (2 * N + 2 * points)
+        per_column = op.dtype.itemsize * (4 * op.n + N)
+        if shared > limit:
+            raise InputError(f"degree={o['degree']} on {points} grid points needs about "
+                             f"{shared / 2**30:.3g} GiB for the Chebyshev tables, more than "
+                             f"the {limit / 2**30:.3g} GiB available on the host: degree must "
+                             f"be in [2, {max(2, limit // (24 * points) - 1)}] here")
+        what = f"degree={o['degree']}"
+    if shared + per_probe > limit:
+        raise InputError(f"{what} with {points} grid points needs about "
+                         f"{(shared + per_probe) / 2**30:.3g} GiB per probe, more than the "
+                         f"{limit / 2**30:.3g} GiB available on the host; reduce "
+                         f"{what.split('=')[0]} or points")
+    if shared + probes * per_probe > limit:
+        raise InputError(f"probes={probes} needs about "
+                         f"{(shared + probes * per_probe) / 2**30:.3g} GiB on the host "
+                         f"({what}, {points} grid points), more than the "
+                         f"{limit / 2**30:.3g} GiB available: probes must be in "
+                         f"[1, {(limit - shared) // per_probe}] here")
+    if block * per_column > dlimit:
+        where = "the GPU" if op.xp is not np else "the host"
+        raise InputError(f"a block of {block} probes of size n={op.n} ({what}) needs about "
+                         f"{block * per_column / 2**30:.3g} GiB, more than the "
+                         f"{dlimit / 2**30:.3g} GiB available on {where}: block must be in "
+                         f"[1, {max(1, dlimit // per_column)}] here (or reduce "
+                         f"{what.split('=')[0]})")
+
+
 def spectrum(op, *, method="slq", probes=20, steps=100, degree=400, probe="rademacher",
              x=None, points=400, at=0.0, bandwidth=None, block=BLOCK, rng=None, n=None,
              dtype=None, device=None):
@@ -381,7 +467,10 @@ def spectrum(op, *, method="slq", probes=20, steps=100, degree=400, probe="radem
     probes : int >= 1
         Random probe vectors (``probe`` kind); the standard errors are over them.
     steps : int >= 1
-        Lanczos steps per probe (SLQ).
+        Lanczos steps per probe (SLQ); clipped to ``n`` (exact: the Krylov space of an
+        ``n x n`` operator has dimension at most ``n``, so Lanczos ends by step ``n`` in exact
+        arithmetic, and the ``n``-node Gauss rule is exact; :func:`lanczos`). The result
+        gives ``steps`` (used) and ``steps_requested``.
     degree : int >= 2
         Chebyshev moments :math:`\mu_0..\mu_{\rm degree}` (KPM), ``ceil(degree/2)`` products
         per probe.
@@ -407,6 +496,14 @@ def spectrum(op, *, method="slq", probes=20, steps=100, degree=400, probe="radem
         ``lambda_max``, ``lambda_max_residual``, ``bounds`` (KPM's interval), ``per_probe``
         (host arrays ``index`` (probes,) and ``cdf`` (probes, len(x)), for pooling runs),
         ``seconds``.  Standard errors are None for one probe.
+
+    Raises
+    ------
+    InputError
+        Bad options, a non-finite or non-symmetric dense matrix, non-finite products (once
+        per call), or ``probes``, ``steps``, ``degree``, ``points`` or ``block`` whose arrays
+        would not fit the memory budget: refused before anything is allocated, naming the
+        parameter and its largest value that fits (:func:`_plan`).
     """
     o = check_options(method, probes, steps, degree, probe, block, points, bandwidth)
     at = _validate.finite("at", at)
@@ -415,6 +512,9 @@ def spectrum(op, *, method="slq", probes=20, steps=100, degree=400, probe="radem
         if x.size < 1:
             raise InputError("x must hold at least one point")
     op = as_operator(op, n=n, dtype=dtype, device=device)
+    o["steps_requested"] = o["steps"]
+    o["steps"] = min(o["steps"], op.n)             # exact: Lanczos ends by step n
+    _plan(op, method, o, x.size if x is not None else o.get("points", points))
     t0 = time.perf_counter()
     gen = _seeds.generator(rng, op.xp)
     sizes = _blocks(o["probes"], o["block"])
@@ -434,7 +534,7 @@ def spectrum(op, *, method="slq", probes=20, steps=100, degree=400, probe="radem
         fin = np.where(np.isfinite(nodes), nodes, 0.0)
         z = (grid[None, None, :] - fin[:, :, None]) / h
         dens = np.einsum("bk,bkx->bx", weights, np.exp(-0.5 * z * z)) / (h * math.sqrt(2 * np.pi))
-        out.update(steps=o["steps"], bandwidth=h,
+        out.update(steps=o["steps"], steps_requested=o["steps_requested"], bandwidth=h,
                    cdf_bias_bound=bound.mean(axis=0), index_bias_bound=float(bound_a.mean()))
         bounds = (lo - rlo, hi + rhi)
     else:
