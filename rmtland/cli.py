@@ -265,10 +265,24 @@ def _reproduce(args):
 
 
 def _sweep(args):
-    from .experiments.sweep import run_sweep
+    """``rmtland sweep``: the spec, ``--workers`` and ``--scheduler`` are checked (exit 2,
+    naming the option) before anything starts; Ctrl-C exits 130 with one line, the finished
+    points kept; a table writer that fails exits 1 with one line, the other tables and
+    ``result.json`` written."""
+    import contextlib
+    from .experiments import sweep
+    spec = sweep.parse_spec(sweep.load_spec(args.spec), args.spec)
+    device = args.device or spec.device or "cpu"
+    if args.workers is not None and args.scheduler is None:
+        sweep.check_workers(args.workers, device, "--workers")
     try:
-        summary = run_sweep(args.spec, args.out, workers=args.workers, scheduler=args.scheduler,
-                            device=args.device, progress=not args.no_progress)
+        with contextlib.ExitStack() as stack:
+            client = None
+            if args.scheduler is not None:
+                client = sweep.connect(args.scheduler, name="--scheduler")
+                stack.enter_context(sweep.closing_quietly(client))
+            summary = sweep.run_sweep(spec, args.out, workers=args.workers, client=client,
+                                      device=args.device, progress=not args.no_progress)
     except KeyboardInterrupt:
         print(f"rmtland: interrupted: sweep stopped; the finished points are kept in "
               f"{args.out}/points (rerun the same command to finish)", file=sys.stderr)
@@ -280,6 +294,12 @@ def _sweep(args):
                 f"found done, {s['failed']} failed) in {s['seconds']:.1f} s "
                 f"({s['runner']}); table {s['table']}")
     _emit(summary, args.json, human)
+    if summary["table_errors"]:
+        print("rmtland: error: the table could not be written as "
+              + "; ".join(f"{fmt} ({err})" for fmt, err in summary["table_errors"].items())
+              + f"; the other formats and {args.out}/result.json are written",
+              file=sys.stderr)
+        return 1
     if summary["failed"]:
         print(f"rmtland: {summary['failed']} of {summary['total']} points failed; their "
               f"errors are in {args.out}/result.json and the table", file=sys.stderr)

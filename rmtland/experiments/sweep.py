@@ -55,10 +55,12 @@ M. Rocklin, "Dask: Parallel Computation with Blocked algorithms and Task Schedul
 Proc. SciPy 2015, doi:10.25080/Majora-7b98e3ed-013.
 M. E. O'Neill et al., NumPy ``SeedSequence`` (NEP 19): spawn keys give independent streams.
 """
+import contextlib
 import csv
 import hashlib
 import io
 import json
+import logging
 import math
 import numbers
 import os
@@ -87,7 +89,9 @@ except ModuleNotFoundError:             # pragma: no cover
     import tomli as tomllib
 
 __all__ = ["KINDS", "Kind", "register_kind", "load_spec", "parse_spec", "point_seed",
-           "run_sweep", "compute_point", "DEVICES", "CONNECT_TIMEOUT", "DIST_NOTE"]
+           "run_sweep", "compute_point", "connect", "check_workers", "closing_quietly",
+           "write_tables", "read_table", "arrow_field", "DEVICES", "CONNECT_TIMEOUT",
+           "DIST_NOTE", "MAX_POINTS", "WORKERS_PER_CPU"]
 
 DEVICES = ("cpu", "gpu", "auto")
 #: seconds an existing scheduler (``scheduler=``) has to answer before the sweep is refused
@@ -100,6 +104,11 @@ FORMATS = ("csv", "jsonl", "parquet")
 #: columns every row starts with (then the kind's parameters, then the result fields)
 LEAD = ("point", "kind", "replicate", "seed")
 TAIL = ("device", "status", "error", "seconds")
+#: the most points one sweep expands (its grid size x replicates), refused above before any
+#: point is made: a point costs ~0.1 ms and ~0.3 kB to expand and check, one file to record
+MAX_POINTS = 100_000
+#: the most local Dask worker processes per CPU (``workers=``; one per GPU with dask-cuda)
+WORKERS_PER_CPU = 4
 _TOP_KEYS = ("kind", "seed", "seeds", "device", "grid", "output", "description")
 _FORMS = ("range", "linspace", "logspace")
 
@@ -248,6 +257,7 @@ def _axis_values(name, value):
     """The values of one grid axis: a list, a range form, or a scalar (one value)."""
     where = f"grid.{name}"
     if isinstance(value, list):
+        _check_count(where, len(value))
         return list(value)
     if isinstance(value, dict):
         if len(value) != 1 or next(iter(value)) not in _FORMS:
@@ -266,16 +276,27 @@ def _axis_values(name, value):
             if third == 0:
                 raise InputError(f"{where}.range step must be non-zero, got 0")
             if all(isinstance(a, int) for a in args):
+                _check_count(where, len(range(start, stop, third)))
                 return list(range(start, stop, third))
             count = max(0, math.ceil((stop - start) / third - 1e-9))
+            _check_count(where, count)
             return [start + i * third for i in range(count)]
-        num = _validate.integer(f"{where}.{form} num", third, 0)
+        num = _check_count(where, _validate.integer(f"{where}.{form} num", third, 0))
         if form == "linspace":
             return np.linspace(start, stop, num).tolist()
         if start <= 0 or stop <= 0:
             raise InputError(f"{where}.logspace start and stop must be > 0, got {args!r}")
         return np.geomspace(start, stop, num).tolist()
     return [value]
+
+
+def _check_count(where, count):
+    """``count`` values of one axis, or the refusal when that alone exceeds
+    :data:`MAX_POINTS` (checked before the values are made)."""
+    if count > MAX_POINTS:
+        raise InputError(f"{where} has {count} values: a sweep has at most {MAX_POINTS} "
+                         "points (split the grid into several sweeps)")
+    return count
 
 
 def _axes(grid):
@@ -317,7 +338,11 @@ def _replicates(seeds):
         if len(set(ids)) != len(ids):
             raise InputError(f"seeds must not repeat an id, got {seeds!r}")
         return tuple(ids)
-    return tuple(range(_validate.integer("seeds", seeds, 1)))
+    count = _validate.integer("seeds", seeds, 1)
+    if count > MAX_POINTS:
+        raise InputError(f"seeds = {count} replicates: a sweep has at most {MAX_POINTS} "
+                         "points")
+    return tuple(range(count))
 
 
 def parse_spec(spec, source="spec"):
@@ -350,6 +375,12 @@ def _parse(spec, source):
     if device is not None and device not in DEVICES:
         raise InputError(f"device must be one of {list(DEVICES)}, got {device!r}")
     axes = _axes(spec.get("grid"))
+    size = math.prod(len(values) for _, values in axes) * len(replicates)
+    if size > MAX_POINTS:                      # before the points are made
+        lengths = " x ".join(str(len(values)) for _, values in axes)
+        raise InputError(f"grid: {lengths} values x {len(replicates)} seeds = {size} points;"
+                         f" a sweep has at most {MAX_POINTS} points (split the grid into "
+                         "several sweeps)")
     names = [n for ns, _ in axes for n in ns]
     for n in names:
         if n not in kind.params:
@@ -456,29 +487,145 @@ def _has_dask():
     return importlib.util.find_spec("distributed") is not None
 
 
-def connect(address, timeout=None):
-    """A ``distributed.Client`` of the scheduler at ``address``; :class:`InputError` naming
-    the address when it does not answer within ``timeout`` seconds (:data:`CONNECT_TIMEOUT`)."""
+def connect(address, timeout=None, name="scheduler"):
+    """A ``distributed.Client`` of the scheduler at ``address``, or :class:`InputError` naming
+    ``name`` (the CLI says ``--scheduler``), the address and the timeout when no Dask
+    scheduler answers there within ``timeout`` seconds (:data:`CONNECT_TIMEOUT`).
+
+    Probed before a ``Client`` is made (a Client that fails to start leaves a traceback
+    behind when it is collected): a TCP connection (a closed port is refused at once), then a
+    Dask ``identity`` request on its own connection, which must come back from a scheduler.
+    """
     timeout = CONNECT_TIMEOUT if timeout is None else timeout
     if not isinstance(address, str) or not re.fullmatch(r"[a-z][a-z0-9+]*://\S+", address):
-        raise InputError(f"scheduler {address!r} is not an address like tcp://host:8786")
+        raise InputError(f"{name} {address!r} is not an address like tcp://host:8786")
     if not _has_dask():
-        raise InputError(f"scheduler {address!r}: dask.distributed is not installed (pip "
+        raise InputError(f"{name} {address!r}: dask.distributed is not installed (pip "
                          "install 'rmtland[dist]')")
-    from distributed import Client
+    where = f"{name} {address!r}: no Dask scheduler answers within {timeout:g} s"
     m = re.fullmatch(r"(tcp|tls)://\[?([^\]/]+?)\]?:(\d+)/?", address)
-    if m:                                 # a plain TCP probe first: a Client that fails to
-        import socket                     # start leaves noise behind when collected
+    if m:
+        import socket
         try:
             socket.create_connection((m.group(2), int(m.group(3))), timeout=timeout).close()
         except OSError as exc:
-            raise InputError(f"scheduler {address!r} does not answer within {timeout:g} s "
-                             f"({exc.strerror or type(exc).__name__})") from None
+            raise InputError(f"{where} ({_why(exc)})") from None
+    try:
+        _identity(address, timeout)
+    except Exception as exc:              # noqa: BLE001 -- whatever answers, it is not Dask
+        raise InputError(f"{where} ({_why(exc)})") from None
+    from distributed import Client
     try:
         return Client(address, timeout=timeout, set_as_default=False)
-    except Exception as exc:              # noqa: BLE001 -- OSError, TimeoutError, ValueError
-        raise InputError(f"scheduler {address!r} does not answer within {timeout:g} s "
-                         f"({type(exc).__name__})") from None
+    except Exception as exc:              # noqa: BLE001 -- it answered the probe, then not
+        raise InputError(f"{where} ({_why(exc)})") from None
+
+
+def _why(exc):
+    """A short cause of a failed connection, for :func:`connect`'s message."""
+    if isinstance(exc, TimeoutError) or "Timed out" in str(exc):
+        return "no reply"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc) or type(exc).__name__
+    if isinstance(exc, _NotAScheduler):
+        return str(exc)
+    return "something answers there, but not in Dask's protocol"
+
+
+class _NotAScheduler(Exception):
+    pass
+
+
+def _identity(address, timeout):
+    """Ask ``address`` for its Dask identity (``{"op": "identity"}``) on a connection of its
+    own, within ``timeout`` seconds, in an event loop of its own (in a helper thread, so
+    that a running loop of the caller's is not disturbed); raises unless a scheduler
+    replies."""
+    import asyncio
+    import concurrent.futures
+    from distributed.comm import connect as comm_connect
+
+    async def ask():
+        comm = await comm_connect(address, timeout=timeout)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        reply = pool.submit(asyncio.run, asyncio.wait_for(ask(), timeout)).result()
+    kind = reply.get("type") if isinstance(reply, dict) else type(reply).__name__
+    if kind != "Scheduler":
+        raise _NotAScheduler(f"a Dask {kind} answers, not a scheduler")
+
+
+def check_workers(workers, device, name="workers"):
+    """``workers`` (an int >= 0) for a local cluster on ``device``, or :class:`InputError`
+    naming ``name`` and the range: at most one per GPU for a ``dask_cuda`` cluster (device
+    "gpu"/"auto" with dask-cuda and a GPU), else :data:`WORKERS_PER_CPU` per CPU
+    (``os.cpu_count()``).  Checked before anything starts."""
+    import importlib.util
+    workers = _validate.integer(name, workers, 0)
+    gpus = (_gpu_count() if device in ("gpu", "auto") and
+            importlib.util.find_spec("dask_cuda") is not None else 0)
+    if gpus:
+        top, why = gpus, f"one per GPU, {gpus} GPU(s) seen"
+    else:
+        cpus = os.cpu_count() or 1
+        top, why = WORKERS_PER_CPU * cpus, f"{WORKERS_PER_CPU} per CPU, {cpus} CPU(s)"
+    if workers > top:
+        raise InputError(f"{name} must be an integer in [0, {top}] ({why}), got {workers}")
+    return workers
+
+
+def _sigint_here():
+    """A context in which ``SIGINT`` is blocked in this (the main) thread: the threads and
+    worker processes a cluster starts inside it inherit the block (POSIX threads and
+    ``fork``/``exec`` keep the signal mask), so Ctrl-C reaches this process's main thread
+    only, not every worker of the terminal's process group (each would print its own
+    traceback).  A Ctrl-C while blocked is delivered as the context exits.  A no-op off
+    the main thread or without ``pthread_sigmask`` (Windows)."""
+    import signal
+    import threading
+    if not hasattr(signal, "pthread_sigmask") or \
+            threading.current_thread() is not threading.main_thread():
+        return contextlib.nullcontext()
+
+    @contextlib.contextmanager
+    def blocked():
+        # multiprocessing's resource tracker, when it first starts, unblocks SIGINT in the
+        # thread that starts it (CPython 3.11: SIG_UNBLOCK, not the old mask): start it here
+        from multiprocessing import resource_tracker
+        resource_tracker.ensure_running()
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            yield
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    return blocked()
+
+
+@contextlib.contextmanager
+def closing_quietly(thing):
+    """A context that closes ``thing`` (a Dask client or cluster) as it exits, with Dask's
+    loggers (``distributed``, ``tornado``, ``asyncio``) above CRITICAL while it closes:
+    closing a cluster whose workers are busy (after Ctrl-C) logs a screenful of warnings
+    and errors about cancelled tasks and closed streams, none about the sweep's results."""
+    try:
+        yield thing
+    finally:
+        loggers = [logging.getLogger(n) for n in ("distributed", "tornado", "asyncio")]
+        levels = [lg.level for lg in loggers]
+        for lg in loggers:
+            lg.setLevel(logging.CRITICAL + 1)
+        try:
+            thing.close()
+        finally:
+            for lg, level in zip(loggers, levels):
+                lg.setLevel(level)
 
 
 def _gpu_count():
@@ -494,8 +641,10 @@ def local_cluster(workers, device):
     per GPU, at most ``workers``) for ``device`` "gpu"/"auto" when dask-cuda imports and a GPU
     is seen; else a ``distributed.LocalCluster`` of ``workers`` single-threaded processes
     (default: one per CPU).  Returns ``(cluster, description)``."""
-    import logging
-    quiet = {"dashboard_address": ":0", "silence_logs": logging.ERROR}
+    # the workers' logs at CRITICAL: a point's error is recorded in its row, a lost worker's
+    # points as KilledWorker; the rest (heartbeats failing as the cluster closes after
+    # Ctrl-C, closed streams) is noise on the terminal
+    quiet = {"dashboard_address": ":0", "silence_logs": logging.CRITICAL}
     if device in ("gpu", "auto"):
         try:
             import dask_cuda
@@ -585,10 +734,15 @@ def run_sweep(spec, out, *, workers=None, scheduler=None, device=None, client=No
         Output directory (``points/``, the table, ``result.json``).
     workers : int >= 0, optional
         ``0``: in this process, one point after another, without Dask.  Otherwise the size
-        of the local cluster (default: one worker per CPU; one per GPU with dask-cuda).
+        of the local cluster (default: one worker per CPU; one per GPU with dask-cuda), at
+        most :data:`WORKERS_PER_CPU` per CPU, or one per GPU (:func:`check_workers`).
+        A local cluster's workers do not see Ctrl-C (it reaches this process only); on
+        Ctrl-C the sweep cancels what runs, closes the cluster quietly and raises
+        ``KeyboardInterrupt``, the finished points kept in ``out/points``.
     scheduler : str, optional
         Address of a running Dask scheduler (``tcp://host:8786``), checked before any
-        point runs (:func:`connect`).
+        point runs (:func:`connect`, within ``connect_timeout`` seconds, default
+        :data:`CONNECT_TIMEOUT`).
     device : {"cpu", "gpu", "auto"}, optional
         Where the points run (default: the spec's, else "cpu").
     client : distributed.Client, optional
@@ -604,9 +758,12 @@ def run_sweep(spec, out, *, workers=None, scheduler=None, device=None, client=No
     -------
     dict
         The summary written to ``result.json``: ``total``, ``done``, ``failed``,
-        ``skipped`` (found done, not rerun), ``computed``, ``seconds``, ``table`` (the CSV,
-        or the first format's path), ``tables``, ``runner``, ``spec_hash``, ``versions``...
-        plus ``rows`` (every point's row, in grid order; not in the file).
+        ``skipped`` (found done, not rerun), ``computed``, ``seconds``, ``table`` (the first
+        format's path that was written, None if none), ``tables`` ({format: path}),
+        ``table_errors`` ({format: error} of the writers that failed: the others are
+        written, and so is ``result.json``; the CLI then exits 1), ``runner``,
+        ``spec_hash``, ``versions``... plus ``rows`` (every point's row, in grid order;
+        not in the file).
     """
     t_start = time.perf_counter()
     if not isinstance(spec, Sweep):
@@ -620,8 +777,8 @@ def run_sweep(spec, out, *, workers=None, scheduler=None, device=None, client=No
     device = device if device is not None else (sweep.device or "cpu")
     if device not in DEVICES:
         raise InputError(f"device must be one of {list(DEVICES)}, got {device!r}")
-    if workers is not None:
-        workers = _validate.integer("workers", workers, 0)
+    if workers is not None and client is None and scheduler is None:
+        workers = check_workers(workers, device)
     kind = KINDS[sweep.kind]
     points_dir = os.path.join(out, "points")
     rows = {}
@@ -635,13 +792,13 @@ def run_sweep(spec, out, *, workers=None, scheduler=None, device=None, client=No
     def point_dir(p):
         return os.path.join(points_dir, p.key) if kind.files else None
 
-    import contextlib
     with contextlib.ExitStack() as stack:
         runner = {"runner": "in-process", "workers": 0}
         if client is not None:
             runner = {"runner": "distributed.Client", "address": client.scheduler.address}
         elif scheduler is not None:          # bad input: checked before any point runs
-            client = stack.enter_context(connect(scheduler, connect_timeout))
+            client = connect(scheduler, connect_timeout)
+            stack.enter_context(closing_quietly(client))
             runner = {"runner": "distributed.Client", "address": scheduler}
         elif workers != 0 and not _has_dask():
             (note or (lambda s: print(s, file=sys.stderr)))(DIST_NOTE)
@@ -650,9 +807,11 @@ def run_sweep(spec, out, *, workers=None, scheduler=None, device=None, client=No
         os.makedirs(points_dir, exist_ok=True)
         if todo and client is None and workers != 0 and _has_dask():
             from distributed import Client
-            cluster, runner = local_cluster(workers, device)
-            stack.enter_context(cluster)
-            client = stack.enter_context(Client(cluster, set_as_default=False))
+            with _sigint_here():             # Ctrl-C: to this thread only (see there)
+                cluster, runner = local_cluster(workers, device)
+                stack.enter_context(closing_quietly(cluster))
+                client = Client(cluster, set_as_default=False)
+                stack.enter_context(closing_quietly(client))
         results = (_dask(client, todo, kind.run, device, point_dir) if client is not None
                    else _serial(todo, kind.run, device, point_dir))
         bar = _Bar(len(todo), progress)
@@ -668,7 +827,7 @@ def run_sweep(spec, out, *, workers=None, scheduler=None, device=None, client=No
             bar.close()
             results.close()
     ordered = [rows[p.key] for p in sweep.points]
-    tables = write_tables(ordered, out, sweep)
+    tables, table_errors = write_tables(ordered, out, sweep)
     done = sum(r["status"] == "done" for r in ordered)
     summary = {
         "spec": sweep.source, "spec_hash": sweep.spec_hash, "kind": sweep.kind,
@@ -676,7 +835,8 @@ def run_sweep(spec, out, *, workers=None, scheduler=None, device=None, client=No
         **runner, "total": len(ordered), "done": done, "failed": len(ordered) - done,
         "skipped": skipped, "computed": len(todo),
         "seconds": round(time.perf_counter() - t_start, 3),
-        "table": tables[sweep.formats[0]], "tables": tables,
+        "table": next((tables[f] for f in sweep.formats if f in tables), None),
+        "tables": tables, "table_errors": table_errors,
         "failures": [{"point": r["point"], "error": r["error"]} for r in ordered
                      if r["status"] != "done"][:50],
         "rmtland_version": __version__, "versions": versions(),
@@ -714,32 +874,122 @@ def columns(rows, kind):
 
 
 def write_tables(rows, out, sweep):
-    """The merged table in each format of the sweep, atomically; ``{format: path}``."""
+    """The merged table in each format of the sweep, each written atomically and on its own:
+    ``({format: path}, {format: error})``.  A writer that fails (e.g. a broken pyarrow)
+    leaves no file of its format and is recorded in ``errors``; the other formats are
+    written all the same."""
     cols = columns(rows, sweep.kind)
-    paths = {}
+    writers = {"csv": _csv_bytes, "jsonl": _jsonl_bytes, "parquet": _parquet_bytes}
+    paths, errors = {}, {}
     for fmt in sweep.formats:
         path = os.path.join(out, f"{sweep.table}.{fmt}")
-        if fmt == "csv":
-            buf = io.StringIO()
-            w = csv.writer(buf, lineterminator="\n")
-            w.writerow(cols)
-            for r in rows:
-                w.writerow(["" if r.get(c) is None else
-                            json.dumps(r[c]) if isinstance(r[c], (list, dict)) else r[c]
-                            for c in cols])
-            data = buf.getvalue().encode()
+        try:
+            data = writers[fmt](rows, cols)
             write_binary(path, lambda fh, d=data: fh.write(d))
-        elif fmt == "jsonl":
-            data = "".join(json.dumps({c: r.get(c) for c in cols}, allow_nan=False) + "\n"
-                           for r in rows).encode()
-            write_binary(path, lambda fh, d=data: fh.write(d))
-        else:
-            import pyarrow
-            import pyarrow.parquet as pq
-            table = pyarrow.Table.from_pylist([{c: r.get(c) for c in cols} for r in rows])
-            write_binary(path, lambda fh, t=table: pq.write_table(t, fh))
+        except Exception as exc:          # noqa: BLE001 -- recorded; the other tables go on
+            errors[fmt] = f"{type(exc).__name__}: {exc}"
+            continue
         paths[fmt] = path
-    return paths
+    return paths, errors
+
+
+def _csv_bytes(rows, cols):
+    """CSV: None as the empty cell, lists and dicts as JSON text, the rest as ``str`` (floats
+    by ``repr``, so they read back exactly; booleans as True/False)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(cols)
+    for r in rows:
+        w.writerow(["" if r.get(c) is None else
+                    json.dumps(r[c]) if isinstance(r[c], (list, dict)) else r[c]
+                    for c in cols])
+    return buf.getvalue().encode()
+
+
+def _jsonl_bytes(rows, cols):
+    return "".join(json.dumps({c: r.get(c) for c in cols}, allow_nan=False) + "\n"
+                   for r in rows).encode()
+
+
+#: field metadata of a Parquet column whose cells are JSON text (lists, dicts, mixed types)
+JSON_COLUMN = {b"rmtland.encoding": b"json"}
+
+
+def arrow_field(name, values):
+    """The Arrow field of one table column, from its values (None is a null cell).
+
+    ``seed``: uint64 (point seeds are unsigned 64-bit, about half >= 2**63).  Otherwise, over
+    the non-null values: all booleans -> bool; all integers -> int64, else uint64 when they
+    fit it; all real numbers -> float64 when each integer among them is exactly a double;
+    all strings -> string; none at all -> string (all null).  Anything else (lists, dicts,
+    integers beyond 64 bits, mixed kinds) -> a string column of JSON text, marked by
+    :data:`JSON_COLUMN` in the field's metadata."""
+    import pyarrow as pa
+    present = [v for v in values if v is not None]
+    if name == "seed":
+        return pa.field(name, pa.uint64())
+    if all(isinstance(v, (bool, np.bool_)) for v in present):
+        return pa.field(name, pa.bool_() if present else pa.string())
+    if not any(isinstance(v, (bool, np.bool_)) for v in present):
+        if all(isinstance(v, numbers.Integral) for v in present):
+            if all(-2**63 <= v < 2**63 for v in present):
+                return pa.field(name, pa.int64())
+            if all(0 <= v < 2**64 for v in present):
+                return pa.field(name, pa.uint64())
+        elif all(isinstance(v, numbers.Real) for v in present) and all(
+                _is_double(v) for v in present if isinstance(v, numbers.Integral)):
+            return pa.field(name, pa.float64())
+        if all(isinstance(v, str) for v in present):
+            return pa.field(name, pa.string())
+    return pa.field(name, pa.string(), metadata=JSON_COLUMN)
+
+
+def _is_double(i):
+    """Whether the integer ``i`` is exactly a double."""
+    try:
+        return float(i) == i
+    except OverflowError:
+        return False
+
+
+def _parquet_bytes(rows, cols):
+    """Parquet with an explicit schema (:func:`arrow_field` per column)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    arrays, fields = [], []
+    for c in cols:
+        values = [r.get(c) for r in rows]
+        f = arrow_field(c, values)
+        if f.metadata == JSON_COLUMN:
+            values = [None if v is None else json.dumps(v, allow_nan=False) for v in values]
+        elif pa.types.is_floating(f.type):
+            values = [None if v is None else float(v) for v in values]
+        arrays.append(pa.array(values, type=f.type))
+        fields.append(f)
+    buf = pa.BufferOutputStream()
+    pq.write_table(pa.Table.from_arrays(arrays, schema=pa.schema(fields)), buf)
+    return buf.getvalue().to_pybytes()
+
+
+def read_table(path):
+    """The rows of a table written by :func:`write_tables`, as dicts, from any format: the
+    Parquet and JSONL tables give back the values written (JSON-text columns decoded); the
+    CSV gives strings, with None as ``""``."""
+    path = os.fspath(path)
+    if path.endswith(".parquet"):
+        import pyarrow.parquet as pq
+        table = pq.read_table(path)
+        rows = table.to_pylist()
+        for f in table.schema:
+            if f.metadata == JSON_COLUMN:
+                for r in rows:
+                    if r[f.name] is not None:
+                        r[f.name] = json.loads(r[f.name])
+        return rows
+    with open(path, newline="") as fh:
+        if path.endswith(".jsonl"):
+            return [json.loads(line) for line in fh]
+        return list(csv.DictReader(fh))
 
 
 # -- the built-in kinds ----------------------------------------------------------------------
