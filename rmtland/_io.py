@@ -45,12 +45,23 @@ def save_figure(fig, path, **kwargs):
 def check_output_dir(out, name="out"):
     """Reject an output directory that cannot be used, before any computing.
 
-    ``out`` must not be an existing non-directory, and the directory (or, when it does not
+    ``out`` must be a non-empty path (``''`` is refused: say ``'.'`` for the current
+    directory), must not be an existing non-directory, and the directory (or, when it does not
     exist yet, its nearest existing ancestor) must accept a new file: a probe file is
     created and removed there, which also catches read-only file systems.  Raises
     :class:`rmtland._validate.InputError` naming ``name``.
     """
-    out = os.path.abspath(os.fspath(out))
+    try:
+        text = os.fspath(out)
+    except TypeError:
+        raise InputError(f"{name} must be a directory path (a string), got "
+                         f"{type(out).__name__}") from None
+    if isinstance(text, bytes):
+        text = os.fsdecode(text)
+    if not text.strip():
+        raise InputError(f"{name} must name a directory, got {text!r} (an empty path would "
+                         "write into the current directory; give '.' for that)")
+    out = os.path.abspath(text)
     if os.path.exists(out) and not os.path.isdir(out):
         raise InputError(f"{name} {out!r} is an existing file, not a directory; give a "
                          "directory (it is created if missing)")
@@ -68,15 +79,48 @@ def check_output_dir(out, name="out"):
     return out
 
 
+#: the file in a run directory that lists the files of the run that wrote it (any kind:
+#: ``simulate hessian``, ``simulate network``, ``reproduce``, ...), so the next run into that
+#: directory removes exactly those it does not rewrite: a directory never mixes two runs
+MANIFEST = ".rmtland-run.json"
+
+
+def read_manifest(out):
+    """The file names the last run into ``out`` wrote (its :data:`MANIFEST`), or ``[]`` when
+    there is none or it cannot be read (then nothing is removed on its account)."""
+    try:
+        with open(os.path.join(os.fspath(out), MANIFEST)) as fh:
+            files = json.load(fh).get("files", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    if not isinstance(files, list):
+        return []
+    # plain names inside ``out`` only: a manifest never makes a run delete elsewhere
+    return [f for f in files if isinstance(f, str) and f and f == os.path.basename(f)
+            and f not in (".", "..", MANIFEST)]
+
+
+def write_manifest(out, files):
+    """Record ``files`` (names inside ``out``) as the files of the run now in ``out``."""
+    write_json(os.path.join(os.fspath(out), MANIFEST), {
+        "files": sorted(files),
+        "note": "written by rmtland: the files of the run in this directory; the next run "
+                "into it removes those it does not rewrite"})
+
+
 class RunDirectory:
     """Write one run's files into ``out`` as a unit: complete, or not at all.
 
     The run writes into a fresh temporary directory ``out/.tmp-run-XXXX`` (:attr:`path`);
-    :meth:`commit` then removes from ``out`` the files of an earlier run that this run does
-    not rewrite (names in ``owned``), and moves the new files in, with SIGINT deferred while
-    it does so, so Ctrl-C never leaves a mix of old and new files.  On any failure or
-    interrupt before :meth:`commit`, the temporary directory is removed and ``out`` is left as
-    it was.  Use as a context manager::
+    :meth:`commit` then removes from ``out`` the files of the previous run that this run does
+    not rewrite, moves the new files in and records them in ``out/``:data:`MANIFEST`, with
+    SIGINT deferred while it does so, so Ctrl-C never leaves a mix of old and new files.  The
+    previous run's files are those of its manifest, whatever its kind (a ``simulate network``
+    run into a directory that holds a ``simulate hessian --pdf`` run removes
+    ``spectrum.png`` and ``spectrum.pdf``), plus the names in ``owned`` (files this kind may
+    write, for directories written before manifests existed); any other file in ``out`` is
+    left alone.  On any failure or interrupt before :meth:`commit`, the temporary directory is
+    removed and ``out`` is left as it was.  Use as a context manager::
 
         with RunDirectory(out, owned={"result.json", "spectrum.png", "spectrum.pdf"}) as tmp:
             ...write into tmp.path...
@@ -98,7 +142,8 @@ class RunDirectory:
         return os.path.join(self.out, os.path.relpath(os.fspath(path), self.path))
 
     def commit(self):
-        """Move the run's files into ``out`` (SIGINT deferred meanwhile)."""
+        """Remove the previous run's files, move this run's in and record them in the
+        manifest (SIGINT deferred meanwhile)."""
         import signal
         import threading
         new = sorted(os.listdir(self.path))
@@ -106,13 +151,14 @@ class RunDirectory:
         main = threading.current_thread() is threading.main_thread()
         old = signal.signal(signal.SIGINT, lambda *a: deferred.append(a)) if main else None
         try:
-            for name in self.owned - set(new):
+            for name in (set(read_manifest(self.out)) | self.owned) - set(new):
                 stale = os.path.join(self.out, name)
-                if os.path.isfile(stale):
+                if os.path.isfile(stale) or os.path.islink(stale):
                     os.unlink(stale)
             for name in new:
                 os.replace(os.path.join(self.path, name), os.path.join(self.out, name))
             os.rmdir(self.path)
+            write_manifest(self.out, new)
         finally:
             if main:
                 signal.signal(signal.SIGINT, old)

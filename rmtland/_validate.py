@@ -107,3 +107,64 @@ def float_dtypes(dtype):
     if name not in _FLOAT_DTYPES:
         raise InputError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
     return _FLOAT_DTYPES[name]
+
+
+#: The work bound of every study's up-front check (:func:`within_budget` with
+#: ``unit="operations"``): multiply-adds, plus :data:`LOOP_OPERATIONS` for every step of a
+#: Python-level loop (each costs tens of NumPy calls however small the arrays).  1e15 is
+#: about a day on the reference machine (2 CPU cores, ~1e10 float64 multiply-adds per
+#: second in batched GEMMs and eigendecompositions) and seconds to minutes on one GPU; a run
+#: beyond it is refused before it starts rather than left to run without end (split it into
+#: a sweep of smaller points instead).
+WORK_MAX = 1e15
+#: operations charged for one step of a Python-level loop (a descent step, a Lanczos or
+#: Chebyshev step, an SGD mini-batch): ~100 us of interpreter and call overhead at 1e10/s
+LOOP_OPERATIONS = 1e6
+
+
+def _amount(value, unit):
+    if unit == "bytes":
+        return f"{value / 2**30:.3g} GiB"
+    return f"{value:.3g} {unit}"
+
+
+def within_budget(estimate, sizes, limit, *, what, unit="bytes", where="the host",
+                  minimum=None):
+    """Refuse ``sizes`` when ``estimate(**sizes)`` (bytes or operations; non-decreasing in
+    every size) exceeds ``limit``: pure arithmetic, before anything is allocated.
+
+    The refusal names the size to blame and its allowed range given the others: for each
+    name of ``minimum`` (``{name: smallest allowed value}``; default every size, minimum 1)
+    the largest value that fits is found by bisection, and the size furthest above its own
+    largest value is named, e.g. ``inputs must be an integer in [1, 4095] with the other
+    sizes as given: ...``.  Returns the estimate.  Raises :class:`InputError`.
+    """
+    total = estimate(**sizes)
+    if total <= limit:
+        return total
+    minimum = {n: 1 for n in sizes} if minimum is None else minimum
+    best = None
+    for name, lo in minimum.items():
+        value = sizes[name]
+        if value <= lo or estimate(**dict(sizes, **{name: lo})) > limit:
+            continue                             # this size alone cannot bring it down
+        ok, bad = lo, value                      # estimate(ok) <= limit < estimate(bad)
+        while bad - ok > 1:
+            mid = (ok + bad) // 2
+            if estimate(**dict(sizes, **{name: mid})) <= limit:
+                ok = mid
+            else:
+                bad = mid
+        ratio = value / ok
+        if best is None or ratio > best[0]:
+            best = (ratio, name, lo, ok)
+    cost = (f"{what}: about {_amount(total, unit)}, more than the {_amount(limit, unit)} "
+            + (f"available on {where}" if unit == "bytes" else "allowed (rmtland._validate."
+               "WORK_MAX, about a day on 2 CPU cores)"))
+    if best is None:
+        names = ", ".join(minimum)
+        raise InputError(f"{names}: {cost}; no one of them alone can bring it down: reduce "
+                         "several")
+    _, name, lo, hi = best
+    raise InputError(f"{name} must be an integer in [{lo}, {hi}] with the other sizes as "
+                     f"given ({name} = {sizes[name]}): {cost}")

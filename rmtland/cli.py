@@ -398,7 +398,11 @@ def build_parser():
     sn = ssub.add_parser("network", help="a real network's critical points against the theory")
     sn.add_argument("--hidden", required=True, type=_integer("hidden", 1), help="hidden width")
     sn.add_argument("--depth", type=_integer("depth", 1), default=1, help="hidden layers")
-    sn.add_argument("--inputs", required=True, type=_integer("inputs", 1))
+    sn.add_argument("--inputs", required=True, type=_integer("inputs", 1),
+                    help="input dimension; with --data digits the pooled image size, 64, 16, "
+                         "4 or 1 (8x8 pooled by 1, 2, 4, 8), which sets --downsample; the "
+                         "JSON's inputs is what the network gets after constant pixels are "
+                         "dropped (and PCA), beside pixels and inputs_note")
     sn.add_argument("--outputs", required=True, type=_integer("outputs", 1))
     sn.add_argument("--samples", required=True, type=_integer("samples", 1))
     sn.add_argument("--activation", default="tanh", choices=["linear", "tanh", "softplus"])
@@ -411,8 +415,9 @@ def build_parser():
     sn.add_argument("--reference-samples", type=_integer("reference-samples", 0), default=3,
                     help="PB-model draws behind each freeness distance's noise reference")
     sn.add_argument("--downsample", type=int, choices=[1, 2, 4, 8], default=None,
-                    help="digits only: average-pool the 8x8 images by this factor (default 2 "
-                         "when --inputs <= 16, else 1)")
+                    help="digits only: average-pool the 8x8 images by this factor (default: "
+                         "the one --inputs implies; one that disagrees with --inputs, e.g. "
+                         "--inputs 16 --downsample 4, exits 2)")
     sn.add_argument("--whiten", choices=["zca", "pca"], default=None,
                     help="digits only: whiten the standardised pixels (PB's preprocessing)")
     sn.add_argument("--maxiter", type=_integer("maxiter", 1), default=200)

@@ -92,3 +92,37 @@ def test_digits_options_on_other_data_exit_2(capsys, tmp_path):
     err = capsys.readouterr().err
     assert code == 2 and "whiten" in err and err.count("\n") == 1
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
+@pytest.mark.parametrize("args, names", [
+    (["--inputs", "16", "--downsample", "4"], ("inputs = 16", "downsample = 4")),
+    (["--inputs", "100"], ("inputs", "64, 16, 4, 1")),
+])
+def test_digits_inputs_conflict_exits_2(capsys, tmp_path, args, names):
+    """issue 17: ``--data digits --inputs 16 --downsample 4`` silently ran with 4 inputs and
+    ``--inputs 100`` with 51; now both exit 2, one line naming the conflict, nothing written."""
+    code = main(["simulate", "network", "--hidden", "3", "--outputs", "2", "--samples", "40",
+                 "--data", "digits", *args, "--out", str(tmp_path / "o"), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and all(n in err for n in names)
+    assert not (tmp_path / "o").exists()
+
+
+def test_digits_inputs_are_reported(capsys, tmp_path):
+    """``--inputs 16`` on the digits pools by 2 (16 pixels); the JSON says how many inputs the
+    network really has after the standardisation drops the pixels constant over the samples:
+    exactly the pooled pixels with a non-zero spread, recomputed here from the data."""
+    pytest.importorskip("sklearn")
+    code = main(["simulate", "network", "--hidden", "2", "--inputs", "16", "--outputs", "2",
+                 "--samples", "30", "--data", "digits", "--starts", "2", "--steps", "0",
+                 "--maxiter", "5", "--reference-samples", "0", "--no-progress", "--json",
+                 "--out", str(tmp_path)])
+    res = json.loads(capsys.readouterr().out)
+    assert code == 0 and res["pixels"] == 16 and res["downsample"] == 2
+    from rmtland import _seeds
+    from rmtland._backend import to_numpy
+    from rmtland.networks import data as datasets
+    s_data = _seeds.children(0, 4)[0]              # simulate_network's data seed, --seed 0
+    raw = datasets.digits(classes=[0, 1], m=30, downsample=2, rng=s_data, one_hot=False)
+    assert res["inputs"] == int((to_numpy(raw.X).std(axis=0) > 0).sum()) <= 16
+    assert "16 is the pooled image size" in res["inputs_note"]

@@ -11,6 +11,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+from rmtland._io import MANIFEST  # noqa: E402
 from rmtland._validate import InputError  # noqa: E402
 from rmtland.cli import main  # noqa: E402
 from rmtland.experiments import trained  # noqa: E402
@@ -37,8 +38,8 @@ def run(tmp_path_factory):
 def test_result_json_contract(run):
     out, res = run
     saved = json.loads((out / "result.json").read_text())
-    assert sorted(p.name for p in out.iterdir()) == ["result.json", "trained_hessian.png",
-                                                     "trained_losses.png"]
+    assert sorted(p.name for p in out.iterdir() if p.name != MANIFEST) == [
+        "result.json", "trained_hessian.png", "trained_losses.png"]
     for row in saved["widths"]:
         assert set(row) >= {"width", "train_mean", "train_std", "test_mean", "test_std",
                             "train_test_corr"}

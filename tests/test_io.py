@@ -8,6 +8,7 @@ import os
 import pytest
 
 from rmtland import _io
+from rmtland._validate import InputError
 
 
 class _Boom(RuntimeError):
@@ -29,7 +30,8 @@ class _Figure:
 
 
 def _listing(directory):
-    return sorted(os.listdir(directory))
+    """The files in ``directory``, the run manifest aside (tested on its own below)."""
+    return sorted(n for n in os.listdir(directory) if n != _io.MANIFEST)
 
 
 def test_write_json_writes_and_refuses_nan(tmp_path):
@@ -91,3 +93,41 @@ def test_save_figure_format_from_suffix_and_permissions(tmp_path):
     # mkstemp creates 0600; the result has the usual permissions of a new file
     assert (tmp_path / "a.pdf").stat().st_mode & 0o777 == 0o666 & ~umask
     assert _listing(tmp_path) == ["a.pdf"]
+
+
+@pytest.mark.parametrize("out", ["", "   "])
+def test_empty_out_is_refused(out, tmp_path, monkeypatch):
+    """``--out ''`` used to write into the current directory and exit 0."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError, match=r"^out must name a directory, got "):
+        _io.check_output_dir(out, "out")
+    from rmtland.cli import main
+    code = main(["simulate", "spinglass", "--p", "3", "--N", "6", "--starts", "2",
+                 "--no-progress", "--out", out])
+    assert code == 2 and os.listdir(tmp_path) == []
+
+
+def test_manifest_lists_the_run_and_removes_only_its_files(tmp_path):
+    out = tmp_path / "d"
+    for names in (["a.json", "b.png"], ["a.json", "c.png"]):
+        with _io.RunDirectory(out) as run:
+            for n in names:
+                open(os.path.join(run.path, n), "w").write(n)
+            run.commit()
+        assert _listing(out) == names and _io.read_manifest(out) == names
+    (out / "user.txt").write_text("x")
+    with _io.RunDirectory(out) as run:
+        run.commit()                                    # a run that writes nothing
+    assert _listing(out) == ["user.txt"] and _io.read_manifest(out) == []
+
+
+@pytest.mark.parametrize("files", [["../escape.txt"], ["/etc/passwd"], [".."], "a.json", [3]])
+def test_a_bad_manifest_never_removes_outside(tmp_path, files):
+    out = tmp_path / "d"
+    out.mkdir()
+    (tmp_path / "escape.txt").write_text("keep")
+    (out / _io.MANIFEST).write_text(json.dumps({"files": files}))
+    assert _io.read_manifest(out) == []
+    with _io.RunDirectory(out) as run:
+        run.commit()
+    assert (tmp_path / "escape.txt").read_text() == "keep"

@@ -281,3 +281,23 @@ def test_bad_input_names_the_parameter(call, name):
     """Checked before anything is drawn or loaded; the message starts with the name."""
     with pytest.raises(InputError, match=rf"^{name}\b"):
         call()
+
+
+@pytest.mark.parametrize("inputs, downsample", [(64, 1), (16, 2), (4, 4), (1, 8)])
+def test_digits_inputs_set_the_pooling(inputs, downsample):
+    """For the digits, inputs is the pooled image size (8/downsample)^2: it sets downsample,
+    and the pooled images have exactly that many pixels."""
+    from rmtland.networks.data import digits_downsample, digits_pixels
+    assert digits_downsample(inputs) == downsample == digits_downsample(inputs, downsample)
+    assert digits_pixels(downsample) == inputs
+
+
+@pytest.mark.parametrize("inputs, downsample, names", [
+    (16, 4, ("inputs = 16", "downsample = 4")), (4, 2, ("inputs = 4", "downsample = 2")),
+    (100, None, ("inputs",)), (10, None, ("inputs",)), (16, 3, ("downsample",))])
+def test_digits_inputs_that_disagree_are_refused(inputs, downsample, names):
+    """issue 17: --inputs 16 --downsample 4 ran with 4 inputs, --inputs 100 with 51."""
+    from rmtland.networks.data import digits_downsample
+    with pytest.raises(InputError) as exc:
+        digits_downsample(inputs, downsample)
+    assert all(n in str(exc.value) for n in names)

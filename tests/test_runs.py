@@ -26,7 +26,8 @@ HESSIAN = ["simulate", "hessian", "--phi", "0.5", "--eps", "0.1", "--n", "30", "
 
 
 def _listing(directory):
-    return sorted(os.listdir(directory))
+    """The run's files (the manifest that records them aside)."""
+    return sorted(n for n in os.listdir(directory) if n != _io.MANIFEST)
 
 
 def test_rerun_replaces_the_previous_run_as_a_unit(tmp_path, capsys):
@@ -140,3 +141,31 @@ def test_critical_point_search_reports_progress(kind):
 def ps_module():
     from rmtland.sampling import spinglass
     return spinglass
+
+
+#: two kinds whose runs write different files: a Hessian run with its PDF, a spin-glass run
+RUNS = {"hessian": ([*HESSIAN, "--pdf"], ["result.json", "spectrum.pdf", "spectrum.png"]),
+        "network": (["simulate", "network", "--hidden", "2", "--inputs", "2", "--outputs", "1",
+                     "--samples", "6", "--starts", "2", "--steps", "0", "--maxiter", "5",
+                     "--reference-samples", "0", "--no-progress"],
+                    ["network.png", "points.npz", "result.json"]),
+        "spinglass": (["simulate", "spinglass", "--p", "3", "--N", "6", "--starts", "4",
+                       "--no-progress"], ["result.json", "spinglass.png"])}
+
+
+@pytest.mark.parametrize("first, second", [("hessian", "network"), ("network", "hessian"),
+                                           ("hessian", "spinglass"), ("spinglass", "hessian")])
+def test_a_directory_never_mixes_two_kinds(tmp_path, capsys, first, second):
+    """A run of one kind into the directory of a run of another leaves exactly its own files
+    (issue 17: a network run beside a ``hessian --pdf`` run left spectrum.png/.pdf): the
+    previous run's files are those its manifest lists, whatever its kind; a file that no
+    run wrote is left alone."""
+    out = tmp_path / "run"
+    assert main([*RUNS[first][0], "--out", str(out)]) == 0
+    assert _listing(out) == RUNS[first][1]
+    (out / "notes.txt").write_text("mine")
+    assert main([*RUNS[second][0], "--out", str(out), "--json"]) == 0
+    assert _listing(out) == sorted(RUNS[second][1] + ["notes.txt"])
+    assert sorted(json.loads(capsys.readouterr().out.splitlines()[-1])["files"]) == \
+        RUNS[second][1]
+    assert sorted(_io.read_manifest(out)) == RUNS[second][1]

@@ -39,7 +39,7 @@ from . import _run
 
 __all__ = ["PHIS", "EPS", "GRIDS", "SIM", "BIAS_PHIS", "BIAS_EPS", "theory_table",
            "hessian_spectra", "hessian_index_sample", "finite_size_study", "index_bias_study",
-           "simulate_hessian",
+           "simulate_hessian", "check_hessian",
            "figure_hessian_density", "figure_hessian_index", "figure_hessian_eps_c",
            "figure_hessian_finite_size"]
 
@@ -568,6 +568,124 @@ def hessian_estimates(n, phi, eps, samples, *, method="slq", probes=32, steps=80
             "seconds": time.perf_counter() - t0}
 
 
+#: Lanczos steps of the spectral bounds a KPM run starts with (rmtland.linalg.spectral)
+KPM_BOUNDS_STEPS = 40
+#: probes per block product of rmtland.linalg.spectral.spectrum (its default ``block``)
+PROBE_BLOCK = 16
+
+
+def _hessian_bytes(n, samples, probes, steps, degree, *, phi, method, itemsize):
+    """Peak working memory of :func:`simulate_hessian` (bytes), from the sizes alone.
+
+    Dense: every matrix's eigenvalues (``samples * n`` numbers) plus one matrix at a time
+    (the factor ``X``, ``n * m`` numbers, ``H`` and the eigensolver's copy, ``3 n^2``).
+    Matrix-free (:func:`hessian_estimates`): the Wigner part in stored tiles of
+    :data:`rmtland.sampling.hessian.TILE` (about ``n^2/2`` numbers), the probe block's vectors,
+    and on the host every probe's coefficients and CDF (SLQ: the ``steps x steps`` Gauss
+    rules of all probes at once; KPM: the ``degree`` moments and the CDF's
+    ``points x degree`` Chebyshev table)."""
+    from ..sampling.hessian import TILE
+    if method == "dense":
+        m = max(1, int(round(n / phi)))
+        return 8 * samples * n + itemsize * (n * m + 3 * n * n)
+    tile = min(TILE, n)
+    T = -(-n // tile)
+    device = itemsize * (T * (T + 1) // 2 * tile * tile + 8 * n * min(probes, PROBE_BLOCK))
+    pts = ESTIMATE_POINTS
+    if method == "slq":
+        host = 8 * probes * (2 * steps + 2 * steps * steps + 2 * pts) + 8 * samples * probes * pts
+    else:
+        host = 8 * probes * (degree + 1 + 2 * pts) + 8 * 3 * pts * (degree + 1) \
+            + 8 * samples * probes * pts
+    return device + host
+
+
+def _hessian_operations(n, samples, probes, steps, degree, *, phi, method):
+    """Work of :func:`simulate_hessian` (multiply-adds, plus
+    :data:`rmtland._validate.LOOP_OPERATIONS` per Python-level step), from the sizes.
+    Dense, per matrix: ``X X^T`` (``n^2 m``) and the eigenvalues (~``10 n^3``).
+    Matrix-free, per matrix: drawing the Wigner tiles (~``10 n^2``), then ``n^2`` per product
+    with one probe column, ``probes * steps`` products (SLQ; plus the Gauss rules,
+    ``10 steps^3`` per probe) or ``probes * degree/2`` products and the spectral bounds (KPM;
+    plus the CDF's Chebyshev sums), each Lanczos or Chebyshev step a Python-level step per
+    probe block and tile pair."""
+    loop = _validate.LOOP_OPERATIONS
+    if method == "dense":
+        m = max(1, int(round(n / phi)))
+        return samples * (n * n * m + 10 * n ** 3 + loop)
+    from ..sampling.hessian import TILE
+    tile = min(TILE, n)
+    T = -(-n // tile)
+    pairs = T * (T + 1) // 2
+    blocks = -(-probes // PROBE_BLOCK)
+    if method == "slq":
+        products, loops, rest = probes * steps, steps * blocks, probes * 10 * steps ** 3
+    else:
+        half = (degree + 1) // 2
+        products = probes * half + KPM_BOUNDS_STEPS
+        loops = half * blocks + KPM_BOUNDS_STEPS
+        rest = 10 * probes * ESTIMATE_POINTS * (degree + 1)
+    return samples * (10 * n * n + products * (n * n + 4 * n) + loops * pairs * loop + rest)
+
+
+def check_hessian(phi, eps, n, samples, *, method="auto", probes=32, steps=80, degree=200,
+                  dtype="float64", device="cpu"):
+    r"""The up-front check of :func:`simulate_hessian` (also of ``rmtland simulate hessian``
+    and of the sweep kind ``"hessian"``): every parameter's range, then the memory and the
+    work of the run from the sizes alone (pure arithmetic, nothing allocated).
+
+    Memory (:func:`_hessian_bytes`) must fit the budget of
+    :func:`rmtland.linalg.dense.memory_budget` on ``device`` and the work
+    (:func:`_hessian_operations`) :data:`rmtland._validate.WORK_MAX`; a refusal names the
+    size to reduce (``n``, ``samples``, ``probes``, ``steps`` or ``degree``) and its largest
+    value given the others (:func:`rmtland._validate.within_budget`).  Returns
+    ``{"method", "m", "bytes", "operations"}`` (``method`` resolved from ``"auto"``).
+    Raises :class:`InputError`.
+    """
+    from ..analytic.hessian import EPS_MAX, PHI_MAX
+    from ..linalg.dense import memory_budget
+    from ..linalg.spectral import check_options
+    phi = _validate.positive("phi", phi, PHI_MAX)
+    _validate.nonnegative("eps", eps, EPS_MAX)
+    n = _validate.integer("n", n, 1)
+    samples = _validate.integer("samples", samples, 1)
+    real, _ = _validate.float_dtypes(dtype)
+    if method not in METHODS:
+        raise InputError(f"method must be one of {METHODS}, got {method!r}")
+    if method == "auto":
+        method = "dense" if n <= DENSE_MAX_N else "slq"
+    o = check_options(None if method == "dense" else method, probes, steps, degree)
+    m = hessian_m(n, phi)
+    xp = get_xp(device)
+    sizes = {"n": n, "samples": samples}
+    minimum = {"n": 1, "samples": 1}
+    if method == "slq":
+        sizes.update(probes=o["probes"], steps=o["steps"])
+        minimum.update(probes=1, steps=1)
+    elif method == "kpm":
+        sizes.update(probes=o["probes"], degree=o["degree"])
+        minimum.update(probes=1, degree=2)
+    fixed = {"probes": o["probes"], "steps": o["steps"], "degree": o["degree"]}
+
+    def sized(f, **kw):
+        return lambda **s: f(**dict(fixed, **s), phi=phi, method=method, **kw)
+    what = f"the {method} run (n = {n}, samples = {samples})"
+    limit = memory_budget(xp)[1]
+    item = np.dtype(real).itemsize
+    if method == "dense" and n * m * item > limit:     # phi alone sets the factor's width
+        raise InputError(f"phi must be >= {n * n * item / limit:.3g} for n = {n} (allowed "
+                         f"range [{n * n * item / limit:.3g}, {PHI_MAX:g}]): the factor X "
+                         f"(n x m, m = round(n/phi) = {float(m):.3g}) needs about "
+                         f"{n * m * item / 2**30:.3g} GiB, more than the {limit / 2**30:.3g} "
+                         f"GiB available on {'the GPU' if xp is not np else 'the host'}")
+    nbytes = _validate.within_budget(
+        sized(_hessian_bytes, itemsize=item), sizes, limit,
+        what=what, where="the GPU" if xp is not np else "the host", minimum=minimum)
+    ops = _validate.within_budget(sized(_hessian_operations), sizes, _validate.WORK_MAX,
+                                  what=what, unit="operations", minimum=minimum)
+    return {"method": method, "m": m, "bytes": nbytes, "operations": ops}
+
+
 def simulate_hessian(phi, eps, n, samples, *, seed=0, device="cpu", dtype="float64",
                      out=None, pdf=False, progress=True, method="auto", probes=32, steps=80,
                      degree=200):
@@ -585,15 +703,14 @@ def simulate_hessian(phi, eps, n, samples, *, seed=0, device="cpu", dtype="float
     result also has ``index_bias_bound``, ``ks_stderr``, ``probes`` and ``steps`` or
     ``degree``; the figure histograms ``n`` quantiles of the estimated CDF), ``"auto"``:
     dense up to :data:`DENSE_MAX_N`, SLQ above.
+
+    Its first step is :func:`check_hessian`: bad parameters, and sizes whose memory or work
+    would not fit, are refused (:class:`rmtland._validate.InputError`) before anything is
+    allocated.
     """
     from ..plotting.hessian import plot_hessian_densities
-    if method not in METHODS:
-        raise InputError(f"method must be one of {METHODS}, got {method!r}")
-    if method == "auto":
-        method = "dense" if _validate.integer("n", n, 1) <= DENSE_MAX_N else "slq"
-    if method != "dense":
-        from ..linalg.spectral import check_options
-        check_options(method, probes, steps, degree)      # bad options fail before any computing
+    method = check_hessian(phi, eps, n, samples, method=method, probes=probes, steps=steps,
+                           degree=degree, dtype=dtype, device=device)["method"]
     if out is not None:
         check_output_dir(out)                     # before any computing
     device_used = device_name(get_xp(device))     # a missing GPU fails here, before work

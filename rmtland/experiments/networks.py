@@ -23,13 +23,14 @@ from .._validate import InputError
 from ..analytic import PenningtonBahri
 from ..analytic import linear as lin
 from ..compare import networks as cmp
+from ..linalg.dense import memory_budget
 from ..networks import MLP
 from ..networks import data as datasets
 from ..networks.critical import descent_starts, find_network_critical_points
 from . import _run
 
 __all__ = ["ACTIVATIONS", "DATA", "NET_SIZES", "make_task", "analyse_points",
-           "simulate_network", "network_study", "linear_landscape", "figure_network_index",
+           "simulate_network", "check_network", "network_study", "linear_landscape", "figure_network_index",
            "figure_network_freeness", "figure_network_linear"]
 
 ACTIVATIONS = ("linear", "tanh", "softplus")
@@ -68,9 +69,13 @@ def make_task(data, m, d_in, k, *, hidden=None, rng=None, device="cpu", downsamp
     """The data set of a run: ``"gaussian"`` (PB's memorisation task), ``"teacher"`` (a
     random tanh teacher with ``hidden`` units and noise 0.1) or ``"digits"`` (scikit-learn's
     bundled digits, k classes, m samples, standardised; needs the ``data`` extra), with PB's
-    preprocessing options ``downsample`` (1, 2, 4 or 8; default 2 when ``d_in <= 16``, else 1)
-    and ``whiten`` (False, "zca" or "pca"; :func:`rmtland.networks.data.digits`).  ``d_in`` is
-    ignored for digits: the inputs are the preprocessed pixels."""
+    preprocessing options ``downsample`` (1, 2, 4 or 8) and ``whiten`` (False, "zca" or "pca";
+    :func:`rmtland.networks.data.digits`).  For the digits ``d_in`` is the pooled image size,
+    64, 16, 4 or 1, and sets ``downsample`` (8, 4, 2, 1 pixels a side); an explicit
+    ``downsample`` must agree with it (:func:`rmtland.networks.data.digits_downsample`).  The
+    network's inputs are the pixels left after the standardisation drops those constant over
+    the samples (and, with ``whiten="pca"``, the principal components kept): ``X.shape[1]``,
+    at most ``d_in``."""
     if data not in DATA:
         raise InputError(f"data must be one of {DATA}, got {data!r}")
     if data != "digits" and (downsample is not None or whiten):
@@ -80,10 +85,118 @@ def make_task(data, m, d_in, k, *, hidden=None, rng=None, device="cpu", downsamp
         return datasets.gaussian_task(m, d_in, k, rng=rng, device=device)
     if data == "teacher":
         return datasets.teacher_task(m, d_in, k, hidden=hidden or d_in, rng=rng, device=device)
-    if downsample is None:
-        downsample = 2 if d_in <= 16 else 1
+    downsample = datasets.digits_downsample(d_in, downsample)
     return datasets.digits(classes=list(range(k)), m=m, downsample=downsample,
                            standardize=True, whiten=whiten, rng=rng, device=device)
+
+
+def _network_bytes(hidden, inputs, outputs, samples, depth, starts, snapshots, bias,
+                   itemsize=8):
+    """Peak working memory of :func:`simulate_network` (bytes), from the sizes alone."""
+    widths = [inputs] + [hidden] * depth + [outputs]
+    n = sum(a * b for a, b in zip(widths, widths[1:])) + (sum(widths[1:]) if bias else 0)
+    units = sum(widths[1:])
+    B = starts * snapshots
+    return itemsize * (
+        3 * samples * (inputs + outputs + hidden)   # the data (and a teacher's hidden layer)
+        + 5 * B * n * n                             # dense H, its symmetrisation, eigenvectors
+        + B * (6 * samples * units + 4 * n)         # one column block of MLP.hessian
+        + 4 * B * samples * units)                  # the forward pass kept for the R-passes
+
+
+def _network_operations(hidden, inputs, outputs, samples, depth, starts, snapshots, steps,
+                        maxiter, freeness):
+    """Work of :func:`simulate_network` (multiply-adds, plus
+    :data:`rmtland._validate.LOOP_OPERATIONS` per Python-level iteration), from the sizes:
+    the gradient-descent snapshots (``steps`` full-batch steps of ``starts`` networks), then
+    ``maxiter`` + polish iterations of the ``B`` searches (a dense Hessian by R-passes, about
+    6 m n^2, and an eigendecomposition, about 10 n^3, each), then the freeness tests."""
+    widths = [inputs] + [hidden] * depth + [outputs]
+    n = sum(a * b for a, b in zip(widths, widths[1:]))
+    B = starts * snapshots
+    loop = _validate.LOOP_OPERATIONS
+    search = B * (6 * samples * n * n + 10 * n ** 3) + loop
+    return (steps * (starts * 6 * samples * n + loop)
+            + (maxiter + POLISH_ITER + 1) * search
+            + freeness * (cmp.ROTATIONS + 2) * 10 * n ** 3)
+
+
+#: Newton polish iterations of the finder (its default ``polish_iter``)
+POLISH_ITER = 30
+
+
+def check_network(hidden, inputs, outputs, samples, *, depth=1, activation="tanh", starts=16,
+                  steps=DESCENT_STEPS, maxiter=200, max_freeness=MAX_FREENESS,
+                  reference_samples=cmp.REFERENCE_SAMPLES, bias=False, data="gaussian",
+                  downsample=None, whiten=False, device="cpu"):
+    r"""The up-front check of :func:`simulate_network` (also of ``rmtland simulate network``
+    and of the sweep kind ``"network"``): every parameter's range, the digits' ``inputs``
+    against ``downsample``, and the memory and the work the run needs, from the sizes alone
+    (pure arithmetic, nothing allocated).
+
+    Memory (:func:`_network_bytes`: the ``B = starts * len(steps)`` dense Hessians and their
+    eigenvectors, ``5 B n^2`` numbers, plus the data and one R-pass block) must fit the
+    budget of :func:`rmtland.linalg.dense.memory_budget` on ``device``; the work
+    (:func:`_network_operations`) must stay within :data:`rmtland._validate.WORK_MAX`.  A
+    refusal names the size to reduce and its largest value given the others
+    (:func:`rmtland._validate.within_budget`).  Returns ``{"bytes", "operations",
+    "parameters", "downsample"}``.  Raises :class:`InputError`.
+    """
+    hidden = _validate.integer("hidden", hidden, 1)
+    inputs = _validate.integer("inputs", inputs, 1)
+    outputs = _validate.integer("outputs", outputs, 1)
+    samples = _validate.integer("samples", samples, 1)
+    depth = _validate.integer("depth", depth, 1)
+    starts = _validate.integer("starts", starts, 1)
+    maxiter = _validate.integer("maxiter", maxiter, 1)
+    reference_samples = _validate.integer("reference_samples", reference_samples, 0)
+    max_freeness = _validate.integer("max_freeness", max_freeness, 0)
+    if not isinstance(bias, (bool, np.bool_)):
+        raise InputError(f"bias must be True or False, got {bias!r}")
+    if downsample is not None and (downsample not in (1, 2, 4, 8)
+                                   or isinstance(downsample, bool)):
+        raise InputError(f"downsample must be one of 1, 2, 4, 8, got {downsample!r}")
+    if whiten not in (False, "zca", "pca"):
+        raise InputError(f"whiten must be False, 'zca' or 'pca', got {whiten!r}")
+    if activation not in ACTIVATIONS:
+        raise InputError(f"activation must be one of {ACTIVATIONS} (relu has no second "
+                         f"derivative: H1 is not defined), got {activation!r}")
+    if data not in DATA:
+        raise InputError(f"data must be one of {DATA}, got {data!r}")
+    if data != "digits" and (downsample is not None or whiten):
+        raise InputError(f"downsample and whiten apply to data='digits' only, got data="
+                         f"{data!r}")
+    if isinstance(steps, (str, bytes)):
+        raise InputError(f"steps must be a sequence of integers >= 0, got {steps!r}")
+    try:
+        steps = tuple(sorted({_validate.integer("steps", t, 0) for t in steps}))
+    except TypeError:
+        raise InputError(f"steps must be a sequence of integers >= 0, got {steps!r}") from None
+    if not steps:
+        raise InputError("steps must hold at least one step count (integers >= 0)")
+    if data == "digits":
+        downsample = datasets.digits_downsample(inputs, downsample)
+        if samples > datasets.DIGITS_IMAGES:
+            raise InputError(f"samples must be an integer in [{outputs}, "
+                             f"{datasets.DIGITS_IMAGES}] for the digits (the images of the "
+                             f"first {outputs} classes), got {samples}")
+    xp = get_xp(device)
+    sizes = {"inputs": inputs, "hidden": hidden, "outputs": outputs, "samples": samples,
+             "depth": depth, "starts": starts}
+    nbytes = _validate.within_budget(
+        lambda **s: _network_bytes(**s, snapshots=len(steps), bias=bias), sizes,
+        memory_budget(xp)[1], what=f"the dense Hessians of {starts * len(steps)} searches "
+        "and the data", where="the GPU" if xp is not np else "the host")
+    ops = _validate.within_budget(
+        lambda **s: _network_operations(**s, snapshots=len(steps),
+                                        freeness=max_freeness * (1 + reference_samples)),
+        dict(sizes, steps=steps[-1], maxiter=maxiter), _validate.WORK_MAX,
+        what="the descent, the searches and the freeness tests", unit="operations",
+        minimum={"steps": 0, "maxiter": 1, "starts": 1, "samples": 1, "hidden": 1,
+                 "inputs": 1, "outputs": 1, "depth": 1})
+    widths = [inputs] + [hidden] * depth + [outputs]
+    return {"bytes": nbytes, "operations": ops, "downsample": downsample,
+            "parameters": sum(a * b for a, b in zip(widths, widths[1:]))}
 
 
 def _spread(count, k):
@@ -175,39 +288,26 @@ def simulate_network(hidden, inputs, outputs, samples, *, depth=1, activation="t
     ``network.png`` in ``out``.
 
     The network is :class:`rmtland.networks.MLP` with widths ``[inputs] + [hidden] * depth +
-    [outputs]`` (for ``data="digits"`` the inputs are the preprocessed pixels: 16 with the
-    default downsampling by 2 when ``inputs <= 16``; :func:`make_task`), squared loss
+    [outputs]`` (for ``data="digits"`` ``inputs`` is the pooled image size, 64, 16, 4 or 1,
+    which sets ``downsample``; the network gets the pixels left after the standardisation,
+    reported as ``inputs`` beside ``pixels`` and ``inputs_note``; :func:`make_task`), squared loss
     normalised as PB17 (:math:`L = \frac{1}{2km}\sum_i\lVert f(x_i) - y_i\rVert^2`). The
     searches start from snapshots of gradient descent: ``starts`` random networks after each
     number of ``steps`` (:func:`rmtland.networks.descent_starts`; ``steps=(0,)`` gives plain
     random starts), so ``starts * len(steps)`` searches run.
+
+    Its first step is :func:`check_network`: bad parameters, and sizes whose memory or work
+    would not fit, are refused (:class:`rmtland._validate.InputError`) before anything is
+    allocated.
     """
-    hidden = _validate.integer("hidden", hidden, 1)
-    inputs = _validate.integer("inputs", inputs, 1)
-    outputs = _validate.integer("outputs", outputs, 1)
-    samples = _validate.integer("samples", samples, 1)
-    depth = _validate.integer("depth", depth, 1)
-    starts = _validate.integer("starts", starts, 1)
-    reference_samples = _validate.integer("reference_samples", reference_samples, 0)
-    max_freeness = _validate.integer("max_freeness", max_freeness, 0)
-    if downsample is not None and downsample not in (1, 2, 4, 8):
-        raise InputError(f"downsample must be one of 1, 2, 4, 8, got {downsample!r}")
-    if whiten not in (False, "zca", "pca"):
-        raise InputError(f"whiten must be False, 'zca' or 'pca', got {whiten!r}")
-    if activation not in ACTIVATIONS:
-        raise InputError(f"activation must be one of {ACTIVATIONS} (relu has no second "
-                         f"derivative: H1 is not defined), got {activation!r}")
-    if data not in DATA:
-        raise InputError(f"data must be one of {DATA}, got {data!r}")
-    if data != "digits" and (downsample is not None or whiten):
-        raise InputError(f"downsample and whiten apply to data='digits' only, got data="
-                         f"{data!r}")
-    try:
-        steps = tuple(sorted({_validate.integer("steps", t, 0) for t in steps}))
-    except TypeError:
-        raise InputError(f"steps must be a sequence of integers >= 0, got {steps!r}") from None
-    if not steps:
-        raise InputError("steps must hold at least one step count (integers >= 0)")
+    plan = check_network(hidden, inputs, outputs, samples, depth=depth,
+                         activation=activation, starts=starts,
+                         steps=steps, maxiter=maxiter, max_freeness=max_freeness,
+                         reference_samples=reference_samples, bias=bias, data=data,
+                         downsample=downsample, whiten=whiten, device=device)
+    hidden, inputs, outputs, samples, depth, starts = (
+        int(v) for v in (hidden, inputs, outputs, samples, depth, starts))
+    steps = tuple(sorted({int(t) for t in steps}))
     if out is not None:
         check_output_dir(out)
     xp = get_xp(device)
@@ -231,10 +331,11 @@ def simulate_network(hidden, inputs, outputs, samples, *, depth=1, activation="t
     for p in points:
         p["phi"] = phi
     minima = [p["loss"] for p in points if p["index"] == 0]
-    result = {"hidden": hidden, "depth": depth, "inputs": d_in, "outputs": outputs,
+    result = {"hidden": hidden, "depth": depth, "inputs": d_in, **_digits_inputs(task, inputs),
+              "outputs": outputs,
               "samples": samples, "activation": activation, "data": data, "bias": bias,
               "starts": starts, "steps": list(steps), "searches": starts * len(steps),
-              "downsample": downsample, "whiten": whiten, "seed": seed,
+              "downsample": plan["downsample"], "whiten": whiten, "seed": seed,
               "device": device_name(xp),
               "parameters": model.n_params, "phi": phi,
               "critical_points": points,
@@ -272,6 +373,27 @@ def simulate_network(hidden, inputs, outputs, samples, *, depth=1, activation="t
                        owned=_run.figure_names("network", True) + ["points.npz"],
                        extra=[("points.npz", lambda fh: np.savez(fh, **npz))])
     return result
+
+
+def _digits_inputs(task, pixels):
+    """For the digits: the pooled image size asked for and what became of it (the
+    standardisation drops pixels constant over the samples; PCA whitening keeps the
+    components above its floor), so ``inputs`` below ``pixels`` is never silent."""
+    if task.name != "digits":
+        return {}
+    d_in = int(task.X.shape[1])
+    note = (f"inputs = {pixels} is the pooled image size (downsample "
+            f"{task.info['downsample']}); the network has {d_in} inputs: ")
+    dropped = pixels - len(task.info["kept_pixels"])
+    parts = []
+    if dropped:
+        parts.append(f"{dropped} pixels constant over the {task.X.shape[0]} samples were "
+                     "dropped by the standardisation")
+    if task.info.get("whiten") == "pca" and d_in < len(task.info["kept_pixels"]):
+        parts.append(f"PCA whitening kept {d_in} of {len(task.info['kept_pixels'])} "
+                     "components")
+    return {"pixels": int(pixels),
+            "inputs_note": note + ("; ".join(parts) if parts else "every pixel kept")}
 
 
 def _nan(v):

@@ -26,7 +26,7 @@ from ..compare import spinglass as cmp
 from ..sampling import spinglass as pspin
 from . import _run
 
-__all__ = ["SPIN_PS", "SPIN_SIM", "SPIN_COUNT", "simulate_spinglass",
+__all__ = ["SPIN_PS", "SPIN_SIM", "SPIN_COUNT", "simulate_spinglass", "check_spinglass",
            "figure_spinglass_complexity", "figure_spinglass_minima", "figure_spinglass_count",
            "minima_count_study", "hamiltonians_needed", "SPIN_THRESHOLD", "threshold_study",
            "threshold_curves", "figure_spinglass_threshold"]
@@ -90,6 +90,66 @@ def _index_theory(runs, p):
     return cmp.index_fraction_curve(p, lo, hi)
 
 
+#: iterations of the two searches of :func:`simulate_spinglass` (the defaults of
+#: :func:`rmtland.sampling.spinglass.find_critical_points`): Newton, and the descent of the
+#: minima search
+NEWTON_MAXITER, DESCENT_MAXITER = 200, 5000
+
+
+def _spinglass_bytes(N, starts, p):
+    """Peak memory of :func:`simulate_spinglass` (bytes): the coupling tensor (``N^p``) and
+    the searches' points, gradients, Riemannian Hessians and eigenvectors (``6 N^2`` per
+    start, as :func:`rmtland.sampling.spinglass.find_critical_points` plans them)."""
+    return 8 * N ** p + 8 * 6 * starts * N * N
+
+
+def _spinglass_operations(N, starts, p):
+    """Work of :func:`simulate_spinglass` (multiply-adds, plus
+    :data:`rmtland._validate.LOOP_OPERATIONS` per iteration): every descent step contracts
+    the tensor once per start (``p N^p``), every Newton step also forms and diagonalises the
+    ``N x N`` Hessian (``10 N^3``); the minima search runs descent then Newton, the other
+    Newton only."""
+    loop = _validate.LOOP_OPERATIONS
+    descent = starts * p * N ** p + loop
+    newton = starts * (2 * p * N ** p + 10 * N ** 3) + loop
+    return DESCENT_MAXITER * descent + 2 * NEWTON_MAXITER * newton
+
+
+def check_spinglass(p, N, starts, *, device="cpu"):
+    r"""The up-front check of :func:`simulate_spinglass` (also of ``rmtland simulate
+    spinglass`` and of the sweep kind ``"spinglass"``): ``p`` in [2, MAX_P], ``N >= 2``,
+    ``starts >= 1``, the coupling tensor within
+    :data:`rmtland.sampling.spinglass.MAX_COUPLING_BYTES`, then the memory
+    (:func:`_spinglass_bytes`) within :func:`rmtland.linalg.dense.memory_budget` on
+    ``device`` and the work (:func:`_spinglass_operations`) within
+    :data:`rmtland._validate.WORK_MAX`, from the sizes alone; a refusal names ``N`` or
+    ``starts`` and its largest value given the other.  Returns ``{"bytes", "operations"}``.
+    Raises :class:`InputError`.
+    """
+    from ..linalg.dense import memory_budget
+    p = _validate.integer("p", p, 2)
+    if p > pspin.MAX_P:
+        raise InputError(f"p must be an integer in [2, {pspin.MAX_P}] (the coupling tensor has "
+                         f"N**p entries), got {p}")
+    N = _validate.integer("N", N, 2)
+    starts = _validate.integer("starts", starts, 1)
+    if 8 * N ** p > pspin.MAX_COUPLING_BYTES:
+        raise InputError(f"N = {N} with p = {p} needs a coupling tensor of "
+                         f"{8 * N ** p / 2**30:.1f} GiB (> "
+                         f"{pspin.MAX_COUPLING_BYTES / 2**30:.0f} GiB allowed); reduce N")
+    xp = get_xp(device)
+    sizes = {"N": N, "starts": starts}
+    what = f"the searches (p = {p}, N = {N}, starts = {starts})"
+    nbytes = _validate.within_budget(lambda **s: _spinglass_bytes(**s, p=p), sizes,
+                                     memory_budget(xp)[1], what=what,
+                                     where="the GPU" if xp is not np else "the host",
+                                     minimum={"N": 2, "starts": 1})
+    ops = _validate.within_budget(lambda **s: _spinglass_operations(**s, p=p), sizes,
+                                  _validate.WORK_MAX, what=what, unit="operations",
+                                  minimum={"N": 2, "starts": 1})
+    return {"bytes": nbytes, "operations": ops}
+
+
 def simulate_spinglass(p, N, starts, *, seed=0, device="cpu", out=None, pdf=False,
                        progress=True, tol=1e-10):
     r"""Sample one spherical :math:`p`-spin Hamiltonian of size ``N`` and find its critical
@@ -104,7 +164,12 @@ def simulate_spinglass(p, N, starts, *, seed=0, device="cpu", out=None, pdf=Fals
     ``index_fraction_mean_abs_error`` (points vs the semicircle law), ``seconds``, versions,
     and ``points``: energies and indices).  With ``out``, writes ``out/result.json`` and
     ``out/spinglass.png``.
+
+    Its first step is :func:`check_spinglass`: bad parameters, and sizes whose memory or work
+    would not fit, are refused (:class:`rmtland._validate.InputError`) before anything is
+    allocated.
     """
+    check_spinglass(p, N, starts, device=device)
     if out is not None:
         check_output_dir(out)                     # before any computing
     xp = get_xp(device)

@@ -1000,8 +1000,10 @@ def _hessian_point(*, phi, eps, n, samples, dtype, seed, device):
 
 
 def _hessian_check(*, phi, eps, n, samples, dtype):
-    from ..sampling.hessian import hessian_m
-    hessian_m(n, phi)                     # m = round(n/phi) >= 1
+    """The kind's check: :func:`rmtland.experiments.hessian.check_hessian` (the method
+    ``simulate_hessian`` picks, its memory and work on the host), at parse time."""
+    from .hessian import check_hessian
+    check_hessian(phi, eps, n, samples, dtype=dtype)
 
 
 def _spinglass_point(*, p, N, starts, seed, device):
@@ -1010,11 +1012,9 @@ def _spinglass_point(*, p, N, starts, seed, device):
 
 
 def _spinglass_check(*, p, N, starts):
-    from ..sampling.spinglass import MAX_COUPLING_BYTES
-    if 8 * N ** p > MAX_COUPLING_BYTES:
-        raise InputError(f"N = {N} with p = {p} needs a coupling tensor of "
-                         f"{8 * N ** p / 2**30:.1f} GiB (> {MAX_COUPLING_BYTES / 2**30:.0f} "
-                         "GiB allowed); reduce N")
+    """The kind's check: :func:`rmtland.experiments.spinglass.check_spinglass`."""
+    from .spinglass import check_spinglass
+    check_spinglass(p, N, starts)
 
 
 def _network_point(*, seed, device, **params):
@@ -1028,6 +1028,13 @@ def _network_point(*, seed, device, **params):
             "fit_eps_c": fit.get("eps_c"), "fit_exponent": fit.get("exponent"),
             "memorisation_prediction": memo.get("prediction"),
             "minima_mean_loss": memo.get("minima_mean_loss")}
+
+
+def _network_check(**params):
+    """The kind's check: :func:`rmtland.experiments.networks.check_network` (ranges, the
+    digits' inputs, memory and work), at parse time."""
+    from .networks import check_network
+    check_network(**params)
 
 
 def _register_builtins():
@@ -1051,7 +1058,8 @@ def _register_builtins():
         "max_freeness": integer("max_freeness", 0),
         "reference_samples": integer("reference_samples", 0)},
         {"depth": 1, "activation": "tanh", "data": "gaussian", "starts": 16, "maxiter": 200,
-         "bias": False, "max_freeness": MAX_FREENESS, "reference_samples": REFERENCE_SAMPLES})
+         "bias": False, "max_freeness": MAX_FREENESS, "reference_samples": REFERENCE_SAMPLES},
+        check=_network_check)
     register_kind("figure", _run.figure_point, {
         "name": lambda v: choice("name", tuple(_run.FIGURES))(v),
         "level": choice("level", ("smoke", "quick", "full")),

@@ -39,7 +39,8 @@ from . import _run
 from .spinglass import threshold_study
 
 __all__ = ["TRAINED_SIZES", "SCHEDULE", "ACTIVATIONS", "digits_task", "loss_study",
-           "hessian_study", "spin_side", "simulate_trained", "figure_trained_losses",
+           "hessian_study", "spin_side", "simulate_trained", "check_trained",
+           "figure_trained_losses",
            "figure_trained_hessian"]
 
 ACTIVATIONS = ("relu", "tanh")
@@ -306,6 +307,114 @@ def _hessian_rows(hess):
     return [{k: r[k] for k in keep} for r in hess["rows"]]
 
 
+#: training samples of the digits split (all ten classes): the images less the test half
+TRAIN_SAMPLES = datasets.DIGITS_IMAGES - int(round(TEST_FRACTION * datasets.DIGITS_IMAGES))
+#: pixels per image after the pooling of :func:`digits_task` (4 x 4)
+INPUTS = datasets.digits_pixels(2)
+
+
+def _training_bytes(width, networks, max_epochs, classes, itemsize, samples):
+    """Peak memory of one :func:`rmtland.networks.train.train_sgd` call (bytes): the
+    parameters, velocities and gradients (``6 B n``), every network's sample order
+    (``2 B m``, float64 and int64), the forward and backward passes of a mini-batch and of a
+    loss chunk, and the loss history (``(max_epochs + 1) B``, float64)."""
+    from ..networks.train import LOSS_CHUNK
+    n = (INPUTS + classes) * width
+    rows = SCHEDULE["batch_size"] + LOSS_CHUNK
+    return (itemsize * networks * (6 * n + 6 * rows * (width + classes + INPUTS))
+            + 16 * networks * samples + 8 * (max_epochs + 1) * networks)
+
+
+def _training_operations(width, networks, max_epochs, classes, samples):
+    """Work of one :func:`rmtland.networks.train.train_sgd` call that runs all
+    ``max_epochs`` (the stopping rule can only shorten it): per epoch every mini-batch's
+    gradient (``6 B n`` per sample) and the full-data loss (``2 B n`` per sample, by chunks),
+    each mini-batch and chunk a Python-level step."""
+    from ..networks.train import LOSS_CHUNK
+    n = (INPUTS + classes) * width
+    steps = -(-samples // SCHEDULE["batch_size"]) + -(-samples // LOSS_CHUNK)
+    per_epoch = networks * samples * (8 * n + 20) + steps * _validate.LOOP_OPERATIONS
+    return max_epochs * per_epoch
+
+
+def _hessian_part(hessian_width, hessian_networks, K):
+    """``(bytes, operations)`` of one Hessian row of :func:`hessian_study` (float64) beyond
+    its training: the Jacobian and ``H0`` (``2 B m K n`` and ``2 B n^2`` numbers), the dense
+    ``H`` and the eigenvalues of ``H0``, ``H1``, ``H`` (``6 B n^2``)."""
+    samples = TRAIN_SAMPLES * K // 10 + 1
+    n = (INPUTS + K) * hessian_width
+    B = hessian_networks
+    nbytes = 8 * B * (2 * samples * K * n + 8 * n * n)
+    ops = B * (samples * K * n * n + 6 * samples * n * n + 30 * n ** 3)
+    return nbytes, ops
+
+
+def check_trained(widths, networks, *, activations=ACTIVATIONS, classes=(2, 4, 6, 8, 10),
+                  hessian_width=16, hessian_networks=3, max_epochs=60, device="cpu"):
+    r"""The up-front check of :func:`simulate_trained` (also of ``rmtland simulate trained``
+    and, with ``classes=None`` (no Hessian part), of the sweep kind ``"trained"``): every
+    parameter's range, then the memory and the work of the run from the sizes alone (pure
+    arithmetic, nothing allocated or trained).
+
+    Part 1 trains ``networks`` float32 networks ``[16, width, 10]`` per width and activation
+    (:func:`_training_bytes`, :func:`_training_operations`: every epoch up to ``max_epochs``
+    counted); part 2, per K of ``classes``, ``hessian_networks`` float64 networks
+    ``[16, hessian_width, K]`` and their dense Hessians (:func:`_hessian_part`).  The largest
+    memory of one step must fit :func:`rmtland.linalg.dense.memory_budget` on ``device``, the
+    total work :data:`rmtland._validate.WORK_MAX`; a refusal names the size to reduce
+    (``widths``, ``networks``, ``max_epochs``, ``hessian_width`` or ``hessian_networks``) and
+    its largest value given the others (:func:`rmtland._validate.within_budget`).
+    Returns ``{"bytes", "operations"}``.  Raises :class:`InputError`.
+    """
+    from ..linalg.dense import memory_budget
+    widths = _check_widths("widths", widths)
+    networks = _validate.integer("networks", networks, 2)
+    if isinstance(activations, str):
+        activations = [activations]
+    activations = list(activations)
+    if not activations or any(a not in ACTIVATIONS for a in activations):
+        raise InputError(f"activations must be a non-empty list from {ACTIVATIONS}, got "
+                         f"{activations!r}")
+    if classes is not None:
+        classes = _check_widths("classes", classes)
+        if min(classes) < 2 or max(classes) > 10:
+            raise InputError(f"classes must be integers in 2..10, got {classes!r}")
+    hessian_width = _validate.integer("hessian_width", hessian_width, 1)
+    hessian_networks = _validate.integer("hessian_networks", hessian_networks, 1)
+    max_epochs = _validate.integer("max_epochs", max_epochs, 1)
+    xp = get_xp(device)
+    rest = sorted(widths)[:-1]                   # the widths below the largest, fixed
+    runs = len(activations)
+    Ks = classes or []
+
+    def memory(widths, networks, max_epochs, hessian_width, hessian_networks):
+        part1 = _training_bytes(widths, networks, max_epochs, 10, 4, TRAIN_SAMPLES)
+        part2 = [max(_training_bytes(hessian_width, hessian_networks, max_epochs, K, 8,
+                                     TRAIN_SAMPLES * K // 10 + 1),
+                     _hessian_part(hessian_width, hessian_networks, K)[0]) for K in Ks]
+        return max([part1] + part2)
+
+    def work(widths, networks, max_epochs, hessian_width, hessian_networks):
+        part1 = runs * sum(_training_operations(w, networks, max_epochs, 10, TRAIN_SAMPLES)
+                           for w in rest + [widths])
+        part2 = sum(_training_operations(hessian_width, hessian_networks, max_epochs, K,
+                                         TRAIN_SAMPLES * K // 10 + 1)
+                    + _hessian_part(hessian_width, hessian_networks, K)[1] for K in Ks)
+        return part1 + part2
+    sizes = {"widths": max(widths), "networks": networks, "max_epochs": max_epochs,
+             "hessian_width": hessian_width, "hessian_networks": hessian_networks}
+    minimum = {"widths": 1, "networks": 2, "max_epochs": 1}
+    if Ks:
+        minimum.update(hessian_width=1, hessian_networks=1)
+    what = "the trained networks" + (" and their Hessians" if Ks else "")
+    nbytes = _validate.within_budget(memory, sizes, memory_budget(xp)[1], what=what,
+                                     where="the GPU" if xp is not np else "the host",
+                                     minimum=minimum)
+    ops = _validate.within_budget(work, sizes, _validate.WORK_MAX, what=what,
+                                  unit="operations", minimum=minimum)
+    return {"bytes": nbytes, "operations": ops}
+
+
 def simulate_trained(widths, networks, *, activations=ACTIVATIONS, classes=(2, 4, 6, 8, 10),
                      hessian_width=16, hessian_networks=3, max_epochs=60, seed=0,
                      device="cpu", out=None, pdf=False, progress=True):
@@ -315,19 +424,19 @@ def simulate_trained(widths, networks, *, activations=ACTIVATIONS, classes=(2, 4
     test-loss spread of the first activation; ``spread_fits`` has all), ``hessian`` (one
     object per K: ``classes``, ``outliers``, ``bulk_edge``, ``ks_bulk``, ...),
     ``hessian_fits``, ``spin_glass`` and ``seconds``; with ``out`` also
-    ``trained_losses.png`` and ``trained_hessian.png``."""
+    ``trained_losses.png`` and ``trained_hessian.png``.
+
+    Its first step is :func:`check_trained`: bad parameters, and sizes whose memory or work
+    would not fit, are refused (:class:`rmtland._validate.InputError`) before anything is
+    loaded, allocated or trained."""
+    check_trained(widths, networks, activations=activations, classes=classes,
+                  hessian_width=hessian_width, hessian_networks=hessian_networks,
+                  max_epochs=max_epochs, device=device)
     widths = _check_widths("widths", widths)
-    networks = _validate.integer("networks", networks, 2)
-    activations = list(activations)
-    if not activations or any(a not in ACTIVATIONS for a in activations):
-        raise InputError(f"activations must be a non-empty list from {ACTIVATIONS}, got "
-                         f"{activations!r}")
+    networks, hessian_width, hessian_networks, max_epochs = (
+        int(v) for v in (networks, hessian_width, hessian_networks, max_epochs))
+    activations = [activations] if isinstance(activations, str) else list(activations)
     classes = _check_widths("classes", classes)
-    if min(classes) < 2 or max(classes) > 10:
-        raise InputError(f"classes must be integers in 2..10, got {classes!r}")
-    hessian_width = _validate.integer("hessian_width", hessian_width, 1)
-    hessian_networks = _validate.integer("hessian_networks", hessian_networks, 1)
-    max_epochs = _validate.integer("max_epochs", max_epochs, 1)
     if out is not None:
         check_output_dir(out)
     xp = get_xp(device)
@@ -439,13 +548,19 @@ def _trained_point(*, seed, device, width, networks, activation, max_epochs):
             if not isinstance(v, (list, tuple, dict)) and k not in ("activation", "width")}
 
 
+def _trained_check(*, width, networks, activation, max_epochs):
+    """The sweep kind's check: :func:`check_trained` of one width, no Hessian part."""
+    check_trained([width], networks, activations=[activation], classes=None,
+                  max_epochs=max_epochs)
+
+
 def _register_sweep_kind():
     from . import sweep
     sweep.register_kind("trained", _trained_point, {
         "width": sweep.integer("width", 1), "networks": sweep.integer("networks", 2),
         "activation": sweep.choice("activation", ACTIVATIONS),
         "max_epochs": sweep.integer("max_epochs", 1)},
-        {"activation": "relu", "max_epochs": 60})
+        {"activation": "relu", "max_epochs": 60}, check=_trained_check)
 
 
 _register_sweep_kind()

@@ -49,7 +49,8 @@ from .. import _seeds, _validate
 from .._backend import array_namespace, get_xp
 
 __all__ = ["Dataset", "gaussian_task", "teacher_task", "digits", "train_test_split",
-           "ACTIVATIONS", "DIGITS_EXTRA_MESSAGE"]
+           "ACTIVATIONS", "DIGITS_EXTRA_MESSAGE", "DIGITS_SIDE", "DIGITS_IMAGES",
+           "DIGITS_DOWNSAMPLE", "digits_pixels", "digits_downsample"]
 
 #: teacher activations: name -> elementwise function of (xp, z)
 ACTIVATIONS = {
@@ -411,6 +412,43 @@ def digits(*, classes=None, m=None, downsample=None, standardize=False, whiten=F
         info["targets"] = "integer labels 0..K-1 (indices into classes)"
         Y = xp.asarray(labels)
     return Dataset(xp.asarray(X.astype(name)), Y, "digits", info)
+
+
+#: side of scikit-learn's digit images (8 x 8 pixels) and their number (all ten classes)
+DIGITS_SIDE = 8
+DIGITS_IMAGES = 1797
+#: the average-pooling factors of :func:`digits` and the pooled image sizes they give
+DIGITS_DOWNSAMPLE = (1, 2, 4, 8)
+
+
+def digits_pixels(downsample):
+    """Pixels of a digit image average-pooled by ``downsample``: ``(8 / downsample)**2``
+    (64, 16, 4, 1)."""
+    return (DIGITS_SIDE // downsample) ** 2
+
+
+def digits_downsample(inputs, downsample=None):
+    """The pooling factor that gives ``inputs`` pixels per digit image, checked against an
+    explicit ``downsample``: for the digits, ``inputs`` *is* the pooled image size
+    (:func:`digits_pixels`), 64, 16, 4 or 1.  ``downsample=None`` derives it from ``inputs``;
+    a ``downsample`` whose image size is not ``inputs`` is refused naming both (one of them
+    would otherwise be silently ignored).  Raises :class:`InputError`."""
+    sizes = {digits_pixels(f): f for f in DIGITS_DOWNSAMPLE}
+    if downsample is not None:
+        if downsample not in DIGITS_DOWNSAMPLE or isinstance(downsample, bool):
+            raise InputError(f"downsample must be one of {', '.join(map(str, DIGITS_DOWNSAMPLE))}"
+                             f", got {downsample!r}")
+        if inputs != digits_pixels(downsample):
+            raise InputError(
+                f"inputs = {inputs} conflicts with downsample = {downsample}: digit images "
+                f"pooled by {downsample} have {digits_pixels(downsample)} pixels; for the "
+                f"digits inputs must be (8/downsample)^2 (one of 64, 16, 4, 1): give "
+                f"inputs = {digits_pixels(downsample)}, or leave downsample out")
+        return downsample
+    if inputs not in sizes:
+        raise InputError(f"inputs must be one of 64, 16, 4, 1 for the digits (the pixels of "
+                         f"an 8x8 image average-pooled by 1, 2, 4 or 8), got {inputs!r}")
+    return sizes[inputs]
 
 
 def train_test_split(dataset, test_fraction=0.2, rng=0):
