@@ -191,3 +191,28 @@ def test_cli_estimator_options_are_validated(tmp_path, capsys):
                   "--samples", "2", opt, val, "--out", str(tmp_path / "o")])
         assert exc.value.code == 2
         assert opt.strip("-") in capsys.readouterr().err
+
+
+def test_lanczos_steps_are_clipped_to_n():
+    """Lanczos on an n x n operator ends by step n (Krylov space of dimension <= n), so
+    steps=10**6 on a 60 x 60 matrix runs 60 steps (it used to ask for 14.6 TiB), says so,
+    and its Ritz values are then the eigenvalues: the extremes match eigvalsh."""
+    from rmtland.sampling import sample_goe
+    S = sample_goe(60, rng=3)[0]
+    ev = np.linalg.eigvalsh(S)
+    r = spectrum(S, steps=10**6, probes=2, rng=0)
+    assert (r["steps"], r["steps_requested"], r["matvecs"]) == (60, 10**6, 120)
+    assert abs(r["lambda_min"] - ev[0]) < 1e-8 and abs(r["lambda_max"] - ev[-1]) < 1e-8
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"probes": 10**8}, r"probes=100000000 .* probes must be in \[1, "),
+    ({"method": "kpm", "degree": 10**8}, r"degree=100000000 .* degree must be in \[2, "),
+    ({"method": "kpm", "probes": 10**8}, r"probes=100000000 .* probes must be in \[1, "),
+    ({"points": 10**9}, "points"),
+    ({"block": 10**7, "probes": 10**7}, r"block|probes")])
+def test_sizes_beyond_memory_are_refused_before_any_product(kwargs, name):
+    calls = []
+    with pytest.raises(InputError, match=name):
+        spectrum(lambda V: calls.append(1) or V, n=60, **kwargs)
+    assert calls == []

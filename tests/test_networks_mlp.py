@@ -344,3 +344,41 @@ def test_bench_network_counts_the_gemms_it_times():
                                            "dense-hessian"]
     assert all(r["seconds_per_matrix"] > 0 and r["gflops"] > 0 for r in rows)
     assert rows[3]["directions"] == rows[3]["n"] == 4 * 3 + 3 * 2
+
+
+def test_nbytes_formula_and_init_guard():
+    """MLP.nbytes(batch, m, r): itemsize x (2 B n + n + (4 sum(hidden) + 3 k) B m
+    + r (6 B m sum(h_1..k) + 4 B n)) (its docstring). [2, 3, 1]: n = 9, hidden 3, k = 1."""
+    net = MLP([2, 3, 1])
+    assert net.n_params == 9
+    assert net.nbytes(2, 5) == 8 * (2 * 2 * 9 + 9 + (4 * 3 + 3) * 2 * 5)
+    assert net.nbytes(2, 5, r=3) == net.nbytes(2, 5) + 8 * 3 * (6 * 2 * 5 * 4 + 4 * 2 * 9)
+    assert MLP([2, 3, 1], dtype="float32").nbytes(2, 5) == net.nbytes(2, 5) // 2
+    # the issue's case: 10^12 parameters (7.3 TiB for theta alone), refused naming the
+    # widths, before anything is allocated
+    big = MLP([3, 10**6, 10**6])
+    with pytest.raises(InputError, match=r"widths \[3, 1000000, 1000000\].*reduce the widths"):
+        big.init(1)
+
+
+def test_products_check_memory_before_allocating(monkeypatch):
+    """Dense Hessians need (2B + 1) n^2, the Jacobian 2 B m k n: refused naming the sizes
+    when above the budget (half the available host memory; 64 MiB pretended here)."""
+    from rmtland.linalg import dense
+    monkeypatch.setattr(dense, "host_available_bytes", lambda: 128 << 20)
+    net = MLP([50, 60, 2])                             # n = 3120: one Hessian is 78 MB
+    theta = net.init(1, rng=0)
+    g = np.random.default_rng(0)
+    X, Y = g.standard_normal((4, 50)), g.standard_normal((4, 2))
+    assert net.nbytes(1, 4) < 64 << 20                 # the loss fits
+    net.loss(theta, X, Y)
+    with pytest.raises(InputError, match=r"dense Hessians \(1 x 3120 x 3120\)"):
+        net.hessian(theta, X, Y)
+    with pytest.raises(InputError, match=r"dense Hessians"):
+        net._unchecked_hessian(theta, X, Y)
+    Xm = g.standard_normal((2000, 50))                 # 2 x 2000 x 2 x 3120 x 8 = 200 MB
+    with pytest.raises(InputError, match="Jacobian"):
+        net.jacobian(theta, Xm)
+    with pytest.raises(InputError, match="1 networks of widths .* on 2000 samples with 40 "
+                                         "directions"):
+        net.hvp(theta, Xm, g.standard_normal((2000, 2)), np.ones((1, net.n_params, 40)))

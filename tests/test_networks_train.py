@@ -98,3 +98,69 @@ def test_one_hot_rows():
     assert np.array_equal(Y, np.eye(3)[[0, 2, 1]])
     with pytest.raises(InputError, match="labels"):
         one_hot(np.array([0, 3]), 3)
+
+
+def test_step_decay_schedule_by_hand():
+    """decay_epochs = tau: epoch e (1-based) steps with eta / (1 + (e - 1)/tau) (module notes).
+    Plain full-batch descent (momentum 0, one mini-batch of all m samples: the sample order
+    only permutes a sum) written out by hand; an off-by-one epoch in the schedule changes
+    every step by a factor (1 + e/tau)/(1 + (e-1)/tau), 10-50% here."""
+    X, Y = _task(np)
+    model = MLP([3, 4, 3], activation="tanh", loss="softmax")
+    theta0 = model.init(2, rng=4)
+    tau, lr = 2.0, 0.5
+    res = train_sgd(model, theta0, X, Y, lr=lr, momentum=0.0, batch_size=40, max_epochs=4,
+                    patience=10, decay_epochs=tau, rng=0)
+    theta = theta0.copy()
+    for e in range(1, 5):
+        theta = theta - lr / (1 + (e - 1) / tau) * model.gradient(theta, X, Y)
+    assert list(res["epochs"]) == [4, 4]
+    np.testing.assert_allclose(res["theta"], theta, rtol=1e-12, atol=1e-14)
+    assert res["schedule"]["decay_epochs"] == tau
+
+
+def test_memory_follows_the_epochs_run_not_max_epochs():
+    """max_epochs = 10**8 for two tiny networks: the history holds the epochs run (here 1,
+    stopped by the loss floor), not 10**8 + 1 rows (1.6 GB, allocated up front before)."""
+    X, Y = _task(np)
+    model = MLP([3, 4, 3], loss="softmax")
+    res = train_sgd(model, model.init(2, rng=0), X, Y, loss_floor=10.0, max_epochs=10**8,
+                    rng=0)
+    assert res["history"].shape == (2, 2) and list(res["epochs"]) == [1, 1]
+    assert res["schedule"]["max_epochs"] == 10**8
+
+
+def test_every_input_value_is_checked_once():
+    # all rows are checked (the check used to look at theta[:1], X[:1], Y[:1] only)
+    X, Y = _task(np)
+    model = MLP([3, 4, 3], loss="softmax")
+    theta = model.init(3, rng=0)
+    bad = theta.copy()
+    bad[2, 5] = np.nan
+    with pytest.raises(InputError, match="theta must contain only finite"):
+        train_sgd(model, bad, X, Y, max_epochs=2)
+    Xb = X.copy()
+    Xb[-1, 0] = np.inf
+    with pytest.raises(InputError, match="X must contain only finite"):
+        train_sgd(model, theta, Xb, Y, max_epochs=2)
+    Yb = Y.copy()
+    Yb[-1] = 0.5
+    with pytest.raises(InputError, match="probability rows"):
+        train_sgd(model, theta, X, Yb, max_epochs=2)
+
+
+def test_training_too_large_is_refused_before_allocating(monkeypatch):
+    """MLP.nbytes of a mini-batch plus 4 B n for the parameters and velocities, against the
+    host budget (half the available memory: 8 MiB here, pretending 16 MiB are available).
+    100 networks of 3-40-3 on mini-batches of 40 need ~6.3 MiB; 200, ~12.5 MiB."""
+    from rmtland.linalg import dense
+    monkeypatch.setattr(dense, "host_available_bytes", lambda: 16 << 20)
+    X, Y = _task(np)
+    model = MLP([3, 40, 3], loss="softmax")
+    need = model.nbytes(100, 40) + 4 * 100 * model.n_params * 8
+    assert need < 8 << 20 < model.nbytes(200, 40) + 4 * 200 * model.n_params * 8
+    train_sgd(model, model.init(100, rng=0), X, Y, max_epochs=1)
+    theta = np.zeros((200, model.n_params))
+    with pytest.raises(InputError, match="training 200 networks of widths .*reduce the "
+                                         "number of networks, batch_size or the widths"):
+        train_sgd(model, theta, X, Y, max_epochs=1)
