@@ -41,7 +41,8 @@ from .._validate import InputError
 from .. import _validate
 from .._backend import array_namespace, check_finite, linalg_errors, to_numpy
 
-__all__ = ["ASYMMETRY_RTOL", "asymmetry_rtol", "check_symmetric", "JACOBI_MAX_N", "LDL_MIN_N", "CPU_CHUNK_BYTES", "GPU_FREE_FRACTION",
+__all__ = ["ASYMMETRY_RTOL", "asymmetry_rtol", "check_symmetric",
+           "JACOBI_MAX_N", "LDL_MIN_N", "CPU_CHUNK_BYTES", "GPU_FREE_FRACTION",
            "eigvalsh_batched", "count_negative", "inertia", "empirical_cdf_at",
            "host_available_bytes", "memory_budget", "plan_chunk", "real_dtype",
            "require_memory", "eigh_batched"]

@@ -295,7 +295,7 @@ def lanczos_extremes(op, *, steps=BOUNDS_STEPS, probes=1, rng=None, probe="radem
     nodes, _, resid = gauss_quadrature(a, bt, L)
     lo, rlo, hi, rhi = _extremes(nodes, resid)
     return {"lambda_min": lo, "lambda_min_residual": rlo, "lambda_max": hi,
-            "lambda_max_residual": rhi, "matvecs": int(o["probes"] * o["steps"])}
+            "lambda_max_residual": rhi, "matvecs": int(o["probes"] * a.shape[1])}
 
 
 def spectral_bounds(op, *, steps=BOUNDS_STEPS, rng=None):
