@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -277,14 +278,67 @@ def test_bad_spec_exits_2_naming_the_key_before_any_point(capsys, tmp_path, text
     assert not (tmp_path / "out" / "points").exists()
 
 
-@pytest.mark.parametrize("address", ["tcp://127.0.0.1:9", "not-an-address"])
-def test_a_scheduler_that_does_not_answer_exits_2(capsys, tmp_path, monkeypatch, address):
-    monkeypatch.setattr(sweep, "CONNECT_TIMEOUT", 2.0)
+@pytest.fixture
+def servers():
+    """Two local TCP servers that are not Dask schedulers: one silent (accepts, never
+    writes), one that answers anything with an HTTP 400 (as a proxy in front of an
+    unreachable address does); their addresses."""
+    import socket
+    import threading
+    made, conns = [], []
+
+    def serve(sock, reply):
+        while True:
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                return
+            conns.append(conn)
+            if reply:
+                conn.sendall(reply)
+    for reply in (b"", b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n"):
+        sock = socket.create_server(("127.0.0.1", 0))
+        threading.Thread(target=serve, args=(sock, reply), daemon=True).start()
+        made.append(sock)
+    yield {name: f"tcp://127.0.0.1:{sock.getsockname()[1]}"
+           for name, sock in zip(("silent", "http"), made)}
+    for sock in made + conns:
+        sock.close()
+
+
+@pytest.mark.parametrize("address, cause", [
+    ("tcp://127.0.0.1:9", "connection refused"),           # a closed port
+    ("silent", "no reply"), ("http", "something answers there, but not in Dask's protocol"),
+    ("tcp://10.255.255.1:8786", ""),                        # unroutable (or a proxy's)
+    ("not-an-address", "is not an address like tcp://host:8786")])
+def test_a_scheduler_that_does_not_answer_exits_2(capsys, tmp_path, monkeypatch, servers,
+                                                 address, cause):
+    """Exit 2 with one line naming --scheduler, the address, the timeout and the cause,
+    within the timeout (1 s here); nothing written."""
+    monkeypatch.setattr(sweep, "CONNECT_TIMEOUT", 1.0)
+    address = servers.get(address, address)
     spec = write_spec(tmp_path, 'kind = "spinglass"\n[grid]\np = 3\nN = 6\nstarts = 2\n')
     code = cli.main(["sweep", spec, "--out", str(tmp_path / "out"), "--scheduler", address])
     err = capsys.readouterr().err
-    assert code == 2 and len(err.strip().splitlines()) == 1 and repr(address) in err, err
-    assert not (tmp_path / "out" / "points").exists()
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert f"--scheduler {address!r}" in err and cause in err
+    if address.startswith("tcp"):
+        assert "no Dask scheduler answers within 1 s" in err
+    assert "MemoryError" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_scheduler_that_speaks_http_leaves_one_line_on_stderr(tmp_path, servers):
+    """In a process of its own, so that a Client left to the garbage collector would show
+    (its __del__ used to print a TimeoutError traceback 20 s later): one line, exit 2."""
+    spec = write_spec(tmp_path, 'kind = "spinglass"\n[grid]\np = 3\nN = 6\nstarts = 2\n')
+    code = ("import sys; from rmtland.experiments import sweep; sweep.CONNECT_TIMEOUT = 1.0; "
+            "from rmtland import cli; sys.exit(cli.main(sys.argv[1:]))")
+    run = subprocess.run([sys.executable, "-c", code, "sweep", spec, "--out",
+                          str(tmp_path / "out"), "--scheduler", servers["http"]],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr.count("\n") == 1 and run.stderr.startswith("rmtland: error: --scheduler")
 
 
 def test_missing_spec_exits_2(capsys, tmp_path):
@@ -390,3 +444,231 @@ def test_example_specs_on_two_workers(tmp_path, client2):
         # one hidden layer, no biases: hidden (inputs + outputs) parameters; phi = n/(k m)
         assert r["parameters"] == r["hidden"] * (r["inputs"] + r["outputs"])
         assert r["phi"] == pytest.approx(r["parameters"] / (r["outputs"] * r["samples"]))
+
+
+# -- the tables: every writer round-trips every cell -------------------------------------------
+def cells(*, x, seed, device):
+    """One field per kind of column a table meets (issue 17): ints (negative too), ints past
+    2**63 (uint64) and past 2**64 (JSON text), floats with an int among them, booleans, a
+    column None in some rows, one None in all, text with CSV's special characters, lists,
+    a column of mixed kinds."""
+    if x == 4:
+        raise ArithmeticError("x = 4: a failed point, its fields absent")
+    return {"int": x - 3, "big": 2**63 + x, "huge": 2**64 + x,
+            "real": 2 if x == 1 else x / 3, "flag": x % 2 == 0,
+            "maybe": None if x % 2 else x * 0.25, "nothing": None,
+            "text": f'a,"b"\nc é {x}', "vec": [x, x / 2, None], "mixed": x if x % 2 else "s"}
+
+
+@pytest.fixture
+def cells_kind(monkeypatch):
+    monkeypatch.setitem(sweep.KINDS, "cells", Kind("cells", cells, {"x": _check_x}))
+    return {"kind": "cells", "seed": 5, "seeds": 2, "grid": {"x": [0, 1, 2, 3, 4]}}
+
+
+def csv_text(value):
+    """The CSV writer's documented text of one cell."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return str(value)
+
+
+def test_every_table_round_trips_every_cell(tmp_path, cells_kind):
+    """CSV, JSONL and Parquet read back to the rows, cell by cell; the point seeds (about
+    half >= 2**63) are uint64 in Parquet and exact in all three."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    s = run_sweep(cells_kind, tmp_path, workers=0, progress=False)
+    rows = s["rows"]
+    assert s["table_errors"] == {} and sorted(s["tables"]) == ["csv", "jsonl", "parquet"]
+    assert s["failed"] == 2 and any(r["seed"] >= 2**63 for r in rows)
+    cols = sweep.columns(rows, "cells")
+    assert {"big", "huge", "vec", "nothing", "error"} <= set(cols)
+
+    # JSONL: every cell, exactly (types included)
+    back = sweep.read_table(tmp_path / "table.jsonl")
+    assert back == [{c: r.get(c) for c in cols} for r in rows]
+    # Parquet: the schema, then every cell; ints stay ints (seeds exact), an int in a float
+    # column reads as the equal float
+    table = pq.read_table(tmp_path / "table.parquet")
+    types = {f.name: f.type for f in table.schema}
+    assert types["seed"] == pa.uint64() and types["big"] == pa.uint64()
+    assert types["int"] == types["replicate"] == pa.int64()
+    assert types["real"] == types["maybe"] == types["seconds"] == pa.float64()
+    assert types["flag"] == pa.bool_() and types["text"] == types["error"] == pa.string()
+    json_cols = {f.name for f in table.schema if f.metadata == sweep.JSON_COLUMN}
+    assert json_cols == {"huge", "vec", "mixed"}
+    back = sweep.read_table(tmp_path / "table.parquet")
+    assert [list(r) for r in back] == [cols] * len(rows)
+    for got, r in zip(back, rows):
+        for c in cols:
+            want = r.get(c)
+            assert got[c] == want, (c, got[c], want)
+            if want is not None and not (c in ("real", "maybe") and isinstance(want, int)):
+                assert type(got[c]) is type(want), (c, got[c], want)
+    # CSV: the header, then each cell's text, which parses back to the value
+    back = sweep.read_table(tmp_path / "table.csv")
+    assert [list(r) for r in back] == [cols] * len(rows)
+    for got, r in zip(back, rows):
+        for c in cols:
+            want = r.get(c)
+            assert got[c] == csv_text(want), (c, got[c], want)
+            if isinstance(want, bool):
+                assert got[c] in ("True", "False")
+            elif isinstance(want, int):
+                assert int(got[c]) == want
+            elif isinstance(want, float):
+                assert float(got[c]) == want
+
+
+@pytest.mark.parametrize("broken", ["csv", "jsonl", "parquet"])
+def test_a_failing_writer_loses_neither_the_other_tables_nor_result_json(
+        capsys, tmp_path, monkeypatch, broken):
+    """One writer raises: the others are written, result.json records the failure, the
+    command exits 1 with one line naming the format."""
+    def fail(rows, cols):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(sweep, f"_{broken}_bytes", fail)
+    spec = write_spec(tmp_path, 'kind = "spinglass"\n[grid]\np = 3\nN = [6, 7]\nstarts = 2\n')
+    out = tmp_path / "out"
+    code = cli.main(["sweep", spec, "--out", str(out), "--workers", "0", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 1 and len(err.strip().splitlines()) == 1, err
+    assert f"{broken} (OSError: [Errno 28] No space left on device)" in err
+    saved = json.loads((out / "result.json").read_text())
+    assert saved["table_errors"] == {broken: "OSError: [Errno 28] No space left on device"}
+    others = [f for f in sweep.FORMATS if f != broken]
+    assert sorted(saved["tables"]) == sorted(others)
+    assert saved["table"] == str(out / f"table.{others[0]}")
+    assert not (out / f"table.{broken}").exists()
+    for fmt in others:
+        assert len(sweep.read_table(out / f"table.{fmt}")) == saved["total"] == 2
+
+
+# -- sizes and counts, refused before any work --------------------------------------------------
+def test_a_grid_larger_than_max_points_is_refused_before_it_is_expanded(capsys, tmp_path,
+                                                                         monkeypatch):
+    """10**7 points (1000 x 1000 values x 10 seeds): refused from the axis lengths, before
+    the product is taken (which would raise here), naming grid and the limit."""
+    def expanded(axes):
+        raise AssertionError("the grid was expanded before its size was checked")
+    monkeypatch.setattr(sweep, "_product", expanded)
+    spec = write_spec(tmp_path, 'kind = "hessian"\nseeds = 10\n[grid]\n'
+                                'phi = { linspace = [0.1, 1.0, 1000] }\n'
+                                'eps = { linspace = [0.0, 0.5, 1000] }\nn = 10\nsamples = 1\n')
+    code = cli.main(["sweep", spec, "--out", str(tmp_path / "out"), "--workers", "0"])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "grid: 1000 x 1000 x 1 x 1 values x 10 seeds = 10000000 points" in err
+    assert f"at most {sweep.MAX_POINTS} points" in err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("grid, seeds, message", [
+    ({"x": list(range(11))}, 1, "grid.x has 11 values"),
+    ({"x": {"range": [0, 10**12, 1]}}, 1, "grid.x has 1000000000000 values"),
+    ({"x": {"linspace": [0, 1, 10**12]}}, 1, "grid.x has 1000000000000 values"),
+    ({"x": {"range": [0.0, 1e12, 1.0]}}, 1, "grid.x has 1000000000000 values"),
+    ({"zip": [{"x": {"logspace": [1, 2, 10**12]}}]}, 1, "grid.x has 1000000000000 values"),
+    ({"x": [1, 2, 3]}, 10**12, "seeds = 1000000000000 replicates"),
+    ({"x": [1, 2, 3, 4]}, 3, "grid: 4 values x 3 seeds = 12 points"),
+])
+def test_each_count_is_checked_before_its_values_are_made(square_kind, monkeypatch, grid,
+                                                          seeds, message):
+    """With MAX_POINTS = 10: an axis, a range form (10**12 values: refused at once, never
+    listed), the replicates, and the product."""
+    monkeypatch.setattr(sweep, "MAX_POINTS", 10)
+    with pytest.raises(sweep.InputError, match="at most 10 points") as info:
+        parse_spec({**square_kind, "seeds": seeds, "grid": grid})
+    assert message in str(info.value)
+    # the limit itself is allowed
+    assert len(parse_spec({**square_kind, "seeds": 2, "grid": {"x": [0, 1, 3, 5, 6]}}).points) \
+        == 10
+
+
+def test_workers_beyond_the_bound_are_refused_before_anything_starts(capsys, tmp_path,
+                                                                      monkeypatch):
+    top = sweep.WORKERS_PER_CPU * (os.cpu_count() or 1)
+
+    def started(*a, **k):
+        raise AssertionError("a cluster was started")
+    monkeypatch.setattr(sweep, "local_cluster", started)
+    spec = write_spec(tmp_path, 'kind = "spinglass"\n[grid]\np = 3\nN = 6\nstarts = 2\n')
+    code = cli.main(["sweep", spec, "--out", str(tmp_path / "out"), "--workers", "1000"])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert f"--workers must be an integer in [0, {top}]" in err and "got 1000" in err
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(sweep.InputError, match=rf"^workers must be an integer in \[0, {top}\]"):
+        run_sweep(TINY, tmp_path / "api", workers=top + 1, progress=False)
+    assert sweep.check_workers(top, "cpu") == top
+    # with dask-cuda and GPUs: one worker per GPU at most
+    monkeypatch.setitem(sys.modules, "dask_cuda", object())
+    monkeypatch.setattr(sweep, "_gpu_count", lambda: 2)
+    assert sweep.check_workers(2, "gpu") == 2 and sweep.check_workers(3, "cpu") == 3
+    with pytest.raises(sweep.InputError, match=r"in \[0, 2\] \(one per GPU, 2 GPU"):
+        sweep.check_workers(3, "auto")
+
+
+# -- Ctrl-C on Dask workers -------------------------------------------------------------------
+def test_ctrl_c_on_workers_exits_130_with_one_line_and_keeps_the_finished_points(tmp_path):
+    """SIGINT to the whole process group (what Ctrl-C in a terminal does) of `rmtland sweep`
+    on 2 local workers, as the first point file appears: exit 130, one line on stderr (the
+    workers neither see the signal nor log as the cluster closes), no process of the run
+    left, and the point files that were written are whole rows that a rerun skips."""
+    import psutil
+    spec = write_spec(tmp_path, 'kind = "hessian"\nseeds = 4\n[grid]\nphi = [0.5, 1.0, 2.0]\n'
+                                'eps = 0.1\nn = 300\nsamples = 20\n')        # ~0.3 s a point
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "rmtland", "sweep", spec, "--out",
+                             str(out), "--workers", "2", "--no-progress"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        while proc.poll() is None and not list((out / "points").glob("*.json")):
+            time.sleep(0.02)
+        os.killpg(proc.pid, signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, stderr
+    assert stderr.count("\n") == 1 and stderr.startswith("rmtland: interrupted: sweep"), stderr
+    assert stdout == ""
+    # every process of the run has ended (zombies left to an init that does not reap aside)
+    left, _ = psutil.wait_procs(
+        [p for p in psutil.process_iter() if _in_group(p, proc.pid)], timeout=10)
+    assert [p for p in left if _running(p)] == []
+    kept = {f.stem: json.loads(f.read_text()) for f in (out / "points").glob("*.json")
+            if not f.name.startswith(".")}              # (no temporary file is left either)
+    assert sorted(os.listdir(out / "points")) == sorted(k + ".json" for k in kept)
+    total = len(parse_spec(load_spec(spec)).points)
+    assert 1 <= len(kept) < total == 12
+    assert all(r["status"] == "done" and 0 <= r["empirical_index"] <= 1 for r in kept.values())
+    assert not (out / "result.json").exists()
+    # the rerun skips them (its remaining points stubbed: only the bookkeeping is tested)
+    stub = Kind("hessian", lambda **kw: {"stub": True}, sweep.KINDS["hessian"].params,
+                sweep.KINDS["hessian"].defaults)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(sweep.KINDS, "hessian", stub)
+        again = run_sweep(spec, out, workers=0, progress=False)
+    assert (again["skipped"], again["computed"]) == (len(kept), total - len(kept))
+    assert [r for r in again["rows"] if r["point"] in kept] == \
+        [kept[p.key] for p in parse_spec(load_spec(spec)).points if p.key in kept]
+
+
+def _running(process):
+    import psutil
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _in_group(process, pgid):
+    try:
+        return os.getpgid(process.pid) == pgid
+    except (ProcessLookupError, PermissionError):
+        return False

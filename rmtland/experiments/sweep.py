@@ -83,11 +83,6 @@ from .hessian import simulate_hessian
 from .networks import ACTIVATIONS, DATA, MAX_FREENESS, simulate_network
 from .spinglass import simulate_spinglass
 
-try:                                    # Python >= 3.11; tomli (the same parser) on 3.10
-    import tomllib
-except ModuleNotFoundError:             # pragma: no cover
-    import tomli as tomllib
-
 __all__ = ["KINDS", "Kind", "register_kind", "load_spec", "parse_spec", "point_seed",
            "run_sweep", "compute_point", "connect", "check_workers", "closing_quietly",
            "write_tables", "read_table", "arrow_field", "DEVICES", "CONNECT_TIMEOUT",
@@ -215,8 +210,19 @@ class Sweep:
     source: str
 
 
+def toml_module():
+    """The TOML parser: :mod:`tomllib` (Python >= 3.11), else ``tomli`` (the same parser, a
+    dependency on Python 3.10)."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:
+        import tomli as tomllib
+    return tomllib
+
+
 def load_spec(path):
     """The TOML spec at ``path`` as a dict (:class:`InputError` when missing or not TOML)."""
+    tomllib = toml_module()
     path = os.fspath(path)
     try:
         with open(path, "rb") as fh:
@@ -567,10 +573,8 @@ def check_workers(workers, device, name="workers"):
     naming ``name`` and the range: at most one per GPU for a ``dask_cuda`` cluster (device
     "gpu"/"auto" with dask-cuda and a GPU), else :data:`WORKERS_PER_CPU` per CPU
     (``os.cpu_count()``).  Checked before anything starts."""
-    import importlib.util
     workers = _validate.integer(name, workers, 0)
-    gpus = (_gpu_count() if device in ("gpu", "auto") and
-            importlib.util.find_spec("dask_cuda") is not None else 0)
+    gpus = _gpu_count() if device in ("gpu", "auto") and _dask_cuda() is not None else 0
     if gpus:
         top, why = gpus, f"one per GPU, {gpus} GPU(s) seen"
     else:
@@ -628,6 +632,15 @@ def closing_quietly(thing):
                 lg.setLevel(level)
 
 
+def _dask_cuda():
+    """The ``dask_cuda`` module, or None when it does not import."""
+    try:
+        import dask_cuda
+    except ImportError:
+        return None
+    return dask_cuda
+
+
 def _gpu_count():
     try:
         import cupy
@@ -646,10 +659,7 @@ def local_cluster(workers, device):
     # Ctrl-C, closed streams) is noise on the terminal
     quiet = {"dashboard_address": ":0", "silence_logs": logging.CRITICAL}
     if device in ("gpu", "auto"):
-        try:
-            import dask_cuda
-        except ImportError:
-            dask_cuda = None
+        dask_cuda = _dask_cuda()
         gpus = _gpu_count() if dask_cuda is not None else 0
         if gpus:
             n = min(gpus, workers) if workers else gpus
