@@ -56,8 +56,19 @@ def _real(name, check=_validate.finite):
     return _arg(float, lambda v: check(name, v))
 
 
+def _whole(text):
+    """An integer option's text: ``int`` spellings, and a float spelling of a whole number
+    (``1e8``, ``2.0``) as that number, so the size checks (not the parser) judge it;
+    ``1.5``, ``inf`` or ``nan`` stay refused by :func:`rmtland._validate.integer`."""
+    try:
+        return int(text)
+    except ValueError:
+        value = float(text)
+        return int(value) if value.is_integer() else value
+
+
 def _integer(name, minimum):
-    return _arg(int, lambda v: _validate.integer(name, v, minimum))
+    return _arg(_whole, lambda v: _validate.integer(name, v, minimum))
 
 
 _phi = _arg(float, lambda v: _validate.positive("phi", v, PHI_MAX))
