@@ -588,6 +588,32 @@ def test_each_count_is_checked_before_its_values_are_made(square_kind, monkeypat
         == 10
 
 
+def test_the_kind_check_sees_every_point_before_any_point_runs(tmp_path, monkeypatch):
+    """A kind's ``check`` (where each kind's size estimate lives) runs on every grid point
+    at parse time: the run finds all of them checked, and a refusal of the last point
+    means that no point runs."""
+    checked, ran = [], []
+
+    def check(*, x):
+        checked.append(x)
+        if x == 9:
+            raise sweep.InputError("x = 9 would need 1 TiB")
+
+    def run(*, x, seed, device):
+        ran.append(list(checked))
+        return {"y": x}
+    monkeypatch.setitem(sweep.KINDS, "sized", Kind("sized", run, {"x": _check_x}, check=check))
+    s = run_sweep({"kind": "sized", "seeds": 2, "grid": {"x": [1, 2, 3]}}, tmp_path / "a",
+                  workers=0, progress=False)
+    assert s["done"] == 6 and ran == [[1, 2, 3]] * 6
+    checked.clear()
+    ran.clear()
+    with pytest.raises(sweep.InputError, match="x = 9 would need 1 TiB"):
+        run_sweep({"kind": "sized", "grid": {"x": [1, 2, 9]}}, tmp_path / "b", workers=0,
+                  progress=False)
+    assert checked == [1, 2, 9] and ran == [] and not (tmp_path / "b").exists()
+
+
 def test_workers_beyond_the_bound_are_refused_before_anything_starts(capsys, tmp_path,
                                                                       monkeypatch):
     top = sweep.WORKERS_PER_CPU * (os.cpu_count() or 1)

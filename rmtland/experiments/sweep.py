@@ -24,8 +24,10 @@ A spec (``rmtland sweep SPEC.toml --out DIR``)::
     formats = ["csv", "jsonl"]    # default: csv, jsonl, and parquet when pyarrow imports
 
 Parameters the grid leaves out take the kind's defaults.  Every point's parameters are
-checked by the kind's own validators before any point runs (bad input: :class:`InputError`
-naming the key).
+checked by the kind's own validators, and each point by the kind's ``check`` (its size and
+memory estimate), before any point runs (bad input: :class:`InputError` naming the key).  A
+sweep has at most :data:`MAX_POINTS` points (grid size x replicates), counted from the
+axis lengths before any point is made.
 
 Seeds.  Point ``(params, replicate)`` draws from :func:`point_seed`: the ``SeedSequence`` of
 the sweep's seed with spawn key ``(w0, w1, w2, w3, replicate)``, ``w`` the first four 32-bit
@@ -38,16 +40,21 @@ Files.  ``DIR/points/<key>.json`` for each point, written atomically by the proc
 submitted the sweep as the point finishes (``key``: SHA-256 of kind, parameters and seed);
 a rerun skips the points already ``done`` there (a failed point is retried).  Kinds that
 write files get ``DIR/points/<key>/`` of their own.  Then the merged table (one row per
-point, in grid order) and ``DIR/result.json`` (spec hash, versions, counts).
+point, in grid order) in each format, each writer on its own (one that fails is recorded in
+``table_errors``; the others are written), and ``DIR/result.json`` (spec hash, versions,
+counts).  Parquet columns have an explicit type (:func:`arrow_field`): the seeds uint64.
 
 Runners: in this process (``workers=0``, or when ``dask.distributed`` is missing, with a
 one-line note naming the ``dist`` extra), a :class:`distributed.LocalCluster` of ``workers``
 processes (default: one per CPU), an existing cluster (``scheduler="tcp://host:8786"``,
 checked to answer before any point runs), or, for ``device="gpu"``/``"auto"`` with
 ``dask-cuda`` installed and GPUs present, a ``dask_cuda.LocalCUDACluster`` with one worker per
-GPU (each worker sees only its GPU, so ``device="gpu"`` is that GPU).  Dask reruns the points
-of a worker that dies (``distributed.scheduler.allowed-failures``); a point that raises is
-recorded with its error, and the sweep goes on.
+GPU (each worker sees only its GPU, so ``device="gpu"`` is that GPU), at most
+:data:`WORKERS_PER_CPU` workers per CPU (or one per GPU).  Dask reruns the points of a
+worker that dies (``distributed.scheduler.allowed-failures``); a point that raises is
+recorded with its error, and the sweep goes on.  Ctrl-C reaches only the submitting
+process (the local workers start with SIGINT blocked), which cancels the points in flight
+and closes the cluster quietly; the finished points stay in ``DIR/points``.
 
 References
 ----------
