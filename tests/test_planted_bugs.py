@@ -79,6 +79,33 @@ def test_slq_bias_bound_is_the_chebyshev_markov_stieltjes_bracket():
         assert abs(np.mean(d < at) - F) <= bound + 1e-12
 
 
+def test_slq_bias_bound_is_a_mean_over_probes_and_stderr_uses_ddof_1():
+    """index_bias_bound and cdf_bias_bound average the per-probe bracket (module notes): one
+    call with 40 probes agrees with the average of 40 one-probe calls within 4.5 standard
+    errors of that comparison (a maximum over the probes sits ~2 sd of a single bound above
+    the mean: 9 of those standard errors).  The standard errors are the sample sd (ddof 1) of
+    the per-probe values over sqrt(probes), as documented (Hutchinson 1990)."""
+    g = np.random.default_rng(0)
+    lam = np.sort(g.uniform(-1, 2, 80))
+    Q, _ = np.linalg.qr(g.standard_normal((80, 80)))
+    A = (Q * lam) @ Q.T
+    x = np.array([0.3])
+    one = [spectrum(A, probes=1, steps=10, at=0.3, x=x, rng=s) for s in range(40)]
+    b1 = np.array([r["index_bias_bound"] for r in one])
+    assert np.allclose(b1, [r["cdf_bias_bound"][0] for r in one], atol=1e-15)
+    many = spectrum(A, probes=40, steps=10, at=0.3, x=x, rng=1000)
+    tol = 4.5 * b1.std(ddof=1) * math.sqrt(2 / 40)
+    assert abs(many["index_bias_bound"] - b1.mean()) <= tol
+    assert abs(many["cdf_bias_bound"][0] - b1.mean()) <= tol
+    for method in ("slq", "kpm"):
+        r = spectrum(A, method=method, probes=5, steps=10, degree=30, at=0.3, x=x, rng=7)
+        per = r["per_probe"]
+        assert r["index_stderr"] == pytest.approx(np.std(per["index"], ddof=1) / math.sqrt(5),
+                                                  rel=1e-12)
+        assert np.allclose(r["cdf_stderr"], per["cdf"].std(axis=0, ddof=1) / math.sqrt(5),
+                           rtol=1e-12)
+
+
 def test_kpm_bias_bound_is_the_half_degree_difference_over_2_to_1p5_minus_1():
     """KPM's index_bias_bound = |alpha_{N/2} - alpha_N| / (2^{3/2} - 1) (module notes),
     alpha_{N/2} from the same moments truncated at N/2: a second public call with
