@@ -189,3 +189,20 @@ def test_sgd_step_size_schedule_per_epoch():
     for _ in range(2):
         th = th - lr * model.gradient(th, X, Y)
     assert np.allclose(const["theta"], th, rtol=1e-10, atol=1e-12)
+
+
+# --------------------------------------------------------------------------- distances
+def test_ks_distance_matches_scipy_on_one_sided_samples():
+    """ks_distance against scipy.stats.kstest (an independent implementation) for the
+    semicircle of variance 1/4 (support [-1, 1]: scipy's ``semicircular``), on samples whose
+    supremum is attained from the left of a point (shifted up) or from the right (down): a
+    distance that forgets F_N(x-) or F_N(x) fails one of the two."""
+    from scipy.stats import kstest, semicircular
+    from rmtland.analytic import Semicircle
+    from rmtland.compare.metrics import ks_distance
+    law = Semicircle(0.25)
+    g = np.random.default_rng(8)
+    for shift in (0.3, -0.3, 0.0):
+        x = np.clip(semicircular.rvs(size=50, random_state=g) + shift, -0.999, 0.999)
+        exact = kstest(x, semicircular.cdf).statistic
+        assert ks_distance(x[None], law) == pytest.approx(exact, abs=1e-12), shift
