@@ -501,8 +501,10 @@ class MLP:
         r""":math:`\Lambda_i = \partial^2\ell_i/\partial f^2`, ``(B, m, k, k)``: the identity
         (squared), :math:`\mathrm{diag}(p_i) - p_i p_i^\top` (softmax)."""
         xp, theta, X, Y, _ = self._inputs(theta, X, Y)
+        B, m = theta.shape[0], X.shape[1]
+        require_memory(xp, 2 * B * m * self.k ** 2 * theta.dtype.itemsize,
+                       "batch, m or k", f"the output curvatures ({B} x {m} x {self.k}^2)")
         cache = self._output(self._forward(xp, theta, X), Y)
-        B, m = cache.shape
         eye = xp.eye(self.k, dtype=theta.dtype)
         if self.loss_kind == "squared":
             return xp.zeros((B, m, self.k, self.k), dtype=theta.dtype) + eye
