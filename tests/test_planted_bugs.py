@@ -206,3 +206,16 @@ def test_ks_distance_matches_scipy_on_one_sided_samples():
         x = np.clip(semicircular.rvs(size=50, random_state=g) + shift, -0.999, 0.999)
         exact = kstest(x, semicircular.cdf).statistic
         assert ks_distance(x[None], law) == pytest.approx(exact, abs=1e-12), shift
+
+
+def test_index_counts_strictly_negative_eigenvalues():
+    """The index is P(lambda < 0), strictly (DESIGN.md): a rank-deficient H0 alone (phi = 2,
+    eps = 0: half its eigenvalues are zeros, snapped to exactly 0) has index 0, like the
+    theory (MP's atom sits at 0, not below it)."""
+    from rmtland.compare.hessian import compare_hessian
+    from rmtland.compare.metrics import index_estimate
+    from rmtland.sampling import sample_hessian
+    assert index_estimate(np.array([[-1.0, 0.0, 0.0, 2.0]]))[0] == 0.25
+    eigs = np.linalg.eigvalsh(sample_hessian(40, 2.0, 0.0, batch=3, rng=4))
+    r = compare_hessian(eigs, 2.0, 0.0, 40)
+    assert r["empirical_index"] == 0.0 and r["theory_index"] == 0.0
