@@ -64,6 +64,8 @@ def finite(name, value, bound=None):
 
 def integer(name, value, minimum):
     """``value`` as an int, requiring an integer ``>= minimum``."""
+    if type(value) is int and value >= minimum:     # the common case, without ABC checks
+        return value
     if isinstance(value, (bool, np.bool_)):
         raise InputError(f"{name} must be an integer >= {minimum}, got {value!r}")
     if isinstance(value, (numbers.Real, np.floating)) and not isinstance(value, numbers.Integral):

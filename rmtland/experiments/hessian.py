@@ -629,13 +629,13 @@ def _hessian_operations(n, samples, probes, steps, degree, *, phi, method):
 
 
 def check_hessian(phi, eps, n, samples, *, method="auto", probes=32, steps=80, degree=200,
-                  dtype="float64", device="cpu"):
+                  dtype="float64", device="cpu", max_bytes=None):
     r"""The up-front check of :func:`simulate_hessian` (also of ``rmtland simulate hessian``
     and of the sweep kind ``"hessian"``): every parameter's range, then the memory and the
     work of the run from the sizes alone (pure arithmetic, nothing allocated).
 
     Memory (:func:`_hessian_bytes`) must fit the budget of
-    :func:`rmtland.linalg.dense.memory_budget` on ``device`` and the work
+    :func:`rmtland.linalg.dense.memory_budget` on ``device`` (or ``max_bytes``) and the work
     (:func:`_hessian_operations`) :data:`rmtland._validate.WORK_MAX`; a refusal names the
     size to reduce (``n``, ``samples``, ``probes``, ``steps`` or ``degree``) and its largest
     value given the others (:func:`rmtland._validate.within_budget`).  Returns
@@ -670,7 +670,7 @@ def check_hessian(phi, eps, n, samples, *, method="auto", probes=32, steps=80, d
     def sized(f, **kw):
         return lambda **s: f(**dict(fixed, **s), phi=phi, method=method, **kw)
     what = f"the {method} run (n = {n}, samples = {samples})"
-    limit = memory_budget(xp)[1]
+    limit = memory_budget(xp, max_bytes)[1]
     item = np.dtype(real).itemsize
     if method == "dense" and n * m * item > limit:     # phi alone sets the factor's width
         raise InputError(f"phi must be >= {n * n * item / limit:.3g} for n = {n} (allowed "

@@ -128,7 +128,7 @@ POLISH_ITER = 30
 def check_network(hidden, inputs, outputs, samples, *, depth=1, activation="tanh", starts=16,
                   steps=DESCENT_STEPS, maxiter=200, max_freeness=MAX_FREENESS,
                   reference_samples=cmp.REFERENCE_SAMPLES, bias=False, data="gaussian",
-                  downsample=None, whiten=False, device="cpu"):
+                  downsample=None, whiten=False, device="cpu", max_bytes=None):
     r"""The up-front check of :func:`simulate_network` (also of ``rmtland simulate network``
     and of the sweep kind ``"network"``): every parameter's range, the digits' ``inputs``
     against ``downsample``, and the memory and the work the run needs, from the sizes alone
@@ -136,7 +136,7 @@ def check_network(hidden, inputs, outputs, samples, *, depth=1, activation="tanh
 
     Memory (:func:`_network_bytes`: the ``B = starts * len(steps)`` dense Hessians and their
     eigenvectors, ``5 B n^2`` numbers, plus the data and one R-pass block) must fit the
-    budget of :func:`rmtland.linalg.dense.memory_budget` on ``device``; the work
+    budget of :func:`rmtland.linalg.dense.memory_budget` on ``device`` (or ``max_bytes``); the work
     (:func:`_network_operations`) must stay within :data:`rmtland._validate.WORK_MAX`.  A
     refusal names the size to reduce and its largest value given the others
     (:func:`rmtland._validate.within_budget`).  Returns ``{"bytes", "operations",
@@ -185,7 +185,7 @@ def check_network(hidden, inputs, outputs, samples, *, depth=1, activation="tanh
              "depth": depth, "starts": starts}
     nbytes = _validate.within_budget(
         lambda **s: _network_bytes(**s, snapshots=len(steps), bias=bias), sizes,
-        memory_budget(xp)[1], what=f"the dense Hessians of {starts * len(steps)} searches "
+        memory_budget(xp, max_bytes)[1], what=f"the dense Hessians of {starts * len(steps)} searches "
         "and the data", where="the GPU" if xp is not np else "the host")
     ops = _validate.within_budget(
         lambda **s: _network_operations(**s, snapshots=len(steps),

@@ -115,13 +115,13 @@ def _spinglass_operations(N, starts, p):
     return DESCENT_MAXITER * descent + 2 * NEWTON_MAXITER * newton
 
 
-def check_spinglass(p, N, starts, *, device="cpu"):
+def check_spinglass(p, N, starts, *, device="cpu", max_bytes=None):
     r"""The up-front check of :func:`simulate_spinglass` (also of ``rmtland simulate
     spinglass`` and of the sweep kind ``"spinglass"``): ``p`` in [2, MAX_P], ``N >= 2``,
     ``starts >= 1``, the coupling tensor within
     :data:`rmtland.sampling.spinglass.MAX_COUPLING_BYTES`, then the memory
     (:func:`_spinglass_bytes`) within :func:`rmtland.linalg.dense.memory_budget` on
-    ``device`` and the work (:func:`_spinglass_operations`) within
+    ``device`` (or ``max_bytes``) and the work (:func:`_spinglass_operations`) within
     :data:`rmtland._validate.WORK_MAX`, from the sizes alone; a refusal names ``N`` or
     ``starts`` and its largest value given the other.  Returns ``{"bytes", "operations"}``.
     Raises :class:`InputError`.
@@ -141,7 +141,7 @@ def check_spinglass(p, N, starts, *, device="cpu"):
     sizes = {"N": N, "starts": starts}
     what = f"the searches (p = {p}, N = {N}, starts = {starts})"
     nbytes = _validate.within_budget(lambda **s: _spinglass_bytes(**s, p=p), sizes,
-                                     memory_budget(xp)[1], what=what,
+                                     memory_budget(xp, max_bytes)[1], what=what,
                                      where="the GPU" if xp is not np else "the host",
                                      minimum={"N": 2, "starts": 1})
     ops = _validate.within_budget(lambda **s: _spinglass_operations(**s, p=p), sizes,

@@ -1010,6 +1010,20 @@ def read_table(path):
 
 
 # -- the built-in kinds ----------------------------------------------------------------------
+_HOST_BUDGET = []
+
+
+def host_budget():
+    """The host memory budget (:func:`rmtland.linalg.dense.memory_budget` on NumPy) against
+    which the kinds' checks judge every point at parse time, read at most once a second
+    (reading it costs ~60 us; a grid's points are checked one after another)."""
+    from ..linalg.dense import memory_budget
+    now = time.monotonic()
+    if not _HOST_BUDGET or now - _HOST_BUDGET[0] > 1.0:
+        _HOST_BUDGET[:] = [now, memory_budget(np)[1]]
+    return _HOST_BUDGET[1]
+
+
 def _hessian_point(*, phi, eps, n, samples, dtype, seed, device):
     r = simulate_hessian(phi, eps, n, samples, seed=seed, device=device, dtype=dtype,
                          progress=False)
@@ -1020,7 +1034,7 @@ def _hessian_check(*, phi, eps, n, samples, dtype):
     """The kind's check: :func:`rmtland.experiments.hessian.check_hessian` (the method
     ``simulate_hessian`` picks, its memory and work on the host), at parse time."""
     from .hessian import check_hessian
-    check_hessian(phi, eps, n, samples, dtype=dtype)
+    check_hessian(phi, eps, n, samples, dtype=dtype, max_bytes=host_budget())
 
 
 def _spinglass_point(*, p, N, starts, seed, device):
@@ -1031,7 +1045,7 @@ def _spinglass_point(*, p, N, starts, seed, device):
 def _spinglass_check(*, p, N, starts):
     """The kind's check: :func:`rmtland.experiments.spinglass.check_spinglass`."""
     from .spinglass import check_spinglass
-    check_spinglass(p, N, starts)
+    check_spinglass(p, N, starts, max_bytes=host_budget())
 
 
 def _network_point(*, seed, device, **params):
@@ -1051,7 +1065,7 @@ def _network_check(**params):
     """The kind's check: :func:`rmtland.experiments.networks.check_network` (ranges, the
     digits' inputs, memory and work), at parse time."""
     from .networks import check_network
-    check_network(**params)
+    check_network(**params, max_bytes=host_budget())
 
 
 def _register_builtins():

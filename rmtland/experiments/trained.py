@@ -350,7 +350,8 @@ def _hessian_part(hessian_width, hessian_networks, K):
 
 
 def check_trained(widths, networks, *, activations=ACTIVATIONS, classes=(2, 4, 6, 8, 10),
-                  hessian_width=16, hessian_networks=3, max_epochs=60, device="cpu"):
+                  hessian_width=16, hessian_networks=3, max_epochs=60, device="cpu",
+                  max_bytes=None):
     r"""The up-front check of :func:`simulate_trained` (also of ``rmtland simulate trained``
     and, with ``classes=None`` (no Hessian part), of the sweep kind ``"trained"``): every
     parameter's range, then the memory and the work of the run from the sizes alone (pure
@@ -360,7 +361,8 @@ def check_trained(widths, networks, *, activations=ACTIVATIONS, classes=(2, 4, 6
     (:func:`_training_bytes`, :func:`_training_operations`: every epoch up to ``max_epochs``
     counted); part 2, per K of ``classes``, ``hessian_networks`` float64 networks
     ``[16, hessian_width, K]`` and their dense Hessians (:func:`_hessian_part`).  The largest
-    memory of one step must fit :func:`rmtland.linalg.dense.memory_budget` on ``device``, the
+    memory of one step must fit :func:`rmtland.linalg.dense.memory_budget` on ``device`` (or
+    ``max_bytes``), the
     total work :data:`rmtland._validate.WORK_MAX`; a refusal names the size to reduce
     (``widths``, ``networks``, ``max_epochs``, ``hessian_width`` or ``hessian_networks``) and
     its largest value given the others (:func:`rmtland._validate.within_budget`).
@@ -407,7 +409,7 @@ def check_trained(widths, networks, *, activations=ACTIVATIONS, classes=(2, 4, 6
     if Ks:
         minimum.update(hessian_width=1, hessian_networks=1)
     what = "the trained networks" + (" and their Hessians" if Ks else "")
-    nbytes = _validate.within_budget(memory, sizes, memory_budget(xp)[1], what=what,
+    nbytes = _validate.within_budget(memory, sizes, memory_budget(xp, max_bytes)[1], what=what,
                                      where="the GPU" if xp is not np else "the host",
                                      minimum=minimum)
     ops = _validate.within_budget(work, sizes, _validate.WORK_MAX, what=what,
@@ -549,9 +551,11 @@ def _trained_point(*, seed, device, width, networks, activation, max_epochs):
 
 
 def _trained_check(*, width, networks, activation, max_epochs):
-    """The sweep kind's check: :func:`check_trained` of one width, no Hessian part."""
+    """The sweep kind's check: :func:`check_trained` of one width, no Hessian part, against
+    the host budget (:func:`rmtland.experiments.sweep.host_budget`)."""
+    from .sweep import host_budget
     check_trained([width], networks, activations=[activation], classes=None,
-                  max_epochs=max_epochs)
+                  max_epochs=max_epochs, max_bytes=host_budget())
 
 
 def _register_sweep_kind():
