@@ -401,8 +401,9 @@ def _parse(spec, source):
                              f" {', '.join(kind.params)})")
     missing = [n for n in kind.params if n not in names and n not in kind.defaults]
     if missing:
+        required = ", ".join(p for p in kind.params if p not in kind.defaults)
         raise InputError(f"grid.{missing[0]}: kind {kind.name!r} needs parameter "
-                         f"{missing[0]!r} (required: {', '.join(p for p in kind.params if p not in kind.defaults)})")
+                         f"{missing[0]!r} (required: {required})")
     checked = {}                               # (name, value) -> validated value, once each
     for ns, values in axes:
         for row in values:
