@@ -537,7 +537,8 @@ def connect(address, timeout=None, name="scheduler"):
 
 def _why(exc):
     """A short cause of a failed connection, for :func:`connect`'s message."""
-    if isinstance(exc, TimeoutError) or "Timed out" in str(exc):
+    import asyncio                        # (its TimeoutError is not the builtin's on 3.10)
+    if isinstance(exc, (TimeoutError, asyncio.TimeoutError)) or "Timed out" in str(exc):
         return "no reply"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"
