@@ -655,6 +655,7 @@ def test_ctrl_c_on_workers_exits_130_with_one_line_and_keeps_the_finished_points
     try:
         while proc.poll() is None and not list((out / "points").glob("*.json")):
             time.sleep(0.02)
+        assert proc.poll() is None, proc.communicate()
         os.killpg(proc.pid, signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=120)
     finally:
@@ -664,8 +665,8 @@ def test_ctrl_c_on_workers_exits_130_with_one_line_and_keeps_the_finished_points
     assert stderr.count("\n") == 1 and stderr.startswith("rmtland: interrupted: sweep"), stderr
     assert stdout == ""
     # every process of the run has ended (zombies left to an init that does not reap aside)
-    left, _ = psutil.wait_procs(
-        [p for p in psutil.process_iter() if _in_group(p, proc.pid)], timeout=10)
+    left, _ = psutil.wait_procs([p for p in psutil.process_iter()
+                                 if _in_group(p, proc.pid) and _running(p)], timeout=10)
     assert [p for p in left if _running(p)] == []
     kept = {f.stem: json.loads(f.read_text()) for f in (out / "points").glob("*.json")
             if not f.name.startswith(".")}              # (no temporary file is left either)
