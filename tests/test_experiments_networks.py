@@ -97,12 +97,14 @@ def test_digits_options_on_other_data_exit_2(capsys, tmp_path):
 @pytest.mark.parametrize("args, names", [
     (["--inputs", "16", "--downsample", "4"], ("inputs = 16", "downsample = 4")),
     (["--inputs", "100"], ("inputs", "64, 16, 4, 1")),
+    (["--inputs", "16", "--outputs", "11"], ("outputs", "[2, 10]")),
 ])
 def test_digits_inputs_conflict_exits_2(capsys, tmp_path, args, names):
     """issue 17: ``--data digits --inputs 16 --downsample 4`` silently ran with 4 inputs and
     ``--inputs 100`` with 51; now both exit 2, one line naming the conflict, nothing written."""
     code = main(["simulate", "network", "--hidden", "3", "--outputs", "2", "--samples", "40",
                  "--data", "digits", *args, "--out", str(tmp_path / "o"), "--no-progress"])
+    # (a repeated option: argparse keeps the last, so --outputs 11 overrides the 2 above)
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and all(n in err for n in names)
     assert not (tmp_path / "o").exists()

@@ -176,6 +176,9 @@ def check_network(hidden, inputs, outputs, samples, *, depth=1, activation="tanh
         raise InputError("steps must hold at least one step count (integers >= 0)")
     if data == "digits":
         downsample = datasets.digits_downsample(inputs, downsample)
+        if not 2 <= outputs <= 10:
+            raise InputError(f"outputs must be an integer in [2, 10] for the digits (one "
+                             f"output per class, the first K of the ten), got {outputs}")
         if samples > datasets.DIGITS_IMAGES:
             raise InputError(f"samples must be an integer in [{outputs}, "
                              f"{datasets.DIGITS_IMAGES}] for the digits (the images of the "
