@@ -708,9 +708,9 @@ def simulate_hessian(phi, eps, n, samples, *, seed=0, device="cpu", dtype="float
     would not fit, are refused (:class:`rmtland._validate.InputError`) before anything is
     allocated.
     """
-    from ..plotting.hessian import plot_hessian_densities
     method = check_hessian(phi, eps, n, samples, method=method, probes=probes, steps=steps,
                            degree=degree, dtype=dtype, device=device)["method"]
+    from ..plotting.hessian import plot_hessian_densities
     if out is not None:
         check_output_dir(out)                     # before any computing
     device_used = device_name(get_xp(device))     # a missing GPU fails here, before work
