@@ -240,8 +240,9 @@ def test_fit_three_halves_stderrs_calibrated():
 
 
 def test_loss_scale_stderr_calibrated():
-    """eps = 0.7 L + noise: the through-origin slope's s.e., with known errors and without."""
-    L = np.linspace(0.05, 0.5, 8)
+    """eps = 0.7 L + noise: the through-origin slope's s.e., with known errors and without
+    (losses up to 2, so that sum L^2 ~ 12 is far from 1 and a misplaced square root shows)."""
+    L = np.linspace(0.2, 2.0, 8)
     se = 0.01 * np.ones(8)
     rows = [cn.loss_scale(L, 0.7 * L + se * _rng(s).standard_normal(8), se) for s in range(R)]
     assert_calibrated([r[0] for r in rows], [r[1] for r in rows], center=0.7, what="known")
@@ -250,9 +251,11 @@ def test_loss_scale_stderr_calibrated():
 
 
 def test_memorisation_deviation_stderr_calibrated():
-    """Per-seed losses (5 seeds x 3 minimisers, means averaged within a seed first)."""
-    rows = [cn.memorisation_deviation(0.5, 0.125 + 0.01 * _rng(s).standard_normal((5, 3)))
-            for s in range(R)]
+    """Per-seed losses (5 seeds x 3 minimisers sharing a per-seed offset: the seeds are the
+    independent units, so the minimisers are averaged within a seed first)."""
+    def losses(g):
+        return 0.125 + 0.01 * g.standard_normal((5, 1)) + 0.002 * g.standard_normal((5, 3))
+    rows = [cn.memorisation_deviation(0.5, losses(_rng(s))) for s in range(R)]
     assert_calibrated([r["mean"] for r in rows], [r["stderr"] for r in rows], center=0.125,
                       what="memorisation")
     assert rows[0]["prediction"] == 0.125

@@ -159,6 +159,36 @@ def test_mp_bulk_scale_far_from_one(c, phi):
     assert r["outliers"] <= 3 and r["ks_bulk"] < 0.05
 
 
+def test_hessian_bulk_matches_eps_at_a_scale_far_from_one():
+    """H0 = c Wishart(phi), H1 = c GOE(2 eps) with c = 25: hessian_bulk matches c, phi and
+    eps = var(H1)/(2 c^2) (relative sd of an eigenvalue variance ~ 2/n = 1 % at n = 200)."""
+    from rmtland.sampling.ensembles import sample_goe, sample_wishart
+    n, c = 200, 25.0
+    H0 = c * sample_wishart(n, 2 * n, rng=1)[0]
+    H1 = c * sample_goe(n, var=0.2, rng=2)[0]
+    r = ct.hessian_bulk(np.linalg.eigvalsh(H0 + H1), np.linalg.eigvalsh(H0),
+                        np.linalg.eigvalsh(H1))
+    assert r["c"] == pytest.approx(c, rel=0.05) and r["phi"] == pytest.approx(0.5, rel=0.1)
+    assert r["eps"] == pytest.approx(0.1, rel=0.1)
+
+
+# --------------------------------------------------------------------------- seeds
+def test_child_seeds_of_nested_sequences():
+    """_seeds.child(ss, i) equals ss.spawn(i + 1)[i] on a fresh copy (its docstring) for a
+    nested ss as well, so grandchildren never coincide with children."""
+    from rmtland import _seeds
+    root = np.random.SeedSequence(123)
+    nested = np.random.SeedSequence(123, spawn_key=(2,))
+    for ss in (root, nested):
+        for i in (0, 3):
+            fresh = np.random.SeedSequence(ss.entropy, spawn_key=ss.spawn_key)
+            assert np.array_equal(_seeds.child(ss, i).generate_state(4),
+                                  fresh.spawn(i + 1)[i].generate_state(4))
+    states = {tuple(_seeds.child(s, i).generate_state(2)) for s in
+              (root, _seeds.child(root, 0), _seeds.child(root, 1)) for i in range(3)}
+    assert len(states) == 9
+
+
 # --------------------------------------------------------------------------- SGD schedule
 def test_sgd_step_size_schedule_per_epoch():
     """Plain full-batch SGD (momentum 0, batch = m, a plateau rule that never fires) for 4
