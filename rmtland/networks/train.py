@@ -11,7 +11,7 @@ else.  Each step is heavy-ball momentum (Polyak 1964) on the mini-batch gradient
 :math:`g_t` of the network's own loss (:meth:`MLP.gradient`, the loss's own normalisation),
 
 .. math:: v_{t+1} = \mu v_t - \eta_e\,g_t, \qquad \theta_{t+1} = \theta_t + v_{t+1},
-          \qquad \eta_e = \eta/(1 + e/\tau),
+          \qquad \eta_e = \eta/(1 + (e - 1)/\tau) \text{ in epoch } e = 1, 2, \dots,
 
 with :math:`\mu` = ``momentum``, :math:`\eta` = ``lr`` and :math:`\tau` = ``decay_epochs``
 (``None``: constant step).  After every epoch ``e`` the full training loss :math:`L_e` of
@@ -131,7 +131,8 @@ def train_sgd(model, theta, X, Y, *, X_test=None, Y_test=None, lr=0.05, momentum
     patience : int >= 1, tol : float >= 0, loss_floor : float >= 0
         The stopping rule of the module notes.
     decay_epochs : float > 0 or None
-        :math:`\tau` of the step schedule :math:`\eta/(1 + e/\tau)`; None: constant.
+        :math:`\tau` of the step schedule :math:`\eta/(1 + (e-1)/\tau)` in epoch
+        :math:`e \ge 1` (the first epoch steps by ``lr``); None: constant.
     rng : None, int, SeedSequence or Generator
         Seed of the sample orders (one stream for the run, on the device).
     progress : callable or None
