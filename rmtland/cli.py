@@ -210,13 +210,13 @@ def _simulate_network(args):
 
     def human(r):
         pts = r["critical_points"]
-        idx = sorted({p["index"] for p in pts})
+        idx = sorted({p["index_count"] for p in pts})
         return "\n".join([
             f"{r['activation']} network, {r['parameters']} parameters, phi = {r['phi']:.4g}, "
             f"{r['data']} data (m = {r['samples']}), {r['searches']} searches ({r['starts']} "
             f"networks x {len(r['steps'])} descent snapshots), seed {r['seed']}, "
             f"{r['device']}",
-            f"  {len(pts)} distinct critical points (indices {idx}); rejected: "
+            f"  {len(pts)} distinct critical points (index counts {idx}); rejected: "
             f"{r['rejected_gradient_flat']} gradient-flat, {r['at_infinity']} at infinity",
             f"  {r['seconds']:.2f} s; wrote {', '.join(r.get('files', []))} in {args.out}"])
     _emit(res, args.json, human)

@@ -67,10 +67,10 @@ def _check_common(out, model, data=None):
                                    out["grad_norm"], rtol=1e-6, atol=1e-18)
     # index with zero modes snapped (rtol * max|lambda|), from the spectrum returned
     snap = out["settings"]["rtol"] * np.abs(out["eig_H"]).max(axis=1, initial=0)
-    np.testing.assert_array_equal(out["index"], (out["eig_H"] < -snap[:, None]).sum(1))
+    np.testing.assert_array_equal(out["index_count"], (out["eig_H"] < -snap[:, None]).sum(1))
     np.testing.assert_array_equal(out["zero_modes"],
                                   (np.abs(out["eig_H"]) <= snap[:, None]).sum(1))
-    np.testing.assert_allclose(out["index_fraction"], out["index"] / n)
+    np.testing.assert_allclose(out["index"], out["index_count"] / n, rtol=1e-15)
     # H0 is positive semi-definite (to rounding: 1e-10 of its largest eigenvalue)
     if M:
         assert np.all(out["eig_H0"][:, 0] >= -1e-10 * out["eig_H0"][:, -1])
@@ -97,7 +97,7 @@ def test_linear_network_reproduces_baldi_hornik():
     _check_common(out, model, (X, Y))
     assert out["status"]["critical"] >= 28          # measured 32/32
     hit = set()
-    for L, idx, zero in zip(out["loss"], out["index"], out["zero_modes"]):
+    for L, idx, zero in zip(out["loss"], out["index_count"], out["zero_modes"]):
         j = int(np.argmin(np.abs(vals - L)))
         assert abs(vals[j] - L) <= 1e-12, (L, vals)
         hit.add(j)
@@ -121,7 +121,7 @@ def test_linear_minima_mode_finds_the_global_minimum():
     vals = np.array(list(baldi_hornik_levels(X, Y, 2).values()))
     assert out["status"]["critical"] >= 14 and len(out["loss"]) == 1
     assert abs(out["loss"][0] - vals.min()) <= 1e-12
-    assert out["index"][0] == 0 and out["zero_modes"][0] == 4
+    assert out["index_count"][0] == 0 and out["zero_modes"][0] == 4
 
 
 # --------------------------------------------------------------------------- tanh minima
@@ -138,7 +138,7 @@ def test_tanh_teacher_minima():
     _check_common(out, model, (ds.X, ds.Y))
     assert out["status"]["critical"] >= 8
     snap = out["settings"]["rtol"] * np.abs(out["eig_H"]).max(axis=1)
-    assert np.all(out["index"] == 0)
+    assert np.all(out["index_count"] == 0)
     assert np.all(out["eig_H"].min(axis=1) >= -snap)
     assert np.all(out["grad_ratio"] <= 1e-10)
     # finite: no unit saturated on every sample, and Newton's distance estimate to the exact
@@ -159,9 +159,9 @@ def test_tanh_any_index_consistent():
     model = MLP([3, 4, 2], "tanh")
     out = find_network_critical_points(model, ds.X, ds.Y, starts=16, rng=0)
     _check_common(out, model, (ds.X, ds.Y))
-    assert out["status"]["critical"] >= 3 and np.any(out["index"] > 0)
+    assert out["status"]["critical"] >= 3 and np.any(out["index_count"] > 0)
     snap = out["settings"]["rtol"] * np.abs(out["eig_H"]).max(axis=1)
-    np.testing.assert_array_equal(out["index"] == 0, out["eig_H"].min(axis=1) >= -snap)
+    np.testing.assert_array_equal(out["index_count"] == 0, out["eig_H"].min(axis=1) >= -snap)
 
 
 # --------------------------------------------------------------------------- gradient-flat
@@ -466,7 +466,7 @@ def test_baldi_hornik_recall_over_seeds():
         out = find_network_critical_points(model, X, Y, starts=128, rng=seed)
         _check_common(out, model, (X, Y))
         hit = set()
-        for L, idx in zip(out["loss"], out["index"]):
+        for L, idx in zip(out["loss"], out["index_count"]):
             j = int(np.argmin(np.abs(vals - L)))
             assert abs(vals[j] - L) <= 1e-12
             assert (idx == 0) == (vals[j] == vals.min())

@@ -363,10 +363,10 @@ def _check_summary(name, summary):
             assert run["phi"] == pytest.approx(n / (2 * run["m"]), rel=1e-15)
             for pt in run["points"]:
                 # a critical point: |grad L| at most 1e-10 of its scale (rmtland.networks.
-                # critical.TOL); the index fraction is index / n; the ½-of-targets bound:
+                # critical.TOL); the index (a fraction) is index_count / n; the ½-of-targets bound:
                 # a zero network has loss ½ on unit-variance targets, critical points of
                 # the memorisation task lie in [0, ½ + noise] -- here below 1
-                assert pt["grad_norm"] < 1e-6 and pt["index_fraction"] == pt["index"] / n
+                assert pt["grad_norm"] < 1e-6 and pt["index"] == pt["index_count"] / n
                 assert 0 <= pt["loss"] < 1
                 if "freeness" in pt:
                     assert all(v is None or 0 <= v <= 1 for v in pt["freeness"].values())

@@ -50,14 +50,14 @@ def test_mirror_images_are_critical_points_of_the_stated_index(p):
                                     maxiter=es.COUNT_NEWTON_MAXITER)
     M = found["sigma"].shape[0]
     assert M >= 5
-    sigma, index = es._mirror(np, found["sigma"], found["index"], N, p)
+    sigma, index = es._mirror(np, found["sigma"], found["index_count"], N, p)
     assert sigma.shape == (2 * M, N) and index.shape == (2 * M,)
     images = sigma[M:]
     np.testing.assert_array_equal(images, -found["sigma"])
     assert np.max(np.linalg.norm(ps.riemannian_gradient(J, images), axis=1)) / N <= 1e-9
     lam = np.linalg.eigvalsh(ps.riemannian_hessian(J, images))
     np.testing.assert_array_equal(np.sum(lam < 0, axis=1), index[M:])
-    expected = (N - 1) - found["index"] if p % 2 else found["index"]
+    expected = (N - 1) - found["index_count"] if p % 2 else found["index_count"]
     np.testing.assert_array_equal(index[M:], expected)
 
 

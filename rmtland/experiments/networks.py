@@ -223,8 +223,8 @@ def analyse_points(model, X, Y, found, *, max_freeness=MAX_FREENESS, rng=None,
     Xh, Yh = to_numpy(X), to_numpy(Y)          # the Hessians are formed once each, on the host
     tested = set(_spread(len(found["loss"]), max_freeness))
     for i in range(len(found["loss"])):
-        row = {"loss": float(found["loss"][i]), "index": int(found["index"][i]),
-               "index_fraction": float(found["index_fraction"][i]),
+        row = {"loss": float(found["loss"][i]), "index": float(found["index"][i]),
+               "index_count": int(found["index_count"][i]),
                "grad_norm": float(found["grad_norm"][i]),
                "zero_modes": int(found["zero_modes"][i]),
                "multiplicity": int(found["multiplicity"][i])}
@@ -255,8 +255,8 @@ def analyse_points(model, X, Y, found, *, max_freeness=MAX_FREENESS, rng=None,
 
 def _fit(points):
     """The 3/2-law fit over points with a positive index, or the reason there is none."""
-    pairs = sorted({(round(p["loss"], 12), p["index_fraction"]) for p in points
-                    if p["index"] > 0})
+    pairs = sorted({(round(p["loss"], 12), p["index"]) for p in points
+                    if p["index_count"] > 0})
     eps = np.array([e for e, _ in pairs])
     alpha = np.array([a for _, a in pairs])
     if eps.size < FIT_MIN_POINTS:
@@ -333,7 +333,7 @@ def simulate_network(hidden, inputs, outputs, samples, *, depth=1, activation="t
     phi = model.phi(samples)
     for p in points:
         p["phi"] = phi
-    minima = [p["loss"] for p in points if p["index"] == 0]
+    minima = [p["loss"] for p in points if p["index_count"] == 0]
     result = {"hidden": hidden, "depth": depth, "inputs": d_in, **_digits_inputs(task, inputs),
               "outputs": outputs,
               "samples": samples, "activation": activation, "data": data, "bias": bias,
@@ -367,7 +367,7 @@ def simulate_network(hidden, inputs, outputs, samples, *, depth=1, activation="t
                            f" {len(points)} critical points from {starts * len(steps)} "
                            f"searches")}
         result["files"] = _run.figure_names("network", pdf) + ["result.json", "points.npz"]
-        npz = {"theta": found["theta"], "loss": found["loss"], "index": found["index"],
+        npz = {"theta": found["theta"], "loss": found["loss"], "index_count": found["index_count"],
                "grad_norm": found["grad_norm"], "zero_modes": found["zero_modes"],
                "eig_H": found["eig_H"], "eig_H0": found["eig_H0"], "eig_H1": found["eig_H1"],
                "X": to_numpy(task.X), "Y": to_numpy(task.Y)}
@@ -406,7 +406,7 @@ def _nan(v):
 def _group(phi, points, label=None):
     fp = [p for p in points if "freeness" in p]
     return {"phi": phi, "label": label, "loss": [p["loss"] for p in points],
-            "index_fraction": [p["index_fraction"] for p in points],
+            "index": [p["index"] for p in points],
             "theory_index": [p.get("theory_index", np.nan) for p in points],
             "ks": {k: [_nan(p["freeness"][k]) for p in fp] for k in cmp.FREENESS_KEYS},
             "ks_reference": {k: [_nan(p["reference"][k]["max"]) if "reference" in p else np.nan
@@ -574,21 +574,21 @@ def figure_network_freeness(quick=True, *, smoke=False, device="cpu", seed=0):
             "curves": {}}
 
 
-def _recall(found, exact_loss, exact_index=None):
+def _recall(found, exact_loss, exact_index_count=None):
     """Found points against an exact list of loss levels (relative 1e-6): recall by level,
-    spurious points, and (when ``exact_index`` is given) whether every matched index agrees."""
-    fl, fi = np.asarray(found["loss"]), np.asarray(found["index"])
+    spurious points, and (when ``exact_index_count`` is given) whether every matched index agrees."""
+    fl, fi = np.asarray(found["loss"]), np.asarray(found["index_count"])
     rel = np.abs(fl[:, None] - exact_loss[None, :]) / np.maximum(np.abs(exact_loss), 1e-300)
     match = rel <= 1e-6
     levels = np.unique(np.round(exact_loss, 12))
     found_levels = {float(np.round(exact_loss[j], 12)) for j in np.nonzero(match.any(0))[0]}
-    out = {"found_loss": fl.tolist(), "found_index": fi.tolist(),
+    out = {"found_loss": fl.tolist(), "found_index_count": fi.tolist(),
            "recall": len(found_levels) / len(levels), "levels": int(levels.size),
            "levels_found": len(found_levels), "spurious": int((~match.any(1)).sum()),
            "status": {kk: int(v) for kk, v in found["status"].items()}}
-    if exact_index is not None:
+    if exact_index_count is not None:
         out["index_agrees"] = bool(all(
-            any(fi[i] == exact_index[j] for j in np.nonzero(match[i])[0])
+            any(fi[i] == exact_index_count[j] for j in np.nonzero(match[i])[0])
             for i in range(fl.size) if match[i].any()))
     return out
 
@@ -617,14 +617,14 @@ def linear_landscape(d, p, k, m, starts, *, seed=0, device="cpu", maxiter=200):
     Sxx, Sxy, Syy = lin.covariances(X, Y)
     exact = lin.baldi_hornik_critical_points(Sxx, Sxy, Syy, p)
     exact_loss = np.array([e["loss"] for e in exact])
-    exact_index = np.array([lin.index_with_zero_modes(
+    exact_index_count = np.array([lin.index_with_zero_modes(
         lin.linear_network_hessian(e["W1"], e["W2"], Sxx, Sxy, Syy)).negative for e in exact])
     xp = get_xp(device)
     Xd, Yd = xp.asarray(X), xp.asarray(Y)
     model = MLP([d, p, k], activation="linear")
     found = find_network_critical_points(model, Xd, Yd, starts=starts, rng=s_find, kind="any",
                                          maxiter=maxiter)
-    shallow = _recall(found, exact_loss, exact_index)
+    shallow = _recall(found, exact_loss, exact_index_count)
     deep_model = MLP([d, p, p, k], activation="linear")
     deep_found = find_network_critical_points(deep_model, Xd, Yd, starts=starts, rng=s_deep,
                                               kind="any", maxiter=maxiter)
@@ -645,7 +645,7 @@ def linear_landscape(d, p, k, m, starts, *, seed=0, device="cpu", maxiter=200):
                  "gradient_norm": float(np.linalg.norm(
                      deep_model.gradient(np.zeros((1, deep_model.n_params)), X, Y)))}
     return {"d": d, "p": p, "k": k, "m": m, "starts": starts,
-            "exact_loss": exact_loss.tolist(), "exact_index": exact_index.tolist(),
+            "exact_loss": exact_loss.tolist(), "exact_index_count": exact_index_count.tolist(),
             "exact_global_minima": int(sum(e["global_minimum"] for e in exact)),
             **shallow, "deep": deep, "kawaguchi": kawaguchi,
             "title": (f"Linear networks, m = {m} Gaussian samples, {starts} starts each")}

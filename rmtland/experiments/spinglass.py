@@ -187,7 +187,7 @@ def simulate_spinglass(p, N, starts, *, seed=0, device="cpu", out=None, pdf=Fals
             bar.close()
     sigma = xp.concatenate([f["sigma"] for f in found])
     u = np.concatenate([to_numpy(f["energy_per_site"]) for f in found])
-    idx = np.concatenate([to_numpy(f["index"]) for f in found])
+    idx = np.concatenate([to_numpy(f["index_count"]) for f in found])
     gnorm = np.concatenate([to_numpy(f["grad_norm"]) for f in found])
     reps = to_numpy(pspin.distinct_points(sigma)[0]) if sigma.shape[0] else np.zeros(0, int)
     summary = cmp.summarize_critical_points(u[reps], idx[reps], gnorm[reps], N, p)
@@ -315,7 +315,7 @@ def hamiltonians_needed(sd, target, *, pilot, cap):
     return min(cap, max(pilot, max(needed))), needed
 
 
-def _mirror(xp, sigma, index, N, p):
+def _mirror(xp, sigma, index_count, N, p):
     r"""Add the mirror images :math:`-\sigma` of critical points: :math:`H_N(-\sigma) =
     (-1)^p H_N(\sigma)`, so :math:`-\sigma` is a critical point whenever :math:`\sigma` is, and
     its Riemannian Hessian is :math:`(-1)^p` times that at :math:`\sigma` (Euclidean Hessian of
@@ -324,8 +324,8 @@ def _mirror(xp, sigma, index, N, p):
     with :math:`\sigma \to -\sigma` and the starts are symmetric, so this doubles the starts
     at no cost (tests/test_spinglass_count.py checks the images are critical points of that
     index)."""
-    mirrored = (N - 1) - index if p % 2 else index
-    return xp.concatenate([sigma, -sigma]), xp.concatenate([index, mirrored])
+    mirrored = (N - 1) - index_count if p % 2 else index_count
+    return xp.concatenate([sigma, -sigma]), xp.concatenate([index_count, mirrored])
 
 
 def _nested_counts(J, p, kind, levels, ks, ss):
@@ -337,22 +337,22 @@ def _nested_counts(J, p, kind, levels, ks, ss):
     array ``(len(ks), len(levels))``."""
     xp = array_namespace(J)
     N = J.shape[0]
-    sigma = index = None
+    sigma = index_count = None
     out = np.zeros((len(ks), len(levels)), dtype=np.int64)
     done = 0
     for j, s in enumerate(levels):
         found = pspin.find_critical_points(J, starts=s - done, rng=_seeds.child(ss, j),
                                            kind=kind, maxiter=COUNT_NEWTON_MAXITER)
         done = s
-        sig, idx = found["sigma"], found["index"]
+        sig, idx = found["sigma"], found["index_count"]
         if kind == "any":
             sig, idx = _mirror(xp, sig, idx, N, p)
         sigma = sig if sigma is None else xp.concatenate([sigma, sig])
-        index = idx if index is None else xp.concatenate([index, idx])
+        index_count = idx if index_count is None else xp.concatenate([index_count, idx])
         if sigma.shape[0]:
             reps = pspin.distinct_points(sigma)[0]
-            sigma, index = sigma[reps], index[reps]
-        hist = np.bincount(to_numpy(index).astype(np.int64), minlength=N)
+            sigma, index_count = sigma[reps], index_count[reps]
+        hist = np.bincount(to_numpy(index_count).astype(np.int64), minlength=N)
         out[:, j] = hist[list(ks)]
     return out
 

@@ -1056,7 +1056,8 @@ def _network_point(*, seed, device, **params):
     memo = r["memorisation"] or {}
     pts = r["critical_points"]
     return {**scalar_fields(r, exclude=tuple(params)),
-            "critical_points": len(pts), "minima": sum(p["index"] == 0 for p in pts),
+            "critical_points": len(pts), "minima": sum(p["index_count"] == 0 for p in pts),
+            "max_index_count": max((p["index_count"] for p in pts), default=None),
             "max_index": max((p["index"] for p in pts), default=None),
             "fit_eps_c": fit.get("eps_c"), "fit_exponent": fit.get("exponent"),
             "memorisation_prediction": memo.get("prediction"),

@@ -94,10 +94,11 @@ Rules (all per start, at its final point; constants are module attributes and ar
   a start after ``FLAT_PATIENCE`` (5) consecutive iterations with :math:`\rho \le
   \texttt{flat\_tol}` and :math:`\lVert g\rVert > \texttt{tol}\cdot\texttt{scale}`.
 - Otherwise the start is ``"not_converged"``. With ``kind="minima"``, a converged finite
-  point with index > 0 is ``"not_minimum"`` and is not returned.
+  point with index count > 0 is ``"not_minimum"`` and is not returned.
 - **Index with zero modes snapped.** With ``snap = rtol · max|λ|`` (default ``rtol =
-  1e-6``): ``index`` = #{λ < −snap}, ``zero_modes`` = #{|λ| ≤ snap}, ``index_fraction =
-  index / n``. At a point with :math:`\lVert g\rVert \le 10^{-10}` scale, the symmetry zero
+  1e-6``): ``index_count`` = #{λ < −snap}, ``zero_modes`` = #{|λ| ≤ snap}, ``index =
+  index_count / n`` (the fraction, as everywhere in rmtland). At a point with
+  :math:`\lVert g\rVert \le 10^{-10}` scale, the symmetry zero
   modes are perturbed by about :math:`\lVert g\rVert/\lambda` relative (≪ 1e-6), while a
   degenerate direction with a cubic loss profile carries :math:`|\lambda| \sim
   \sqrt{\lVert g\rVert}` (≈ 1e-5 relative at the tolerance: it may be counted either way;
@@ -619,8 +620,9 @@ def find_network_critical_points(model, X, Y, *, starts=None, theta0=None, rng=N
         - ``theta`` ``(M, n)``: the representative (first start of its group), as found;
         - ``loss`` ``(M,)``; ``grad_norm`` ``(M,)``; ``grad_ratio`` ``(M,)``
           (:math:`\lVert\nabla L\rVert` / scale); ``scale`` ``(M,)``;
-        - ``index`` ``(M,)`` int (negative eigenvalues below ``-snap``), ``index_fraction``
-          ``(M,)`` (index / n), ``zero_modes`` ``(M,)`` int (:math:`|\lambda| \le` snap);
+        - ``index_count`` ``(M,)`` int (negative eigenvalues below ``-snap``), ``index``
+          ``(M,)`` (the fraction ``index_count / n``), ``zero_modes`` ``(M,)`` int
+          (:math:`|\lambda| \le` snap);
         - ``eig_H``, ``eig_H0``, ``eig_H1`` ``(M, n)``: ascending spectra of :math:`H`,
           :math:`H_0`, :math:`H_1` at the representative;
         - ``zmax``, ``saturated`` (saturated (sample, unit) pairs), ``saturated_units``
@@ -736,10 +738,10 @@ def find_network_critical_points(model, X, Y, *, starts=None, theta0=None, rng=N
                            saturating=model.activation == "tanh")
     absw = xp.abs(s.w)
     snap = rtol * absw.max(axis=1)
-    index = (s.w < -snap[:, None]).sum(axis=1).astype(xp.int64)
+    index_count = (s.w < -snap[:, None]).sum(axis=1).astype(xp.int64)
     zero = (absw <= snap[:, None]).sum(axis=1).astype(xp.int64)
     if kind == "minima":
-        code = xp.where((code == 0) & (index > 0), 4, code)
+        code = xp.where((code == 0) & (index_count > 0), 4, code)
     crit = xp.nonzero(code == 0)[0]
     nc = int(crit.shape[0])
     if nc:
@@ -749,8 +751,8 @@ def find_network_critical_points(model, X, Y, *, starts=None, theta0=None, rng=N
         eig0 = eig1 = xp.zeros((0, n), dtype=theta.dtype)
 
     # ---- the one device-to-host boundary
-    dev = dict(theta=s.theta, loss=s.loss, gnorm=s.gnorm, scale=sc, w=s.w, index=index,
-               zero=zero, zmax=zmax, count=count, units=units, norm=norm, newton=newton,
+    dev = dict(theta=s.theta, loss=s.loss, gnorm=s.gnorm, scale=sc, w=s.w,
+               index_count=index_count, zero=zero, zmax=zmax, count=count, units=units, norm=norm, newton=newton,
                norm0=s.norm0, rho=rho, code=code,
                crit=crit, eig0=eig0, eig1=eig1)
     h = {k: to_numpy(v) for k, v in dev.items()}
@@ -779,7 +781,7 @@ def find_network_critical_points(model, X, Y, *, starts=None, theta0=None, rng=N
     out = {
         "theta": h["theta"][sel], "loss": h["loss"][sel], "grad_norm": h["gnorm"][sel],
         "grad_ratio": h["gnorm"][sel] / h["scale"][sel], "scale": h["scale"][sel],
-        "index": h["index"][sel], "index_fraction": h["index"][sel] / n,
+        "index_count": h["index_count"][sel], "index": h["index_count"][sel] / n,
         "zero_modes": h["zero"][sel], "eig_H": h["w"][sel], "eig_H0": h["eig0"][sel_local],
         "eig_H1": h["eig1"][sel_local], "zmax": h["zmax"][sel], "saturated": h["count"][sel],
         "saturated_units": h["units"][sel],

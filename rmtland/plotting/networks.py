@@ -37,7 +37,7 @@ def _index_panel(ax, groups, colors):
             continue
         order = np.argsort(eps)
         label = g.get("label") or rf"$\varphi = {g['phi']:.3g}$"
-        ax.plot(eps, g["index_fraction"], "o", color=c, ms=4, gid="simulation",
+        ax.plot(eps, g["index"], "o", color=c, ms=4, gid="simulation",
                 label=f"{label}: {eps.size} critical points")
         th = np.asarray(g["theory_index"], dtype=float)
         ok = np.isfinite(th[order])
@@ -172,16 +172,16 @@ def plot_linear_landscape(landscape, *, figsize=(12, 4.4), axes=None):
     direction (simulation, points) against :math:`at^3 - bt^6` (theory, line), log-log."""
     fig, axes = _style.get_axes_pair(axes, figsize)
     ax = axes[0]
-    ax.plot(landscape["exact_index"], landscape["exact_loss"], "o", mfc="none", ms=9,
+    ax.plot(landscape["exact_index_count"], landscape["exact_loss"], "o", mfc="none", ms=9,
             color="k", ls="none", gid="theory",
             label=f"exact (Baldi & Hornik): {len(landscape['exact_loss'])} points")
-    ax.plot(landscape["found_index"], landscape["found_loss"], "o", ms=4, color="C3",
+    ax.plot(landscape["found_index_count"], landscape["found_loss"], "o", ms=4, color="C3",
             ls="none", gid="simulation",
             label=f"found, depth 2: recall {landscape['recall']:.0%} of "
                   f"{landscape['levels']} levels, {landscape['spurious']} spurious")
     deep = landscape["deep"]
     if deep["found_loss"]:
-        x = max(landscape["exact_index"]) + 1.5
+        x = max(landscape["exact_index_count"]) + 1.5
         ax.plot(np.full(len(deep["found_loss"]), x), deep["found_loss"], "x", ms=7,
                 color="C0", ls="none", gid="simulation",
                 label=f"found, depth 3 (loss only): recall {deep['recall']:.0%}, "

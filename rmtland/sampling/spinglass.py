@@ -475,8 +475,9 @@ def find_critical_points(J, *, starts, rng=None, kind="any", tol=1e-10, maxiter=
     Returns
     -------
     dict with
-        ``sigma`` (M, N), ``energy_per_site`` (M,) :math:`u = H_N/N`, ``index`` (M,) number
-        of negative tangent-Hessian eigenvalues, ``grad_norm`` (M,) :math:`|\mathrm{grad}|/N`,
+        ``sigma`` (M, N), ``energy_per_site`` (M,) :math:`u = H_N/N`, ``index_count`` (M,)
+        number of negative tangent-Hessian eigenvalues (``index`` (M,) is that count over
+        :math:`N-1`, the fraction, as everywhere in rmtland), ``grad_norm`` (M,) :math:`|\mathrm{grad}|/N`,
         ``counts`` (M,) starts that reached each point, ``converged`` (starts,) mask over the
         starts, ``n_starts`` int.  Arrays on ``J``'s backend, sorted by energy.
     """
@@ -521,11 +522,11 @@ def find_critical_points(J, *, starts, rng=None, kind="any", tol=1e-10, maxiter=
     finite = xp.all(xp.isfinite(sigma), axis=1)
     converged = finite & (gnorm <= tol)
     lam = eigvalsh_batched(xp.where(converged[:, None, None], Ht, 0.0))
-    index = xp.sum(lam < 0, axis=1)
+    index_count = xp.sum(lam < 0, axis=1)
     if kind == "minima":
-        converged = converged & (index == 0)
+        converged = converged & (index_count == 0)
     sel = xp.nonzero(converged)[0]
-    s_c, E_c, i_c, g_c = sigma[sel], E[sel], index[sel], gnorm[sel]
+    s_c, E_c, i_c, g_c = sigma[sel], E[sel], index_count[sel], gnorm[sel]
     reps, counts = _merge(xp, s_c, N)
     s_c, E_c, i_c, g_c = s_c[reps], E_c[reps], i_c[reps], g_c[reps]
     order = xp.argsort(E_c)
@@ -533,7 +534,8 @@ def find_critical_points(J, *, starts, rng=None, kind="any", tol=1e-10, maxiter=
     return {
         "sigma": s_c[order],
         "energy_per_site": E_c[order] / N,
-        "index": i_c[order],
+        "index_count": i_c[order],
+        "index": i_c[order] / (N - 1),
         "grad_norm": g_c[order],
         "counts": counts[order],
         "converged": converged,
