@@ -137,3 +137,20 @@ def test_callable_is_checked_on_every_product():
         wigner_operator(10, 1.0, mode="packed")
     with pytest.raises(InputError, match="model"):
         hessian_operator(10, 0.5, 0.1, model="free")
+
+
+def test_wigner_operator_builds_nothing_of_size_n_squared_over_tile_squared():
+    """n = 10^7 in "regenerated" mode holds no tile and no list of the T(T+1)/2 tile pairs
+    (2·10^8 tuples, 1.3 GB when the pairs were a list): building it traces < 16 MiB, and the
+    stored mode at that n is refused by its memory check before any tile is drawn."""
+    import tracemalloc
+    tracemalloc.start()
+    try:
+        op = wigner_operator(10 ** 7, 0.1, rng=0, mode="regenerated")
+        peak = tracemalloc.get_traced_memory()[1]
+        with pytest.raises(InputError, match="stored Wigner tiles"):
+            wigner_operator(10 ** 7, 0.1, rng=0, mode="stored")
+        peak = max(peak, tracemalloc.get_traced_memory()[1])
+    finally:
+        tracemalloc.stop()
+    assert op.n == 10 ** 7 and peak < 16 * 2 ** 20

@@ -213,20 +213,22 @@ def wigner_operator(n, var, *, rng=None, dtype="float64", device="cpu", mode="st
         A *= off
         return xp.ascontiguousarray(A)
 
-    pairs = [(I, J) for I in range(T) for J in range(I, T)]
+    def pairs():                      # the upper tiles, lazily: T(T+1)/2 of them
+        return ((I, J) for I in range(T) for J in range(I, T))
     if mode == "dense":
         require_memory(xp, n * n * item, "n", f"the dense Wigner part ({n} x {n})")
         W = xp.empty((n, n), dtype=real)
-        for I, J in pairs:
+        for I, J in pairs():
             B = block(I, J)
             W[I * tile:I * tile + B.shape[0], J * tile:J * tile + B.shape[1]] = B
             if I != J:
                 W[J * tile:J * tile + B.shape[1], I * tile:I * tile + B.shape[0]] = B.T
         return Operator(n, lambda V: W @ V, real, xp, name="wigner(dense)")
     if mode == "stored":
-        require_memory(xp, len(pairs) * tile * tile * item, "n",
-                       f"the stored Wigner tiles ({len(pairs)} of {tile} x {tile})")
-        tiles = {p: block(*p) for p in pairs}
+        count = T * (T + 1) // 2
+        require_memory(xp, count * tile * tile * item, "n",
+                       f"the stored Wigner tiles ({count} of {tile} x {tile})")
+        tiles = {p: block(*p) for p in pairs()}
         get = tiles.__getitem__
     else:
         def get(p):
@@ -234,7 +236,7 @@ def wigner_operator(n, var, *, rng=None, dtype="float64", device="cpu", mode="st
 
     def matvec(V):
         out = xp.zeros(V.shape, dtype=real)
-        for I, J in pairs:
+        for I, J in pairs():
             B = get((I, J))
             sI, sJ = slice(I * tile, I * tile + B.shape[0]), slice(J * tile, J * tile + B.shape[1])
             out[sI] += B @ V[sJ]
