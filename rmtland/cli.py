@@ -263,10 +263,25 @@ def _bench(args):
 
 
 def _reproduce(args):
-    from .experiments import reproduce
-    summary = reproduce(args.out, quick=not args.full, pdf=args.pdf,
-                        simulate=not args.theory_only, device=args.device, seed=args.seed,
-                        workers=args.workers, scheduler=args.scheduler)
+    """``rmtland reproduce``: ``--workers`` and ``--scheduler`` (``--full`` only) are checked
+    as ``rmtland sweep`` checks them, naming the option, before any figure computes."""
+    import contextlib
+    from .experiments import reproduce, sweep
+    distributed = [f for f, v in (("--workers", args.workers), ("--scheduler", args.scheduler))
+                   if v is not None]
+    if distributed and not args.full:
+        raise _validate.InputError(f"{distributed[0]} applies to --full only (the quick sizes "
+                                   "run in this process)")
+    if args.workers is not None and args.scheduler is None:
+        sweep.check_workers(args.workers, args.device, "--workers")
+    with contextlib.ExitStack() as stack:
+        client = None
+        if args.scheduler is not None:
+            client = sweep.connect(args.scheduler, name="--scheduler")
+            stack.enter_context(sweep.closing_quietly(client))
+        summary = reproduce(args.out, quick=not args.full, pdf=args.pdf,
+                            simulate=not args.theory_only, device=args.device, seed=args.seed,
+                            workers=args.workers, client=client)
     if args.json:
         print(json.dumps(summary, allow_nan=False, default=str))
     else:

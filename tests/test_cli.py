@@ -333,3 +333,26 @@ def test_unwritable_out_exits_2_before_computing(capsys, tmp_path, monkeypatch):
                  "--samples", "2", "--out", str(tmp_path / "ro")])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "not writable" in err and "Read-only" in err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--workers", "2"], "--workers applies to --full only"),
+    (["--scheduler", "tcp://127.0.0.1:9"], "--scheduler applies to --full only"),
+    (["--full", "--workers", "100000"], "--workers must be an integer in [0, "),
+    (["--full", "--scheduler", "tcp://127.0.0.1:9"], "--scheduler 'tcp://127.0.0.1:9'"),
+])
+def test_reproduce_distribution_options_are_checked_first(capsys, tmp_path, monkeypatch,
+                                                          args, message):
+    """`reproduce` names --workers / --scheduler as `rmtland sweep` does (a closed port is
+    refused at once), and refuses them without --full (they would be ignored), before any
+    figure computes."""
+    import rmtland.experiments
+
+    def no_figure(*a, **k):
+        raise AssertionError("reproduce started before the options were checked")
+    monkeypatch.setattr(rmtland.experiments, "reproduce", no_figure)
+    out = tmp_path / "r"
+    code = main(["reproduce", "--out", str(out), *args])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and message in err[0], err
+    assert not out.exists() or not any(out.iterdir())

@@ -220,7 +220,8 @@ def _write_reproduction(out, records, lvl, simulate, device, seed, figures, pdf,
     return write_run(out, data, figures, pdf, owned=owned, extra=list(extra)), summary
 
 
-def _reproduce_sweep(out, lvl, pdf, simulate, device, seed, workers, scheduler, progress):
+def _reproduce_sweep(out, lvl, pdf, simulate, device, seed, workers, scheduler, progress,
+                     client=None):
     """``reproduce`` through the sweep engine: each figure one point of a sweep of kind
     ``"figure"`` in ``out/sweep`` (resumable, distributable; a cluster needs ``out`` on a file
     system its workers share), then the data files and the figures moved into ``out`` as one
@@ -232,7 +233,7 @@ def _reproduce_sweep(out, lvl, pdf, simulate, device, seed, workers, scheduler, 
                      "figure_seed": seed, "pdf": bool(pdf)}}
     t_start = time.perf_counter()
     summary = run_sweep(spec, os.path.join(out, "sweep"), workers=workers, scheduler=scheduler,
-                        device=device, progress=progress)
+                        device=device, progress=progress, client=client)
     failed = [r for r in summary["rows"] if r["status"] != "done"]
     if failed:
         raise FigureError("; ".join(f"{r['name']}: {r['error']}" for r in failed)
@@ -286,7 +287,7 @@ def figure_main(name, doc, argv=None):
 
 
 def reproduce(out, quick=True, *, pdf=False, smoke=False, simulate=True, device="cpu", seed=0,
-              workers=None, scheduler=None, progress=True):
+              workers=None, scheduler=None, progress=True, client=None):
     r"""Write every figure of :data:`FIGURES` and every domain's data files into ``out``; with
     ``simulate`` (default) the figures carry the simulation over the theory.
 
@@ -311,8 +312,8 @@ def reproduce(out, quick=True, *, pdf=False, smoke=False, simulate=True, device=
         Where the simulations run.
     seed : int
         Root of every figure's ``SeedSequence``.
-    workers, scheduler, progress
-        With ``quick=False`` only: every figure is one point of a sweep of kind ``"figure"``
+    workers, scheduler, progress, client
+        With ``quick=False`` only (``client``: a ``distributed.Client`` to submit to instead): every figure is one point of a sweep of kind ``"figure"``
         in ``out/sweep`` (:mod:`rmtland.experiments.sweep`: resumable, on a local Dask
         cluster of ``workers`` processes (0: this process) or the scheduler at ``scheduler``),
         the data files and figures then moved into ``out`` as one unit.
@@ -334,7 +335,7 @@ def reproduce(out, quick=True, *, pdf=False, smoke=False, simulate=True, device=
             fig.requires()
     if not quick:
         return _reproduce_sweep(out, lvl, pdf, simulate, device, seed, workers, scheduler,
-                                progress)
+                                progress, client)
     records, seconds, figures = {}, {}, []
     for name, fig in FIGURES.items():
         if fig.kind == "simulation" and not simulate:
