@@ -315,6 +315,11 @@ def _simulate_indices(phis, lvl, device, seed):
     return empirical, rows
 
 
+def _sim_parameters(simulated, device, seed):
+    """``device`` and ``seed`` of a figure's own simulation (none: nothing was simulated)."""
+    return {"device": device, "seed": seed} if simulated else {}
+
+
 @_run.register("hessian_density", kind="both", claim=(
     "Adding the semicircle part (variance 2*eps) to the Marchenko-Pastur Gauss-Newton part "
     "spreads the Hessian spectrum to negative eigenvalues; for phi < 1 only once eps "
@@ -347,7 +352,8 @@ def figure_hessian_density(quick=True, *, smoke=False, phis=PHIS, eps=EPS,
             "draw": draw,
             "parameters": {"level": lvl, "phis": list(map(float, phis)),
                            "eps": list(map(float, eps)), "density_points": n_points,
-                           "samples": sorted(map(list, samples)) if samples else []},
+                           "samples": sorted(map(list, samples)) if samples else [],
+                           **_sim_parameters(sim_summary, device, seed)},
             "summary": summary, "curves": {"density": curves}}
 
 
@@ -396,7 +402,8 @@ def figure_hessian_index(quick=True, *, smoke=False, phis=PHIS,
             "parameters": {"level": lvl, "phis": list(map(float, phis)),
                            "eps_range": list(EPS_RANGE), "n_eps": g["index_eps"],
                            "x_range": list(X_RANGE), "n_x": g["three_halves_x"],
-                           "empirical": sorted(map(float, empirical)) if empirical else []},
+                           "empirical": sorted(map(float, empirical)) if empirical else [],
+                           **_sim_parameters(sim_rows, device, seed)},
             "summary": summary, "curves": {"index": index_curves, "three_halves": three}}
 
 
