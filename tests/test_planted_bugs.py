@@ -249,3 +249,20 @@ def test_index_counts_strictly_negative_eigenvalues():
     eigs = np.linalg.eigvalsh(sample_hessian(40, 2.0, 0.0, batch=3, rng=4))
     r = compare_hessian(eigs, 2.0, 0.0, 40)
     assert r["empirical_index"] == 0.0 and r["theory_index"] == 0.0
+
+
+# --------------------------------------------------------------------------- R-transforms
+@pytest.mark.parametrize("name", ["pb", "mp", "sc"])
+def test_r_transform_inverts_the_stieltjes_transform(name):
+    """DESIGN.md's definition G(R(g) + 1/g) = g, with G from each law's own Stieltjes transform
+    (the cubic's physical root for Pennington-Bahri), for small real g (z = R(g) + 1/g far
+    outside the support); and R_PB = R_MP(phi) + R_SC(2 eps) (free sum, sigma^2 = 2 eps)."""
+    from rmtland.analytic import MarchenkoPastur, PenningtonBahri, Semicircle
+    law = {"pb": PenningtonBahri(0.5, 0.15), "mp": MarchenkoPastur(0.5),
+           "sc": Semicircle(0.3)}[name]
+    g = np.array([-0.08, -0.03, 0.02, 0.05, 0.1])
+    z = law.r_transform(g) + 1 / g
+    assert np.allclose(np.asarray(law.stieltjes(z + 0j)).real, g, rtol=1e-9, atol=1e-12)
+    if name == "pb":
+        assert np.allclose(law.r_transform(g), MarchenkoPastur(0.5).r_transform(g)
+                           + Semicircle(0.3).r_transform(g), rtol=1e-14)
