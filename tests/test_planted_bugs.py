@@ -287,3 +287,34 @@ def test_density_is_the_derivative_of_the_cdf(method):
                                            * np.diff(x))])
     tol = 1e-4 if method == "kpm" else 0.05
     assert np.max(np.abs(cum - (r["cdf"] - r["cdf"][0]))) <= tol
+
+
+# --------------------------------------------------------------------------- exactness
+def test_slq_is_exact_after_a_lanczos_breakdown():
+    """diag with 3 distinct eigenvalues (multiplicities 10, 25, 15): Lanczos breaks down after
+    3 steps, and the 3-node Gauss rule of a Rademacher probe's measure is that measure (nodes
+    -1, 0.5, 2; weights 0.2, 0.5, 0.3 exactly) for any steps >= 3, so the interpolated CDF
+    through the node midpoints (-1, 0.1), (0.5, 0.45), (2, 0.85) (0 below the first node, 1
+    above the last), the bracket [S_{j-1}, S_{j+1}] and the extremes (residual 0) are known
+    exactly.  A rule cut one node short at the breakdown is not."""
+    d = np.repeat([-1.0, 0.5, 2.0], [10, 25, 15])
+    x = np.array([-2.0, 0.0, 1.0, 3.0])
+    for steps in (3, 8):
+        r = spectrum(np.diag(d), method="slq", probes=4, steps=steps, x=x, at=0.0, rng=3)
+        assert r["index"] == pytest.approx(0.1 + 0.35 / 1.5, abs=1e-12)
+        assert r["index_bias_bound"] == pytest.approx(0.7 - (0.1 + 0.35 / 1.5), abs=1e-12)
+        assert np.allclose(r["cdf"], [0.0, 0.1 + 0.35 / 1.5, 0.45 + 0.4 / 3, 1.0], atol=1e-12)
+        assert r["lambda_min"] == pytest.approx(-1.0, abs=1e-12)
+        assert r["lambda_max"] == pytest.approx(2.0, abs=1e-12)
+        assert r["lambda_min_residual"] <= 1e-12 and r["lambda_max_residual"] <= 1e-12
+
+
+def test_kpm_probes_have_unit_norm():
+    """KPM's per-probe CDF above the spectrum is g_0 mu_0 = |u|^2: 1 for unit probes (module
+    notes), Gaussian or Rademacher; a probe scaled by 1/sqrt(n) instead of its norm is not."""
+    g = np.random.default_rng(2)
+    A = np.diag(g.uniform(-1, 1, 60))
+    for probe in ("gaussian", "rademacher"):
+        r = spectrum(A, method="kpm", probe=probe, probes=6, degree=20, x=np.array([1.5]),
+                     rng=1)
+        assert np.allclose(r["per_probe"]["cdf"][:, 0], 1.0, atol=1e-12)
