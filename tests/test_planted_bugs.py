@@ -318,3 +318,35 @@ def test_kpm_probes_have_unit_norm():
         r = spectrum(A, method="kpm", probe=probe, probes=6, degree=20, x=np.array([1.5]),
                      rng=1)
         assert np.allclose(r["per_probe"]["cdf"][:, 0], 1.0, atol=1e-12)
+
+
+def test_jackson_factors_are_the_autocorrelation_of_the_optimal_window():
+    """Weisse et al., Rev. Mod. Phys. 78, 275 (2006), Sec. II.C.3: the Jackson kernel is the
+    square of a polynomial whose coefficients a_j = sin(pi (j+1)/(N+1)), j = 0..N-1, minimise
+    its width, so g_k = sum_j a_j a_{j+k} / sum_j a_j^2 (an independent route to Eq. (71))."""
+    from rmtland.linalg.spectral import jackson
+    for N in (2, 7, 40, 401):
+        a = np.sin(np.pi * (np.arange(N) + 1) / (N + 1))
+        g = np.array([np.sum(a[:N - k] * a[k:]) for k in range(N)]) / np.sum(a * a)
+        assert np.allclose(jackson(N), g, rtol=0, atol=1e-13)
+
+
+@pytest.mark.parametrize("side", ["bottom", "top"])
+def test_each_extreme_has_its_own_residual(side):
+    """Lanczos from 6 steps: an isolated extreme eigenvalue converges (tiny residual) while
+    the other end, in a dense cluster, does not; each reported residual must bound the
+    distance of its own Ritz value to the true eigenvalue (Parlett, Thm. 4.5.1), which a
+    residual taken from the other end (tiny) would not."""
+    from rmtland.linalg.spectral import lanczos_extremes
+    d = np.linspace(-1, 1, 200)
+    d[0 if side == "bottom" else -1] = -20.0 if side == "bottom" else 20.0
+    g = np.random.default_rng(5)
+    Q, _ = np.linalg.qr(g.standard_normal((200, 200)))
+    A = (Q * d) @ Q.T
+    r = lanczos_extremes(A, steps=6, probes=1, rng=1)
+    lo_err, hi_err = abs(r["lambda_min"] - d.min()), abs(r["lambda_max"] - d.max())
+    assert lo_err <= r["lambda_min_residual"] + 1e-12
+    assert hi_err <= r["lambda_max_residual"] + 1e-12
+    loose = hi_err if side == "bottom" else lo_err          # the unconverged end
+    tight = r["lambda_min_residual"] if side == "bottom" else r["lambda_max_residual"]
+    assert loose > 10 * tight                              # the test can tell them apart
