@@ -111,7 +111,7 @@ def float_dtypes(dtype):
     return _FLOAT_DTYPES[name]
 
 
-#: The work bound of every study's up-front check (:func:`within_budget` with
+#: The work bound of every study's up-front check (a :class:`Budget` with
 #: ``unit="operations"``): multiply-adds, plus :data:`LOOP_OPERATIONS` for every step of a
 #: Python-level loop (each costs tens of NumPy calls however small the arrays).  1e15 is
 #: about a day on the reference machine (2 CPU cores, ~1e10 float64 multiply-adds per
@@ -130,39 +130,55 @@ def _amount(value, unit):
     return f"{value:.3g} {unit}"
 
 
-def within_budget(estimate, sizes, limit, *, what, unit="bytes", where="the host",
-                  minimum=None):
-    """Refuse ``sizes`` when ``estimate(**sizes)`` (bytes or operations; non-decreasing in
-    every size) exceeds ``limit``: pure arithmetic, before anything is allocated.
+class Budget:
+    """One limit of a run: ``estimate(**sizes)`` (bytes or operations, non-decreasing in every
+    size) must stay within ``limit``; ``what`` and ``where`` name it in a refusal."""
 
-    The refusal names the size to blame and its allowed range given the others: for each
-    name of ``minimum`` (``{name: smallest allowed value}``; default every size, minimum 1)
-    the largest value that fits is found by bisection, and the size furthest above its own
-    largest value is named, e.g. ``inputs must be an integer in [1, 4095] with the other
-    sizes as given: ...``.  Returns the estimate.  Raises :class:`InputError`.
+    def __init__(self, estimate, limit, *, what, unit="bytes", where="the host"):
+        self.estimate, self.limit, self.what = estimate, limit, what
+        self.unit, self.where = unit, where
+
+    def cost(self, total):
+        return (f"{self.what}: about {_amount(total, self.unit)}, more than the "
+                f"{_amount(self.limit, self.unit)} "
+                + (f"available on {self.where}" if self.unit == "bytes" else
+                   "allowed (rmtland._validate.WORK_MAX, about a day on 2 CPU cores)"))
+
+
+def within_budget(sizes, *budgets, minimum=None):
+    """Refuse ``sizes`` when any :class:`Budget` (memory, work) is exceeded: pure arithmetic,
+    before anything is allocated.  Returns each budget's estimate, in order.
+
+    The refusal names the size to blame and its allowed range given the others, judged
+    against every budget at once: for each name of ``minimum`` (``{name: smallest allowed
+    value}``; default every size, minimum 1) the largest value that fits all budgets is found
+    by bisection, and the size furthest above its own largest value is named, e.g. ``inputs
+    must be an integer in [1, 4095] with the other sizes as given: ...``.  Raises
+    :class:`InputError`.
     """
-    total = estimate(**sizes)
-    if total <= limit:
-        return total
+    def over(s):
+        return [(b, t) for b in budgets for t in [b.estimate(**s)] if t > b.limit]
+
+    exceeded = over(sizes)
+    if not exceeded:
+        return [b.estimate(**sizes) for b in budgets]
     minimum = {n: 1 for n in sizes} if minimum is None else minimum
     best = None
     for name, lo in minimum.items():
         value = sizes[name]
-        if value <= lo or estimate(**dict(sizes, **{name: lo})) > limit:
+        if value <= lo or over(dict(sizes, **{name: lo})):
             continue                             # this size alone cannot bring it down
-        ok, bad = lo, value                      # estimate(ok) <= limit < estimate(bad)
+        ok, bad = lo, value                      # ok fits every budget, bad does not
         while bad - ok > 1:
             mid = (ok + bad) // 2
-            if estimate(**dict(sizes, **{name: mid})) <= limit:
-                ok = mid
-            else:
+            if over(dict(sizes, **{name: mid})):
                 bad = mid
+            else:
+                ok = mid
         ratio = value / ok
         if best is None or ratio > best[0]:
             best = (ratio, name, lo, ok)
-    cost = (f"{what}: about {_amount(total, unit)}, more than the {_amount(limit, unit)} "
-            + (f"available on {where}" if unit == "bytes" else "allowed (rmtland._validate."
-               "WORK_MAX, about a day on 2 CPU cores)"))
+    cost = "; ".join(b.cost(t) for b, t in exceeded)
     if best is None:
         names = ", ".join(minimum)
         raise InputError(f"{names}: {cost}; no one of them alone can bring it down: reduce "

@@ -14,7 +14,7 @@ import pytest
 
 import rmtland.experiments  # noqa: F401  (registers every sweep kind)
 from rmtland import _validate
-from rmtland._validate import InputError, within_budget
+from rmtland._validate import Budget, InputError, within_budget
 from rmtland.cli import main
 from rmtland.experiments import hessian as exp_hessian
 from rmtland.experiments import networks as exp_networks
@@ -118,19 +118,33 @@ def test_within_budget_bisection():
     """Against closed forms: bytes = 8 a b with limit 800 gives a <= 100 // b; bytes =
     8 a b^2 with a = 1 gives b <= 10, and a cannot fix it alone (a >= 1), so b is named."""
     est = lambda a, b: 8 * a * b
-    assert within_budget(est, {"a": 10, "b": 10}, 800, what="x") == 800
+    assert within_budget({"a": 10, "b": 10}, Budget(est, 800, what="x")) == [800]
     with pytest.raises(InputError, match=r"^a must be an integer in \[1, 20\] .*\(a = 1000\)"):
-        within_budget(est, {"a": 1000, "b": 5}, 800, what="x")
+        within_budget({"a": 1000, "b": 5}, Budget(est, 800, what="x"))
     with pytest.raises(InputError, match=r"^b must be an integer in \[1, 10\] .*\(b = 20\)"):
-        within_budget(lambda a, b: 8 * a * b * b, {"a": 1, "b": 20}, 800, what="x")
+        within_budget({"a": 1, "b": 20}, Budget(lambda a, b: 8 * a * b * b, 800, what="x"))
     with pytest.raises(InputError, match="no one of them alone"):
-        within_budget(est, {"a": 200, "b": 200}, 800, what="x", minimum={"a": 150, "b": 150})
+        within_budget({"a": 200, "b": 200}, Budget(est, 800, what="x"),
+                      minimum={"a": 150, "b": 150})
+
+
+def test_within_budget_judges_every_budget_at_once():
+    """Memory 8 a b <= 8000 and work a b^3 <= 10^6 at a = 20, b = 300: memory alone would
+    allow a <= 3 (ratio 6.7) and b <= 50 (ratio 6); work alone a <= 0 and b <= 36.  Every
+    budget at once: a cannot fit (a b^3 > 10^6 at a = 1), b <= 36 (ratio 8.3): b is named,
+    with the range that satisfies both, and both costs are stated."""
+    mem = Budget(lambda a, b: 8 * a * b, 8000, what="memory")
+    work = Budget(lambda a, b: a * b ** 3, 1e6, what="work", unit="operations")
+    with pytest.raises(InputError, match=r"^b must be an integer in \[1, 36\] .*\(b = 300\): "
+                                         r"memory: .*; work: "):
+        within_budget({"a": 20, "b": 300}, mem, work)
+    assert within_budget({"a": 20, "b": 36}, mem, work) == [8 * 20 * 36, 20 * 36 ** 3]
 
 
 def test_work_bound_is_stated():
     with pytest.raises(InputError, match=r"operations allowed \(rmtland._validate.WORK_MAX"):
-        within_budget(lambda s: s * 1e9, {"s": 10**7}, _validate.WORK_MAX, what="x",
-                      unit="operations")
+        within_budget({"s": 10**7}, Budget(lambda s: s * 1e9, _validate.WORK_MAX, what="x",
+                                           unit="operations"))
 
 
 @pytest.mark.parametrize("func, args, kwargs, name", [

@@ -685,11 +685,11 @@ def check_hessian(phi, eps, n, samples, *, method="auto", probes=32, steps=80, d
                          f"(n x m, m = round(n/phi) = {float(m):.3g}) needs about "
                          f"{n * m * item / 2**30:.3g} GiB, more than the {limit / 2**30:.3g} "
                          f"GiB available on {'the GPU' if xp is not np else 'the host'}")
-    nbytes = _validate.within_budget(
-        sized(_hessian_bytes, itemsize=item), sizes, limit,
-        what=what, where="the GPU" if xp is not np else "the host", minimum=minimum)
-    ops = _validate.within_budget(sized(_hessian_operations), sizes, _validate.WORK_MAX,
-                                  what=what, unit="operations", minimum=minimum)
+    nbytes, ops = _validate.within_budget(
+        sizes, _validate.Budget(sized(_hessian_bytes, itemsize=item), limit, what=what,
+                                where="the GPU" if xp is not np else "the host"),
+        _validate.Budget(sized(_hessian_operations), _validate.WORK_MAX, what=what,
+                         unit="operations"), minimum=minimum)
     return {"method": method, "m": m, "bytes": nbytes, "operations": ops}
 
 

@@ -186,15 +186,18 @@ def check_network(hidden, inputs, outputs, samples, *, depth=1, activation="tanh
     xp = get_xp(device)
     sizes = {"inputs": inputs, "hidden": hidden, "outputs": outputs, "samples": samples,
              "depth": depth, "starts": starts}
-    nbytes = _validate.within_budget(
-        lambda **s: _network_bytes(**s, snapshots=len(steps), bias=bias), sizes,
-        memory_budget(xp, max_bytes)[1], what=f"the dense Hessians of {starts * len(steps)} searches "
-        "and the data", where="the GPU" if xp is not np else "the host")
-    ops = _validate.within_budget(
-        lambda **s: _network_operations(**s, snapshots=len(steps),
-                                        freeness=max_freeness * (1 + reference_samples)),
-        dict(sizes, steps=steps[-1], maxiter=maxiter), _validate.WORK_MAX,
-        what="the descent, the searches and the freeness tests", unit="operations",
+    snapshots = len(steps)
+    nbytes, ops = _validate.within_budget(
+        dict(sizes, steps=steps[-1], maxiter=maxiter),
+        _validate.Budget(lambda steps, maxiter, **s: _network_bytes(**s, snapshots=snapshots,
+                                                                     bias=bias),
+                         memory_budget(xp, max_bytes)[1],
+                         what=f"the dense Hessians of {starts * len(steps)} searches and the "
+                              "data", where="the GPU" if xp is not np else "the host"),
+        _validate.Budget(lambda **s: _network_operations(
+            **s, snapshots=snapshots, freeness=max_freeness * (1 + reference_samples)),
+            _validate.WORK_MAX, what="the descent, the searches and the freeness tests",
+            unit="operations"),
         minimum={"steps": 0, "maxiter": 1, "starts": 1, "samples": 1, "hidden": 1,
                  "inputs": 1, "outputs": 1, "depth": 1})
     widths = [inputs] + [hidden] * depth + [outputs]

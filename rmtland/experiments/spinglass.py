@@ -140,13 +140,12 @@ def check_spinglass(p, N, starts, *, device="cpu", max_bytes=None):
     xp = get_xp(device)
     sizes = {"N": N, "starts": starts}
     what = f"the searches (p = {p}, N = {N}, starts = {starts})"
-    nbytes = _validate.within_budget(lambda **s: _spinglass_bytes(**s, p=p), sizes,
-                                     memory_budget(xp, max_bytes)[1], what=what,
-                                     where="the GPU" if xp is not np else "the host",
-                                     minimum={"N": 2, "starts": 1})
-    ops = _validate.within_budget(lambda **s: _spinglass_operations(**s, p=p), sizes,
-                                  _validate.WORK_MAX, what=what, unit="operations",
-                                  minimum={"N": 2, "starts": 1})
+    nbytes, ops = _validate.within_budget(
+        sizes, _validate.Budget(lambda **s: _spinglass_bytes(**s, p=p),
+                                memory_budget(xp, max_bytes)[1], what=what,
+                                where="the GPU" if xp is not np else "the host"),
+        _validate.Budget(lambda **s: _spinglass_operations(**s, p=p), _validate.WORK_MAX,
+                         what=what, unit="operations"), minimum={"N": 2, "starts": 1})
     return {"bytes": nbytes, "operations": ops}
 
 

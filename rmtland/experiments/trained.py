@@ -409,11 +409,11 @@ def check_trained(widths, networks, *, activations=ACTIVATIONS, classes=(2, 4, 6
     if Ks:
         minimum.update(hessian_width=1, hessian_networks=1)
     what = "the trained networks" + (" and their Hessians" if Ks else "")
-    nbytes = _validate.within_budget(memory, sizes, memory_budget(xp, max_bytes)[1], what=what,
-                                     where="the GPU" if xp is not np else "the host",
-                                     minimum=minimum)
-    ops = _validate.within_budget(work, sizes, _validate.WORK_MAX, what=what,
-                                  unit="operations", minimum=minimum)
+    nbytes, ops = _validate.within_budget(
+        sizes, _validate.Budget(memory, memory_budget(xp, max_bytes)[1], what=what,
+                                where="the GPU" if xp is not np else "the host"),
+        _validate.Budget(work, _validate.WORK_MAX, what=what, unit="operations"),
+        minimum=minimum)
     return {"bytes": nbytes, "operations": ops}
 
 
