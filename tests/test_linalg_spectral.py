@@ -203,6 +203,14 @@ def test_lanczos_steps_are_clipped_to_n():
     r = spectrum(S, steps=10**6, probes=2, rng=0)
     assert (r["steps"], r["steps_requested"], r["matvecs"]) == (60, 10**6, 120)
     assert abs(r["lambda_min"] - ev[0]) < 1e-8 and abs(r["lambda_max"] - ev[-1]) < 1e-8
+    # the recurrence itself clips too (callers other than spectrum): n coefficients, and the
+    # extreme nodes of the n-node Gauss rule are the extreme eigenvalues (without
+    # reorthogonalisation the inner nodes carry rounding ghosts: not compared)
+    from rmtland.linalg.spectral import gauss_quadrature, lanczos
+    alpha, beta, length = lanczos(dense_operator(S), np.ones((60, 1)), 10**6)
+    assert alpha.shape == (1, 60) and beta.shape == (1, 60) and length[0] == 60
+    nodes = gauss_quadrature(alpha, beta)[0][0]
+    assert abs(nodes.min() - ev[0]) < 1e-8 and abs(nodes.max() - ev[-1]) < 1e-8
 
 
 @pytest.mark.parametrize("kwargs, name", [

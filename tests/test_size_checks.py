@@ -126,6 +126,10 @@ def test_within_budget_bisection():
     with pytest.raises(InputError, match="no one of them alone"):
         within_budget({"a": 200, "b": 200}, Budget(est, 800, what="x"),
                       minimum={"a": 150, "b": 150})
+    # both can fit alone: a <= 100 // 10 = 10 (40/10 = 4x over), b <= 100 // 40 = 2 (5x over):
+    # the size furthest over its own largest value is named
+    with pytest.raises(InputError, match=r"^b must be an integer in \[1, 2\] .*\(b = 10\)"):
+        within_budget({"a": 40, "b": 10}, Budget(est, 800, what="x"))
 
 
 def test_within_budget_judges_every_budget_at_once():
