@@ -122,6 +122,23 @@ def test_digits_full_set():
 
 
 @needs_sklearn
+def test_digits_unit_scaling_is_pixels_over_16():
+    """unit=True: the raw pixels (integers 0..16, Pedregosa et al. 2011) divided by 16, so
+    in [0, 1] with both ends reached; pooling then scaling is the block mean of the scaled
+    pixels (both linear)."""
+    images, _ = _raw_digits()
+    ds = digits(unit=True)
+    assert np.array_equal(ds.X * 16, images.reshape(1797, 64))
+    assert ds.X.min() == 0.0 and ds.X.max() == 1.0 and ds.info["unit"]
+    pooled = digits(unit=True, downsample=2).X
+    block = images.reshape(1797, 4, 2, 4, 2).mean(axis=(2, 4)).reshape(1797, 16) / 16
+    np.testing.assert_allclose(pooled, block, rtol=1e-15, atol=0)
+    # standardising after the scaling gives the standardised raw pixels (scale-invariant)
+    np.testing.assert_allclose(digits(unit=True, standardize=True).X,
+                               digits(standardize=True).X, rtol=1e-12, atol=1e-12)
+
+
+@needs_sklearn
 def test_digits_class_subset_and_integer_labels():
     images, target = _raw_digits()
     ds = digits(classes=[3, 8, 1], one_hot=False)
@@ -270,6 +287,7 @@ def test_split_keeps_digit_labels_aligned():
     pytest.param(lambda: digits(m=5000), "m", marks=needs_sklearn),
     (lambda: digits(downsample=3), "downsample"),
     (lambda: digits(whiten="svd"), "whiten"),
+    (lambda: digits(unit="yes"), "unit"),
     (lambda: digits(whiten=1), "whiten"),
     (lambda: digits(whiten=True, whiten_reg=0), "whiten_reg"),
     (lambda: train_test_split(gaussian_task(5, 2, 1, rng=0), 0.0), "test_fraction"),

@@ -50,7 +50,7 @@ def test_batch_equals_separate_trainings():
                 v[b] = 0.5 * v[b] - 0.05 * g
                 theta[b] = theta[b] + v[b]
     assert np.allclose(res["theta"], theta, rtol=1e-12, atol=1e-14)
-    assert list(res["epochs"]) == [2, 2, 2] and not res["converged"].any()
+    assert list(res["epochs"]) == [2, 2, 2] and not res["stopped"].any()
     assert np.allclose(res["train_loss"], model.loss(theta, X, Y), rtol=1e-12)
 
 
@@ -65,7 +65,7 @@ def test_training_lowers_the_loss_and_the_rule_stops(xp):
     L0 = np.asarray(L0.get() if hasattr(L0, "get") else L0)
     assert np.all(res["train_loss"] < 0.5 * L0)
     # every network stopped by the plateau rule before the cap, and the rule holds there
-    assert res["converged"].all() and res["epochs"].max() < 200
+    assert res["stopped"].all() and res["epochs"].max() < 200
     h = res["history"]
     for b, e in enumerate(res["epochs"]):
         assert h[e - 3, b] - h[e, b] < 0.05 * h[e - 3, b]
@@ -78,7 +78,7 @@ def test_loss_floor_stops_at_once():
     X, Y = _task(np)
     model = MLP([3, 4, 3], loss="softmax")
     res = train_sgd(model, model.init(2, rng=0), X, Y, loss_floor=10.0, max_epochs=50, rng=0)
-    assert list(res["epochs"]) == [1, 1] and res["converged"].all()
+    assert list(res["epochs"]) == [1, 1] and res["stopped"].all()
 
 
 @pytest.mark.parametrize("kwargs, name", [({"lr": 0}, "lr"), ({"momentum": 1.0}, "momentum"),

@@ -50,7 +50,7 @@ from .._backend import array_namespace, get_xp
 
 __all__ = ["Dataset", "gaussian_task", "teacher_task", "digits", "train_test_split",
            "ACTIVATIONS", "DIGITS_EXTRA_MESSAGE", "DIGITS_SIDE", "DIGITS_IMAGES",
-           "DIGITS_DOWNSAMPLE", "digits_pixels", "digits_downsample"]
+           "DIGITS_DOWNSAMPLE", "DIGITS_MAX", "digits_pixels", "digits_downsample"]
 
 #: teacher activations: name -> elementwise function of (xp, z)
 ACTIVATIONS = {
@@ -233,8 +233,9 @@ def _load_digits():
             np.asarray(bunch.target, dtype=np.int64))
 
 
-def digits(*, classes=None, m=None, downsample=None, standardize=False, whiten=False,
-           whiten_reg=1e-6, one_hot=True, rng=None, device="cpu", dtype="float64"):
+def digits(*, classes=None, m=None, downsample=None, unit=False, standardize=False,
+           whiten=False, whiten_reg=1e-6, one_hot=True, rng=None, device="cpu",
+           dtype="float64"):
     r"""scikit-learn's 8×8 handwritten digits, preprocessed for the squared (or softmax) loss.
 
     1797 grayscale images, pixel values 0..16, ten classes, bundled with scikit-learn (no
@@ -247,6 +248,9 @@ def digits(*, classes=None, m=None, downsample=None, standardize=False, whiten=F
     3. **downsample** ``f`` (1, 2, 4 or 8): average pooling over non-overlapping ``f × f``
        blocks, so 8×8 becomes ``(8/f) × (8/f)``; features in row-major order of the pooled image
        (feature ``r·(8/f) + c`` is the mean of pixels ``[f r : f r + f, f c : f c + f]``).
+       With ``unit``, divided by :data:`DIGITS_MAX` = 16 (the largest pixel value), so the
+       inputs lie in [0, 1] (the scaling of the empirical Hessian studies, Sagun et al. 2017,
+       arXiv:1706.04454; Papyan 2019, arXiv:1901.08244: pixels scaled, not standardised).
     4. **standardize** (implied by ``whiten``): drop the pixels that are constant over the kept
        samples (their indices into the pooled image are ``info["kept_pixels"]``), then
        subtract each pixel's mean and divide by its standard deviation (``ddof = 0``).
@@ -270,13 +274,16 @@ def digits(*, classes=None, m=None, downsample=None, standardize=False, whiten=F
        needs K ≥ 2 and every class present). ``one_hot=False`` gives the integer labels
        ``0..K-1`` (int64, shape ``(m,)``), for a softmax loss.
 
-    Without ``standardize``/``whiten`` the inputs are the raw (pooled) pixel values 0..16.
+    Without ``unit``/``standardize``/``whiten`` the inputs are the raw (pooled) pixel values
+    0..16.
 
     Parameters
     ----------
     classes : sequence of distinct ints in 0..9, optional
     m : int >= number of classes, optional
     downsample : {None, 1, 2, 4, 8}
+    unit : bool
+        Pixels divided by 16, into [0, 1] (step 3).
     standardize : bool
     whiten : {False, True, "zca", "pca"}
     whiten_reg : float > 0
@@ -341,6 +348,8 @@ def digits(*, classes=None, m=None, downsample=None, standardize=False, whiten=F
         mode = whiten
     else:
         raise InputError(f"whiten must be one of False, True, 'zca', 'pca', got {whiten!r}")
+    if not isinstance(unit, (bool, np.bool_)):
+        raise InputError(f"unit must be True or False, got {unit!r}")
     if not isinstance(standardize, (bool, np.bool_)):
         raise InputError(f"standardize must be True or False, got {standardize!r}")
     if not isinstance(one_hot, (bool, np.bool_)):
@@ -365,7 +374,10 @@ def digits(*, classes=None, m=None, downsample=None, standardize=False, whiten=F
     # ---- 3. average pooling ----------------------------------------------------------------
     s = 8 // f
     X = imgs.reshape(len(idx), s, f, s, f).mean(axis=(2, 4)).reshape(len(idx), s * s)
+    if unit:
+        X = X / DIGITS_MAX
     info = dict(classes=classes, n_classes=K, labels=labels, indices=idx, downsample=f,
+                unit=bool(unit),
                 kept_pixels=np.arange(s * s), standardize=bool(standardize or mode),
                 whiten=mode or False, whiten_reg=reg if mode else None)
     # ---- 4. standardisation, 5. whitening ---------------------------------------------------
@@ -416,6 +428,8 @@ def digits(*, classes=None, m=None, downsample=None, standardize=False, whiten=F
 
 #: side of scikit-learn's digit images (8 x 8 pixels) and their number (all ten classes)
 DIGITS_SIDE = 8
+#: the largest pixel value of the digits (values 0..16)
+DIGITS_MAX = 16
 DIGITS_IMAGES = 1797
 #: the average-pooling factors of :func:`digits` and the pooled image sizes they give
 DIGITS_DOWNSAMPLE = (1, 2, 4, 8)
