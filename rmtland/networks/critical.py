@@ -117,6 +117,34 @@ Rules (all per start, at its final point; constants are module attributes and ar
   otherwise the parameters modulo hidden-unit permutations (every hidden layer, any depth)
   and, for the odd activation tanh, sign flips (every hidden layer).
 
+Piecewise-linear activations (``"relu"``, ``"leaky_relu"``)
+-----------------------------------------------------------
+The loss is smooth on the open regions of fixed activation pattern (the signs of every hidden
+pre-activation :math:`z_{iu}`), a polynomial in :math:`\theta` on each; the searches use the
+gradient and the almost-everywhere Hessian of :class:`~rmtland.networks.mlp.MLP`
+(:math:`\sigma'' = 0`, :math:`\sigma'(0) = 0` for ReLU), i.e. Newton's method on the region
+the current point lies in, re-evaluated after every step (a step may cross kinks; it is
+accepted on the same decrease rules). What a returned ``"critical"`` point is:
+
+- a point with :math:`\lVert\nabla L\rVert \le` ``tol`` · scale for that convention
+  (checked, as for every activation). When ``min_preactivation`` (the smallest
+  :math:`|z_{iu}|`) is well above :math:`\lVert\theta\rVert` times the Newton step scale, it
+  is a critical point of the region's polynomial inside its region, a genuine critical point of
+  :math:`L` with the index of its (a.e.) Hessian. A point with ``min_preactivation`` at
+  rounding level lies on a kink; there :math:`\nabla L` and :math:`H` are the one-sided
+  values of the convention, and a critical point of :math:`L` in the nonsmooth (Clarke)
+  sense is not certified by them. The finder does not search kinks for nonsmooth critical
+  points (where the one-sided gradients do not vanish): such starts end ``"not_converged"``
+  or ``"gradient_flat"``.
+- Zero modes: ReLU and leaky ReLU are positively homogeneous, so every hidden unit carries a
+  continuous rescaling symmetry (its incoming vector times :math:`a > 0`, its outgoing vector
+  over :math:`a`), one exact zero mode of :math:`H` per active unit at a critical point;
+  :func:`canonical_form` fixes it before merging. A **dead** unit (``dead_units``: ReLU,
+  :math:`z \le 0` on every sample) outputs 0, and all its incoming and outgoing weights
+  are zero rows of :math:`H` (zero modes: the loss is locally constant along them). Dead
+  units are finite configurations and are reported, not classified at infinity; the
+  at-infinity rule for ReLU is the norm-growth rule alone (the saturation rule is for tanh).
+
 References
 ----------
 C. G. Frye, N. S. Wadia, M. R. DeWeese, K. E. Bouchard, "Numerically recovering the critical
@@ -143,13 +171,15 @@ from .. import _validate
 from .._backend import array_namespace, device_name, to_numpy
 from .._validate import InputError
 from ..linalg.dense import eigh_batched, eigvalsh_batched
-from .mlp import MLP, SATURATION_Z
+from .mlp import MLP, PIECEWISE_LINEAR, SATURATION_Z, _activation
 
 __all__ = ["find_network_critical_points", "descent_starts", "canonical_form", "classify_points", "flatness",
-           "saturated_units", "STATUSES", "KINDS", "TOL", "TOL_ZERO", "SNAP_RTOL", "FLAT_TOL",
+           "saturated_units", "unit_statistics", "STATUSES", "KINDS", "TOL", "TOL_ZERO", "SNAP_RTOL", "FLAT_TOL",
            "FLAT_PATIENCE",
            "MERGE_TOL", "NORM_GROWTH", "MAX_STEP", "NU0", "NU_MIN", "NU_MAX"]
 
+#: activations with sigma(a z) = a sigma(z) for a > 0: a continuous rescaling symmetry per unit
+POSITIVELY_HOMOGENEOUS = ("relu", "leaky_relu")
 #: status of a start, in the order of the codes of :func:`classify_points`
 STATUSES = ("critical", "at_infinity", "gradient_flat", "not_converged", "not_minimum")
 KINDS = ("any", "minima")
@@ -266,19 +296,45 @@ def saturated_units(model, theta, X, z_inf=SATURATION_Z):
     r"""Number of hidden units of each network saturated on every sample:
     :math:`\min_i |z_{iu}| >` ``z_inf`` (tanh only; 0 for other activations), ``(B,)`` int64
     on the backend of ``theta`` (one forward pass, from :meth:`MLP.unflatten`)."""
+    return unit_statistics(model, theta, X, z_inf)[0]
+
+
+def unit_statistics(model, theta, X, z_inf=SATURATION_Z):
+    r"""Per network, from one forward pass: ``(saturated, dead, margin)``, each ``(B,)`` on the
+    backend of ``theta``.
+
+    - ``saturated`` (int64): hidden units with :math:`\min_i|z_{iu}| >` ``z_inf`` (tanh
+      only, else 0): constant :math:`\pm1` on every sample (the at-infinity rule);
+    - ``dead`` (int64): hidden units with :math:`\sigma'(z_{iu}) = 0` on every sample, i.e.
+      :math:`z_{iu} \le 0` for all ``i`` (``"relu"`` only, with its convention
+      :math:`\sigma'(0) = 0`; 0 for other activations). A dead unit outputs 0 on the data: its
+      incoming and outgoing weights are exact zero modes of :math:`H` (zero rows), the
+      loss is flat along them while the unit stays dead. It is a finite configuration, not a
+      point at infinity.
+    - ``margin`` (dtype of ``theta``): :math:`\min_{i,u}|z_{iu}|` over every hidden unit and
+      sample, the distance of the pre-activations to the kink :math:`z = 0` of the
+      piecewise-linear activations (``inf`` for a network without hidden units). A margin of
+      0 (to rounding) means the point lies on the kink set, where :math:`\nabla L` and
+      :math:`H` are the one-sided values of :class:`MLP`'s convention.
+    """
     xp = array_namespace(theta, X)
     B = theta.shape[0]
-    count = xp.zeros(B, dtype=xp.int64)
-    if model.activation != "tanh" or model.depth < 2:
-        return count
+    saturated = xp.zeros(B, dtype=xp.int64)
+    dead = xp.zeros(B, dtype=xp.int64)
+    margin = xp.full(B, np.inf, dtype=theta.dtype)
     a = X.astype(theta.dtype, copy=False)
     for W, b in model.unflatten(theta)[:-1]:
         z = a @ W.swapaxes(1, 2)                       # (B, m, h) (X (m, d) broadcasts)
         if b is not None:
             z = z + b[:, None, :]
-        count = count + (xp.abs(z).min(axis=1) > z_inf).sum(axis=1).astype(xp.int64)
-        a = xp.tanh(z)
-    return count
+        az = xp.abs(z)
+        margin = xp.minimum(margin, az.min(axis=(1, 2)))
+        if model.activation == "tanh":
+            saturated = saturated + (az.min(axis=1) > z_inf).sum(axis=1).astype(xp.int64)
+        if model.activation == "relu":
+            dead = dead + (z.max(axis=1) <= 0).sum(axis=1).astype(xp.int64)
+        a = _activation(model.activation, z, xp, False)[0]
+    return saturated, dead, margin
 
 
 # --------------------------------------------------------------------------- canonical forms
@@ -292,6 +348,15 @@ def canonical_form(model, theta):
       product), shape ``(B, k d_in (+ k))``. It is constant on the orbit of the continuous
       symmetry :math:`(W_l, W_{l+1}) \to (A W_l, W_{l+1} A^{-1})`; loss and (at a critical
       point, by Sylvester's law: :math:`H \to A^\top H A`) inertia are too.
+    - ``"relu"``, ``"leaky_relu"`` (positively homogeneous: :math:`\sigma(az) = a\sigma(z)`
+      for :math:`a > 0`): first the rescaling symmetry :math:`(w^{in}_u, w^{out}_u) \to
+      (a\,w^{in}_u, w^{out}_u/a)` of every hidden unit ``u`` is fixed, layer by layer from the
+      input, by scaling each unit's incoming vector :math:`(W_l[u,:], b_l[u])` to unit norm
+      (units with a zero incoming vector are left as they are; the scale moves into the
+      layer above and finally into the output layer). This is a function of the orbit: the
+      rescalings act diagonally and commute with the permutations, so the sort below is then
+      applied as for the other activations. Loss and, at a critical point, inertia are
+      constant on the orbit (the rescaling is linear in :math:`\theta`: Sylvester's law).
     - otherwise: ``theta`` ``(B, n)`` with the hidden units of every hidden layer
       ``l = 1 .. D-1`` put in canonical order, layer by layer from the input: for ``"tanh"``
       (odd) each unit's sign is first fixed so that the entry of largest magnitude of its
@@ -329,6 +394,15 @@ def canonical_form(model, theta):
                 beff = bl if beff is None else beff + bl
         parts = [W.reshape(B, -1)] + ([beff] if beff is not None else [])
         return np.concatenate(parts, axis=1)
+    if model.activation in POSITIVELY_HOMOGENEOUS:
+        for l in range(model.depth - 1):            # unit-norm incoming vectors, from the input
+            W, b = layers[l]
+            W2, b2 = layers[l + 1]
+            inc = W if b is None else np.concatenate([W, b[:, :, None]], axis=2)
+            norm = np.sqrt((inc ** 2).sum(axis=2))                              # (B, h)
+            s = np.where(norm > 0, 1.0 / np.where(norm > 0, norm, 1.0), 1.0)
+            layers[l] = (W * s[:, :, None], None if b is None else b * s)
+            layers[l + 1] = (W2 / s[:, None, :], b2)
     rows = np.arange(B)[:, None]
     for l in range(model.depth - 1):
         W, b = layers[l]
@@ -566,8 +640,10 @@ def find_network_critical_points(model, X, Y, *, starts=None, theta0=None, rng=N
     Parameters
     ----------
     model : MLP
-        Smooth activation (``"tanh"``, ``"linear"``, ``"softplus"``; ``"relu"`` has no
-        :math:`H_1` and is refused).
+        Any activation. For the piecewise-linear ones (``"relu"``, ``"leaky_relu"``,
+        ``"linear"``) the Newton steps use the almost-everywhere Hessian (:class:`MLP`) and
+        the returned points are as stated in the module notes ("Piecewise-linear
+        activations").
     X : array ``(m, d_in)``; Y : array ``(m, k)``
         Shared by all starts. The search runs on their backend (NumPy, or CuPy on a GPU) and
         in the model's dtype (``theta0``'s when given).
@@ -626,7 +702,10 @@ def find_network_critical_points(model, X, Y, *, starts=None, theta0=None, rng=N
         - ``eig_H``, ``eig_H0``, ``eig_H1`` ``(M, n)``: ascending spectra of :math:`H`,
           :math:`H_0`, :math:`H_1` at the representative;
         - ``zmax``, ``saturated`` (saturated (sample, unit) pairs), ``saturated_units``
-          (hidden units saturated on every sample: 0 here), ``norm``, ``norm0`` ``(M,)``;
+          (hidden units saturated on every sample: 0 here), ``dead_units`` (ReLU units with
+          :math:`z \le 0` on every sample), ``min_preactivation`` (:math:`\min|z|` over
+          hidden units and samples: the distance to the nearest kink; ``inf`` without hidden
+          units) (:func:`unit_statistics`), ``norm``, ``norm0`` ``(M,)``;
           ``newton_step`` ``(M,)``: :math:`\lVert H^+\nabla L\rVert` (the polish's
           pseudo-inverse), Newton's estimate of the distance to the exact critical point;
           ``multiplicity`` ``(M,)``: starts
@@ -635,7 +714,7 @@ def find_network_critical_points(model, X, Y, *, starts=None, theta0=None, rng=N
         - ``start_status`` ``(B,)`` str and ``start_point`` ``(B,)`` int (the distinct point a
           start converged to, -1 otherwise);
         - ``at_infinity``: per such start ``start``, ``zmax``, ``saturated``,
-          ``saturated_units``, ``norm``,
+          ``saturated_units``, ``dead_units``, ``norm``,
           ``norm0``, ``grad_norm``, ``loss``;
         - ``gradient_flat``: per such start ``start``, ``grad_norm``, ``flatness``, ``loss``;
         - ``not_converged``: per such start ``start``, ``grad_ratio``, ``flatness``,
@@ -657,9 +736,6 @@ def find_network_critical_points(model, X, Y, *, starts=None, theta0=None, rng=N
     t_start = time.perf_counter()
     if not isinstance(model, MLP):
         raise InputError(f"model must be an rmtland.networks.MLP, got {type(model).__name__}")
-    if model.activation == "relu":
-        raise InputError("model must have a smooth activation ('tanh', 'linear', 'softplus'): "
-                         "activation='relu' has no H1, which the Newton steps need")
     if kind not in KINDS:
         raise InputError(f"kind must be one of {KINDS}, got {kind!r}")
     maxiter = _validate.integer("maxiter", maxiter, 1)
@@ -728,7 +804,7 @@ def find_network_critical_points(model, X, Y, *, starts=None, theta0=None, rng=N
 
     # ---- classification
     zmax, count = model.saturation(s.theta, X)
-    units = saturated_units(model, s.theta, X, z_inf)
+    units, dead, margin = unit_statistics(model, s.theta, X, z_inf)
     norm = _norm(xp, s.theta)
     rho = flatness(s.w, s.V, s.g)
     newton = _norm(xp, _pinv_step(s.w, s.V, s.g, tol_zero))
@@ -751,11 +827,15 @@ def find_network_critical_points(model, X, Y, *, starts=None, theta0=None, rng=N
         eig0 = eig1 = xp.zeros((0, n), dtype=theta.dtype)
 
     # ---- the one device-to-host boundary
-    dev = dict(theta=s.theta, loss=s.loss, gnorm=s.gnorm, scale=sc, w=s.w,
-               index_count=index_count, zero=zero, zmax=zmax, count=count, units=units, norm=norm, newton=newton,
-               norm0=s.norm0, rho=rho, code=code,
-               crit=crit, eig0=eig0, eig1=eig1)
-    h = {k: to_numpy(v) for k, v in dev.items()}
+    floats = dict(loss=s.loss, gnorm=s.gnorm, scale=sc, zmax=zmax, norm=norm, newton=newton,
+                  norm0=s.norm0, rho=rho, margin=margin)
+    ints = dict(index_count=index_count, zero=zero, count=count, units=units, dead=dead,
+                code=code)
+    dev = dict(theta=s.theta, w=s.w, crit=crit, eig0=eig0, eig1=eig1,
+               floats=xp.stack(list(floats.values())), ints=xp.stack(list(ints.values())))
+    h = {k: to_numpy(v) for k, v in dev.items()}       # per-start numbers stacked: few syncs
+    h.update(zip(floats, h.pop("floats")))
+    h.update(zip(ints, h.pop("ints")))
     t_host = time.perf_counter()
 
     # ---- distinct points (host)
@@ -784,13 +864,14 @@ def find_network_critical_points(model, X, Y, *, starts=None, theta0=None, rng=N
         "index_count": h["index_count"][sel], "index": h["index_count"][sel] / n,
         "zero_modes": h["zero"][sel], "eig_H": h["w"][sel], "eig_H0": h["eig0"][sel_local],
         "eig_H1": h["eig1"][sel_local], "zmax": h["zmax"][sel], "saturated": h["count"][sel],
-        "saturated_units": h["units"][sel],
+        "saturated_units": h["units"][sel], "dead_units": h["dead"][sel],
+        "min_preactivation": h["margin"][sel],
         "norm": h["norm"][sel], "norm0": h["norm0"][sel], "newton_step": h["newton"][sel],
         "multiplicity": mult,
         "status": {name: int((h["code"] == i).sum()) for i, name in enumerate(STATUSES)},
         "start_status": names, "start_point": start_point,
         "at_infinity": {"start": inf, "zmax": h["zmax"][inf], "saturated": h["count"][inf],
-                        "saturated_units": h["units"][inf],
+                        "saturated_units": h["units"][inf], "dead_units": h["dead"][inf],
                         "norm": h["norm"][inf], "norm0": h["norm0"][inf],
                         "grad_norm": h["gnorm"][inf], "loss": h["loss"][inf]},
         "gradient_flat": {"start": flat, "grad_norm": h["gnorm"][flat],
@@ -811,7 +892,9 @@ def find_network_critical_points(model, X, Y, *, starts=None, theta0=None, rng=N
         "scale_rule": ("max(sqrt(2 L(theta0) lambda_max(H0(theta0))), |grad L(theta0)|) per "
                        "start" if scale is None else f"fixed scale = {scale!r}"),
         "merge_rule": ("end-to-end affine map (linear units)" if model.activation == "linear"
-                       else "hidden units sorted by norm" + (
+                       else ("incoming vectors scaled to unit norm (positive homogeneity), "
+                             if model.activation in POSITIVELY_HOMOGENEOUS else "")
+                       + "hidden units sorted by norm" + (
                            ", signs fixed (odd activation)" if model.activation == "tanh"
                            else "") + ", every hidden layer"),
         "iterations": dict(s.iterations),

@@ -65,11 +65,27 @@ Derivatives
   rest is :math:`H_0 v`; so ``part`` selects terms of one pass and never forms :math:`J` or
   :math:`H`. Memory :math:`O(B\,m\,r\sum_l h_l)` for ``r`` directions.
 
-Activations: ``"linear"``, ``"tanh"``, ``"softplus"`` (:math:`\log(1+e^z)`) are smooth, with
-exact second derivatives. ``"relu"`` is allowed for first-order quantities only (loss, gradient,
-Jacobian, :math:`H_0`): its second derivative is 0 almost everywhere and a Dirac mass at the
-kink, so :math:`H_1` is not given by the chain rule; second-order methods that need
-:math:`H_1` refuse it.
+Activations: ``"tanh"`` and ``"softplus"`` (:math:`\log(1+e^z)`) are smooth, with exact
+second derivatives. ``"linear"``, ``"relu"`` (:math:`\max(z, 0)`) and ``"leaky_relu"``
+(:math:`\max(z, sz)`, slope :math:`s` = :data:`LEAKY_SLOPE` = 0.01, torch's default) are
+*piecewise linear* (:data:`PIECEWISE_LINEAR`), and every quantity is defined for them,
+:math:`H` and :math:`H_1` included, in the following **almost-everywhere** sense. The hidden
+pre-activations :math:`z_{iu}(\theta)` of the ``m`` samples cut parameter space into open
+regions of fixed activation pattern (the signs of every :math:`z_{iu}`); on each region the
+outputs :math:`f(x_i)` are polynomials in :math:`\theta` (multilinear in the layers' weights),
+so :math:`L` is smooth there and its Hessian is that of the region's polynomial. It is what the
+formulas above give with :math:`\sigma'' = 0`: :math:`H_0` is unchanged and :math:`H_1 =
+c\sum_i\sum_o r_{io}\nabla^2 f_o(x_i)` keeps the cross-layer terms (products of first
+derivatives of different layers; the diagonal blocks of single layers vanish), so
+:math:`H_1 \ne 0` away from zero residual. The kink set :math:`\{\theta : z_{iu}(\theta) = 0
+\text{ for some } i, u\}` has measure zero; there the gradient and Hessian are undefined
+(one-sided) and the code returns the one-sided values with the convention
+:math:`\sigma'(0) = 0` for ReLU and :math:`s` for leaky ReLU (the derivative from the left,
+as torch's autograd), :math:`\sigma''(0) = 0` (the Dirac mass of :math:`\sigma''` at the kink
+is dropped). This a.e. Hessian is what autograd returns and what the empirical Hessian
+literature measures (Sagun et al., arXiv:1706.04454; Papyan, arXiv:1901.08244; PyHessian,
+Yao et al., arXiv:1912.07145). Checks of it (finite differences of the gradient) must use
+points and steps that stay inside one region.
 
 Shapes: ``X`` is ``(m, d_in)`` (shared by the ``B`` networks) or ``(B, m, d_in)``; ``Y`` is
 ``(m, k)`` or ``(B, m, k)``. Every method follows the backend and the dtype of ``theta``
@@ -97,9 +113,14 @@ from .._backend import array_namespace, get_xp, to_numpy
 from .._validate import InputError
 from ..linalg.dense import memory_budget, require_memory
 
-__all__ = ["MLP", "ACTIVATIONS", "LOSSES", "PARTS", "SATURATION_Z", "HESSIAN_BLOCK_BYTES"]
+__all__ = ["MLP", "ACTIVATIONS", "PIECEWISE_LINEAR", "LEAKY_SLOPE", "LOSSES", "PARTS",
+           "SATURATION_Z", "HESSIAN_BLOCK_BYTES"]
 
-ACTIVATIONS = ("linear", "tanh", "softplus", "relu")
+ACTIVATIONS = ("linear", "tanh", "softplus", "relu", "leaky_relu")
+#: activations with sigma'' = 0 almost everywhere: H is the a.e. Hessian (module notes)
+PIECEWISE_LINEAR = ("linear", "relu", "leaky_relu")
+#: slope of "leaky_relu" for z < 0 (torch.nn.LeakyReLU's default negative_slope)
+LEAKY_SLOPE = 0.01
 LOSSES = ("squared", "softmax")
 PARTS = ("H", "H0", "H1")
 #: |z| above which |tanh z| > 1 - 1e-8: atanh(1 - 1e-8) = 9.5567...
@@ -111,7 +132,9 @@ HESSIAN_BLOCK_BYTES = 4 << 20
 
 
 def _activation(name, z, xp, second):
-    """``(sigma(z), sigma'(z), sigma''(z) or None)``, elementwise, dtype of ``z``."""
+    """``(sigma(z), sigma'(z), sigma''(z) or None)``, elementwise, dtype of ``z``. For the
+    piecewise-linear activations sigma'' is 0 almost everywhere and returned as None (the
+    R-pass then drops its term); sigma'(0) = 0 for ReLU and LEAKY_SLOPE for leaky ReLU."""
     if name == "tanh":
         t = xp.tanh(z)
         d1 = 1.0 - t * t
@@ -122,7 +145,10 @@ def _activation(name, z, xp, second):
         return s, 0.5 * (1.0 + u), (0.25 * (1.0 - u * u) if second else None)
     if name == "relu":
         return xp.maximum(z, 0.0), (z > 0).astype(z.dtype), None
-    return z, xp.ones_like(z), (xp.zeros_like(z) if second else None)
+    if name == "leaky_relu":
+        d1 = xp.where(z > 0, 1.0, LEAKY_SLOPE).astype(z.dtype)
+        return z * d1, d1, None
+    return z, xp.ones_like(z), None
 
 
 class _Cache:
@@ -148,9 +174,12 @@ class MLP:
     widths : sequence of int >= 1, length >= 2
         ``[d_in, h_1, ..., h_{D-1}, k]``: input size, hidden widths, number of outputs ``k``.
         Length 2 is a single linear layer ``f = W x (+ b)``.
-    activation : {"tanh", "linear", "softplus", "relu"}
-        Hidden nonlinearity (the output layer is linear). ``"relu"`` only for first-order
-        quantities and ``H0`` (see the module notes).
+    activation : {"tanh", "softplus", "linear", "relu", "leaky_relu"}
+        Hidden nonlinearity (the output layer is linear). For the piecewise-linear ones
+        (:data:`PIECEWISE_LINEAR`) :math:`H` and :math:`H_1` are the almost-everywhere
+        Hessians (:math:`\sigma'' = 0`; the Hessian on the open region of fixed activation
+        pattern containing :math:`\theta`; convention :math:`\sigma'(0) = 0` for ReLU on the
+        measure-zero kink set; module notes).
     bias : bool
         Biases in every layer (default False, PB17's setting).
     loss : {"squared", "softmax"}
@@ -419,12 +448,6 @@ class MLP:
     def _second_order(self, part):
         if part not in PARTS:
             raise InputError(f"part must be one of {PARTS}, got {part!r}")
-        if self.activation == "relu" and part != "H0":
-            raise InputError(
-                f"part={part!r} needs H1, which activation='relu' does not define: ReLU's "
-                "second derivative is 0 almost everywhere and a Dirac mass at the kink, so "
-                "the chain rule gives no H1; use part='H0' (Gauss-Newton), or a smooth "
-                "activation ('softplus', 'tanh')")
 
     # ------------------------------------------------------------------ forward pass
 
@@ -618,7 +641,7 @@ class MLP:
         Parameters
         ----------
         part : {"H", "H0", "H1"}
-            ``"H0"`` is allowed for ``activation="relu"``; the others are refused there.
+            For piecewise-linear activations, the almost-everywhere Hessian (module notes).
         """
         self._second_order(part)
         return self._hvp_of(*self._inputs(theta, X, Y, V), part)
@@ -737,8 +760,9 @@ class MLP:
                 t = (delta @ VW.transpose(0, 2, 1, 3).reshape(B, h, r * hp)).reshape(B, m, r, hp)
                 new = t if new is None else new + t
                 back = delta @ W                                  # (B, m, hp)
-                Rdelta = new * cache.d1[l - 1][:, :, None, :] \
-                    + (back * cache.d2[l - 1])[:, :, None, :] * Rz[l - 1]
+                Rdelta = new * cache.d1[l - 1][:, :, None, :]
+                if cache.d2[l - 1] is not None:                   # sigma'' = 0 a.e.: no term
+                    Rdelta = Rdelta + (back * cache.d2[l - 1])[:, :, None, :] * Rz[l - 1]
                 delta = back * cache.d1[l - 1]
             else:
                 Rdelta = new * cache.d1[l - 1][:, :, None, :]
