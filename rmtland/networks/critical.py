@@ -135,7 +135,10 @@ accepted on the same decrease rules). What a returned ``"critical"`` point is:
   values of the convention, and a critical point of :math:`L` in the nonsmooth (Clarke)
   sense is not certified by them. The finder does not search kinks for nonsmooth critical
   points (where the one-sided gradients do not vanish): such starts end ``"not_converged"``
-  or ``"gradient_flat"``.
+  or ``"gradient_flat"``, with ``min_preactivation`` at rounding level. (Measured on widths
+  [3, 4, 2], 20 Gaussian samples, Gaussian targets, 16 starts: 2 starts converge inside a
+  region, with margins 3e-3; 9 of the 14 others stop on a kink, margin < 1e-11; for comparison
+  tanh converges from 7 and softplus from 8 of the same 16 starts.)
 - Zero modes: ReLU and leaky ReLU are positively homogeneous, so every hidden unit carries a
   continuous rescaling symmetry (its incoming vector times :math:`a > 0`, its outgoing vector
   over :math:`a`), one exact zero mode of :math:`H` per active unit at a critical point;
@@ -355,8 +358,11 @@ def canonical_form(model, theta):
       (units with a zero incoming vector are left as they are; the scale moves into the
       layer above and finally into the output layer). This is a function of the orbit: the
       rescalings act diagonally and commute with the permutations, so the sort below is then
-      applied as for the other activations. Loss and, at a critical point, inertia are
-      constant on the orbit (the rescaling is linear in :math:`\theta`: Sylvester's law).
+      applied with the key :math:`\lVert W_{l+1}[:, u]\rVert^2 + q\cdot\hat w^{in}_u`
+      (:math:`\hat w^{in}_u` the unit-norm incoming vector, :math:`q_j = 1/\sqrt{j}` a fixed
+      direction: the norm of :math:`\hat w^{in}_u` is 1 for every unit and cannot order them).
+      Loss and, at a critical point, inertia are constant on the orbit (the rescaling is
+      linear in :math:`\theta`: Sylvester's law).
     - otherwise: ``theta`` ``(B, n)`` with the hidden units of every hidden layer
       ``l = 1 .. D-1`` put in canonical order, layer by layer from the input: for ``"tanh"``
       (odd) each unit's sign is first fixed so that the entry of largest magnitude of its
@@ -416,7 +422,9 @@ def canonical_form(model, theta):
             b = None if b is None else b * s
             W2 = W2 * s[:, None, :]
             inc = inc * s[:, :, None]
-        key = (inc ** 2).sum(axis=2) + (W2 ** 2).sum(axis=1)                   # (B, h)
+        key = (W2 ** 2).sum(axis=1) + (                                        # (B, h)
+            inc @ (1.0 / np.sqrt(np.arange(1.0, inc.shape[2] + 1))) if model.activation in POSITIVELY_HOMOGENEOUS
+            else (inc ** 2).sum(axis=2))
         order = np.argsort(-key, axis=1, kind="stable")
         W = W[rows, order]
         b = None if b is None else b[rows, order]
@@ -718,7 +726,7 @@ def find_network_critical_points(model, X, Y, *, starts=None, theta0=None, rng=N
           ``norm0``, ``grad_norm``, ``loss``;
         - ``gradient_flat``: per such start ``start``, ``grad_norm``, ``flatness``, ``loss``;
         - ``not_converged``: per such start ``start``, ``grad_ratio``, ``flatness``,
-          ``loss``, ``zmax``, ``norm``;
+          ``loss``, ``zmax``, ``norm``, ``min_preactivation`` (near 0: stopped on a kink);
         - ``start_scale`` ``(B,)``: the convergence scale of every start;
         - ``settings``: every argument and constant used, the scale rule, ``n``, ``phi``,
           the device, iteration counts and wall times.
@@ -878,7 +886,8 @@ def find_network_critical_points(model, X, Y, *, starts=None, theta0=None, rng=N
                           "flatness": h["rho"][flat], "loss": h["loss"][flat]},
         "not_converged": {"start": nconv, "grad_ratio": h["gnorm"][nconv] / h["scale"][nconv],
                           "flatness": h["rho"][nconv], "loss": h["loss"][nconv],
-                          "zmax": h["zmax"][nconv], "norm": h["norm"][nconv]},
+                          "zmax": h["zmax"][nconv], "norm": h["norm"][nconv],
+                          "min_preactivation": h["margin"][nconv]},
         "start_scale": h["scale"],
     }
     t_end = time.perf_counter()

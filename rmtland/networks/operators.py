@@ -27,6 +27,9 @@ def hessian_operator(model, theta, X, Y, part="H"):
     X, Y : arrays ``(m, d_in)``, ``(m, k)``
         The data, as for :meth:`MLP.hvp`.
     part : {"H", "H0", "H1"}
+        For piecewise-linear activations (``"relu"``, ``"leaky_relu"``, ``"linear"``) the
+        almost-everywhere Hessian: that of the open region of fixed activation pattern
+        containing ``theta`` (:mod:`rmtland.networks.mlp`, module notes).
     """
     if not hasattr(theta, "ndim") or theta.ndim not in (1, 2) or (
             theta.ndim == 2 and theta.shape[0] != 1):
