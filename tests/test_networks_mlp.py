@@ -50,7 +50,7 @@ def _rel(a, b):
 
 @pytest.mark.parametrize("loss", ["squared", "softmax"])
 @pytest.mark.parametrize("bias", [False, True])
-@pytest.mark.parametrize("activation", SMOOTH + ["relu"])
+@pytest.mark.parametrize("activation", SMOOTH + ["relu", "leaky_relu"])
 def test_gradient_and_jacobian_match_central_differences(activation, bias, loss, rng):
     net = MLP(WIDTHS[2], activation, bias=bias, loss=loss)
     theta, X, Y = _problem(net, rng)

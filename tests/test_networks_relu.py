@@ -343,3 +343,16 @@ def test_gpu_syncs_as_for_smooth_activations(cupy_double):
             small, Xs, Ys, starts=4, rng=0, maxiter=maxiter, polish_iter=polish))
         it = out["settings"]["iterations"]
         assert n <= 25 + it["phase1"] + it["polish"]
+
+
+@pytest.mark.parametrize("activation", KINKED)
+def test_float32_stays_float32(activation, rng):
+    """float32 in, float32 out (no promotion by the leaky slope or the sigma' mask), and equal to
+    float64 to float32 accuracy (eps32 = 1.2e-7, O(10) roundings)."""
+    net = MLP(WIDTHS[2], activation, bias=True)
+    theta, X, Y = _point_away_from_kinks(net, rng)
+    t32 = theta.astype(np.float32)
+    for part in ("H", "H1"):
+        H = net.hessian(t32, X, Y, part=part)
+        assert H.dtype == np.float32
+        assert _rel(H, net.hessian(t32.astype(np.float64), X, Y, part=part)) < 1e-5
