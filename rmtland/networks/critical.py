@@ -76,7 +76,21 @@ Rules (all per start, at its final point; constants are module attributes and ar
       iterations). The norm rule also catches the non-saturating run-off of two units with
       opposite, growing outgoing weights, and unbalanced drifts of linear units.
 
-  A converged point with a unit saturated on some samples only is a finite critical point:
+  (c) (finite means finite; issue 18) it **has** converged but is not finite: its largest
+      pre-activation exceeds the bound of its activation, ``zmax >`` :data:`FINITE_Z`
+      (tanh: :data:`Z_FINITE` = 15, where :math:`\sigma'(z) = 1 - \tanh^2 z = 3.7\cdot
+      10^{-13} < 4\cdot10^{-13}`: the unit is flat to rounding on that sample), or it is a
+      minimum (index count 0) with more zero modes (``zero_modes``, below) than the exact
+      continuous symmetries explain (:func:`symmetry_zero_modes`: 0 for tanh and softplus;
+      the rule is off for linear and piecewise-linear units). Saddles keep their zero modes:
+      degenerate critical sets of every index are part of the landscape (e.g. the tanh
+      family :math:`W_2 = 0`, loss :math:`\tfrac12\overline{y^2}`, flat in :math:`W_1`), and
+      a flat direction at a saddle does not make a minimum at infinity. Points found at [4, 6, 2] on random targets had max
+      :math:`|z|` 46–853 and 1–7 zero modes, and moving 10 along a zero mode changed the loss
+      by < 2e-7: minima at infinity that the gradient test alone had accepted.
+
+  A converged point with a unit saturated on some samples only, within that bound and
+  without excess zero modes, is a finite critical point:
   the unsaturated samples carry that unit's gradient at full size, so
   :math:`\lVert\nabla L\rVert \le` tol · scale is a genuine balance, and the Newton step
   ``newton_step`` :math:`= \lVert H^+\nabla L\rVert` (reported) estimates the distance to
@@ -177,9 +191,9 @@ from ..linalg.dense import eigh_batched, eigvalsh_batched
 from .mlp import MLP, PIECEWISE_LINEAR, SATURATION_Z, _activation
 
 __all__ = ["find_network_critical_points", "descent_starts", "canonical_form", "classify_points", "flatness",
-           "saturated_units", "unit_statistics", "STATUSES", "KINDS", "TOL", "TOL_ZERO", "SNAP_RTOL", "FLAT_TOL",
+           "saturated_units", "unit_statistics", "symmetry_zero_modes", "STATUSES", "KINDS", "TOL", "TOL_ZERO", "SNAP_RTOL", "FLAT_TOL",
            "FLAT_PATIENCE",
-           "MERGE_TOL", "NORM_GROWTH", "MAX_STEP", "NU0", "NU_MIN", "NU_MAX"]
+           "MERGE_TOL", "NORM_GROWTH", "Z_FINITE", "FINITE_Z", "MAX_STEP", "NU0", "NU_MIN", "NU_MAX"]
 
 #: activations with sigma(a z) = a sigma(z) for a > 0: a continuous rescaling symmetry per unit
 POSITIVELY_HOMOGENEOUS = ("relu", "leaky_relu")
@@ -200,6 +214,10 @@ FLAT_PATIENCE = 5
 MERGE_TOL = 1e-6
 #: at infinity: ||theta|| > NORM_GROWTH * ||theta_0||
 NORM_GROWTH = 100.0
+#: finite: max |z| <= Z_FINITE (tanh): 1 - tanh^2(15) = 3.7e-13 < 4e-13, a numerically flat unit
+Z_FINITE = 15.0
+#: the pre-activation bound of a finite point, per activation (None: no bound stated)
+FINITE_Z = {"tanh": Z_FINITE}
 #: trust radius: ||d|| <= MAX_STEP * max(||theta||, 1)
 MAX_STEP = 0.5
 #: damping: initial, smallest, and the "stalled" threshold of nu
@@ -255,7 +273,7 @@ def flatness(w, V, g):
 
 def classify_points(grad_norm, scale, rho, zmax, norm, norm0, saturated_units=None, *,
                     tol=TOL, flat_tol=FLAT_TOL, z_inf=SATURATION_Z, norm_growth=NORM_GROWTH,
-                    saturating=True):
+                    saturating=True, zero_modes=None, symmetry_modes=None, z_finite=None):
     r"""Status code of each start from its final numbers (the rules of the module notes).
 
     Codes index :data:`STATUSES`: 0 ``"critical"``, 1 ``"at_infinity"``, 2
@@ -263,7 +281,9 @@ def classify_points(grad_norm, scale, rho, zmax, norm, norm0, saturated_units=No
     caller from the index).
 
     - at infinity: ``saturating and saturated_units > 0``, or (not converged and
-      (``saturating and zmax > z_inf`` or ``norm > norm_growth * norm0``));
+      (``saturating and zmax > z_inf`` or ``norm > norm_growth * norm0``)), or (converged
+      and (``zmax > z_finite`` or ``zero_modes > symmetry_modes``): rule (c), finite means
+      finite; each half applies when its bound is given);
     - else critical (converged): ``grad_norm <= tol * scale``;
     - else gradient-flat: ``rho <= flat_tol``;
     - else not converged.
@@ -276,6 +296,13 @@ def classify_points(grad_norm, scale, rho, zmax, norm, norm0, saturated_units=No
     tol, flat_tol, z_inf, norm_growth : float > 0
     saturating : bool
         Whether the ``zmax`` rule applies (tanh units).
+    zero_modes : int array ``(b,)`` or None
+        Snapped zero eigenvalues of :math:`H` at each point; with ``symmetry_modes`` (the
+        count the exact continuous symmetries explain, :func:`symmetry_zero_modes`), a
+        converged point with more is at infinity. None (either): the half is off.
+    z_finite : float or None
+        A converged point with ``zmax > z_finite`` is at infinity (:data:`FINITE_Z`); None:
+        the half is off.
 
     Returns
     -------
@@ -290,9 +317,35 @@ def classify_points(grad_norm, scale, rho, zmax, norm, norm0, saturated_units=No
         if saturated_units is not None:
             inf = saturated_units > 0
     inf = inf | (runoff & ~conv)
+    if z_finite is not None:
+        inf = inf | (conv & (zmax > z_finite))
+    if zero_modes is not None and symmetry_modes is not None:
+        inf = inf | (conv & (zero_modes > symmetry_modes))
     flat = rho <= flat_tol
     code = xp.where(inf, 1, xp.where(conv, 0, xp.where(flat, 2, 3)))
     return code.astype(xp.int64)
+
+
+def symmetry_zero_modes(model):
+    r"""Zero modes of :math:`H` that the exact continuous symmetries of the architecture
+    explain at every point, for the finiteness rule (c); ``None`` where the rule does not
+    apply.
+
+    - ``"tanh"``, ``"softplus"``: 0. Neither is homogeneous, so the only symmetries are the
+      discrete hidden-unit permutations (and, tanh being odd, sign flips), which give no
+      zero mode: a zero mode is a direction along which the loss is flat to second order,
+      and at the points the issue measured (a unit whose :math:`\sigma'` vanishes to
+      rounding on its samples, or a unit with zero outgoing weight) a flat direction to
+      infinity. Caveat: a degenerate finite critical point (e.g. :math:`	heta = 0` without
+      biases, where only the cross-layer block of :math:`H` survives) is counted at infinity
+      too; the rule errs toward "not finite".
+    - ``"linear"`` and piecewise-linear units: ``None``. Their rescaling symmetries
+      (:math:`GL(h)` per hidden layer for linear units, :math:`h` positive rescalings for
+      ReLU) give zero modes whose number depends on the point (rank-deficient Baldi–Hornik
+      critical points of linear networks, dead ReLU units carry further exact zero modes at
+      finite points), so a count of zero modes does not decide finiteness there.
+    """
+    return 0 if model.activation in ("tanh", "softplus") else None
 
 
 def saturated_units(model, theta, X, z_inf=SATURATION_Z):
@@ -816,14 +869,17 @@ def find_network_critical_points(model, X, Y, *, starts=None, theta0=None, rng=N
     norm = _norm(xp, s.theta)
     rho = flatness(s.w, s.V, s.g)
     newton = _norm(xp, _pinv_step(s.w, s.V, s.g, tol_zero))
-    code = classify_points(s.gnorm, sc, rho, zmax, norm, s.norm0, units, tol=tol,
-                           flat_tol=flat_tol,
-                           z_inf=z_inf, norm_growth=norm_growth,
-                           saturating=model.activation == "tanh")
     absw = xp.abs(s.w)
     snap = rtol * absw.max(axis=1)
     index_count = (s.w < -snap[:, None]).sum(axis=1).astype(xp.int64)
     zero = (absw <= snap[:, None]).sum(axis=1).astype(xp.int64)
+    code = classify_points(s.gnorm, sc, rho, zmax, norm, s.norm0, units, tol=tol,
+                           flat_tol=flat_tol,
+                           z_inf=z_inf, norm_growth=norm_growth,
+                           saturating=model.activation == "tanh",
+                           zero_modes=xp.where(index_count == 0, zero, 0),     # minima only
+                           symmetry_modes=symmetry_zero_modes(model),
+                           z_finite=FINITE_Z.get(model.activation))
     if kind == "minima":
         code = xp.where((code == 0) & (index_count > 0), 4, code)
     crit = xp.nonzero(code == 0)[0]
@@ -881,14 +937,16 @@ def find_network_critical_points(model, X, Y, *, starts=None, theta0=None, rng=N
         "at_infinity": {"start": inf, "zmax": h["zmax"][inf], "saturated": h["count"][inf],
                         "saturated_units": h["units"][inf], "dead_units": h["dead"][inf],
                         "norm": h["norm"][inf], "norm0": h["norm0"][inf],
-                        "grad_norm": h["gnorm"][inf], "loss": h["loss"][inf]},
+                        "grad_norm": h["gnorm"][inf], "loss": h["loss"][inf],
+                        "zero_modes": h["zero"][inf], "index_count": h["index_count"][inf],
+                        "converged": h["gnorm"][inf] <= tol * h["scale"][inf]},
         "gradient_flat": {"start": flat, "grad_norm": h["gnorm"][flat],
                           "flatness": h["rho"][flat], "loss": h["loss"][flat]},
         "not_converged": {"start": nconv, "grad_ratio": h["gnorm"][nconv] / h["scale"][nconv],
                           "flatness": h["rho"][nconv], "loss": h["loss"][nconv],
                           "zmax": h["zmax"][nconv], "norm": h["norm"][nconv],
                           "min_preactivation": h["margin"][nconv]},
-        "start_scale": h["scale"],
+        "start_scale": h["scale"], "start_loss": h["loss"],
     }
     t_end = time.perf_counter()
     out["settings"] = {
@@ -897,6 +955,8 @@ def find_network_critical_points(model, X, Y, *, starts=None, theta0=None, rng=N
         "polish_iter": polish_iter, "tol_zero": tol_zero, "rtol": rtol, "flat_tol": flat_tol,
         "flat_patience": FLAT_PATIENCE, "merge_tol": merge_tol, "z_inf": z_inf,
         "norm_growth": norm_growth, "max_step": max_step, "init_scale": init_scale,
+        "z_finite": FINITE_Z.get(model.activation),
+        "symmetry_zero_modes": symmetry_zero_modes(model),
         "nu0": NU0, "nu_min": NU_MIN, "nu_max": NU_MAX, "alphas": list(_ALPHAS),
         "scale_rule": ("max(sqrt(2 L(theta0) lambda_max(H0(theta0))), |grad L(theta0)|) per "
                        "start" if scale is None else f"fixed scale = {scale!r}"),
