@@ -223,24 +223,43 @@ def _simulate_network(args):
     return 0
 
 
+#: the options of ``simulate trained`` that set a TrainedConfig field of the same name
+_TRAINED_FIELDS = ("widths", "networks", "classes", "hessian_width", "hessian_networks",
+                   "hessian_activation", "inputs", "downsample", "train_size", "bias", "init",
+                   "optimizer", "momentum", "lr", "lr_decay", "batch_size", "epochs", "stop",
+                   "patience", "tol", "grad_tol", "seed", "device")
+
+
 def _simulate_trained(args):
-    from .experiments.trained import simulate_trained
-    res = simulate_trained(args.widths, args.networks, activations=args.activation,
-                           classes=args.classes, hessian_width=args.hessian_width,
-                           hessian_networks=args.hessian_networks, max_epochs=args.max_epochs,
-                           seed=args.seed, device=args.device, out=args.out, pdf=args.pdf,
-                           progress=not args.no_progress)
+    from .experiments.trained import OLD_RECIPE, TrainedConfig, simulate_trained
+    base = TrainedConfig(**OLD_RECIPE) if args.recipe == "old" else TrainedConfig()
+    fields = {k: getattr(args, k) for k in _TRAINED_FIELDS if getattr(args, k) is not None}
+    if args.activation is not None:
+        fields["activations"] = args.activation
+    if args.no_hessian:
+        fields["classes"] = ()
+    res = simulate_trained(base, out=args.out, pdf=args.pdf, progress=not args.no_progress,
+                           **fields)
 
     def human(r):
-        lines = [f"{r['networks']} networks per width, {', '.join(r['activations'])}, seed "
-                 f"{r['seed']}, {r['device']}"]
+        c = r["config"]
+        lines = [f"{r['networks']} networks per width, {', '.join(r['activations'])}, "
+                 f"{c['optimizer']} lr {c['lr']} batch {c['batch_size']}, {c['epochs']} epochs"
+                 f" (stop: {c['stop']}), inputs {c['inputs']}, seed {r['seed']}, "
+                 f"{r['device']}"]
         for w in r["widths"]:
+            corr = ("n/a" if w["correlation"] is None else f"{w['correlation']:.3f} "
+                    f"[{w['correlation_lo']:.3f}, {w['correlation_hi']:.3f}]")
             lines.append(f"  {w['activation']} width {w['width']}: train {w['train_mean']:.4f}"
                          f" ± {w['train_std']:.4f}, test {w['test_mean']:.4f} ± "
-                         f"{w['test_std']:.4f}, corr {w['train_test_corr']}")
+                         f"{w['test_std']:.4f}, corr {corr}, converged "
+                         f"{w['converged_fraction']:.0%} (median |g|/|g0| "
+                         f"{w['grad_ratio_median']:.3g})")
         f = r["spread_fit"]
         if f:
-            lines.append(f"  spread ∝ width^{f['exponent']:.3f} (s.e. {f['stderr']})")
+            se = "n/a" if f["stderr"] is None else f"{f['stderr']:.3f}"
+            lines.append(f"  {f['activation']} test spread: slope {f['slope']:.3f} ± {se} "
+                         f"(log std against log width)")
         for h in r["hessian"]:
             lines.append(f"  K = {h['classes']}: {h['outliers']:.1f} outliers, bulk edge "
                          f"{h['bulk_edge']:.3g}, KS {h['ks_bulk']}")
@@ -473,21 +492,47 @@ def build_parser():
     sw.set_defaults(func=_sweep)
 
     st = ssub.add_parser("trained", help="many networks trained by SGD on the digits: loss "
-                         "spread against width (CHO15), Hessian bulk and outliers against K")
+                         "spread against width (CHO15), Hessian bulk and outliers against K; "
+                         "every option's default is rmtland.experiments.trained.TrainedConfig's"
+                         " (the papers' recipe)")
     st.add_argument("--widths", required=True, type=_integer("widths", 1), nargs="+",
                     help="hidden widths (distinct integers >= 1)")
-    st.add_argument("--networks", type=_integer("networks", 2), default=100,
-                    help="networks per width (>= 2)")
-    st.add_argument("--activation", nargs="+", default=["relu", "tanh"],
-                    choices=["relu", "tanh"])
+    st.add_argument("--networks", type=_integer("networks", 2), help="networks per width")
+    st.add_argument("--activation", nargs="+", help="relu and/or tanh (part 1)")
     st.add_argument("--classes", type=_integer("classes", 2), nargs="+",
-                    default=[2, 4, 6, 8, 10], help="numbers of digit classes K in 2..10 for "
-                    "the Hessian part")
-    st.add_argument("--hessian-width", type=_integer("hessian-width", 1), default=16)
-    st.add_argument("--hessian-networks", type=_integer("hessian-networks", 1), default=3)
-    st.add_argument("--max-epochs", type=_integer("max-epochs", 1), default=60)
-    st.add_argument("--seed", type=_integer("seed", 0), default=0)
-    st.add_argument("--device", default="cpu", choices=["cpu", "gpu", "auto"])
+                    help="numbers of digit classes K in 2..10 for the Hessian part")
+    st.add_argument("--no-hessian", action="store_true", help="no Hessian part")
+    st.add_argument("--hessian-width", type=_integer("hessian_width", 1))
+    st.add_argument("--hessian-networks", type=_integer("hessian_networks", 1))
+    st.add_argument("--hessian-activation", help="relu or tanh (part 2)")
+    st.add_argument("--recipe", default="papers", choices=["papers", "old"],
+                    help="the defaults the other options change: papers (unit inputs at 8x8, "
+                         "biases, He init, plain SGD, constant step, fixed epochs) or old "
+                         "(momentum 0.9, step decay 10, plateau stop, standardised 4x4 inputs, "
+                         "no biases, LeCun init, batch 64)")
+    st.add_argument("--inputs", help="unit (pixels/16 in [0, 1]), standardise or whiten")
+    st.add_argument("--downsample", type=_whole, help="1, 2 or 4 (8x8 average-pooled)")
+    st.add_argument("--train-size", type=_whole,
+                    help="training images (default: all of the training half)")
+    st.add_argument("--bias", action=argparse.BooleanOptionalAction, default=None,
+                    help="biases in both layers")
+    st.add_argument("--init", help="he or lecun")
+    st.add_argument("--optimizer", help="sgd (plain) or momentum (heavy ball, --momentum)")
+    st.add_argument("--momentum", type=float)
+    st.add_argument("--lr", type=float, help="step size")
+    st.add_argument("--lr-decay", type=float,
+                    help="tau: step lr/(1 + (e-1)/tau) in epoch e; 0: constant")
+    st.add_argument("--batch-size", type=_whole)
+    st.add_argument("--epochs", type=_whole,
+                    help="epochs (a fixed count), or their cap under --stop")
+    st.add_argument("--stop", help="none (fixed epochs), plateau (--patience, --tol) or "
+                                   "gradient (|g| <= --grad-tol |g0|)")
+    st.add_argument("--patience", type=_whole)
+    st.add_argument("--tol", type=float)
+    st.add_argument("--grad-tol", type=float,
+                    help="the gradient rule's fraction and the 'converged' threshold")
+    st.add_argument("--seed", type=_integer("seed", 0))
+    st.add_argument("--device", default=None, choices=["cpu", "gpu", "auto"])
     st.add_argument("--out", required=True, help="output directory (result.json, "
                     "trained_losses.png, trained_hessian.png)")
     st.add_argument("--pdf", action="store_true")

@@ -27,7 +27,9 @@ def _loss_histograms(ax, block, activation, networks):
     for w, v, r, c in zip(widths, block["test"], block["rows"], colors):
         _style.histogram(ax, v, edges, c, label=(
             f"width {w}: {r['test_mean']:.3f} ± {r['test_std']:.3f} (train "
-            f"{r['train_mean']:.3f} ± {r['train_std']:.3f})"))
+            f"{r['train_mean']:.3f} ± {r['train_std']:.3f})"
+            + ("" if r.get("converged_fraction") is None else
+               f", {r['converged_fraction']:.0%} converged")))
     ax.set_xlabel("final test loss (cross-entropy)")
     ax.set_ylabel("density over networks")
     ax.set_title(f"{activation}: test losses of {networks} networks per width")
