@@ -188,7 +188,7 @@ from .. import _validate
 from .._backend import array_namespace, device_name, to_numpy
 from .._validate import InputError
 from ..linalg.dense import eigh_batched, eigvalsh_batched
-from .mlp import MLP, PIECEWISE_LINEAR, SATURATION_Z, _activation
+from .mlp import MLP, SATURATION_Z
 
 __all__ = ["find_network_critical_points", "descent_starts", "canonical_form", "classify_points", "flatness",
            "saturated_units", "unit_statistics", "symmetry_zero_modes", "STATUSES", "KINDS", "TOL", "TOL_ZERO", "SNAP_RTOL", "FLAT_TOL",
@@ -351,7 +351,7 @@ def symmetry_zero_modes(model):
 def saturated_units(model, theta, X, z_inf=SATURATION_Z):
     r"""Number of hidden units of each network saturated on every sample:
     :math:`\min_i |z_{iu}| >` ``z_inf`` (tanh only; 0 for other activations), ``(B,)`` int64
-    on the backend of ``theta`` (one forward pass, from :meth:`MLP.unflatten`)."""
+    on the backend of ``theta`` (one forward pass)."""
     return unit_statistics(model, theta, X, z_inf)[0]
 
 
@@ -378,18 +378,13 @@ def unit_statistics(model, theta, X, z_inf=SATURATION_Z):
     saturated = xp.zeros(B, dtype=xp.int64)
     dead = xp.zeros(B, dtype=xp.int64)
     margin = xp.full(B, np.inf, dtype=theta.dtype)
-    a = X.astype(theta.dtype, copy=False)
-    for W, b in model.unflatten(theta)[:-1]:
-        z = a @ W.swapaxes(1, 2)                       # (B, m, h) (X (m, d) broadcasts)
-        if b is not None:
-            z = z + b[:, None, :]
+    for z in model._unchecked_preactivations(theta, X):                 # (B, m, h) each
         az = xp.abs(z)
         margin = xp.minimum(margin, az.min(axis=(1, 2)))
         if model.activation == "tanh":
             saturated = saturated + (az.min(axis=1) > z_inf).sum(axis=1).astype(xp.int64)
         if model.activation == "relu":
             dead = dead + (z.max(axis=1) <= 0).sum(axis=1).astype(xp.int64)
-        a = _activation(model.activation, z, xp, False)[0]
     return saturated, dead, margin
 
 

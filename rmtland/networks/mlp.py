@@ -510,6 +510,12 @@ class MLP:
         inputs were checked once; non-finite inputs give non-finite losses."""
         return self._loss(*self._inputs(theta, X, Y, check=False)[:4])
 
+    def _unchecked_preactivations(self, theta, X):
+        """Hidden pre-activations ``[z_1, ..., z_{D-1}]``, each ``(B, m, h_l)``, without the
+        value checks (no device sync)."""
+        xp, theta, X, _, _ = self._inputs(theta, X, check=False)
+        return self._forward(xp, theta, X).z
+
     def _loss(self, xp, theta, X, Y):
         return self._output(self._forward(xp, theta, X), Y).loss
 
