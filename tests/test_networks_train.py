@@ -164,3 +164,107 @@ def test_training_too_large_is_refused_before_allocating(monkeypatch):
     with pytest.raises(InputError, match="training 200 networks of widths .*reduce the "
                                          "number of networks, batch_size or the widths"):
         train_sgd(model, theta, X, Y, max_epochs=1)
+
+
+# ---------------------------------------------------------------- the "converged" rule
+def _least_squares(m=48, d=4, k=2, cond=4.0, seed=0):
+    """A linear model [d, k] (convex squared loss) on inputs whose Gram matrix
+    A = X^T X/(k m) (the Hessian of L = ||X W^T - Y||^2/(2 k m) per output) has eigenvalues
+    spread by the factor ``cond``; targets Y = X W* exactly (a consistent system)."""
+    g = np.random.default_rng(seed)
+    Q, _ = np.linalg.qr(g.standard_normal((m, d)))
+    V, _ = np.linalg.qr(g.standard_normal((d, d)))
+    X = Q @ np.diag(np.sqrt(np.geomspace(1.0, cond, d) * 2 * m)) @ V.T
+    Y = X @ g.standard_normal((d, k))
+    lam = np.linalg.eigvalsh(X.T @ X / (k * m))
+    return MLP([d, k], activation="linear"), X, Y, lam
+
+
+def test_converged_rule_on_gradient_descent_with_a_known_contraction():
+    """Full-batch descent (one mini-batch of all m samples, momentum 0) on a convex least-
+    squares problem: each output row's gradient obeys g_{t+1} = (I - eta A) g_t, so after E
+    epochs min|1 - eta lam|^E <= |g_E|/|g_0| <= max|1 - eta lam|^E (exact).  With
+    eta = 0.5/lam_max the factors lie in [0.5, 1 - 0.5/cond] = [0.5, 0.875]: one epoch leaves
+    the ratio >= 0.5, far above grad_tol = 1e-2 (not converged); 40 epochs bring it below
+    0.875^40 = 4.8e-3 (converged)."""
+    from rmtland.networks.train import GRAD_TOL
+    model, X, Y, lam = _least_squares()
+    eta = 0.5 / lam.max()
+    lo, hi = np.abs(1 - eta * lam).min(), np.abs(1 - eta * lam).max()
+    assert hi ** 40 < GRAD_TOL < lo
+    theta0 = model.init(3, rng=1)
+    for E, conv in ((1, False), (40, True)):
+        res = train_sgd(model, theta0, X, Y, lr=eta, momentum=0.0, batch_size=X.shape[0],
+                        max_epochs=E, stop="none", rng=0)
+        assert list(res["epochs"]) == [E] * 3 and not res["stopped"].any()
+        r = res["grad_ratio"]
+        assert np.all(lo ** E * (1 - 1e-9) <= r) and np.all(r <= hi ** E * (1 + 1e-9))
+        np.testing.assert_allclose(r, res["grad_norm"] / res["grad_norm0"], rtol=1e-15)
+        assert res["converged"].tolist() == [conv] * 3
+
+
+def test_gradient_stop_rule_stops_at_the_first_epoch_below_grad_tol():
+    """The same descent written out by hand (g_t = (I - eta A)^t g_0 per output row): the
+    rule stops each network at the first epoch whose gradient norm is <= grad_tol |g_0|;
+    every network it stops is converged."""
+    model, X, Y, lam = _least_squares(seed=3)
+    eta, tol = 0.5 / lam.max(), 0.05
+    theta0 = model.init(2, rng=2)
+    res = train_sgd(model, theta0, X, Y, lr=eta, momentum=0.0, batch_size=X.shape[0],
+                    max_epochs=500, stop="gradient", grad_tol=tol, rng=0)
+    A = X.T @ X / (Y.shape[1] * X.shape[0])
+    for b in range(2):
+        G = model.gradient(theta0[b:b + 1], X, Y)[0].reshape(Y.shape[1], X.shape[1])
+        n0, e, Gt = np.linalg.norm(G), 0, G
+        while np.linalg.norm(Gt) > tol * n0:
+            Gt, e = Gt @ (np.eye(X.shape[1]) - eta * A), e + 1
+        assert res["epochs"][b] == e
+    assert res["stopped"].all() and res["converged"].all()
+    assert np.all(res["grad_ratio"] <= tol)
+
+
+def test_mini_batch_sgd_converges_on_a_consistent_system():
+    """Mini-batch SGD on a consistent least-squares system (Y = X W*: every sample's
+    gradient vanishes at W*) with a step below 1/max_i(|x_i|^2/k) converges linearly
+    (Strohmer & Vershynin 2009, doi:10.1007/s00041-008-9030-4; Needell, Srebro & Ward 2014,
+    arXiv:1310.5715): 200 epochs pass the rule, 1 epoch does not."""
+    model, X, Y, _ = _least_squares(seed=5)
+    eta = 0.5 / (np.max(np.sum(X ** 2, axis=1)) / Y.shape[1])
+    theta0 = model.init(4, rng=3)
+    long = train_sgd(model, theta0, X, Y, lr=eta, momentum=0.0, batch_size=8,
+                     max_epochs=200, stop="none", rng=1)
+    short = train_sgd(model, theta0, X, Y, lr=eta, momentum=0.0, batch_size=8,
+                      max_epochs=1, stop="none", rng=1)
+    assert long["converged"].all() and np.all(long["grad_ratio"] < 1e-6)
+    assert not short["converged"].any()
+
+
+def test_converged_rule_refuses_what_is_not_finite():
+    from rmtland.networks.train import converged
+    assert converged([1e-3, 1e-3, np.nan, 1e-3, 0.02], [1.0, 0.0, 1.0, np.inf, 1.0],
+                     0.01).tolist() == [True, False, False, False, False]
+
+
+def test_he_and_lecun_initialisations_have_the_stated_variances():
+    """init_networks: weights N(0, 2/fan_in) (He et al. 2015) or N(0, 1/fan_in) (LeCun
+    1998), biases 0.  The sample variance of N entries has relative s.e. sqrt(2/N)."""
+    from rmtland.networks.train import init_networks
+    model = MLP([100, 200, 10], activation="relu", bias=True)
+    for init, gain in (("he", 2.0), ("lecun", 1.0)):
+        layers = model.unflatten(init_networks(model, 4, init, rng=7))
+        for (W, b), fan_in in zip(layers, (100, 200)):
+            N = W.size
+            assert abs(W.var() * fan_in / gain - 1) < 4 * np.sqrt(2 / N)
+            assert not np.any(b)
+    with pytest.raises(InputError, match="init"):
+        init_networks(model, 1, "xavier")
+
+
+@pytest.mark.parametrize("kwargs, name", [({"stop": "early"}, "stop"),
+                                          ({"grad_tol": 1.0}, "grad_tol"),
+                                          ({"grad_tol": 0}, "grad_tol")])
+def test_bad_stop_settings(kwargs, name):
+    X, Y = _task(np)
+    model = MLP([3, 4, 3], loss="softmax")
+    with pytest.raises(InputError, match=name):
+        train_sgd(model, model.init(2, rng=0), X, Y, **kwargs)
