@@ -328,9 +328,12 @@ def test_free_and_commuting_against_reference_levels(n):
 
 
 # -- where freeness fails: the table ---------------------------------------------------------
-def _row(phi, loss, d, refs, data="gaussian"):
+def _row(phi, loss, d, refs, data="gaussian", p=(0.5, 0.5, 0.5), draws=100):
     keys = cn.FREENESS_KEYS
-    return {"phi": phi, "loss": loss, "data": data, "freeness": dict(zip(keys, d)),
+    free = dict(zip(keys, d))
+    free.update(p_value=dict(zip(keys, [None if x is None else q for x, q in zip(d, p)])),
+                null_draws=draws)
+    return {"phi": phi, "loss": loss, "data": data, "freeness": free,
             "reference": {k: {"values": list(r)} for k, r in zip(keys, refs)}}
 
 
@@ -339,10 +342,12 @@ def test_freeness_table_by_hand():
     by hand: a distance of 0.5 over draws (0.1, 0.2, 0.3) is above, 0.05 is not; an
     unresolved (a) (None) leaves that test's count and keeps the others."""
     r3 = [(0.1, 0.2, 0.3)] * 3
-    rows = [_row(0.5, 0.1, (0.5, 0.5, 0.05), r3), _row(0.5, 0.15, (0.05, 0.5, 0.05), r3),
+    rows = [_row(0.5, 0.1, (0.5, 0.5, 0.05), r3, p=(0.01, 0.0099, 0.5)),
+            _row(0.5, 0.15, (0.05, 0.5, 0.05), r3, p=(0.3, 0.05, 0.051), draws=50),
             _row(0.5, 0.3, (None, 0.01, 0.9), r3), _row(2.0, 0.1, (0.5, 0.5, 0.5), r3),
             _row(0.5, 0.1, (0.5, 0.5, 0.5), r3, data="teacher"),
-            {"phi": 0.5, "loss": 0.1}]                     # not tested: skipped
+            {"phi": 0.5, "loss": 0.1},                     # not tested: skipped
+            {"phi": 0.5, "loss": 0.1, "freeness": {"tested": False, "p_value": None}}]
     table = cn.freeness_table(rows, [0.0, 0.2, 0.5])
     assert [(t["data"], t["phi"], t["eps_lo"], t["points"]) for t in table] == [
         ("gaussian", 0.5, 0.0, 2), ("gaussian", 0.5, 0.2, 1), ("gaussian", 2.0, 0.0, 1),
@@ -355,6 +360,16 @@ def test_freeness_table_by_hand():
     assert first["above_if_free"] == 0.25                  # 1/(R+1), R = 3
     assert first["above_if_free_stderr"] == pytest.approx(math.sqrt(0.25 * 0.75 / 2))
     assert second["ks_free_convolution"] is None and second["ks_pennington_bahri"]["above"] == 1
+    # the p-values: rejected at 5% (p <= 0.05), a binomial fraction of the group's points
+    assert first["level"] == 0.05 and first["null_draws"] == 50      # the smallest R
+    assert first["rejected_if_free"] == 2 / 51                       # floor(0.05 * 51) / 51
+    assert first["rejected_if_free_stderr"] == pytest.approx(math.sqrt(2 / 51 * 49 / 51 / 2))
+    assert first["ks_free_convolution"]["rejected"] == 0.5
+    assert first["ks_rotated"]["rejected"] == 1.0 and first["ks_rotated"]["rejected_stderr"] == 0
+    assert first["ks_pennington_bahri"]["rejected"] == 0.0
+    assert first["ks_free_convolution"]["rejected_stderr"] == pytest.approx(math.sqrt(.25 / 2))
+    assert first["ks_free_convolution"]["median_p"] == pytest.approx(0.155)
+    assert table[2]["rejected_if_free"] == 5 / 101                   # R = 100
 
 
 @pytest.mark.parametrize("edges", [[0.1], [0.5, 0.2], [0.0, float("nan")]])

@@ -19,7 +19,7 @@ def test_points_npz_rechecks(tmp_path):
     give (the finder's scale, sqrt(2 L lambda_max(H0)) by Cauchy-Schwarz) -- here a looser
     absolute 1e-8, since the scale is O(1) at these sizes."""
     res = experiments.simulate_network(4, 3, 2, 12, starts=8, seed=1, out=str(tmp_path),
-                                       progress=False)
+                                       progress=False, max_freeness=2, reference_samples=1)
     z = np.load(tmp_path / "points.npz")
     model = MLP([3, 4, 2], activation="tanh")
     g = model.gradient(z["theta"], z["X"], z["Y"])
@@ -128,3 +128,45 @@ def test_digits_inputs_are_reported(capsys, tmp_path):
     raw = datasets.digits(classes=[0, 1], m=30, downsample=2, rng=s_data, one_hot=False)
     assert res["inputs"] == int((to_numpy(raw.X).std(axis=0) > 0).sum()) <= 16
     assert "16 is the pooled image size" in res["inputs_note"]
+
+
+def test_json_contract_every_point(capsys, tmp_path):
+    """issue 18's contract: every entry of critical_points of ``simulate network --json`` has
+    max_preactivation, zero_modes, index (the fraction index_count / n), index_count and
+    freeness with a p-value per distance and null_draws (every point tested by default); the
+    finiteness counts add up to the finder's status and no returned point breaks the rule
+    (max |z| <= 15 for tanh; no zero mode at a minimum)."""
+    code = main(["simulate", "network", "--hidden", "3", "--inputs", "3", "--outputs", "2",
+                 "--samples", "12", "--starts", "4", "--steps", "0", "20", "--maxiter", "60",
+                 "--reference-samples", "1", "--no-progress", "--json",
+                 "--out", str(tmp_path)])
+    res = json.loads(capsys.readouterr().out)
+    assert code == 0 and res["critical_points"]
+    n = res["parameters"]
+    for p in res["critical_points"]:
+        assert p["index"] == p["index_count"] / n
+        assert p["max_preactivation"] <= 15.0
+        assert p["index_count"] > 0 or p["zero_modes"] == 0
+        f = p["freeness"]
+        assert f["tested"] and f["null_draws"] == 100
+        for k in ("ks_free_convolution", "ks_rotated", "ks_pennington_bahri"):
+            assert f["p_value"][k] is None or 1 / 101 <= f["p_value"][k] <= 1
+        assert f["p_value"]["ks_rotated"] is not None
+    fin = res["finiteness"]
+    assert fin["finite_starts"] == res["status"]["critical"]
+    assert fin["at_infinity_starts"] == res["status"]["at_infinity"] == len(
+        res["at_infinity_starts"])
+    for s in res["at_infinity_starts"]:
+        assert s["converged"] is False or s["max_preactivation"] > 15 or (
+            s["index_count"] == 0 and s["zero_modes"] > 0) or s["saturated_units"] > 0
+
+
+def test_huge_null_draws_refused_up_front():
+    """The work check counts the null draws: 1e12 Haar rotations per tested point are refused
+    before anything runs, naming null_draws and its largest allowed value."""
+    from rmtland._validate import InputError
+    with pytest.raises(InputError, match=r"null_draws must be an integer in \[1, \d+\]"):
+        experiments.networks.check_network(4, 3, 2, 12, null_draws=10 ** 12)
+    plan = experiments.networks.check_network(4, 3, 2, 12, null_draws=100)
+    more = experiments.networks.check_network(4, 3, 2, 12, null_draws=1000)
+    assert more["operations"] > plan["operations"]

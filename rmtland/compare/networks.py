@@ -44,7 +44,7 @@ from ..sampling.ensembles import haar_orthogonal, sample_goe, sample_wishart
 from ..sampling.hessian import hessian_m
 from .metrics import ks_distance, mean_and_stderr, snap_zeros
 
-__all__ = ["freeness_test", "freeness_table", "ks_two_sample", "fit_three_halves",
+__all__ = ["freeness_test", "freeness_table", "ks_two_sample", "monte_carlo_p_value", "fit_three_halves",
            "three_halves_model", "theory_index_curve", "loss_scale", "memorisation_deviation",
            "memorisation_loss"]
 
@@ -56,6 +56,14 @@ GRID = 1025
 REFERENCE_SAMPLES = 3
 #: Largest quadrature error of the free convolution's CDF at which (a) is reported (else None).
 QUADRATURE_MAX = 0.01
+#: The three distances of :func:`freeness_test`, in order (a), (b), (c).
+FREENESS_KEYS = ("ks_free_convolution", "ks_rotated", "ks_pennington_bahri")
+#: Default number of Haar rotations behind each p-value (the null of :func:`freeness_test`).
+NULL_DRAWS = 100
+#: Haar rotations drawn and diagonalised at once in the null (bounds its memory).
+NULL_BLOCK = 64
+#: Level at which a point's p-value counts as a rejection in :func:`freeness_table`.
+LEVEL = 0.05
 #: Relative asymmetry ``max|H - H^T| / max(1, max|H|)`` accepted (and symmetrised away).
 SYMMETRY_TOL = 1e-8
 
@@ -187,26 +195,77 @@ def _match(e0, e1, n, phi):
 
 
 def _distances(H0, e0, e1, eH, phi, rotations, gen, grid):
-    """The three KS distances (a), (b), (c) and the matched parameters."""
+    """The three KS distances (a), (b), (c) and the matched parameters; and the references
+    the Haar null measures its draws against (``(distances, references)``)."""
     n = e0.size
     fc, quad_err = _resolved_free_convolution(e0, e1, grid)
     # exact zeros meet an atom at 0 (e.g. H1 = 0); a CDF the grid does not resolve (H1 tiny
     # but not 0 against H0: the free sum's peaks are narrower than the grid step) is no test
-    ks_a = (ks_distance(snap_zeros(eH), fc) if quad_err is not None
-            and quad_err <= QUADRATURE_MAX else None)
-    Q = haar_orthogonal(n, batch=rotations, rng=gen)
-    rotated = H0 + (Q * e1[None, None, :]) @ np.swapaxes(Q, -1, -2)   # Q diag(e1) Q^T
-    rotated = (rotated + np.swapaxes(rotated, -1, -2)) / 2
-    ks_b = ks_two_sample(snap_zeros(eH), snap_zeros(np.linalg.eigvalsh(rotated)))
+    if quad_err is None or quad_err > QUADRATURE_MAX:
+        fc = None
+    ks_a = ks_distance(snap_zeros(eH), fc) if fc is not None else None
+    pool = snap_zeros(np.linalg.eigvalsh(_rotated(H0, e1, rotations, gen)))
+    ks_b = ks_two_sample(snap_zeros(eH), pool)
     m = _match(e0, e1, n, phi)
     law = PenningtonBahri(m["phi"], m["eps"])
     ks_c = ks_distance(snap_zeros(eH / m["c"]), law)
-    return {"ks_free_convolution": ks_a, "ks_rotated": ks_b, "ks_pennington_bahri": ks_c,
-            "quadrature_error": quad_err, **m}
+    return ({"ks_free_convolution": ks_a, "ks_rotated": ks_b, "ks_pennington_bahri": ks_c,
+             "quadrature_error": quad_err, **m},
+            {"ks_free_convolution": fc, "ks_rotated": pool, "ks_pennington_bahri": law,
+             "c": m["c"]})
+
+
+def _rotated(H0, e1, count, gen):
+    r""":math:`H_0 + Q\,\mathrm{diag}(e_1)\,Q^\top` for ``count`` Haar :math:`Q`, ``(count, n, n)``."""
+    Q = haar_orthogonal(e1.size, batch=count, rng=gen)
+    rotated = H0 + (Q * e1[None, None, :]) @ np.swapaxes(Q, -1, -2)
+    return (rotated + np.swapaxes(rotated, -1, -2)) / 2
+
+
+def _statistics(eigs, refs):
+    """The three distances of one spectrum ``eigs`` (a row of eigenvalues) to ``refs``."""
+    fc, pool, law = (refs[k] for k in FREENESS_KEYS)
+    return {"ks_free_convolution": None if fc is None else ks_distance(snap_zeros(eigs), fc),
+            "ks_rotated": ks_two_sample(snap_zeros(eigs), pool),
+            "ks_pennington_bahri": ks_distance(snap_zeros(eigs / refs["c"]), law)}
+
+
+def monte_carlo_p_value(observed, null):
+    r"""Monte Carlo p-value :math:`(1 + \#\{T_r \ge T\})/(1 + R)` of an observed statistic
+    :math:`T` against ``R`` null draws :math:`T_r` (``None`` entries, unresolved draws, are
+    left out; ``None`` when ``observed`` is ``None`` or no draw is resolved).
+
+    When :math:`T` and the :math:`T_r` are exchangeable under the null, :math:`P(p \le u)
+    \le u` for every :math:`u` (equality at :math:`u = j/(R+1)`): the test is exact at every
+    level, whatever :math:`R` (Davison & Hinkley, *Bootstrap Methods and their Application*,
+    CUP 1997, Sec. 4.2.1; Phipson & Smyth, Stat. Appl. Genet. Mol. Biol. 9(1) 39 (2010),
+    doi:10.2202/1544-6115.1585)."""
+    if observed is None:
+        return None
+    vals = [v for v in null if v is not None]
+    if not vals:
+        return None
+    return (1 + sum(v >= observed for v in vals)) / (1 + len(vals))
+
+
+def _haar_null(H0, e1, observed, refs, draws, gen):
+    """The three distances on ``draws`` spectra of H0 + Q H1 Q^T (Haar Q), in blocks of
+    :data:`NULL_BLOCK` rotations (memory ``NULL_BLOCK n^2``), and the p-values."""
+    null = {k: [] for k in FREENESS_KEYS}
+    for start in range(0, draws, NULL_BLOCK):
+        for ev in np.linalg.eigvalsh(_rotated(H0, e1, min(NULL_BLOCK, draws - start), gen)):
+            for k, v in _statistics(ev, refs).items():
+                null[k].append(v)
+    p = {k: monte_carlo_p_value(observed[k], null[k]) for k in FREENESS_KEYS}
+    summary = {k: None if not [v for v in null[k] if v is not None] else {
+        "mean": float(np.mean([v for v in null[k] if v is not None])),
+        "q95": float(np.quantile([v for v in null[k] if v is not None], 0.95))}
+        for k in FREENESS_KEYS}
+    return p, summary
 
 
 def freeness_test(H0, H1, *, rng=None, rotations=ROTATIONS, phi=None, reference=False,
-                  reference_samples=REFERENCE_SAMPLES, grid=GRID):
+                  reference_samples=REFERENCE_SAMPLES, grid=GRID, null_draws=NULL_DRAWS):
     r"""How far is :math:`\mathrm{spec}(H_0 + H_1)` from what freeness of :math:`H_0` and
     :math:`H_1` predicts?  Three Kolmogorov–Smirnov distances.
 
@@ -268,6 +327,8 @@ def freeness_test(H0, H1, *, rng=None, rotations=ROTATIONS, phi=None, reference=
         Model draws behind the reference (default :data:`REFERENCE_SAMPLES`).
     grid : int
         Nodes of the density grid of (a), ``>= 3`` and odd (default :data:`GRID`).
+    null_draws : int
+        Haar rotations :math:`R \ge 1` behind the p-values (default :data:`NULL_DRAWS`).
 
     Returns
     -------
@@ -277,11 +338,34 @@ def freeness_test(H0, H1, *, rng=None, rotations=ROTATIONS, phi=None, reference=
         ``phi_moments``, ``phi_rank`` (:math:`n/\mathrm{rank}\,H_0` when :math:`H_0` has zero
         eigenvalues, else ``None``; equals :math:`n/(km)` for a generic rank-:math:`km`
         :math:`H_0`), ``h1_mean``, ``zeros_h0`` (eigenvalues of :math:`H_0` snapped to 0),
-        ``n``, ``rotations``, ``methods`` (one line per distance) and ``reference``
-        (``None``, or the noise levels).
+        ``n``, ``rotations``, ``methods`` (one line per distance), ``p_value`` (per distance,
+        against the Haar null below), ``null_draws``, ``null`` (per distance the null draws'
+        ``mean`` and 95% quantile ``q95``), ``null_model``, ``reference`` (``None``, or the
+        noise levels) and ``p_value_pb_model`` (``None``, or per distance the p-value against
+        the PB-model draws of the reference).
 
     Notes
     -----
+    **p-values: the Haar null.**  The hypothesis tested is that :math:`H_1` sits in a
+    uniformly random orientation relative to :math:`H_0`: :math:`H = H_0 + QH_1Q^\top` with
+    :math:`Q` Haar-orthogonal, independent of both (at finite :math:`n` the exact form of
+    "free"; Mingo & Speicher 2017, Ch. 4).  ``null_draws`` = :math:`R` further rotations
+    :math:`Q_r` give spectra :math:`\mathrm{spec}(H_0 + Q_rH_1Q_r^\top)`, and each of the three
+    distances is measured on each of them against the **same** reference as the observed
+    spectrum: (a) the same free convolution (it depends on the spectra of :math:`H_0` and
+    :math:`H_1` only, which every rotation keeps), (b) the same pooled ``rotations`` spectra
+    (independent of the null draws), (c) the same matched law and scale :math:`c`.  Under the
+    hypothesis the observed distance and the :math:`R` null distances are exchangeable, so
+    :func:`monte_carlo_p_value`, :math:`(1 + \#\{T_r \ge T\})/(1 + R)`, is an exact p-value
+    (uniform on :math:`\{1, \dots, R+1\}/(R+1)`; calibrated in
+    tests/test_freeness_pvalues.py on pairs :math:`(H_0, QH_1Q^\top)` with an independent Haar
+    :math:`Q`).  The null of (c) tests freeness, not the PB law: it asks whether the observed
+    spectrum fits the matched law worse than a free pair of the same spectra does.
+    ``p_value_pb_model`` (with ``reference=True``): the same formula against the
+    ``reference_samples`` PB-model draws, a second reference (for (c) it tests the PB model
+    itself; exact when the point's pair is such a draw; its resolution is
+    :math:`1/(R_{\rm ref}+1)`).
+
     **Noise reference.**  :math:`1.36/\sqrt n` (the i.i.d. KS quantile) is the wrong scale for
     eigenvalues: level repulsion makes a spectrum far more regular than an i.i.d. sample, and
     the distances are :math:`O(\log n/n)`, plus the :math:`1/(2n)` floor of comparing :math:`n`
@@ -338,8 +422,13 @@ def freeness_test(H0, H1, *, rng=None, rotations=ROTATIONS, phi=None, reference=
     e0 = snap_zeros(np.linalg.eigvalsh(H0))
     e1 = np.linalg.eigvalsh(H1)
     eH = np.linalg.eigvalsh(H0 + H1)
-    out = _distances(H0, e0, e1, eH, phi, rotations, np.random.default_rng(_seeds.child(ss, 0)),
-                     grid)
+    null_draws = _validate.integer("null_draws", null_draws, 1)
+    gen = np.random.default_rng(_seeds.child(ss, 0))
+    out, refs = _distances(H0, e0, e1, eH, phi, rotations, gen, grid)
+    p, null = _haar_null(H0, e1, out, refs, null_draws, gen)
+    out.update(p_value=p, null_draws=null_draws, null=null, null_model=(
+        f"spec(H0 + Q H1 Q^T), {null_draws} Haar Q, each distance against the observed "
+        "spectrum's own reference; p = (1 + #{null >= observed}) / (1 + draws)"))
     out.update(n=n, rotations=rotations, methods={
         "ks_free_convolution": "one-sample KS: spec(H) vs the free convolution of the empirical "
                                "spectra of H0 and H1 (subordination; CDF by trapezoid "
@@ -349,6 +438,8 @@ def freeness_test(H0, H1, *, rng=None, rotations=ROTATIONS, phi=None, reference=
                                "eps), moment-matched"})
     out["reference"] = (_reference(out, n, phi, rotations, reference_samples, ss, grid)
                         if reference else None)
+    out["p_value_pb_model"] = None if out["reference"] is None else {
+        k: monte_carlo_p_value(out[k], out["reference"][k]["values"]) for k in FREENESS_KEYS}
     return out
 
 
@@ -356,7 +447,7 @@ def _reference(fit, n, phi, rotations, samples, ss, grid):
     """The three distances on Pennington–Bahri model draws at the matched parameters."""
     m = hessian_m(n, fit["phi"])
     c, e = fit["c"], fit["eps"]
-    keys = ("ks_free_convolution", "ks_rotated", "ks_pennington_bahri")
+    keys = FREENESS_KEYS
     values = {k: [] for k in keys}
     matched = {"c": [], "phi": [], "eps": []}
     for r in range(samples):
@@ -366,8 +457,8 @@ def _reference(fit, n, phi, rotations, samples, ss, grid):
         e0 = snap_zeros(np.linalg.eigvalsh(H0))
         e1 = np.linalg.eigvalsh(H1)
         eH = np.linalg.eigvalsh(H0 + H1)
-        d = _distances(H0, e0, e1, eH, None if phi is None else n / m, rotations,
-                       np.random.default_rng(s_q), grid)
+        d, _ = _distances(H0, e0, e1, eH, None if phi is None else n / m, rotations,
+                          np.random.default_rng(s_q), grid)
         for k in keys:
             values[k].append(d[k])
         for k in matched:
@@ -383,74 +474,104 @@ def _reference(fit, n, phi, rotations, samples, ss, grid):
     return out
 
 
-FREENESS_KEYS = ("ks_free_convolution", "ks_rotated", "ks_pennington_bahri")
 
-
-def freeness_table(rows, eps_edges):
-    r"""Where freeness fails: the freeness distances of many critical points, grouped by
-    :math:`\varphi` and by loss bin, each against its own noise reference.
+def freeness_table(rows, eps_edges, level=LEVEL):
+    r"""Where freeness fails: the freeness tests of many critical points, grouped by
+    :math:`\varphi` and by loss bin, as p-values and as distances against a noise reference.
 
     Each row is one critical point: ``phi``, ``loss``, optionally ``data`` (a task label: rows
-    are grouped by it too), ``freeness`` (the three distances of
-    :func:`freeness_test`) and ``reference`` (``freeness_test(..., reference=True)``'s
-    ``reference``: the same distances on ``R`` independent draws of the Pennington–Bahri model
-    at the point's matched parameters and size).  If the point's :math:`H_0, H_1` were as free
-    as that model's pair, its distance and the ``R`` model distances would be exchangeable, so
-    the probability that it exceeds all ``R`` is exactly :math:`1/(R+1)`.  The table reports,
-    per group and per test, the median distance, the median of the model's mean distance, and
-    ``above``: the fraction of points whose distance exceeds every model draw, beside
-    ``above_if_free`` :math:`= 1/(R+1)` and the binomial standard error
-    :math:`\sqrt{p(1-p)/N}` of that fraction under freeness.  ``above`` many standard errors
-    over ``above_if_free`` says freeness (or, for the third test, the PB law with matched
-    moments) fails for those points at this size; near it, the data cannot tell.
+    are grouped by it too), ``freeness`` (the three distances of :func:`freeness_test` with
+    its ``p_value`` per distance and ``null_draws``) and optionally ``reference``
+    (``freeness_test(..., reference=True)``'s ``reference``).
+
+    **The combined statement per group** (per distance): ``rejected``, the fraction of the
+    :math:`N` points whose p-value is :math:`\le` ``level``, with its binomial standard error
+    :math:`\sqrt{f(1-f)/N}` (``rejected_stderr``), beside what freeness would give:
+    ``rejected_if_free`` :math:`= \lfloor \mathrm{level}\,(R+1)\rfloor/(R+1)` (the exact
+    rejection rate of a Monte Carlo p-value with :math:`R` draws, :func:`monte_carlo_p_value`;
+    :math:`R` the smallest ``null_draws`` of the group) and its standard error
+    :math:`\sqrt{p_0(1-p_0)/N}`.  The points of a group are independent tests (each with its
+    own rotations), so ``rejected`` is a binomial proportion.  ``median_p`` is the median
+    p-value.
+
+    **Against the PB-model reference** (rows with ``reference``; its :math:`R'` draws): if the
+    point's :math:`H_0, H_1` were as free as the model's pair, its distance and the
+    :math:`R'` model distances would be exchangeable, so the probability that it exceeds all
+    :math:`R'` is :math:`1/(R'+1)`: ``above`` (the fraction of points above every draw) beside
+    ``above_if_free`` and its binomial standard error ``above_if_free_stderr``; ``None`` where
+    no row has a reference.
 
     Parameters
     ----------
     rows : sequence of dict
-        As above; rows without ``freeness`` or ``reference`` are skipped.
+        As above; rows without a tested ``freeness`` (no ``p_value``) are skipped.
     eps_edges : sequence of float
         Increasing loss-bin edges; a point with ``loss`` outside ``[eps_edges[0],
         eps_edges[-1])`` is skipped.
+    level : float in (0, 1)
+        Rejection level of a p-value (default :data:`LEVEL` = 0.05).
 
     Returns
     -------
     list of dict
         One per non-empty (``data``, ``phi``, bin): ``data``, ``phi``, ``eps_lo``, ``eps_hi``,
-        ``points``, ``draws`` (R), ``above_if_free``, ``above_if_free_stderr`` (for all
-        ``points``), and per test key ``{"points", "median", "reference_median", "above"}``
-        over the points where that distance and its references are resolved (``None`` when
-        none is: see ``QUADRATURE_MAX``).
+        ``points``, ``level``, ``null_draws``, ``rejected_if_free``,
+        ``rejected_if_free_stderr``, ``draws`` (:math:`R'`, or ``None``), ``above_if_free``,
+        ``above_if_free_stderr``, and per distance ``{"points", "median", "median_p",
+        "rejected", "rejected_stderr", "reference_median", "above"}`` over the points where
+        that distance and its p-value are resolved (``None`` when none is: see
+        ``QUADRATURE_MAX``).
     """
     edges = _validate.finite_array("eps_edges", eps_edges).ravel()
     if edges.size < 2 or np.any(np.diff(edges) <= 0):
         raise InputError(f"eps_edges must hold at least two increasing values, got "
                          f"{edges.tolist()}")
+    level = _validate.positive("level", level)
+    if level >= 1:
+        raise InputError(f"level must be in (0, 1), got {level!r}")
     groups = {}
     for r in rows:
-        if "freeness" not in r or r.get("reference") is None:
-            continue
+        if not isinstance(r.get("freeness"), dict) or not r["freeness"].get("p_value"):
+            continue                            # not tested (or tested before p-values)
         b = int(np.searchsorted(edges, r["loss"], side="right")) - 1
         if 0 <= b < edges.size - 1:
             groups.setdefault((r.get("data", ""), r["phi"], b), []).append(r)
     table = []
     for (data, phi, b), grp in sorted(groups.items()):
-        draws = min(len(r["reference"][FREENESS_KEYS[0]]["values"]) for r in grp)
-        p = 1.0 / (draws + 1)
+        R = min(r["freeness"]["null_draws"] for r in grp)
+        p0 = math.floor(level * (R + 1)) / (R + 1)
+        refd = [r for r in grp if r.get("reference") is not None]
+        draws = min(len(r["reference"][FREENESS_KEYS[0]]["values"]) for r in refd) \
+            if refd else None
         row = {"data": data, "phi": float(phi), "eps_lo": float(edges[b]),
-               "eps_hi": float(edges[b + 1]),
-               "points": len(grp), "draws": draws, "above_if_free": p,
-               "above_if_free_stderr": math.sqrt(p * (1 - p) / len(grp))}
+               "eps_hi": float(edges[b + 1]), "points": len(grp), "level": level,
+               "null_draws": R, "rejected_if_free": p0,
+               "rejected_if_free_stderr": math.sqrt(p0 * (1 - p0) / len(grp)),
+               "draws": draws,
+               "above_if_free": None if draws is None else 1.0 / (draws + 1),
+               "above_if_free_stderr": None if draws is None else math.sqrt(
+                   (1.0 / (draws + 1)) * (1 - 1.0 / (draws + 1)) / len(refd))}
         for k in FREENESS_KEYS:
             use = [r for r in grp if r["freeness"][k] is not None
-                   and None not in r["reference"][k]["values"][:draws]]
+                   and r["freeness"]["p_value"][k] is not None]
             if not use:
                 row[k] = None
                 continue
             d = np.array([r["freeness"][k] for r in use])
-            ref = [r["reference"][k]["values"][:draws] for r in use]
-            row[k] = {"points": len(use), "median": float(np.median(d)),
-                      "reference_median": float(np.median([np.mean(v) for v in ref])),
-                      "above": float(np.mean([di > max(v) for di, v in zip(d, ref)]))}
+            pv = np.array([r["freeness"]["p_value"][k] for r in use])
+            f = float(np.mean(pv <= level))
+            entry = {"points": len(use), "median": float(np.median(d)),
+                     "median_p": float(np.median(pv)), "rejected": f,
+                     "rejected_stderr": math.sqrt(f * (1 - f) / len(use)),
+                     "reference_median": None, "above": None}
+            ref = [r for r in use if r.get("reference") is not None
+                   and None not in r["reference"][k]["values"][:draws]]
+            if ref:
+                vals = [r["reference"][k]["values"][:draws] for r in ref]
+                entry["reference_median"] = float(np.median([np.mean(v) for v in vals]))
+                entry["above"] = float(np.mean([r["freeness"][k] > max(v)
+                                                for r, v in zip(ref, vals)]))
+            row[k] = entry
         table.append(row)
     return table
 

@@ -30,6 +30,7 @@ from ..networks.critical import descent_starts, find_network_critical_points
 from . import _run
 
 __all__ = ["ACTIVATIONS", "DATA", "NET_SIZES", "make_task", "analyse_points",
+           "memorisation_summary", "MEMO_STATISTICS",
            "simulate_network", "check_network", "network_study", "linear_landscape", "figure_network_index",
            "figure_network_freeness", "figure_network_linear"]
 
@@ -49,14 +50,16 @@ DESCENT_STEPS = (0, 5, 20, 80, 300)
 #: and the linear-network landscape
 NET_SIZES = {
     "smoke": {"widths": (3, 4, 2), "ms": (6, 12), "teacher_m": 12, "seeds": 1, "inits": 3,
+              "memo_seeds": 2, "null_draws": cmp.NULL_DRAWS,
               "steps": (0, 20), "maxiter": 60, "max_freeness": 1, "reference_samples": 1,
               "linear": {"d": 3, "p": 2, "k": 3, "m": 20, "starts": 12}},
     "quick": {"widths": (4, 6, 2), "ms": (12, 24, 48), "teacher_m": 24, "seeds": 3,
-              "inits": 8, "steps": DESCENT_STEPS, "maxiter": 200, "max_freeness": 3,
+              "inits": 8, "memo_seeds": 8, "null_draws": cmp.NULL_DRAWS,
+              "steps": DESCENT_STEPS, "maxiter": 200, "max_freeness": 3,
               "reference_samples": cmp.REFERENCE_SAMPLES,
               "linear": {"d": 4, "p": 2, "k": 4, "m": 40, "starts": 48}},
     "full": {"widths": (8, 16, 4), "ms": (20, 40, 80, 160), "teacher_m": 80, "seeds": 10,
-             "inits": 20, "steps": (0, 5, 20, 80, 300, 1000), "maxiter": 400,
+             "inits": 20, "memo_seeds": 16, "null_draws": cmp.NULL_DRAWS, "steps": (0, 5, 20, 80, 300, 1000), "maxiter": 400,
              "max_freeness": 8, "reference_samples": cmp.REFERENCE_SAMPLES,
              "linear": {"d": 6, "p": 3, "k": 5, "m": 200, "starts": 400}},
 }
@@ -105,12 +108,14 @@ def _network_bytes(hidden, inputs, outputs, samples, depth, starts, snapshots, b
 
 
 def _network_operations(hidden, inputs, outputs, samples, depth, starts, snapshots, steps,
-                        maxiter, freeness):
+                        maxiter, freeness, null_tests=0, null_draws=0):
     """Work of :func:`simulate_network` (multiply-adds, plus
     :data:`rmtland._validate.LOOP_OPERATIONS` per Python-level iteration), from the sizes:
     the gradient-descent snapshots (``steps`` full-batch steps of ``starts`` networks), then
     ``maxiter`` + polish iterations of the ``B`` searches (a dense Hessian by R-passes, about
-    6 m n^2, and an eigendecomposition, about 10 n^3, each), then the freeness tests."""
+    6 m n^2, and an eigendecomposition, about 10 n^3, each), then the freeness tests, each
+    with ``null_draws`` Haar rotations (a product and an eigendecomposition, about 12 n^3, and
+    three distances, Python-level calls, each)."""
     widths = [inputs] + [hidden] * depth + [outputs]
     n = sum(a * b for a, b in zip(widths, widths[1:]))
     B = starts * snapshots
@@ -118,7 +123,8 @@ def _network_operations(hidden, inputs, outputs, samples, depth, starts, snapsho
     search = B * (6 * samples * n * n + 10 * n ** 3) + loop
     return (steps * (starts * 6 * samples * n + loop)
             + (maxiter + POLISH_ITER + 1) * search
-            + freeness * (cmp.ROTATIONS + 2) * 10 * n ** 3)
+            + freeness * (cmp.ROTATIONS + 2) * 10 * n ** 3
+            + null_tests * null_draws * (12 * n ** 3 + 3 * loop))
 
 
 #: Newton polish iterations of the finder (its default ``polish_iter``)
@@ -128,7 +134,8 @@ POLISH_ITER = 30
 def check_network(hidden, inputs, outputs, samples, *, depth=1, activation="tanh", starts=16,
                   steps=DESCENT_STEPS, maxiter=200, max_freeness=MAX_FREENESS,
                   reference_samples=cmp.REFERENCE_SAMPLES, bias=False, data="gaussian",
-                  downsample=None, whiten=False, device="cpu", max_bytes=None):
+                  downsample=None, whiten=False, device="cpu", max_bytes=None,
+                  null_draws=cmp.NULL_DRAWS):
     r"""The up-front check of :func:`simulate_network` (also of ``rmtland simulate network``
     and of the sweep kind ``"network"``): every parameter's range, the digits' ``inputs``
     against ``downsample``, and the memory and the work the run needs, from the sizes alone
@@ -137,7 +144,9 @@ def check_network(hidden, inputs, outputs, samples, *, depth=1, activation="tanh
     Memory (:func:`_network_bytes`: the ``B = starts * len(steps)`` dense Hessians and their
     eigenvectors, ``5 B n^2`` numbers, plus the data and one R-pass block) must fit the
     budget of :func:`rmtland.linalg.dense.memory_budget` on ``device`` (or ``max_bytes``); the work
-    (:func:`_network_operations`) must stay within :data:`rmtland._validate.WORK_MAX`.  A
+    (:func:`_network_operations`, the ``null_draws`` Haar rotations of every freeness test
+    included; ``max_freeness=None``, every point tested, counts one test per search) must stay
+    within :data:`rmtland._validate.WORK_MAX`.  A
     refusal names the size to reduce and its largest value given the others
     (:func:`rmtland._validate.within_budget`).  Returns ``{"bytes", "operations",
     "parameters", "downsample"}``.  Raises :class:`InputError`.
@@ -150,7 +159,9 @@ def check_network(hidden, inputs, outputs, samples, *, depth=1, activation="tanh
     starts = _validate.integer("starts", starts, 1)
     maxiter = _validate.integer("maxiter", maxiter, 1)
     reference_samples = _validate.integer("reference_samples", reference_samples, 0)
-    max_freeness = _validate.integer("max_freeness", max_freeness, 0)
+    if max_freeness is not None:
+        max_freeness = _validate.integer("max_freeness", max_freeness, 0)
+    null_draws = _validate.integer("null_draws", null_draws, 1)
     if not isinstance(bias, (bool, np.bool_)):
         raise InputError(f"bias must be True or False, got {bias!r}")
     if downsample is not None and (downsample not in (1, 2, 4, 8)
@@ -187,19 +198,21 @@ def check_network(hidden, inputs, outputs, samples, *, depth=1, activation="tanh
     sizes = {"inputs": inputs, "hidden": hidden, "outputs": outputs, "samples": samples,
              "depth": depth, "starts": starts}
     snapshots = len(steps)
+    tests = starts * snapshots if max_freeness is None else max_freeness
     nbytes, ops = _validate.within_budget(
-        dict(sizes, steps=steps[-1], maxiter=maxiter),
-        _validate.Budget(lambda steps, maxiter, **s: _network_bytes(**s, snapshots=snapshots,
-                                                                     bias=bias),
+        dict(sizes, steps=steps[-1], maxiter=maxiter, null_draws=null_draws),
+        _validate.Budget(lambda steps, maxiter, null_draws, **s: _network_bytes(
+            **s, snapshots=snapshots, bias=bias),
                          memory_budget(xp, max_bytes)[1],
                          what=f"the dense Hessians of {starts * len(steps)} searches and the "
                               "data", where="the GPU" if xp is not np else "the host"),
         _validate.Budget(lambda **s: _network_operations(
-            **s, snapshots=snapshots, freeness=max_freeness * (1 + reference_samples)),
-            _validate.WORK_MAX, what="the descent, the searches and the freeness tests",
-            unit="operations"),
+            **s, snapshots=snapshots, freeness=tests * (1 + reference_samples),
+            null_tests=tests),
+            _validate.WORK_MAX, what="the descent, the searches and the freeness tests with "
+                                     "their null draws", unit="operations"),
         minimum={"steps": 0, "maxiter": 1, "starts": 1, "samples": 1, "hidden": 1,
-                 "inputs": 1, "outputs": 1, "depth": 1})
+                 "inputs": 1, "outputs": 1, "depth": 1, "null_draws": 1})
     widths = [inputs] + [hidden] * depth + [outputs]
     return {"bytes": nbytes, "operations": ops, "downsample": downsample,
             "parameters": sum(a * b for a, b in zip(widths, widths[1:]))}
@@ -213,34 +226,55 @@ def _spread(count, k):
 
 
 def analyse_points(model, X, Y, found, *, max_freeness=MAX_FREENESS, rng=None,
-                   reference_samples=0):
+                   reference_samples=0, null_draws=cmp.NULL_DRAWS, reference_points=None):
     """Per distinct critical point of ``found`` (the finder's dict, ordered by loss): loss,
-    index, zero modes, and for ``max_freeness`` points spread evenly over the loss range the
-    three freeness KS distances (:func:`rmtland.compare.networks.freeness_test`), the PB17
-    index at the point's matched :math:`(\\varphi, \\varepsilon)` and, with
-    ``reference_samples > 0``, the distances' noise reference (``reference``: the same
-    distances on that many PB-model draws of the same size).  Returns JSON-safe rows."""
+    ``index`` (fraction) and ``index_count``, ``zero_modes``, ``max_preactivation`` (the
+    largest :math:`|z|` over hidden units and samples) and ``norm_growth`` (parameter norm over
+    its start's), and for ``max_freeness`` points spread evenly over the loss range (every
+    point when ``None``) ``freeness``: the three KS distances of
+    :func:`rmtland.compare.networks.freeness_test`, with ``p_value`` per distance against
+    ``null_draws`` Haar rotations of the point's own :math:`H_1` (``null_draws``), and with
+    ``reference_samples > 0`` ``p_value_pb_model`` (against the PB-model draws, the second
+    reference); beside it the PB17 index at the point's matched :math:`(\\varphi,
+    \\varepsilon)` and the PB-model distances (``reference``).  A point not tested has
+    ``freeness = {"tested": False, "p_value": None, "null_draws": 0}``.  The PB-model
+    reference runs on ``reference_points`` of the tested points spread over the loss range
+    (all when ``None``).  Returns JSON-safe rows."""
     rows = []
-    gens = _seeds.children(rng, max(len(found["loss"]), 1))
+    n_pts = len(found["loss"])
+    gens = _seeds.children(rng, max(n_pts, 1))
     phi = model.phi(X.shape[0])
     Xh, Yh = to_numpy(X), to_numpy(Y)          # the Hessians are formed once each, on the host
-    tested = set(_spread(len(found["loss"]), max_freeness))
-    for i in range(len(found["loss"])):
+    tested = sorted(range(n_pts) if max_freeness is None else _spread(n_pts, max_freeness))
+    with_ref = {tested[j] for j in (range(len(tested)) if reference_points is None
+                                    else _spread(len(tested), reference_points))}
+    tested = set(tested)
+    for i in range(n_pts):
         row = {"loss": float(found["loss"][i]), "index": float(found["index"][i]),
                "index_count": int(found["index_count"][i]),
                "grad_norm": float(found["grad_norm"][i]),
                "zero_modes": int(found["zero_modes"][i]),
-               "multiplicity": int(found["multiplicity"][i])}
+               "max_preactivation": float(found["zmax"][i]),
+               "norm_growth": float(found["norm"][i] / found["norm0"][i]),
+               "multiplicity": int(found["multiplicity"][i]),
+               "freeness": {"tested": False, "p_value": None, "null_draws": 0}}
         if i in tested:
             theta = found["theta"][i][None]        # the finder returns host arrays
             H0 = model.hessian(theta, Xh, Yh, part="H0")[0]
             H1 = model.hessian(theta, Xh, Yh, part="H1")[0]
             try:
                 f = cmp.freeness_test(H0, H1, rng=gens[i], phi=min(phi, 1e20),
-                                      reference=reference_samples > 0,
-                                      reference_samples=max(reference_samples, 1))
+                                      reference=reference_samples > 0 and i in with_ref,
+                                      reference_samples=max(reference_samples, 1),
+                                      null_draws=null_draws)
                 row["freeness"] = {k: None if f[k] is None else float(f[k])
                                    for k in cmp.FREENESS_KEYS}
+                row["freeness"].update(tested=True, p_value=f["p_value"],
+                                       null_draws=f["null_draws"], null=f["null"],
+                                       null_model=f["null_model"],
+                                       p_value_pb_model=f["p_value_pb_model"],
+                                       pb_model_draws=(reference_samples
+                                                       if f["reference"] is not None else 0))
                 row["matched"] = {"phi": float(f["phi"]), "eps": float(f["eps"]),
                                   "c": float(f["c"])}
                 row["theory_index"] = float(PenningtonBahri(f["phi"], f["eps"]).index())
@@ -280,9 +314,9 @@ def _fit(points):
 
 def simulate_network(hidden, inputs, outputs, samples, *, depth=1, activation="tanh",
                      data="gaussian", starts=16, steps=DESCENT_STEPS, seed=0, device="cpu",
-                     bias=False, maxiter=200, max_freeness=MAX_FREENESS,
+                     bias=False, maxiter=200, max_freeness=None,
                      reference_samples=cmp.REFERENCE_SAMPLES, downsample=None, whiten=False,
-                     out=None, pdf=False, progress=True):
+                     out=None, pdf=False, progress=True, null_draws=cmp.NULL_DRAWS):
     r"""Critical points of every index of one network on one data set, held against the
     theory: ``result.json`` (parameters, :math:`\varphi = n/(km)`, every distinct critical
     point with its loss, index, gradient norm and zero modes, the starts rejected as
@@ -302,15 +336,26 @@ def simulate_network(hidden, inputs, outputs, samples, *, depth=1, activation="t
     number of ``steps`` (:func:`rmtland.networks.descent_starts`; ``steps=(0,)`` gives plain
     random starts), so ``starts * len(steps)`` searches run.
 
+    Every distinct critical point (``max_freeness=None``; else that many, spread over the
+    loss range) gets the freeness test with a p-value per distance against ``null_draws``
+    Haar rotations of its own :math:`H_1` (:func:`rmtland.compare.networks.freeness_test`);
+    the PB-model reference (``reference_samples`` draws) runs on :data:`MAX_FREENESS` of them,
+    spread over the loss range.  Finite means finite: the finder calls a converged point at
+    infinity when its largest pre-activation exceeds the activation's bound or, at a minimum,
+    when it has zero modes beyond the exact symmetries (:mod:`rmtland.networks.critical`,
+    rule (c)); ``finiteness`` counts both kinds, and ``at_infinity_starts`` lists each such
+    start with its statistics.
+
     Its first step is :func:`check_network`: bad parameters, and sizes whose memory or work
-    would not fit, are refused (:class:`rmtland._validate.InputError`) before anything is
-    allocated.
+    (the null draws included) would not fit, are refused
+    (:class:`rmtland._validate.InputError`) before anything is allocated.
     """
     plan = check_network(hidden, inputs, outputs, samples, depth=depth,
                          activation=activation, starts=starts,
                          steps=steps, maxiter=maxiter, max_freeness=max_freeness,
                          reference_samples=reference_samples, bias=bias, data=data,
-                         downsample=downsample, whiten=whiten, device=device)
+                         downsample=downsample, whiten=whiten, device=device,
+                         null_draws=null_draws)
     hidden, inputs, outputs, samples, depth, starts = (
         int(v) for v in (hidden, inputs, outputs, samples, depth, starts))
     steps = tuple(sorted({int(t) for t in steps}))
@@ -332,7 +377,8 @@ def simulate_network(hidden, inputs, outputs, samples, *, depth=1, activation="t
         bar(1)
         bar.close()
     points = analyse_points(model, task.X, task.Y, found, max_freeness=max_freeness,
-                            rng=s_free, reference_samples=reference_samples)
+                            rng=s_free, reference_samples=reference_samples,
+                            null_draws=null_draws, reference_points=MAX_FREENESS)
     phi = model.phi(samples)
     for p in points:
         p["phi"] = phi
@@ -348,16 +394,15 @@ def simulate_network(hidden, inputs, outputs, samples, *, depth=1, activation="t
               "status": {k: int(v) for k, v in found["status"].items()},
               "rejected_gradient_flat": int(found["status"].get("gradient_flat", 0)),
               "at_infinity": int(found["status"].get("at_infinity", 0)),
-              "at_infinity_starts": [
-                  {"zmax": float(z), "saturated": int(c), "saturated_units": int(u),
-                   "norm_growth": float(nm / n0), "loss": float(ls)}
-                  for z, c, u, nm, n0, ls in zip(*(found["at_infinity"][k] for k in (
-                      "zmax", "saturated", "saturated_units", "norm", "norm0", "loss")))],
+              "at_infinity_starts": _at_infinity_rows(found),
+              "finiteness": _finiteness(found),
               "fit": _fit(points),
               "freeness_table": cmp.freeness_table(points, FREENESS_EPS_EDGES),
               "memorisation": ({"prediction": cmp.memorisation_loss(phi),
                                 "minima_mean_loss": float(np.mean(minima)),
                                 "minima": len(minima),
+                                "statistic": "mean loss over the distinct finite minima "
+                                             "(index 0) of the one data set",
                                 "note": "mean over the distinct minima of one data set, not "
                                         "over independent data sets (the network_index "
                                         "figure averages over data sets)"}
@@ -379,6 +424,42 @@ def simulate_network(hidden, inputs, outputs, samples, *, depth=1, activation="t
                        owned=_run.figure_names("network", True) + ["points.npz"],
                        extra=[("points.npz", lambda fh: np.savez(fh, **npz))])
     return result
+
+
+def _at_infinity_rows(found):
+    """One JSON row per start the finder put at infinity, with its statistics."""
+    inf = found["at_infinity"]
+    return [{"zmax": float(z), "max_preactivation": float(z), "saturated": int(c),
+             "saturated_units": int(u), "norm_growth": float(nm / n0), "loss": float(ls),
+             "zero_modes": int(zm), "index_count": int(ic), "converged": bool(cv)}
+            for z, c, u, nm, n0, ls, zm, ic, cv in zip(*(inf[k] for k in (
+                "zmax", "saturated", "saturated_units", "norm", "norm0", "loss", "zero_modes",
+                "index_count", "converged")))]
+
+
+def _finiteness(found):
+    """The finder's finite / at-infinity counts over the starts, with the rule and the
+    at-infinity statistics (max pre-activation, norm growth, zero modes: median and range)."""
+    inf = found["at_infinity"]
+    st = found["settings"]
+    conv = np.asarray(inf["converged"], dtype=bool)
+
+    def spread(v):
+        v = np.asarray(v, dtype=float)
+        return None if v.size == 0 else {"median": float(np.median(v)),
+                                         "min": float(v.min()), "max": float(v.max())}
+    return {"rule": (f"finite iff converged, max |pre-activation| <= {st['z_finite']} "
+                     f"(None: no bound for this activation) and, at a minimum, zero modes <= "
+                     f"{st['symmetry_zero_modes']} (the exact symmetries'; None: not applied)"),
+            "z_finite": st["z_finite"], "symmetry_zero_modes": st["symmetry_zero_modes"],
+            "finite_starts": int(found["status"].get("critical", 0)),
+            "at_infinity_starts": int(found["status"].get("at_infinity", 0)),
+            "at_infinity_converged": int(conv.sum()),
+            "at_infinity_converged_by_zmax": int((conv & (
+                np.asarray(inf["zmax"]) > (st["z_finite"] or np.inf))).sum()),
+            "max_preactivation": spread(inf["zmax"]),
+            "norm_growth": spread(np.asarray(inf["norm"]) / np.asarray(inf["norm0"])),
+            "zero_modes": spread(inf["zero_modes"])}
 
 
 def _digits_inputs(task, pixels):
@@ -407,33 +488,81 @@ def _nan(v):
 
 
 def _group(phi, points, label=None):
-    fp = [p for p in points if "freeness" in p]
+    fp = [p for p in points if p.get("freeness", {}).get("p_value")]
     return {"phi": phi, "label": label, "loss": [p["loss"] for p in points],
             "index": [p["index"] for p in points],
             "theory_index": [p.get("theory_index", np.nan) for p in points],
             "ks": {k: [_nan(p["freeness"][k]) for p in fp] for k in cmp.FREENESS_KEYS},
             "ks_reference": {k: [_nan(p["reference"][k]["max"]) if "reference" in p else np.nan
                                  for p in fp] for k in cmp.FREENESS_KEYS},
+            "p_value": {k: [_nan(p["freeness"]["p_value"][k]) for p in fp]
+                        for k in cmp.FREENESS_KEYS},
             "ks_loss": [p["loss"] for p in fp], "fit_line": None}
 
 
-def _search(model, task, child, inits, steps, maxiter, max_freeness, reference_samples):
-    """One data set: critical points of every index from descent snapshots, and minima."""
-    s_start, s_find, s_free, s_min = _seeds.children(child, 4)
+def _search(model, task, child, inits, steps, maxiter, max_freeness, reference_samples,
+            null_draws):
+    """One data set: critical points of every index from descent snapshots."""
+    s_start, s_find, s_free, _ = _seeds.children(child, 4)
     theta0 = descent_starts(model, task.X, task.Y, inits, steps, rng=s_start)
     found = find_network_critical_points(model, task.X, task.Y, theta0=theta0, rng=s_find,
                                          kind="any", maxiter=maxiter)
     points = analyse_points(model, task.X, task.Y, found, max_freeness=max_freeness,
-                            rng=s_free, reference_samples=reference_samples)
-    mins = find_network_critical_points(model, task.X, task.Y, starts=inits, rng=s_min,
+                            rng=s_free, reference_samples=reference_samples,
+                            null_draws=null_draws)
+    return found, points
+
+
+def _minimise(model, task, child, inits, maxiter):
+    """One data set: ``inits`` minimisations (``kind="minima"``) from random starts."""
+    s_min = _seeds.children(child, 4)[3]
+    return find_network_critical_points(model, task.X, task.Y, starts=inits, rng=s_min,
                                         kind="minima", maxiter=maxiter)
-    return found, points, mins
+
+
+#: the per-data-set statistics of the memorisation loss (over its minimisation end points)
+MEMO_STATISTICS = {"lowest": "the lowest loss over the data set's minimisation end points",
+                   "mean": "the mean loss over the data set's minimisation end points"}
+
+
+def memorisation_summary(phi, end_losses, finite_losses):
+    r"""PB's memorisation statement at one :math:`\varphi` over independent data sets.
+
+    ``end_losses[j]``: the final loss of **every** minimisation of data set ``j`` (finite
+    minima, minima at infinity, stalled starts alike: no filter), ``finite_losses[j]``: the
+    losses of its distinct finite minima.  Per data set two statistics
+    (:data:`MEMO_STATISTICS`): the lowest and the mean end-point loss; each is then averaged
+    over the data sets, the independent units, with its standard error over them, against
+    :math:`\tfrac12(1-\varphi)^2` (:func:`rmtland.compare.networks.memorisation_deviation`).
+    The finite minima's lowest loss is reported beside, over the data sets that have one.
+    """
+    keys = ("mean", "stderr", "prediction", "deviation", "z", "seeds")
+    out = {"prediction": cmp.memorisation_loss(phi), "data_sets": len(end_losses),
+           "end_points_per_data_set": [len(v) for v in end_losses],
+           "statistics": {}, "per_data_set": {}}
+    for name, what in MEMO_STATISTICS.items():
+        per = [float(np.min(v) if name == "lowest" else np.mean(v)) for v in end_losses]
+        dev = cmp.memorisation_deviation(phi, per)
+        out["statistics"][name] = {"statistic": what + "; mean +- s.e. over data sets",
+                                   **{k: dev[k] for k in keys}}
+        out["per_data_set"][name] = per
+    fin = [float(np.min(v)) for v in finite_losses if len(v)]
+    out["per_data_set"]["finite_lowest"] = [float(np.min(v)) if len(v) else None
+                                            for v in finite_losses]
+    if fin:
+        dev = cmp.memorisation_deviation(phi, fin)
+        out["statistics"]["finite_lowest"] = {
+            "statistic": "the lowest loss over the data set's finite minima, over the data "
+                         "sets with one; mean +- s.e. over them", **{k: dev[k] for k in keys}}
+    else:
+        out["statistics"]["finite_lowest"] = None
+    return out
 
 
 def network_study(widths, ms, *, seeds=3, inits=8, steps=DESCENT_STEPS,
                   teacher_m=None, activation="tanh", maxiter=200, seed=0, device="cpu",
                   max_freeness=MAX_FREENESS, reference_samples=cmp.REFERENCE_SAMPLES,
-                  eps_edges=FREENESS_EPS_EDGES):
+                  eps_edges=FREENESS_EPS_EDGES, memo_seeds=None, null_draws=cmp.NULL_DRAWS):
     r"""Critical points of every index of one network shape at several
     :math:`\varphi = n/(km)` (samples ``ms``), ``seeds`` independent data sets each, on PB's
     memorisation task (Gaussian inputs, random targets; PB17 Sec. 5) and, at ``teacher_m``
@@ -443,33 +572,45 @@ def network_study(widths, ms, *, seeds=3, inits=8, steps=DESCENT_STEPS,
     ``kind="any"``) start from snapshots of gradient descent (:func:`rmtland.networks.
     descent_starts`: ``inits`` networks after each number of ``steps``), so the points cover
     a range of losses; each gets its index and loss, and ``max_freeness`` of them (spread over
-    the loss range) the freeness test with its noise reference.  Per :math:`\varphi`: the
-    3/2-law fit over the pooled points, and PB's memorisation observation from ``inits``
-    minimisations per data set (``kind="minima"``), averaged within a data set and then over
-    the ``seeds`` data sets (mean ± standard error over data sets, the independent units).
-    ``freeness_table`` groups the freeness tests by :math:`\varphi` and loss bin
+    the loss range) the freeness test with ``null_draws`` Haar rotations behind its p-values
+    and its PB-model reference.  Per :math:`\varphi`: the 3/2-law fit over the pooled points,
+    and PB's memorisation statement (:func:`memorisation_summary`) from ``inits``
+    minimisations (``kind="minima"``) on each of ``memo_seeds`` data sets (default
+    ``seeds``; the first ``seeds`` are those of the searches), with the finiteness counts of
+    their end points (``minima``: finite, at infinity with their statistics).
+    ``freeness_table`` groups the freeness tests by :math:`\varphi` and loss bin, with the
+    fraction of points rejecting freeness at 5% ± its binomial s.e.
     (:func:`rmtland.compare.networks.freeness_table`).
     """
     d_in, k = widths[0], widths[-1]
+    memo_seeds = seeds if memo_seeds is None else memo_seeds
     model = MLP(list(widths), activation=activation)
     tasks = [("gaussian", m) for m in ms] + ([("teacher", teacher_m)] if teacher_m else [])
     groups, runs, all_points = [], [], []
-    bar = Progress(len(tasks) * seeds, "network critical points")
+    per_task = {data: max(seeds, memo_seeds) if data == "gaussian" else seeds
+                for data, _ in tasks}
+    bar = Progress(sum(per_task[d] for d, _ in tasks), "network critical points")
     done = 0
     for (data, m), child in zip(tasks, _seeds.children(seed, len(tasks))):
         phi = model.phi(m)
-        points, status, minima_status, per_seed = [], Counter(), Counter(), []
-        for j, sub in enumerate(_seeds.children(child, seeds)):
+        points, status, minima_status = [], Counter(), Counter()
+        end_losses, finite_losses, inf_stats = [], [], []
+        for j, sub in enumerate(_seeds.children(child, per_task[data])):
             s_data, s_run = _seeds.children(sub, 2)
             task = make_task(data, m, d_in, k, hidden=widths[1], rng=s_data, device=device)
-            found, pts, mins = _search(model, task, s_run, inits, steps, maxiter,
-                                       max_freeness, reference_samples)
-            for p in pts:
-                p.update(data_seed=j, phi=phi, data=data)
-            points += pts
-            status.update(found["status"])
-            minima_status.update(mins["status"])
-            per_seed.append(np.asarray(mins["loss"], dtype=float).tolist())
+            if j < seeds:
+                found, pts = _search(model, task, s_run, inits, steps, maxiter,
+                                     max_freeness, reference_samples, null_draws)
+                for p in pts:
+                    p.update(data_seed=j, phi=phi, data=data)
+                points += pts
+                status.update(found["status"])
+            if data == "gaussian" and j < memo_seeds:
+                mins = _minimise(model, task, s_run, inits, maxiter)
+                minima_status.update(mins["status"])
+                end_losses.append(np.asarray(mins["start_loss"], dtype=float).tolist())
+                finite_losses.append(np.asarray(mins["loss"], dtype=float).tolist())
+                inf_stats.append(mins["at_infinity"])
             done += 1
             bar(done)
         label = (rf"$\varphi = {phi:.3g}$" + ("" if data == "gaussian" else ", teacher"))
@@ -482,28 +623,39 @@ def network_study(widths, ms, *, seeds=3, inits=8, steps=DESCENT_STEPS,
             g["fit_line"] = (e, cmp.three_halves_model(e, fit["eps_c"], fit["exponent"],
                                                        fit["alpha0"]))
         groups.append(g)
-        means = [float(np.mean(v)) for v in per_seed if len(v)]
-        memo = None
-        if data == "gaussian" and means:
-            memo = {kk: v for kk, v in cmp.memorisation_deviation(phi, means).items()
-                    if kk in ("mean", "stderr", "prediction", "deviation", "z", "seeds")}
-        runs.append({"data": data, "m": m, "phi": phi, "seeds": seeds,
-                     "critical_points": len(points),
-                     "status": {kk: int(v) for kk, v in status.items()}, "fit": fit,
-                     "points": points,
-                     "minima": {"finite": int(sum(len(v) for v in per_seed)),
-                                "status": {kk: int(v) for kk, v in minima_status.items()},
-                                "loss_per_seed": per_seed,
-                                "memorisation": memo},
-                     "memorisation_prediction": cmp.memorisation_loss(phi)})
+        run = {"data": data, "m": m, "phi": phi, "seeds": seeds,
+               "critical_points": len(points),
+               "status": {kk: int(v) for kk, v in status.items()}, "fit": fit,
+               "points": points, "minima": None, "memorisation": None,
+               "memorisation_prediction": cmp.memorisation_loss(phi)}
+        if end_losses:
+            cat = {key: np.concatenate([np.asarray(st[key], dtype=float) for st in inf_stats])
+                   for key in ("zmax", "norm", "norm0", "zero_modes", "converged")}
+
+            def spread(v):
+                return None if v.size == 0 else {"median": float(np.median(v)),
+                                                 "min": float(v.min()), "max": float(v.max())}
+            run["minima"] = {
+                "data_sets": len(end_losses), "starts_per_data_set": inits,
+                "status": {kk: int(v) for kk, v in minima_status.items()},
+                "finite_starts": int(minima_status.get("critical", 0)),
+                "at_infinity_starts": int(minima_status.get("at_infinity", 0)),
+                "at_infinity_converged": int(cat["converged"].sum()),
+                "distinct_finite": int(sum(len(v) for v in finite_losses)),
+                "at_infinity_max_preactivation": spread(cat["zmax"]),
+                "at_infinity_norm_growth": spread(cat["norm"] / cat["norm0"]),
+                "at_infinity_zero_modes": spread(cat["zero_modes"])}
+            run["memorisation"] = memorisation_summary(phi, end_losses, finite_losses)
+        runs.append(run)
         all_points += points
     bar.close()
     return {"widths": list(widths), "parameters": model.n_params, "activation": activation,
-            "inits": inits, "steps": list(steps), "seeds": seeds, "runs": runs,
-            "groups": groups,
+            "inits": inits, "steps": list(steps), "seeds": seeds, "memo_seeds": memo_seeds,
+            "null_draws": null_draws, "runs": runs, "groups": groups,
             "freeness_table": cmp.freeness_table(all_points, eps_edges),
             "title": (f"{activation} network {list(widths)} ({model.n_params} parameters), "
-                      f"{seeds} data sets per $\\varphi$: critical points against PB17")}
+                      f"{seeds} data sets per $\\varphi$ ({memo_seeds} for the minima): "
+                      "critical points against PB17")}
 
 
 @functools.lru_cache(maxsize=2)
@@ -515,7 +667,8 @@ def _study(lvl, seed, device):
     study = network_study(cfg["widths"], cfg["ms"], seeds=cfg["seeds"], inits=cfg["inits"],
                           steps=cfg["steps"], teacher_m=cfg["teacher_m"],
                           maxiter=cfg["maxiter"], max_freeness=cfg["max_freeness"],
-                          reference_samples=cfg["reference_samples"], seed=seed, device=device)
+                          reference_samples=cfg["reference_samples"], seed=seed, device=device,
+                          memo_seeds=cfg["memo_seeds"], null_draws=cfg["null_draws"])
     study["seconds"] = time.perf_counter() - t0
     return study
 

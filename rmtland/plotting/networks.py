@@ -58,9 +58,12 @@ def plot_network_study(study, memorisation_curve, *, figsize=(11, 4.4), axes=Non
     points found (simulation, points, one colour per :math:`\varphi` and task), beside the
     Pennington–Bahri index at each point's matched :math:`(\varphi, \varepsilon)` (theory, open
     markers joined by a line) and, when a fit resolves the exponent, the fitted
-    :math:`\alpha_0((\varepsilon - \varepsilon_c)/\varepsilon_c)^{\gamma}` (line); (b) the loss
-    of minimisers against :math:`\varphi` (mean ± standard error over data sets) beside PB's
-    :math:`\tfrac12(1-\varphi)^2` (``memorisation_curve = (phi, loss)``, line).
+    :math:`\alpha_0((\varepsilon - \varepsilon_c)/\varepsilon_c)^{\gamma}` (line); (b) the
+    memorisation loss against :math:`\varphi`: per data set the lowest and the mean loss over
+    all its minimisation end points (finite or at infinity), each as mean ± standard error
+    over the data sets, beside PB's :math:`\tfrac12(1-\varphi)^2`
+    (``memorisation_curve = (phi, loss)``, line); the legend gives the data sets and the
+    share of end points the finder called finite.
 
     ``study`` is :func:`rmtland.experiments.networks.network_study`'s dict.
     """
@@ -72,17 +75,26 @@ def plot_network_study(study, memorisation_curve, *, figsize=(11, 4.4), axes=Non
     ax.plot(*memorisation_curve, "-", color="k", lw=_style.THEORY_LW, gid="theory",
             label=r"PB17: $\frac{1}{2}(1-\varphi)^2$ ($\varphi < 1$), 0 above")
     for r, c in zip(study["runs"], colors):
-        memo = r["minima"]["memorisation"]
+        memo = r.get("memorisation")
         if memo is None:
             continue
-        err = memo["stderr"] if memo["stderr"] is not None else 0.0
-        ax.errorbar([r["phi"]], [memo["mean"]], yerr=[err], fmt="o", color=c, capsize=3,
-                    gid="simulation",
-                    label=rf"minima, $\varphi = {r['phi']:.3g}$: mean $\pm$ s.e. over "
-                          f"{memo['seeds']} data sets")
+        mins = r["minima"]
+        starts = sum(mins["status"].values())
+        for name, marker, shift in (("lowest", "v", 0.97), ("mean", "o", 1.03)):
+            st = memo["statistics"][name]
+            err = st["stderr"] if st["stderr"] is not None else 0.0
+            ax.errorbar([r["phi"] * shift], [st["mean"]], yerr=[err], fmt=marker, color=c,
+                        capsize=3, gid="simulation",
+                        label=(rf"$\varphi = {r['phi']:.3g}$: {memo['data_sets']} data sets, "
+                               f"{mins['finite_starts']}/{starts} end points finite"
+                               if name == "lowest" else None))
+    ax.plot([], [], "v", color="0.3", ls="none",
+            label=r"lowest end-point loss per data set (mean $\pm$ s.e.)")
+    ax.plot([], [], "o", color="0.3", ls="none",
+            label=r"mean end-point loss per data set (mean $\pm$ s.e.)")
     ax.set_xscale("log")
     ax.set_xlabel(r"$\varphi$ = parameters / (outputs $\times$ samples)")
-    ax.set_ylabel(r"loss $\varepsilon$ of minimisers")
+    ax.set_ylabel(r"loss $\varepsilon$ at the minimisation end points")
     ax.set_title("(b) memorisation task: loss of minimisers (PB17)")
     ax.set_ylim(bottom=0)
     _style.legend(ax, loc="upper right", fontsize="small")
@@ -131,7 +143,9 @@ def plot_freeness(study, *, figsize=(14, 4.4), axes=None):
     its loss (simulation, one colour per :math:`\varphi` and task) and, at the same loss, the
     largest distance over the PB-model draws of the same size and matched parameters (the
     noise reference, grey crosses). Points well above their crosses are where freeness (or
-    the PB law) fails at this size."""
+    the PB law) fails at this size.  Each panel's title gives the share of tested points
+    whose p-value against the Haar null (their own :math:`H_1` rotated) is at most 0.05,
+    ± its binomial standard error (about 0.05 under freeness)."""
     if axes is None:
         fig, axes = _style.new_figure(figsize, ncols=3)
         axes = axes[0]
@@ -155,7 +169,15 @@ def plot_freeness(study, *, figsize=(14, 4.4), axes=None):
                 label="largest over PB-model draws (same size)")
         ax.set_xlabel(r"loss $\varepsilon$ at the critical point")
         ax.set_ylabel("KS distance of spec $H$")
-        ax.set_title(_FREENESS_TITLES[key], fontsize="medium")
+        pv = np.concatenate([np.asarray(g.get("p_value", {}).get(key, []), dtype=float)
+                             for g in groups] + [np.zeros(0)])
+        pv = pv[np.isfinite(pv)]
+        note = ""
+        if pv.size:
+            f = float(np.mean(pv <= 0.05))
+            note = (f"\np ≤ 0.05 (Haar null): {f:.2f} ± {np.sqrt(f * (1 - f) / pv.size):.2f}"
+                    f" of {pv.size} points")
+        ax.set_title(_FREENESS_TITLES[key] + note, fontsize="medium")
         ax.set_ylim(0, 1.45 * top if top > 0 else 1.0)    # room for the legend above
         _style.legend(ax, loc="upper right", fontsize="x-small")
     fig.suptitle(study["title"].replace("critical points against PB17",
