@@ -2,8 +2,8 @@
 plain loop of the same call on one network at a time, same device, same epochs.
 
 Prints networks trained per second (softmax one-hidden-layer networks on the 4x4 digits, ten
-classes, the training schedule of ``rmtland.experiments.trained.SCHEDULE``, a fixed number of
-epochs: the stopping rule is switched off so both sides do the same work) and the ratio,
+classes, the training recipe of ``rmtland.experiments.trained.TrainedConfig``, a fixed number of
+epochs, so both sides do the same work) and the ratio,
 measured in one run on one machine; writes the rows to a JSON file (atomically) with --out.
 
     python benchmarks/bench_train.py --widths 10 40 160 --networks 100 --epochs 2
@@ -14,7 +14,7 @@ import time
 
 from rmtland._backend import device_name, get_xp
 from rmtland.bench import write_rows
-from rmtland.experiments.trained import SCHEDULE, digits_task
+from rmtland.experiments.trained import TrainedConfig, digits_task
 from rmtland.networks import MLP
 from rmtland.networks.train import train_sgd
 
@@ -26,8 +26,9 @@ def _sync(xp):
 
 def bench(device, widths, networks, epochs, dtype="float32"):
     xp = get_xp(device)
-    X, Y, _, _ = digits_task(range(10), rng=0, device=device, dtype=dtype)
-    kw = dict(SCHEDULE, max_epochs=epochs, patience=epochs + 1)
+    config = TrainedConfig(device=device, epochs=epochs, stop="none")
+    X, Y, _, _ = digits_task(config, range(10), rng=0, dtype=dtype)
+    kw = config.training()
     rows = []
     for w in widths:
         model = MLP([X.shape[1], w, 10], activation="relu", loss="softmax", dtype=dtype)

@@ -104,8 +104,8 @@ def test_simulate_hessian_matrix_free_on_gpu(cupy_double, tmp_path):
 def test_simulate_trained_on_gpu(cupy_double):
     """Batched SGD and the dense Hessians of the trained networks on the (double) GPU."""
     from rmtland.experiments.trained import simulate_trained
-    res = simulate_trained([3, 5], 4, activations=["relu"], classes=(2, 3), hessian_width=3,
-                           hessian_networks=1, max_epochs=2, seed=1, device="gpu",
+    res = simulate_trained(widths=[3, 5], networks=4, activations=["relu"], classes=(2, 3),
+                           hessian_width=3, hessian_networks=1, epochs=2, seed=1, device="gpu",
                            progress=False)
     assert res["device"] == "gpu"
     # a 10-class softmax network starts near log 10; two epochs of SGD lower the mean loss

@@ -402,15 +402,14 @@ def _check_summary(name, summary):
             # SGD lowers it, and a loss is never negative
             assert 0 < r["train_mean"] < math.log(10) and 0 < r["test_mean"]
             assert r["train_std"] > 0 and r["test_std"] > 0
-            assert -1 <= r["train_test_corr"] <= 1 and r["networks"] == cfg["networks"]
-            lo, hi = r["train_test_corr_ci95"]
-            assert lo <= r["train_test_corr"] <= hi
-            assert r["epochs_max"] <= cfg["max_epochs"]
+            assert -1 <= r["correlation"] <= 1 and r["networks"] == cfg["networks"]
+            assert r["correlation_lo"] <= r["correlation"] <= r["correlation_hi"]
+            assert r["epochs_max"] <= cfg["epochs"] and 0 <= r["converged_fraction"] <= 1
         # the headline fit is the OLS slope of log std on log width (two widths: exact line)
         relu = [r for r in rows if r["activation"] == "relu"]
         slope = (math.log(relu[1]["test_std"] / relu[0]["test_std"])
                  / math.log(relu[1]["width"] / relu[0]["width"]))
-        assert summary["spread_fit"]["exponent"] == pytest.approx(slope, rel=1e-9)
+        assert summary["spread_fit"]["slope"] == pytest.approx(slope, rel=1e-9)
         spin = summary["spin_glass"]
         assert spin["E_inf"] == pytest.approx(2 * math.sqrt(2 / 3), rel=1e-15)
         assert [r["N"] for r in spin["rows"]] == list(cfg["spin"]["Ns"])
@@ -425,7 +424,7 @@ def _check_summary(name, summary):
             + [(max(cfg["classes"]), w) for w in cfg["widths"]])
         for r in rows:
             K, h = r["classes"], r["width"]
-            assert r["parameters"] == 16 * h + h * K       # 4x4 pooled inputs, no biases
+            assert r["parameters"] == 65 * h + (h + 1) * K   # 8x8 inputs, biases
             assert 0 <= r["outliers"] <= r["parameters"] and r["bulk_edge"] > 0
             assert r["outliers"] == pytest.approx(np.mean(r["outliers_each"]))
             assert 0 <= r["ks_bulk"] <= 1 and 0 <= r["negative_fraction"] <= 1

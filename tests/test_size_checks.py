@@ -64,7 +64,7 @@ CASES = [
     (TRAINED[:2] + ["--widths", BIG, "--networks", "2"], "widths"),
     (TRAINED[:4] + ["--networks", "1e8"], "networks"),          # the spelling
     (TRAINED + ["--hessian-width", "100000"], "hessian_width"),
-    (TRAINED + ["--max-epochs", BIG], "max_epochs"),
+    (TRAINED + ["--epochs", BIG], "epochs"),
     (HESS + ["--n", "10000000", "--method", "slq"], "n"),
     (HESS + ["--n", "100", "--method", "slq", "--probes", BIG], "probes"),
     (HESS + ["--n", "100", "--method", "slq", "--steps", BIG], "steps"),
@@ -154,7 +154,7 @@ def test_work_bound_is_stated():
 @pytest.mark.parametrize("func, args, kwargs, name", [
     (exp_networks.simulate_network, (4, 4, 2, 20), {"starts": 10**8}, "starts"),
     (exp_networks.simulate_network, (4, 4, 2, 10**8), {}, "samples"),
-    (exp_trained.simulate_trained, ([10], 10**8), {}, "networks"),
+    (exp_trained.simulate_trained, (), {"widths": [10], "networks": 10**8}, "networks"),
     (exp_hessian.simulate_hessian, (0.5, 0.1, 10**7, 1), {"method": "slq"}, "n"),
     (exp_spinglass.simulate_spinglass, (3, 50, 10**8), {}, "starts"),
 ])
@@ -171,7 +171,7 @@ def test_api_refuses_first(no_work, tmp_path, func, args, kwargs, name):
     ("network", {"hidden": 3, "inputs": 16, "outputs": 2, "samples": 40, "data": "digits",
                  "starts": 2}, None),
     ("trained", {"width": 10, "networks": [4, 10**8]}, "networks"),
-    ("trained", {"width": 10, "networks": 4, "max_epochs": 10**9}, "max_epochs"),
+    ("trained", {"width": 10, "networks": 4, "epochs": 10**9}, "epochs"),
     ("hessian", {"phi": 0.5, "eps": 0.1, "n": 10**7, "samples": 1}, "n"),
     ("spinglass", {"p": 3, "N": 50, "starts": 10**8}, "starts"),
 ])
@@ -206,7 +206,8 @@ def test_one_check_three_callers(monkeypatch, tmp_path, kind, check, params):
     api = {"network": lambda: exp_networks.simulate_network(4, 4, 2, 20, progress=False),
            "hessian": lambda: exp_hessian.simulate_hessian(0.5, 0.1, 50, 2, progress=False),
            "spinglass": lambda: exp_spinglass.simulate_spinglass(3, 8, 2, progress=False),
-           "trained": lambda: exp_trained.simulate_trained([4], 2, progress=False)}[kind]
+           "trained": lambda: exp_trained.simulate_trained(widths=[4], networks=2,
+                                                           progress=False)}[kind]
     with pytest.raises(Sentinel):
         api()
     argv = {"network": NET, "hessian": HESS + ["--n", "50"],
@@ -232,10 +233,10 @@ def test_default_and_documented_sizes_pass():
                                      dtype="float32")["bytes"] < small
     assert exp_hessian.check_hessian(0.5, 0.1, 4000, 50)["method"] == "slq"
     assert exp_spinglass.check_spinglass(3, 50, 100)["bytes"] < small
-    assert exp_trained.check_trained([10, 20, 40, 80], 100)["bytes"] < small
+    assert exp_trained.check_trained(widths=[10, 20, 40, 80], networks=100)["bytes"] < small
     cfg = exp_trained.TRAINED_SIZES["full"]
-    assert exp_trained.check_trained(cfg["widths"], cfg["networks"],
-                                     max_epochs=cfg["max_epochs"],
+    assert exp_trained.check_trained(widths=cfg["widths"], networks=cfg["networks"],
+                                     epochs=cfg["epochs"],
                                      hessian_width=cfg["hessian"]["width"],
                                      hessian_networks=cfg["hessian"]["networks"])[
         "operations"] <= _validate.WORK_MAX

@@ -437,8 +437,9 @@ def test_example_specs_on_two_workers(tmp_path, client2):
     for r in res["sweep_spinglass"]["rows"]:
         assert r["max_gradient_norm"] < 1e-8 and r["minima"] >= 1
     for r in res["sweep_trained"]["rows"]:
-        # 16 inputs (8x8 digits pooled to 4x4) -> width -> 10 classes, no biases
-        assert r["parameters"] == r["width"] * (16 + 10) and r["networks"] == 16
+        # 64 inputs (8x8 digits) -> width -> 10 classes, with biases (TrainedConfig)
+        assert r["parameters"] == 65 * r["width"] + (r["width"] + 1) * 10
+        assert r["networks"] == 16
         assert 0 < r["train_mean"] and 0 < r["test_mean"] and r["train_std"] >= 0
     for r in res["sweep_network"]["rows"]:
         # one hidden layer, no biases: hidden (inputs + outputs) parameters; phi = n/(k m)
