@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from rmtland.networks import MLP
-from rmtland.networks.critical import (FINITE_Z, STATUSES, Z_FINITE, classify_points,
+from rmtland.networks.critical import (FINITE_Z, STATUSES, Z_FINITE, allowed_zero_modes,
+                                       classify_points,
                                        find_network_critical_points, symmetry_zero_modes)
 
 D, H, K, M = 3, 4, 2, 40
@@ -126,3 +127,24 @@ def test_flat_direction_minimum_is_at_infinity():
     W1m[3] = 10.0 * np.array([1.0, -2.0, 0.5]) / np.linalg.norm([1.0, -2.0, 0.5])
     moved = model.flatten([(W1m[None], None), (W2[None], None)])
     assert model.loss(moved, X, Y)[0] == 0.0
+
+
+def test_interpolating_minimum_of_an_overparametrised_network_is_finite():
+    """m = 6 samples, n = 20 > km = 12 (phi = 5/3): the small teacher is an exact fit on a
+    manifold of exact fits, H = H0 of rank <= km, so n - km = 8 zero modes at a finite point:
+    allowed (allowed_zero_modes = 0 + 8), status critical; the same point with the zero-mode
+    allowance of the symmetries alone would be called at infinity."""
+    W1, W2 = _small_weights()
+    model = MLP([D, H, K], "tanh")
+    X = np.random.default_rng(5).standard_normal((6, D))
+    theta = model.flatten([(W1[None], None), (W2[None], None)])
+    Y = model.forward(theta, X)[0]
+    assert allowed_zero_modes(model, 6) == 8 and allowed_zero_modes(model, 40) == 0
+    assert allowed_zero_modes(MLP([D, H, K], "linear"), 6) is None
+    out = find_network_critical_points(model, X, Y, theta0=_near(theta), kind="minima")
+    assert out["status"]["critical"] == 1 and out["zero_modes"][0] == 8
+    assert out["zmax"][0] < 3.0 and out["loss"][0] < 1e-20
+    one = np.ones(1)
+    codes = classify_points(out["grad_norm"], out["scale"], one, out["zmax"], one, one,
+                            zero_modes=out["zero_modes"], symmetry_modes=0, z_finite=15.0)
+    assert STATUSES[codes[0]] == "at_infinity"

@@ -81,7 +81,9 @@ Rules (all per start, at its final point; constants are module attributes and ar
       (tanh: :data:`Z_FINITE` = 15, where :math:`\sigma'(z) = 1 - \tanh^2 z = 3.7\cdot
       10^{-13} < 4\cdot10^{-13}`: the unit is flat to rounding on that sample), or it is a
       minimum (index count 0) with more zero modes (``zero_modes``, below) than the exact
-      continuous symmetries explain (:func:`symmetry_zero_modes`: 0 for tanh and softplus;
+      continuous symmetries explain (:func:`symmetry_zero_modes`: 0 for tanh and softplus; plus
+      :math:`\max(0, n - km)` on the interpolation manifold of an over-parametrised
+      network, :func:`allowed_zero_modes`;
       the rule is off for linear and piecewise-linear units). Saddles keep their zero modes:
       degenerate critical sets of every index are part of the landscape (e.g. the tanh
       family :math:`W_2 = 0`, loss :math:`\tfrac12\overline{y^2}`, flat in :math:`W_1`), and
@@ -191,7 +193,7 @@ from ..linalg.dense import eigh_batched, eigvalsh_batched
 from .mlp import MLP, SATURATION_Z
 
 __all__ = ["find_network_critical_points", "descent_starts", "canonical_form", "classify_points", "flatness",
-           "saturated_units", "unit_statistics", "symmetry_zero_modes", "STATUSES", "KINDS", "TOL", "TOL_ZERO", "SNAP_RTOL", "FLAT_TOL",
+           "saturated_units", "unit_statistics", "symmetry_zero_modes", "allowed_zero_modes", "STATUSES", "KINDS", "TOL", "TOL_ZERO", "SNAP_RTOL", "FLAT_TOL",
            "FLAT_PATIENCE",
            "MERGE_TOL", "NORM_GROWTH", "Z_FINITE", "FINITE_Z", "MAX_STEP", "NU0", "NU_MIN", "NU_MAX"]
 
@@ -346,6 +348,17 @@ def symmetry_zero_modes(model):
       finite points), so a count of zero modes does not decide finiteness there.
     """
     return 0 if model.activation in ("tanh", "softplus") else None
+
+
+def allowed_zero_modes(model, m):
+    r"""Zero modes a **finite** minimum may have on ``m`` samples: the symmetries'
+    (:func:`symmetry_zero_modes`) plus :math:`\max(0, n - km)`, the interpolation manifold: at
+    a zero-loss minimum :math:`H = H_0 = cJ^	op J` has rank at most :math:`km`, so an
+    over-parametrised network (:math:`arphi = n/(km) > 1`) has :math:`n - km` zero modes
+    along its manifold of exact fits at every finite point of it. ``None`` where the rule
+    does not apply."""
+    sym = symmetry_zero_modes(model)
+    return None if sym is None else sym + max(0, model.n_params - model.widths[-1] * m)
 
 
 def saturated_units(model, theta, X, z_inf=SATURATION_Z):
@@ -873,7 +886,7 @@ def find_network_critical_points(model, X, Y, *, starts=None, theta0=None, rng=N
                            z_inf=z_inf, norm_growth=norm_growth,
                            saturating=model.activation == "tanh",
                            zero_modes=xp.where(index_count == 0, zero, 0),     # minima only
-                           symmetry_modes=symmetry_zero_modes(model),
+                           symmetry_modes=allowed_zero_modes(model, m),
                            z_finite=FINITE_Z.get(model.activation))
     if kind == "minima":
         code = xp.where((code == 0) & (index_count > 0), 4, code)
@@ -952,6 +965,7 @@ def find_network_critical_points(model, X, Y, *, starts=None, theta0=None, rng=N
         "norm_growth": norm_growth, "max_step": max_step, "init_scale": init_scale,
         "z_finite": FINITE_Z.get(model.activation),
         "symmetry_zero_modes": symmetry_zero_modes(model),
+        "allowed_zero_modes": allowed_zero_modes(model, m),
         "nu0": NU0, "nu_min": NU_MIN, "nu_max": NU_MAX, "alphas": list(_ALPHAS),
         "scale_rule": ("max(sqrt(2 L(theta0) lambda_max(H0(theta0))), |grad L(theta0)|) per "
                        "start" if scale is None else f"fixed scale = {scale!r}"),
