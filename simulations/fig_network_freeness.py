@@ -2,14 +2,18 @@
 teacher's targets), is the residual part H1 of the Hessian free from its Gauss-Newton part H0,
 as the Pennington-Bahri theory assumes (PB17 Sec. 3, 5)? Three KS distances of spec(H) -- to
 the free convolution of the empirical spectra of H0 and H1, to spec(H0 + Q H1 Q^T) with Haar Q,
-and to the PB law with matched moments -- each beside the same distance on PB-model draws of
-the same size (the noise reference).
+and to the PB law with matched moments -- each with a p-value against a null of 100 Haar
+rotations of the point's own H1 (H0 + Q H1 Q^T: exact under "H1 sits in a random orientation
+to H0"; calibrated on free pairs in tests/test_freeness_pvalues.py), and beside the same
+distance on PB-model draws of the same size (a second reference).
 
 Figure: one panel per test, the distance against the loss at each tested critical point, one
-colour per phi (and task), grey crosses for the largest reference distance at that point.
-``result.json`` holds the table by phi and loss bin: the fraction of points above every
-reference draw, against 1/(R+1) under freeness. The points are those of ``fig_network_index``
-(the same study, computed once per process).
+colour per phi (and task), grey crosses for the largest PB-model distance at that point; each
+title gives the fraction of points with p <= 0.05 +- its binomial s.e. ``result.json`` holds
+the table by phi and loss bin: the fraction rejecting at 5% +- s.e. against
+floor(0.05 (R+1))/(R+1) under freeness, and the fraction above every PB-model draw against
+1/(R'+1). The points are those of ``fig_network_index`` (the same study, computed once per
+process).
 
 Writes ``network_freeness.png`` and ``result.json`` into ``--out``; sizes in
 :mod:`rmtland.experiments.networks` (``NET_SIZES``; ``--smoke``: tiny sizes, for tests).

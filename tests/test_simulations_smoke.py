@@ -368,22 +368,37 @@ def _check_summary(name, summary):
                 # the memorisation task lie in [0, ½ + noise] -- here below 1
                 assert pt["grad_norm"] < 1e-6 and pt["index"] == pt["index_count"] / n
                 assert 0 <= pt["loss"] < 1
-                if "freeness" in pt:
-                    assert all(v is None or 0 <= v <= 1 for v in pt["freeness"].values())
-            memo = run["minima"]["memorisation"]
+                assert pt["max_preactivation"] <= 15.0      # finite means finite (tanh)
+                f = pt["freeness"]
+                if f["tested"]:                 # distances and Monte Carlo p-values in [0, 1]
+                    keys = ("ks_free_convolution", "ks_rotated", "ks_pennington_bahri")
+                    assert all(f[k] is None or 0 <= f[k] <= 1 for k in keys)
+                    assert all(f["p_value"][k] is None
+                               or 1 / (f["null_draws"] + 1) <= f["p_value"][k] <= 1
+                               for k in keys)
+            memo = run["memorisation"]
             if memo is not None:        # PB17: (1 - phi)^2 / 2 below phi = 1, 0 above
                 assert run["data"] == "gaussian"
                 assert memo["prediction"] == pytest.approx(
                     0.5 * (1 - run["phi"]) ** 2 if run["phi"] < 1 else 0.0, rel=1e-15)
-                # the mean is over data sets (the independent units), each its minima's mean
-                per_seed = [np.mean(v) for v in run["minima"]["loss_per_seed"] if v]
-                assert memo["seeds"] == len(per_seed) <= run["seeds"]
-                assert memo["mean"] == pytest.approx(np.mean(per_seed), rel=1e-12)
+                # per data set (the independent units) the lowest and the mean loss over all
+                # its minimisation end points, then mean +- s.e. over the data sets
+                per = memo["per_data_set"]
+                assert all(lo <= me for lo, me in zip(per["lowest"], per["mean"]))
+                for name in ("lowest", "mean"):
+                    st = memo["statistics"][name]
+                    assert st["seeds"] == len(per[name]) == memo["data_sets"]
+                    assert st["mean"] == pytest.approx(np.mean(per[name]), rel=1e-12)
+                assert sum(run["minima"]["status"].values()) == sum(
+                    memo["end_points_per_data_set"])
     elif name == "network_freeness":
         for row in summary["table"]:
             # under freeness a point's distance and its R model draws are exchangeable, so it
             # exceeds all R with probability 1/(R+1); binomial s.e. over the group's points
             p = 1 / (row["draws"] + 1)
+            # the p-values: the share rejecting at 5%, against floor(0.05 (R+1))/(R+1)
+            R = row["null_draws"]
+            assert row["rejected_if_free"] == math.floor(0.05 * (R + 1)) / (R + 1)
             assert row["above_if_free"] == pytest.approx(p, rel=1e-15)
             assert row["above_if_free_stderr"] == pytest.approx(
                 math.sqrt(p * (1 - p) / row["points"]), rel=1e-12)

@@ -504,7 +504,7 @@ def freeness_table(rows, eps_edges, level=LEVEL):
     Parameters
     ----------
     rows : sequence of dict
-        As above; rows without a tested ``freeness`` (no ``p_value``) are skipped.
+        As above; rows with neither ``p_value`` nor ``reference`` (not tested) are skipped.
     eps_edges : sequence of float
         Increasing loss-bin edges; a point with ``loss`` outside ``[eps_edges[0],
         eps_edges[-1])`` is skipped.
@@ -518,9 +518,9 @@ def freeness_table(rows, eps_edges, level=LEVEL):
         ``points``, ``level``, ``null_draws``, ``rejected_if_free``,
         ``rejected_if_free_stderr``, ``draws`` (:math:`R'`, or ``None``), ``above_if_free``,
         ``above_if_free_stderr``, and per distance ``{"points", "median", "median_p",
-        "rejected", "rejected_stderr", "reference_median", "above"}`` over the points where
-        that distance and its p-value are resolved (``None`` when none is: see
-        ``QUADRATURE_MAX``).
+        "p_points", "rejected", "rejected_stderr", "reference_median", "above"}`` over the
+        points where that distance is resolved (``None`` when none is: see
+        ``QUADRATURE_MAX``); ``rejected`` over the ``p_points`` of them with a p-value.
     """
     edges = _validate.finite_array("eps_edges", eps_edges).ravel()
     if edges.size < 2 or np.any(np.diff(edges) <= 0):
@@ -531,38 +531,43 @@ def freeness_table(rows, eps_edges, level=LEVEL):
         raise InputError(f"level must be in (0, 1), got {level!r}")
     groups = {}
     for r in rows:
-        if not isinstance(r.get("freeness"), dict) or not r["freeness"].get("p_value"):
-            continue                            # not tested (or tested before p-values)
+        f = r.get("freeness")
+        if not isinstance(f, dict) or not (f.get("p_value") or r.get("reference") is not None):
+            continue                            # not tested
         b = int(np.searchsorted(edges, r["loss"], side="right")) - 1
         if 0 <= b < edges.size - 1:
             groups.setdefault((r.get("data", ""), r["phi"], b), []).append(r)
     table = []
     for (data, phi, b), grp in sorted(groups.items()):
-        R = min(r["freeness"]["null_draws"] for r in grp)
-        p0 = math.floor(level * (R + 1)) / (R + 1)
+        tested = [r for r in grp if r["freeness"].get("p_value")]
+        R = min(r["freeness"]["null_draws"] for r in tested) if tested else None
+        p0 = None if R is None else math.floor(level * (R + 1)) / (R + 1)
         refd = [r for r in grp if r.get("reference") is not None]
         draws = min(len(r["reference"][FREENESS_KEYS[0]]["values"]) for r in refd) \
             if refd else None
         row = {"data": data, "phi": float(phi), "eps_lo": float(edges[b]),
                "eps_hi": float(edges[b + 1]), "points": len(grp), "level": level,
                "null_draws": R, "rejected_if_free": p0,
-               "rejected_if_free_stderr": math.sqrt(p0 * (1 - p0) / len(grp)),
+               "rejected_if_free_stderr": (None if p0 is None
+                                           else math.sqrt(p0 * (1 - p0) / len(tested))),
                "draws": draws,
                "above_if_free": None if draws is None else 1.0 / (draws + 1),
                "above_if_free_stderr": None if draws is None else math.sqrt(
                    (1.0 / (draws + 1)) * (1 - 1.0 / (draws + 1)) / len(refd))}
         for k in FREENESS_KEYS:
-            use = [r for r in grp if r["freeness"][k] is not None
-                   and r["freeness"]["p_value"][k] is not None]
+            use = [r for r in grp if r["freeness"][k] is not None]
             if not use:
                 row[k] = None
                 continue
             d = np.array([r["freeness"][k] for r in use])
-            pv = np.array([r["freeness"]["p_value"][k] for r in use])
-            f = float(np.mean(pv <= level))
+            pv = np.array([r["freeness"]["p_value"][k] for r in use
+                           if r["freeness"].get("p_value")
+                           and r["freeness"]["p_value"][k] is not None])
+            f = float(np.mean(pv <= level)) if pv.size else None
             entry = {"points": len(use), "median": float(np.median(d)),
-                     "median_p": float(np.median(pv)), "rejected": f,
-                     "rejected_stderr": math.sqrt(f * (1 - f) / len(use)),
+                     "p_points": int(pv.size),
+                     "median_p": float(np.median(pv)) if pv.size else None, "rejected": f,
+                     "rejected_stderr": None if f is None else math.sqrt(f * (1 - f) / pv.size),
                      "reference_median": None, "above": None}
             ref = [r for r in use if r.get("reference") is not None
                    and None not in r["reference"][k]["values"][:draws]]
