@@ -450,8 +450,11 @@ def _finiteness(found):
                                          "min": float(v.min()), "max": float(v.max())}
     return {"rule": (f"finite iff converged, max |pre-activation| <= {st['z_finite']} "
                      f"(None: no bound for this activation) and, at a minimum, zero modes <= "
-                     f"{st['symmetry_zero_modes']} (the exact symmetries'; None: not applied)"),
+                     f"{st['allowed_zero_modes']} (the exact symmetries' "
+                     f"{st['symmetry_zero_modes']} plus max(0, n - km) of an exact-fit "
+                     "manifold; None: not applied)"),
             "z_finite": st["z_finite"], "symmetry_zero_modes": st["symmetry_zero_modes"],
+            "allowed_zero_modes": st["allowed_zero_modes"],
             "finite_starts": int(found["status"].get("critical", 0)),
             "at_infinity_starts": int(found["status"].get("at_infinity", 0)),
             "at_infinity_converged": int(conv.sum()),

@@ -95,7 +95,7 @@ def plot_network_study(study, memorisation_curve, *, figsize=(11, 4.4), axes=Non
     ax.set_xscale("log")
     ax.set_xlabel(r"$\varphi$ = parameters / (outputs $\times$ samples)")
     ax.set_ylabel(r"loss $\varepsilon$ at the minimisation end points")
-    ax.set_title("(b) memorisation task: loss of minimisers (PB17)")
+    ax.set_title("(b) memorisation task: loss at every minimisation end point (PB17)")
     ax.set_ylim(bottom=0)
     _style.legend(ax, loc="upper right", fontsize="small")
     fig.suptitle(study["title"])
