@@ -88,3 +88,27 @@ def test_loss_statistics_and_linear_fit():
         cmp.mp_bulk([-1.0, 1.0, 2.0])
     with pytest.raises(InputError):
         cmp.loss_statistics([1.0], [1.0])
+
+
+def test_hessian_bulk_counts_by_the_validated_rule():
+    # H0 = spiked Wishart (n = 400, phi = 1/2, two population spikes ell = 15 > 1 + sqrt(1/2),
+    # sample outliers near 15 (1 + 0.5/14) = 15.5 against the edge 2.91), H1 = GOE of
+    # variance 2 eps, eps = 0.01 (semicircle on [-0.28, 0.28]): two outliers of H and H0 by
+    # every valid rule; the retired MP-edge rule is reported beside them
+    from rmtland.sampling.ensembles import sample_goe
+    g = np.random.default_rng(11)
+    X = g.standard_normal((400, 800))
+    X[:2] *= math.sqrt(15.0)
+    H0 = X @ X.T / 800
+    H1 = sample_goe(400, var=0.02, rng=12)[0]
+    e0, e1, eh = (np.linalg.eigvalsh(M) for M in (H0, H1, H0 + H1))
+    r = cmp.hessian_bulk(eh, e0, e1)
+    assert r["rule"] == cmp.DEFAULT_RULE and r["rule_valid"]
+    assert r["outliers"] == r["outliers_h0"] == r["outliers_gap"] == 2
+    assert r["outliers_gap_ratio"] == 2 and r["outliers_mp_edge"] is not None
+    # the bulk's matched moments: c ~ 1, phi ~ 1/2; eps = var(H1)/(2c^2) ~ 0.01
+    assert r["c"] == pytest.approx(1, abs=0.05) and r["phi"] == pytest.approx(0.5, abs=0.05)
+    assert r["eps"] == pytest.approx(0.01, rel=0.1)
+    assert r["bulk_edge"] < (1 + math.sqrt(0.5)) ** 2 + 0.5 < r["top"]
+    for rule in ("edge", "gap_ratio", "widest_gap"):
+        assert cmp.hessian_bulk(eh, e0, e1, rule=rule)["outliers"] == 2
