@@ -220,3 +220,29 @@ def test_outlier_eigenvector_angle_matches_bgn_overlap():
         cos2.append(math.cos(cmp.eigenspace_angles(M, U, 1)[0]) ** 2)
     assert np.mean(cos2) == pytest.approx(spiked.additive_overlap(Semicircle(1.0), 2.0),
                                           abs=0.03)
+
+
+def test_class_means_and_the_angle_of_the_outlier_subspace():
+    # Papyan's mechanism in a toy: per-sample vectors g_i = mu_{y_i} + z_i, K = 4 orthogonal
+    # class means of norm 4 in n = 200, N = 400 samples (100 per class), z ~ N(0, I).
+    # Without noise the top-4 eigenspace of (1/N) sum g g^T is span{mu_c} = span of the class
+    # means (angles 0).  With noise, G^T/sqrt(N) = sum_c 2 u_c v_c^T + noise: theta = 2,
+    # c = n/N = 1/2, and cos^2 -> 1 - c(1 + theta^2)/(theta^2(theta^2 + c)) = 0.861 (BGN 2012,
+    # rectangular; = Paul 2007 with ell = 5, phi = 1/2), angle 0.382.  Measured over 20 seeds:
+    # mean angle 0.377, s.d. of one draw's mean angle 0.0094; 0.035 allows 3 s.d. + the bias
+    g = np.random.default_rng(9)
+    Q = haar_frame(200, 4, rng=g)
+    mu = 4 * Q.T
+    y = np.repeat(np.arange(4), 100)
+    M0 = cmp.class_means(mu[y], y)
+    assert M0.shape == (200, 4) and np.allclose(M0, mu.T, atol=1e-14)
+    G0 = mu[y]
+    assert cmp.eigenspace_angles(G0.T @ G0 / 400, M0, 4) == pytest.approx(np.zeros(4),
+                                                                         abs=1e-7)
+    G = G0 + g.standard_normal((400, 200))
+    ang = cmp.eigenspace_angles(G.T @ G / 400, Q, 4)
+    theory = math.acos(math.sqrt(spiked.covariance_overlap(5.0, 0.5)))
+    assert theory == pytest.approx(0.3819, abs=1e-4)
+    assert np.mean(ang) == pytest.approx(theory, abs=0.035)
+    with pytest.raises(InputError, match="labels"):
+        cmp.class_means(G, np.r_[y[:-100], np.full(100, 5)])

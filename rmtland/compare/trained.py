@@ -91,7 +91,7 @@ from .metrics import fit_power_law, ks_distance, mean_and_stderr, snap_zeros
 
 __all__ = ["loss_statistics", "spread_fit", "correlation", "mp_bulk", "hessian_bulk",
            "linear_fit", "gap_outliers", "gap_ratio_outliers", "edge_outliers", "outliers",
-           "principal_angles", "eigenspace_angles", "outlier_rule_recovery", "RULES",
+           "principal_angles", "eigenspace_angles", "class_means", "outlier_rule_recovery", "RULES",
            "DEFAULT_RULE", "MIN_VALIDATED_N", "RECOVERY_BULKS", "MAX_ITER", "GAP_SEARCH", "KMAX", "EDGE_WINDOW", "EDGE_MARGIN"]
 
 #: iterations of the outlier rule (module notes)
@@ -278,6 +278,25 @@ def principal_angles(U, V):
     cos = np.clip(np.linalg.svd(M, compute_uv=False), 0, 1)                # descending
     sin = np.clip(np.linalg.svd(qv - qu @ M, compute_uv=False), 0, 1)[::-1]  # ascending
     return np.where(sin < math.sqrt(0.5), np.arcsin(sin), np.arccos(cos))
+
+
+def class_means(vectors, labels):
+    r"""Per-class means of per-sample vectors, as the columns of an ``n × K`` matrix: the
+    subspace Papyan (2019, Sec. 4; 2020, Sec. 5) attributes the outliers to when ``vectors``
+    are per-sample gradients (rows, ``samples × n``) and ``labels`` the classes
+    (integers ``0..K-1``, every class present)."""
+    G = _validate.finite_array("vectors", np.asarray(vectors, dtype=float))
+    y = np.asarray(labels).ravel()
+    if G.ndim != 2 or y.size != G.shape[0] or not np.issubdtype(y.dtype, np.integer):
+        raise InputError(f"vectors must be samples x n and labels {G.shape[0]} integers, got "
+                         f"shapes {G.shape} and {y.shape}")
+    K = int(y.max()) + 1 if y.size else 0
+    counts = np.bincount(y, minlength=K) if y.size and y.min() >= 0 else None
+    if counts is None or (counts == 0).any():
+        raise InputError("labels must be the integers 0..K-1 with every class present")
+    M = np.zeros((K, G.shape[1]))
+    np.add.at(M, y, G)
+    return (M / counts[:, None]).T
 
 
 def eigenspace_angles(M, V, r):
