@@ -198,7 +198,9 @@ def check_network(hidden, inputs, outputs, samples, *, depth=1, activation="tanh
     sizes = {"inputs": inputs, "hidden": hidden, "outputs": outputs, "samples": samples,
              "depth": depth, "starts": starts}
     snapshots = len(steps)
-    tests = starts * snapshots if max_freeness is None else max_freeness
+
+    def tests(starts):          # points tested: at most one per search when all are
+        return starts * snapshots if max_freeness is None else max_freeness
     nbytes, ops = _validate.within_budget(
         dict(sizes, steps=steps[-1], maxiter=maxiter, null_draws=null_draws),
         _validate.Budget(lambda steps, maxiter, null_draws, **s: _network_bytes(
@@ -207,8 +209,8 @@ def check_network(hidden, inputs, outputs, samples, *, depth=1, activation="tanh
                          what=f"the dense Hessians of {starts * len(steps)} searches and the "
                               "data", where="the GPU" if xp is not np else "the host"),
         _validate.Budget(lambda **s: _network_operations(
-            **s, snapshots=snapshots, freeness=tests * (1 + reference_samples),
-            null_tests=tests),
+            **s, snapshots=snapshots, freeness=tests(s["starts"]) * (1 + reference_samples),
+            null_tests=tests(s["starts"])),
             _validate.WORK_MAX, what="the descent, the searches and the freeness tests with "
                                      "their null draws", unit="operations"),
         minimum={"steps": 0, "maxiter": 1, "starts": 1, "samples": 1, "hidden": 1,
