@@ -7,10 +7,12 @@ of the draws above the threshold.  The table generator is
 
     python benchmarks/validate_outlier_rules.py --n 300 1000 --draws 40 --out rules.json
 
-Prints one Markdown table per n (recovery fraction, and the mean count in brackets) and the
-pass/fail summary; writes the rows as JSON with --out.
+Prints one Markdown table per n (recovery fraction, and the mean count in brackets), the
+pass/fail summary and a compact table (lowest recovery over r); writes the rows as JSON with
+--out.  ``--from-json FILE`` reprints the tables of a saved run.
 """
 import argparse
+import json
 import os
 import time
 
@@ -38,6 +40,16 @@ def _table(res):
     lines.append("|---|" + "---|" * len(tags))
     for k, ok in res["passes"].items():
         lines.append(f"| {k} | " + " | ".join("pass" if ok[t] else "FAIL" for t in tags) + " |")
+    lines += ["", "compact: the lowest recovery over r, per bulk/spike (rows) and rule x strength:", ""]
+    strengths = sorted({r["strength"] for r in res["rows"]})
+    lines.append("| bulk/spike | " + " | ".join(f"{k} {x:g}x" for k in rules for x in strengths)
+                 + " |")
+    lines.append("|---|" + "---|" * (len(rules) * len(strengths)))
+    for tag in dict.fromkeys((r["bulk"], r["spike"]) for r in res["rows"]):
+        cells = [min(r["recovery"][k] for r in res["rows"]
+                     if (r["bulk"], r["spike"], r["strength"]) == (*tag, x))
+                 for k in rules for x in strengths]
+        lines.append(f"| {tag[0]}/{tag[1]} | " + " | ".join(f"{c:.2f}" for c in cells) + " |")
     return "\n".join(lines)
 
 
@@ -51,7 +63,13 @@ def main(argv=None):
     parser.add_argument("--bulks", nargs="+", default=list(cmp.RECOVERY_BULKS))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None, help="JSON file for the rows")
+    parser.add_argument("--from-json", default=None, help="reprint the tables of a saved run")
     args = parser.parse_args(argv)
+    if args.from_json:
+        with open(args.from_json) as f:
+            for res in json.load(f)["results"]:
+                print(_table(res), "\n")
+        return 0
     results = []
     for n in args.n:
         t0 = time.perf_counter()
