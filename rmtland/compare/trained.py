@@ -49,7 +49,10 @@ eigenvalues (10–46 at K = 4 and 10 on digit networks of width 25), like on the
 the ratio rules count at the largest relative gap.  The default (:data:`DEFAULT_RULE`) is
 therefore ``"gap_ratio"``, the rule the literature uses by eye (Sagun et al. 2017; Papyan
 2019), validated where at least one outlier exists; its count on a bulk without a square-root
-edge has no validated meaning and is reported with the others.
+edge has no validated meaning and is reported with the others: where the top of the bulk
+itself has gaps, the spectrum alone cannot tell outliers from bulk, and the mechanism —
+the principal angles between the top eigenspace and the span of the class-mean gradients
+(:func:`eigenspace_angles`, :func:`class_means`; Papyan 2019, 2020) — is what can.
 
 References
 ----------
