@@ -34,8 +34,9 @@ def test_points_npz_rechecks(tmp_path):
     assert np.allclose(z["eig_H"].sum(1), z["eig_H0"].sum(1) + z["eig_H1"].sum(1), atol=1e-10)
     H = model.hessian(z["theta"], z["X"], z["Y"])
     assert np.allclose(np.linalg.eigvalsh(H), z["eig_H"], atol=1e-10)
-    for s in saved["at_infinity_starts"]:     # run-offs: saturated or grown 100x (NORM_GROWTH)
-        assert s["zmax"] > 9.5 or s["norm_growth"] > 100 or s["saturated_units"] > 0
+    for s in saved["at_infinity_starts"]:     # run-offs: saturated or grown 100x (NORM_GROWTH),
+        assert s["zmax"] > 9.5 or s["norm_growth"] > 100 or s["saturated_units"] > 0 or (
+            s["converged"] and s["index_count"] == 0 and s["zero_modes"] > 0)  # or rule (c)
 
 
 @pytest.mark.parametrize("args, name", [
