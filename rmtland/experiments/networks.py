@@ -564,6 +564,26 @@ def memorisation_summary(phi, end_losses, finite_losses):
     return out
 
 
+def _at_infinity_summary(status, at_infinity):
+    """Finite and at-infinity starts over data sets (``status``: a Counter of the finder's
+    statuses; ``at_infinity``: its ``at_infinity`` dicts), with the at-infinity statistics:
+    how many had converged (rule (c) of :mod:`rmtland.networks.critical`), and the median and
+    range of their max pre-activation, norm growth and zero modes."""
+    cat = {key: np.concatenate([np.asarray(st[key], dtype=float) for st in at_infinity]
+                               + [np.zeros(0)])
+           for key in ("zmax", "norm", "norm0", "zero_modes", "converged")}
+
+    def spread(v):
+        return None if v.size == 0 else {"median": float(np.median(v)),
+                                         "min": float(v.min()), "max": float(v.max())}
+    return {"finite_starts": int(status.get("critical", 0)),
+            "at_infinity_starts": int(status.get("at_infinity", 0)),
+            "at_infinity_converged": int(cat["converged"].sum()),
+            "at_infinity_max_preactivation": spread(cat["zmax"]),
+            "at_infinity_norm_growth": spread(cat["norm"] / cat["norm0"]),
+            "at_infinity_zero_modes": spread(cat["zero_modes"])}
+
+
 def network_study(widths, ms, *, seeds=3, inits=8, steps=DESCENT_STEPS,
                   teacher_m=None, activation="tanh", maxiter=200, seed=0, device="cpu",
                   max_freeness=MAX_FREENESS, reference_samples=cmp.REFERENCE_SAMPLES,
@@ -582,7 +602,8 @@ def network_study(widths, ms, *, seeds=3, inits=8, steps=DESCENT_STEPS,
     and PB's memorisation statement (:func:`memorisation_summary`) from ``inits``
     minimisations (``kind="minima"``) on each of ``memo_seeds`` data sets (default
     ``seeds``; the first ``seeds`` are those of the searches), with the finiteness counts of
-    their end points (``minima``: finite, at infinity with their statistics).
+    their end points (``minima``: finite, at infinity with their statistics; ``finiteness``:
+    the same for the searches of every index).
     ``freeness_table`` groups the freeness tests by :math:`\varphi` and loss bin, with the
     fraction of points rejecting freeness at 5% ± its binomial s.e.
     (:func:`rmtland.compare.networks.freeness_table`).
@@ -599,7 +620,7 @@ def network_study(widths, ms, *, seeds=3, inits=8, steps=DESCENT_STEPS,
     for (data, m), child in zip(tasks, _seeds.children(seed, len(tasks))):
         phi = model.phi(m)
         points, status, minima_status = [], Counter(), Counter()
-        end_losses, finite_losses, inf_stats = [], [], []
+        end_losses, finite_losses, inf_stats, search_inf = [], [], [], []
         for j, sub in enumerate(_seeds.children(child, per_task[data])):
             s_data, s_run = _seeds.children(sub, 2)
             task = make_task(data, m, d_in, k, hidden=widths[1], rng=s_data, device=device)
@@ -610,6 +631,7 @@ def network_study(widths, ms, *, seeds=3, inits=8, steps=DESCENT_STEPS,
                     p.update(data_seed=j, phi=phi, data=data)
                 points += pts
                 status.update(found["status"])
+                search_inf.append(found["at_infinity"])
             if data == "gaussian" and j < memo_seeds:
                 mins = _minimise(model, task, s_run, inits, maxiter)
                 minima_status.update(mins["status"])
@@ -633,23 +655,13 @@ def network_study(widths, ms, *, seeds=3, inits=8, steps=DESCENT_STEPS,
                "status": {kk: int(v) for kk, v in status.items()}, "fit": fit,
                "points": points, "minima": None, "memorisation": None,
                "memorisation_prediction": cmp.memorisation_loss(phi)}
+        run["finiteness"] = _at_infinity_summary(status, search_inf)
         if end_losses:
-            cat = {key: np.concatenate([np.asarray(st[key], dtype=float) for st in inf_stats])
-                   for key in ("zmax", "norm", "norm0", "zero_modes", "converged")}
-
-            def spread(v):
-                return None if v.size == 0 else {"median": float(np.median(v)),
-                                                 "min": float(v.min()), "max": float(v.max())}
             run["minima"] = {
                 "data_sets": len(end_losses), "starts_per_data_set": inits,
                 "status": {kk: int(v) for kk, v in minima_status.items()},
-                "finite_starts": int(minima_status.get("critical", 0)),
-                "at_infinity_starts": int(minima_status.get("at_infinity", 0)),
-                "at_infinity_converged": int(cat["converged"].sum()),
                 "distinct_finite": int(sum(len(v) for v in finite_losses)),
-                "at_infinity_max_preactivation": spread(cat["zmax"]),
-                "at_infinity_norm_growth": spread(cat["norm"] / cat["norm0"]),
-                "at_infinity_zero_modes": spread(cat["zero_modes"])}
+                **_at_infinity_summary(minima_status, inf_stats)}
             run["memorisation"] = memorisation_summary(phi, end_losses, finite_losses)
         runs.append(run)
         all_points += points
