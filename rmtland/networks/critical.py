@@ -784,11 +784,13 @@ def find_network_critical_points(model, X, Y, *, starts=None, theta0=None, rng=N
           start converged to, -1 otherwise);
         - ``at_infinity``: per such start ``start``, ``zmax``, ``saturated``,
           ``saturated_units``, ``dead_units``, ``norm``,
-          ``norm0``, ``grad_norm``, ``loss``;
+          ``norm0``, ``grad_norm``, ``loss``, ``zero_modes``, ``index_count``, ``converged``
+          (True: called at infinity by rule (c), finite means finite);
         - ``gradient_flat``: per such start ``start``, ``grad_norm``, ``flatness``, ``loss``;
         - ``not_converged``: per such start ``start``, ``grad_ratio``, ``flatness``,
           ``loss``, ``zmax``, ``norm``, ``min_preactivation`` (near 0: stopped on a kink);
-        - ``start_scale`` ``(B,)``: the convergence scale of every start;
+        - ``start_scale`` ``(B,)``: the convergence scale of every start; ``start_loss``
+          ``(B,)``: the loss at every start's end point, whatever its status;
         - ``settings``: every argument and constant used, the scale rule, ``n``, ``phi``,
           the device, iteration counts and wall times.
 
