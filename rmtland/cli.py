@@ -206,7 +206,8 @@ def _simulate_network(args):
                            downsample=args.downsample, whiten=args.whiten or False,
                            seed=args.seed, device=args.device,
                            maxiter=args.maxiter, out=args.out, pdf=args.pdf,
-                           progress=not args.no_progress)
+                           progress=not args.no_progress,
+                           **({} if args.null_draws is None else {"null_draws": args.null_draws}))
 
     def human(r):
         pts = r["critical_points"]
@@ -450,7 +451,10 @@ def build_parser():
                          "dropped (and PCA), beside pixels and inputs_note")
     sn.add_argument("--outputs", required=True, type=_integer("outputs", 1))
     sn.add_argument("--samples", required=True, type=_integer("samples", 1))
-    sn.add_argument("--activation", default="tanh", choices=["linear", "tanh", "softplus"])
+    sn.add_argument("--activation", default="tanh",
+                    choices=["linear", "tanh", "softplus", "relu", "leaky_relu"],
+                    help="hidden nonlinearity; relu and leaky_relu get their almost-everywhere "
+                         "Hessian (sigma'' = 0 off the kinks, as autograd)")
     sn.add_argument("--data", default="gaussian", choices=["gaussian", "teacher", "digits"])
     sn.add_argument("--starts", type=_integer("starts", 1), default=16,
                     help="random networks; each starts a search after every --steps count")
@@ -459,6 +463,9 @@ def build_parser():
                          "begin at a range of losses); 0 alone: plain random starts")
     sn.add_argument("--reference-samples", type=_integer("reference-samples", 0), default=3,
                     help="PB-model draws behind each freeness distance's noise reference")
+    sn.add_argument("--null-draws", type=_integer("null-draws", 1), default=None,
+                    help="Haar rotations of each point's own H1 behind the freeness p-values "
+                         "(default 100)")
     sn.add_argument("--downsample", type=int, choices=[1, 2, 4, 8], default=None,
                     help="digits only: average-pool the 8x8 images by this factor (default: "
                          "the one --inputs implies; one that disagrees with --inputs, e.g. "

@@ -41,7 +41,8 @@ def test_points_npz_rechecks(tmp_path):
 
 @pytest.mark.parametrize("args, name", [
     (["--hidden", "0"], "hidden"), (["--samples", "0"], "samples"),
-    (["--starts", "0"], "starts"), (["--activation", "relu"], "activation"),
+    (["--starts", "0"], "starts"), (["--activation", "sigmoid"], "activation"),
+    (["--null-draws", "0"], "null-draws"),
 ])
 def test_bad_input_exits_2(capsys, tmp_path, args, name):
     base = {"--hidden": "3", "--inputs": "3", "--outputs": "2", "--samples": "10"}

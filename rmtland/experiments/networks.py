@@ -34,7 +34,7 @@ __all__ = ["ACTIVATIONS", "DATA", "NET_SIZES", "make_task", "analyse_points",
            "simulate_network", "check_network", "network_study", "linear_landscape", "figure_network_index",
            "figure_network_freeness", "figure_network_linear"]
 
-ACTIVATIONS = ("linear", "tanh", "softplus")
+ACTIVATIONS = ("linear", "tanh", "softplus", "relu", "leaky_relu")
 DATA = ("gaussian", "teacher", "digits")
 #: critical points per run whose Hessians get the freeness test (each costs a subordination
 #: and `cmp.ROTATIONS` eigendecompositions of an n x n matrix)
@@ -170,8 +170,7 @@ def check_network(hidden, inputs, outputs, samples, *, depth=1, activation="tanh
     if whiten not in (False, "zca", "pca"):
         raise InputError(f"whiten must be False, 'zca' or 'pca', got {whiten!r}")
     if activation not in ACTIVATIONS:
-        raise InputError(f"activation must be one of {ACTIVATIONS} (relu has no second "
-                         f"derivative: H1 is not defined), got {activation!r}")
+        raise InputError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
     if data not in DATA:
         raise InputError(f"data must be one of {DATA}, got {data!r}")
     if data != "digits" and (downsample is not None or whiten):

@@ -551,7 +551,7 @@ class _Search:
         xp = self.xp
         nd = _norm(xp, d)
         lim = self.max_step * xp.maximum(_norm(xp, th), 1.0)
-        f = xp.where(nd > lim, lim / xp.maximum(nd, self.tiny), 1.0)
+        f = xp.where(nd > lim, lim / xp.maximum(nd, lim), 1.0)     # no overflow at nd = 0
         return d * f[:, None]
 
     def dead(self, th, z_inf):
