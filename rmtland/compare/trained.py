@@ -43,7 +43,8 @@ n = 1000 the ``"edge"`` and ``"gap_ratio"`` rules pass at 3× the threshold on e
 square-root edge, ``"edge"`` also at 1.5× and with 0 below the threshold (reasons in
 :data:`RULES`); no rule passes on the Student-t bulk with 3 degrees of freedom (infinite
 fourth moment: the top of the bulk is a Poisson-like tail, not a square-root edge), nor at
-1.5× for covariance spikes on the rank-deficient MP(4) bulk (m = n/4 samples).  The spectra of trained networks have no square-root edge either (a
+1.5× for covariance spikes on the rank-deficient MP(4) bulk (m = n/4 samples).  At n = 2000
+(r = 9 on the PB and MP(4) bulks, ``--n 2000 --ranks 9 --bulks pb mp_deficient``) the same.  The spectra of trained networks have no square-root edge either (a
 smooth tail of eigenvalues decaying over decades): there the edge rule counts tail
 eigenvalues (10–46 at K = 4 and 10 on digit networks of width 25), like on the t3 bulk, while
 the ratio rules count at the largest relative gap.  The default (:data:`DEFAULT_RULE`) is
