@@ -40,7 +40,8 @@ def _table(res):
     lines.append("|---|" + "---|" * len(tags))
     for k, ok in res["passes"].items():
         lines.append(f"| {k} | " + " | ".join("pass" if ok[t] else "FAIL" for t in tags) + " |")
-    lines += ["", "compact: the lowest recovery over r, per bulk/spike (rows) and rule x strength:", ""]
+    lines += ["", "compact: the lowest recovery over r, per bulk/spike (rows) and rule x "
+              "strength:", ""]
     strengths = sorted({r["strength"] for r in res["rows"]})
     lines.append("| bulk/spike | " + " | ".join(f"{k} {x:g}x" for k in rules for x in strengths)
                  + " |")

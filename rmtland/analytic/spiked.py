@@ -61,8 +61,8 @@ def stieltjes_at_edge(law):
     :math:`A(\delta) = 2G(b+\delta) - G(b+4\delta)` cancels the :math:`\sqrt\delta` term
     and :math:`(4A(\delta) - A(4\delta))/3` the :math:`\delta` term (Richardson);
     :math:`\delta = 10^{-8}` times the scale of the support leaves an
-    :math:`O(\delta^{3/2})` error.  (For a hard edge with an inverse-square-root density :math:`G(b^+)` is
-    infinite and the threshold 0: not the laws used here.)"""
+    :math:`O(\delta^{3/2})` error.  (For a hard edge with an inverse-square-root density
+    :math:`G(b^+)` is infinite and the threshold 0: not the laws used here.)"""
     b = right_edge(law)
     lo = law.support()[0][0]
     d = 1e-8 * max(b - lo, abs(b), 1e-300)

@@ -44,9 +44,10 @@ square-root edge, ``"edge"`` also at 1.5× and with 0 below the threshold (reaso
 :data:`RULES`); no rule passes on the Student-t bulk with 3 degrees of freedom (infinite
 fourth moment: the top of the bulk is a Poisson-like tail, not a square-root edge), nor at
 1.5× for covariance spikes on the rank-deficient MP(4) bulk (m = n/4 samples).  At n = 2000
-(r = 9 on the PB and MP(4) bulks, ``--n 2000 --ranks 9 --bulks pb mp_deficient``) the same.  The spectra of trained networks have no square-root edge either (a
-smooth tail of eigenvalues decaying over decades): there the edge rule counts tail
-eigenvalues (10–46 at K = 4 and 10 on digit networks of width 25), like on the t3 bulk, while
+(r = 9 on the PB and MP(4) bulks, ``--n 2000 --ranks 9 --bulks pb mp_deficient``) the same.
+The spectra of trained networks have no square-root edge either (a smooth tail of eigenvalues
+decaying over decades): there the edge rule counts tail eigenvalues (10–46 at K = 4 and 10 on
+digit networks of width 25, ReLU and tanh, the papers' recipe), like on the t3 bulk, while
 the ratio rules count at the largest relative gap.  The default (:data:`DEFAULT_RULE`) is
 therefore ``"gap_ratio"``, the rule the literature uses by eye (Sagun et al. 2017; Papyan
 2019), validated where at least one outlier exists; its count on a bulk without a square-root
@@ -95,8 +96,9 @@ from .metrics import fit_power_law, ks_distance, mean_and_stderr, snap_zeros
 
 __all__ = ["loss_statistics", "spread_fit", "correlation", "mp_bulk", "hessian_bulk",
            "linear_fit", "gap_outliers", "gap_ratio_outliers", "edge_outliers", "outliers",
-           "principal_angles", "eigenspace_angles", "class_means", "outlier_rule_recovery", "RULES",
-           "DEFAULT_RULE", "MIN_VALIDATED_N", "RECOVERY_BULKS", "MAX_ITER", "GAP_SEARCH", "KMAX", "EDGE_WINDOW", "EDGE_MARGIN"]
+           "principal_angles", "eigenspace_angles", "class_means", "outlier_rule_recovery",
+           "RULES", "DEFAULT_RULE", "MIN_VALIDATED_N", "RECOVERY_BULKS", "MAX_ITER",
+           "GAP_SEARCH", "KMAX", "EDGE_WINDOW", "EDGE_MARGIN"]
 
 #: iterations of the outlier rule (module notes)
 MAX_ITER = 200
