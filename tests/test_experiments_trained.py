@@ -52,7 +52,11 @@ def test_result_json_contract(run):
         assert 0 <= row["converged_fraction"] <= 1
     assert set(saved["spread_fit"]) >= {"slope", "stderr"}
     for row in saved["hessian"]:
-        assert set(row) >= {"classes", "outliers", "bulk_edge", "ks_bulk"}
+        assert set(row) >= {"classes", "outliers", "bulk_edge", "ks_bulk", "rule", "angles"}
+        # K - 1 principal angles per network, in degrees
+        assert row["rule"] == "gap_ratio" and len(row["angles"]) == row["networks"]
+        assert all(len(a) == row["classes"] - 1 and 0 <= min(a) <= max(a) <= 90
+                   for a in row["angles"])
     assert [r["classes"] for r in saved["hessian"]] == [2, 3]
     assert saved["seconds"] > 0 and saved["device"] == "cpu"
     # the spread fit is the OLS slope of log(test std) on log(width): with two widths the
@@ -239,3 +243,28 @@ def test_reproduce_without_the_data_extra_exits_2_before_computing(capsys, tmp_p
     err = capsys.readouterr().err
     assert code == 2 and "rmtland[data]" in err and err.count("\n") == 1
     assert not (tmp_path / "r").exists() or not any((tmp_path / "r").iterdir())
+
+
+def test_class_mean_angles_are_those_of_the_class_mean_gradients():
+    """The subspace the angles are measured against is the span of the per-class means of the
+    per-sample loss gradients (Papyan): built here sample by sample and planted as the top
+    K - 1 eigenvectors, the angles are 0 to rounding; planted orthogonal to them, 90 degrees."""
+    from rmtland.experiments.trained import _class_mean_angles
+    from rmtland.networks import MLP
+    rng = np.random.default_rng(0)
+    K, m = 3, 12
+    model = MLP([4, 5, K], "tanh", loss="softmax")
+    theta = model.init(1, rng=1)
+    X = rng.standard_normal((m, 4))
+    labels = np.arange(m) % K
+    Y = np.eye(K)[labels]
+    n = model.n_params
+    per = np.stack([model.gradient(theta, X[j:j + 1], Y[j:j + 1])[0] for j in range(m)])
+    means = np.stack([per[labels == c].mean(axis=0) for c in range(K)], axis=1)   # (n, K)
+    Q = np.linalg.qr(np.hstack([means, rng.standard_normal((n, n - K))]))[0]
+    inside = np.hstack([Q[:, K:], Q[:, :K - 1]])          # ascending order: top K-1 last
+    outside = np.hstack([Q[:, :K], Q[:, 2 * K - 1:], Q[:, K:2 * K - 1]])
+    a_in = _class_mean_angles(model, theta, X, Y, inside[None], K)[0]
+    a_out = _class_mean_angles(model, theta, X, Y, outside[None], K)[0]
+    assert a_in.shape == (K - 1,) and np.max(a_in) < 1e-6
+    np.testing.assert_allclose(a_out, np.pi / 2, atol=1e-6)

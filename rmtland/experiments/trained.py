@@ -36,13 +36,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _seeds, _validate
-from .._backend import device_name, get_xp, to_numpy
+from .._backend import array_namespace, device_name, get_xp, to_numpy
 from .._io import check_output_dir
 from .._progress import Progress
 from .._validate import InputError
 from ..compare import trained as cmp
 from ..compare.metrics import fit_power_law, mean_and_stderr
-from ..linalg.dense import eigvalsh_batched
+from ..linalg.dense import eigh_batched, eigvalsh_batched
 from ..networks import MLP
 from ..networks import data as datasets
 from ..networks.train import (GRAD_TOL, INITS, LOSS_CHUNK, STOP_RULES, init_networks,
@@ -375,8 +375,10 @@ def _hessian_row(config, K, width, seed):
     theta = res["theta"][get_xp(config.device).asarray(ok)]
     H0 = model.gauss_newton(theta, Xtr, Ytr)          # from the Jacobian
     H = model.hessian(theta, Xtr, Ytr)                # one R-operator pass per column block
-    e0, e1, eH = (to_numpy(eigvalsh_batched(M)) for M in (H0, H - H0, H))
+    e0, e1 = (to_numpy(eigvalsh_batched(M)) for M in (H0, H - H0))
+    eH, vH = (to_numpy(a) for a in eigh_batched(H))
     per = [cmp.hessian_bulk(eH[i], e0[i], e1[i]) for i in range(len(ok))]
+    angles = _class_mean_angles(model, theta, Xtr, Ytr, vH, K)
     row = {"classes": K, "width": width, "activation": config.hessian_activation,
            "parameters": model.n_params, "samples": int(Xtr.shape[0]), "networks": len(ok),
            "phi_nominal": model.n_params / (K * int(Xtr.shape[0]))}
@@ -388,12 +390,32 @@ def _hessian_row(config, K, width, seed):
     row["outliers_each"] = [p["outliers"] for p in per]
     row["outliers_h0_each"] = [p["outliers_h0"] for p in per]
     row["outliers_gap_each"] = [p["outliers_gap"] for p in per]
+    row["rule"], row["rule_valid"] = per[0]["rule"], all(p["rule_valid"] for p in per)
+    row["angles"] = [np.degrees(a).tolist() for a in angles]
+    row["angle_max"], row["angle_max_stderr"] = mean_and_stderr(
+        [float(np.degrees(a.max())) for a in angles])
     row["bulk_converged"] = all(p["converged"] for p in per)
     row["train_loss"] = float(np.mean(res["train_loss"][ok]))
     row["test_loss"] = float(np.mean(res["test_loss"][ok]))
     row["converged_fraction"] = float(res["converged"].mean())
     row["grad_ratio_median"] = float(np.median(res["grad_ratio"][ok])) if ok.size else None
     return row, {"H": eH[0], "H0": e0[0], "H1": e1[0], "edge": per[0]["bulk_edge"]}
+
+
+def _class_mean_angles(model, theta, X, Y, V, K):
+    r"""Per network, the principal angles (radians, ascending) between the top-(K−1)
+    eigenspace of :math:`H` (eigenvectors ``V``, ascending eigenvalues) and the span of the K
+    class-mean gradients :math:`\bar g_c = \nabla_\theta L_c`, the loss over the samples of
+    class c: the subspace Papyan attributes the outliers to (arXiv:1901.08244 Sec. 4;
+    arXiv:2008.11865 Sec. 5).  The K means sum to the full gradient, about 0 at the end of
+    training, so they span about K − 1 directions: K − 1 angles, all small when the outliers
+    are the class means' directions, near 90° when unrelated."""
+    xp = array_namespace(theta)
+    labels = xp.argmax(Y, axis=1)
+    G = xp.stack([model.gradient(theta, X[labels == c], Y[labels == c]) for c in range(K)],
+                 axis=2)                                  # (B, n, K)
+    G = to_numpy(G)
+    return [cmp.principal_angles(V[i][:, -(K - 1):], G[i]) for i in range(V.shape[0])]
 
 
 def hessian_study(config, *, widths=(), progress=True):
@@ -509,6 +531,7 @@ def _hessian_rows(hess):
     keep = ("classes", "width", "activation", "parameters", "samples", "networks",
             "outliers", "outliers_stderr", "outliers_each", "outliers_h0",
             "outliers_h0_each", "outliers_gap", "outliers_gap_stderr", "outliers_gap_each",
+            "rule", "rule_valid", "angles", "angle_max", "angle_max_stderr",
             "bulk_edge", "bulk_edge_stderr", "ks_bulk", "ks_bulk_stderr", "ks_bulk_h0",
             "phi", "phi_nominal", "eps", "negative_fraction", "top", "bulk_converged",
             "train_loss", "test_loss", "converged_fraction", "grad_ratio_median")
