@@ -79,14 +79,14 @@ def test_reproduce_theory_only_rerun_removes_the_simulation_files(tmp_path, monk
     figure's files go through the same write_run)."""
     from rmtland.experiments import _run
     keep = {k: v for k, v in _run.FIGURES.items()
-            if k.startswith("hessian") or k == "spinglass_count"}
+            if k.startswith("hessian") or k == "spinglass_minima"}
     monkeypatch.setattr(_run, "FIGURES", keep)
     out = tmp_path / "r"
     experiments.reproduce(out, smoke=True)
     assert "simulation_hessian.json" in _listing(out)
     experiments.reproduce(out, smoke=True, simulate=False)
     names = _listing(out)
-    assert "simulation_hessian.json" not in names and "spinglass_count.png" not in names
+    assert "simulation_hessian.json" not in names and "spinglass_minima.png" not in names
     assert "theory_hessian.json" in names and not [n for n in names if n.startswith(".")]
 
 
