@@ -148,7 +148,8 @@ def plot_trained_hessian(curves, *, figsize=(12, 8.4)):
     for key, c in (("H", "C0"), ("H0", "C1"), ("H1", "C2")):
         counts, _ = np.histogram(last[key], edges)
         ax.stairs(np.maximum(counts, 0.8), edges, color=c, lw=1, gid="simulation", label=key)
-    ax.axvline(last["edge"], color="k", ls="--", gid="fit", label="bulk edge (MP fit of H0)")
+    rule = curves["rows"][0].get("rule", "widest_gap")
+    ax.axvline(last["edge"], color="k", ls="--", gid="fit", label=f"bulk edge ({rule} rule)")
     ax.set_yscale("log")
     ax.set_ylim(bottom=0.7)
     ax.set_xlabel("eigenvalue")
@@ -174,10 +175,14 @@ def plot_trained_hessian(curves, *, figsize=(12, 8.4)):
     K = np.array([r["classes"] for r in rows], float)
     o = np.array([r["outliers"] for r in rows], float)
     se = np.array([r["outliers_stderr"] or 0.0 for r in rows])
+    angles = [r["angle_max"] for r in rows if r.get("angle_max") is not None]
+    angle_txt = (f"\ntop K − 1 eigenvectors of H within {min(angles):.0f}°–{max(angles):.0f}° of "
+                 "the class-mean gradients" if angles else "")
     ax.errorbar(K, o, yerr=se, fmt="o", color="C0", capsize=3, gid="simulation",
                 label="outliers of H (mean ± s.e.)")
     o0 = np.array([r["outliers_h0"] for r in rows], float)
-    ax.plot(K, o0, "s", mfc="none", color="C1", gid="simulation", label="outliers of H0")
+    ax.plot(K, o0, "s", mfc="none", color="C1", gid="simulation",
+            label="outliers of H0")
     og = np.array([r["outliers_gap"] for r in rows], float)
     ax.plot(K, og, "^", mfc="none", color="C2", gid="simulation",
             label="outliers of H, widest-gap rule")
@@ -193,7 +198,8 @@ def plot_trained_hessian(curves, *, figsize=(12, 8.4)):
                 label=f"fit: slope {f['slope']:.2f}{se_txt}")
     ax.set_xlabel("number of classes K")
     ax.set_ylabel("outliers above the bulk edge")
-    ax.set_title(f"(c) outliers against K (hidden width {curves['width']})")
+    ax.set_title(f"(c) outliers against K (width {curves['width']}, {rule} rule){angle_txt}",
+                 fontsize="medium")
     top = float(np.nanmax(np.concatenate([o + se, o0, og, [1.0]])))
     ax.set_ylim(0, 1.7 * top)                   # the legend sits above the points
     _style.legend(ax, loc="upper left", ncol=2, fontsize="small")
@@ -208,11 +214,11 @@ def plot_trained_hessian(curves, *, figsize=(12, 8.4)):
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("parameters n")
-    ax.set_ylabel("bulk edge (MP fit of H0's bulk)")
+    ax.set_ylabel("bulk edge (largest non-outlier eigenvalue of H)")
     ax.set_title("(d) bulk edge against parameters and K")
     _style.legend(ax, loc="best")
-    fig.suptitle("Hessian of trained tanh networks (cross-entropy, first K digit classes): "
-                 "bulk and outliers")
+    fig.suptitle(f"Hessian of trained {curves['rows'][0]['activation']} networks "
+                 "(cross-entropy, first K digit classes): bulk and outliers")
     return fig, axes
 
 
