@@ -262,7 +262,7 @@ def _simulate_trained(args):
             lines.append(f"  {f['activation']} test spread: slope {f['slope']:.3f} ± {se} "
                          f"(log std against log width)")
         for h in r["hessian"]:
-            lines.append(f"  K = {h['classes']}: {h['outliers']:.1f} outliers, bulk edge "
+            lines.append(f"  K = {h['classes']}: {h['outliers_mean']:.1f} outliers, bulk edge "
                          f"{h['bulk_edge']:.3g}, KS {h['ks_bulk']}")
         lines.append(f"  {r['seconds']:.1f} s; wrote {', '.join(r.get('files', []))} in "
                      f"{args.out}")

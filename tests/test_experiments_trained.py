@@ -55,6 +55,9 @@ def test_result_json_contract(run):
         assert set(row) >= {"classes", "outliers", "bulk_edge", "ks_bulk", "rule", "angles"}
         # K - 1 principal angles per network, in degrees
         assert row["rule"] == "gap_ratio" and len(row["angles"]) == row["networks"]
+        # the count of each network, and their mean
+        assert len(row["outliers"]) == row["networks"]
+        assert row["outliers_mean"] == pytest.approx(np.mean(row["outliers"]))
         assert all(len(a) == row["classes"] - 1 and 0 <= min(a) <= max(a) <= 90
                    for a in row["angles"])
     assert [r["classes"] for r in saved["hessian"]] == [2, 3]
@@ -76,7 +79,7 @@ def test_same_seed_same_numbers(run):
     config = trained.TrainedConfig(widths=(4, 8), networks=6, seed=3, **SMALL)
     again = trained.simulate_trained(config, progress=False)
     assert again["widths"][0]["train_mean"] == res["widths"][0]["train_mean"]
-    assert again["hessian"][1]["outliers_each"] == res["hessian"][1]["outliers_each"]
+    assert again["hessian"][1]["outliers"] == res["hessian"][1]["outliers"]
 
 
 def test_width_rows_recomputed_from_the_losses():

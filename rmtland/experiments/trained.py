@@ -387,7 +387,8 @@ def _hessian_row(config, K, width, seed):
         vals = [p[key] for p in per if p[key] is not None]
         mean, se = mean_and_stderr(vals) if vals else (None, None)
         row[key], row[key + "_stderr"] = mean, se
-    row["outliers_each"] = [p["outliers"] for p in per]
+    # "outliers": the count of each network (the contract); "outliers_mean" ± "outliers_stderr"
+    row["outliers_mean"], row["outliers"] = row["outliers"], [p["outliers"] for p in per]
     row["outliers_h0_each"] = [p["outliers_h0"] for p in per]
     row["outliers_gap_each"] = [p["outliers_gap"] for p in per]
     row["rule"], row["rule_valid"] = per[0]["rule"], all(p["rule_valid"] for p in per)
@@ -444,11 +445,11 @@ def hessian_study(config, *, widths=(), progress=True):
     if bar:
         bar.close()
     at_w = [r for r in rows if r["width"] == width]
-    ks_ = [r["classes"] for r in at_w for _ in r["outliers_each"]]
+    ks_ = [r["classes"] for r in at_w for _ in r["outliers"]]
     fits = {}
     if len(set(ks_)) >= 2:
         fits["outliers_vs_classes"] = cmp.linear_fit(ks_, [o for r in at_w
-                                                           for o in r["outliers_each"]])
+                                                           for o in r["outliers"]])
         fits["outliers_h0_vs_classes"] = cmp.linear_fit(
             ks_, [o for r in at_w for o in r["outliers_h0_each"]])
         fits["outliers_gap_vs_classes"] = cmp.linear_fit(
@@ -529,7 +530,7 @@ def _headline_fit(losses):
 
 def _hessian_rows(hess):
     keep = ("classes", "width", "activation", "parameters", "samples", "networks",
-            "outliers", "outliers_stderr", "outliers_each", "outliers_h0",
+            "outliers", "outliers_mean", "outliers_stderr", "outliers_h0",
             "outliers_h0_each", "outliers_gap", "outliers_gap_stderr", "outliers_gap_each",
             "rule", "rule_valid", "angles", "angle_max", "angle_max_stderr",
             "bulk_edge", "bulk_edge_stderr", "ks_bulk", "ks_bulk_stderr", "ks_bulk_h0",
