@@ -85,7 +85,7 @@ from .._progress import Progress
 from .._validate import InputError
 from .._version import __version__
 from . import _run
-from ..compare.networks import REFERENCE_SAMPLES
+from ..compare.networks import NULL_DRAWS, REFERENCE_SAMPLES
 from .hessian import simulate_hessian
 from .networks import ACTIVATIONS, DATA, MAX_FREENESS, simulate_network
 from .spinglass import simulate_spinglass
@@ -1090,9 +1090,11 @@ def _register_builtins():
         "data": choice("data", DATA), "starts": integer("starts", 1),
         "maxiter": integer("maxiter", 1), "bias": boolean("bias"),
         "max_freeness": integer("max_freeness", 0),
-        "reference_samples": integer("reference_samples", 0)},
+        "reference_samples": integer("reference_samples", 0),
+        "null_draws": integer("null_draws", 1)},
         {"depth": 1, "activation": "tanh", "data": "gaussian", "starts": 16, "maxiter": 200,
-         "bias": False, "max_freeness": MAX_FREENESS, "reference_samples": REFERENCE_SAMPLES},
+         "bias": False, "max_freeness": MAX_FREENESS, "reference_samples": REFERENCE_SAMPLES,
+         "null_draws": NULL_DRAWS},
         check=_network_check)
     register_kind("figure", _run.figure_point, {
         "name": lambda v: choice("name", tuple(_run.FIGURES))(v),
