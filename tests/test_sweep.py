@@ -700,3 +700,15 @@ def _in_group(process, pgid):
         return os.getpgid(process.pid) == pgid
     except (ProcessLookupError, PermissionError):
         return False
+
+
+def test_network_kind_takes_null_draws():
+    """The network kind passes null_draws to simulate_network (default the API's), and its
+    validator refuses 0 at parse time, naming it."""
+    from rmtland.compare.networks import NULL_DRAWS
+    base = {"kind": "network", "grid": {"hidden": 3, "inputs": 2, "outputs": 2, "samples": 8}}
+    assert parse_spec(base).points[0].params["null_draws"] == NULL_DRAWS
+    spec = dict(base, grid=dict(base["grid"], null_draws=[5, 7]))
+    assert [p.params["null_draws"] for p in parse_spec(spec).points] == [5, 7]
+    with pytest.raises(sweep.InputError, match="null_draws"):
+        parse_spec(dict(base, grid=dict(base["grid"], null_draws=0)))
