@@ -172,3 +172,29 @@ def test_huge_null_draws_refused_up_front():
     plan = experiments.networks.check_network(4, 3, 2, 12, null_draws=100)
     more = experiments.networks.check_network(4, 3, 2, 12, null_draws=1000)
     assert more["operations"] > plan["operations"]
+
+
+def test_linear_landscape_ladder_json():
+    """The linear study's recall against the starts (issue 18, item 5): per task and design a
+    nested ladder, monotone in the starts; classes and levels both reported; the top-level
+    numbers are the first task and design at ``starts``; the global-minimum flag agrees with
+    the starts needed for it; the basin frequencies sum to the fraction of starts on a class."""
+    land = experiments.networks.linear_landscape(3, 2, 3, 30, 12, seed=0, ladder=[24, 48])
+    assert land["ladder"] == [12, 24, 48] and land["classes"] == 7 and land["levels"] == 7
+    assert set(land["tasks"]) == {"gaussian", "teacher"}
+    lad0 = land["tasks"]["gaussian"]["designs"]["random"]
+    assert land["classes_found"] == lad0["classes_found"][0]
+    assert land["global_minimum_found"] == lad0["global_minimum_found"][0]
+    for task in land["tasks"].values():
+        assert task["exact_global_minima"] == 1 and task["global_minimum_class"] == [0, 1]
+        for lad in task["designs"].values():
+            assert lad["starts_run"] == 48
+            assert all(np.diff(lad["classes_found"]) >= 0)
+            assert all(np.diff(lad["levels_found"]) >= 0)
+            need = lad["starts_needed_global_minimum"]
+            assert lad["global_minimum_found"] == [need is not None and need <= n
+                                                   for n in lad["starts"]]
+            assert sum(lad["basin_frequency"]) == pytest.approx(
+                lad["converged_on_class_fraction"], abs=1e-12)
+            assert lad["converged_on_class_fraction"] <= lad["converged_fraction"]
+            assert lad["spurious"][-1] == 0 and lad["off_class"][-1] == 0

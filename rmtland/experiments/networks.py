@@ -746,61 +746,222 @@ def figure_network_freeness(quick=True, *, smoke=False, device="cpu", seed=0):
             "curves": {}}
 
 
-def _recall(found, exact_loss, exact_index_count=None):
-    """Found points against an exact list of loss levels (relative 1e-6): recall by level,
-    spurious points, and (when ``exact_index_count`` is given) whether every matched index agrees."""
-    fl, fi = np.asarray(found["loss"]), np.asarray(found["index_count"])
-    rel = np.abs(fl[:, None] - exact_loss[None, :]) / np.maximum(np.abs(exact_loss), 1e-300)
+#: data of the linear-network study: PB's memorisation task (targets independent of the inputs:
+#: the eigenvalues of Sigma are all small) and a linear teacher (spread eigenvalues)
+LINEAR_DATA = ("gaussian", "teacher")
+#: start designs of the linear-network study: the finder's random (LeCun) starts, and
+#: snapshots of gradient descent (:func:`descent_starts`, start i after DESCENT_STEPS[i % 5])
+LINEAR_DESIGNS = ("random", "descent")
+#: a found point is on a Baldi-Hornik class when its product W2 W1 is within this relative
+#: distance (of the largest exact product) of the class's product
+CLASS_RTOL = 1e-6
+
+
+def _linear_task(data, m, d, k, rng):
+    """The data of the linear study: ``"gaussian"`` (:func:`~rmtland.networks.data.gaussian_task`)
+    or ``"teacher"`` (a linear teacher of width ``k`` plus noise 0.1, standardised:
+    :func:`~rmtland.networks.data.teacher_task`)."""
+    if data == "gaussian":
+        return datasets.gaussian_task(m, d, k, rng=rng, device="cpu")
+    return datasets.teacher_task(m, d, k, hidden=k, activation="linear", rng=rng, device="cpu")
+
+
+def _exact_classes(X, Y, p):
+    r"""The Baldi–Hornik classes of ``d → p → k`` on ``(X, Y)``: per subset I of Σ's
+    eigenvectors (|I| ≤ p) its product ``W`` (k × d, row-major, the linear
+    :func:`~rmtland.networks.critical.canonical_form`), loss, exact index count (negative
+    eigenvalues of the exact Hessian of its representative: constant on the class, Sylvester)
+    and whether it is the global minimum; ``lambda``: Σ's eigenvalues, decreasing."""
+    Sxx, Sxy, Syy = lin.covariances(X, Y)
+    exact = lin.baldi_hornik_critical_points(Sxx, Sxy, Syy, p)
+    return {"subset": [list(e["subset"]) for e in exact],
+            "W": np.array([e["W"].reshape(-1) for e in exact]),
+            "loss": np.array([e["loss"] for e in exact]),
+            "index_count": np.array([lin.index_with_zero_modes(lin.linear_network_hessian(
+                e["W1"], e["W2"], Sxx, Sxy, Syy)).negative for e in exact]),
+            "global_minimum": int(next(j for j, e in enumerate(exact) if e["global_minimum"])),
+            "global_minima": int(sum(e["global_minimum"] for e in exact)),
+            "lambda": lin.baldi_hornik_sigma(Sxx, Sxy)[0].tolist()}
+
+
+def _point_classes(model, found, exact):
+    """Class (index into ``exact``) of each distinct point of ``found``, -1 when its product
+    W2 W1 is on no class (relative :data:`CLASS_RTOL`)."""
+    from ..networks.critical import canonical_form
+    c = canonical_form(model, found["theta"])
+    if not c.shape[0]:
+        return np.zeros(0, dtype=np.int64)
+    dist = np.linalg.norm(c[:, None, :] - exact["W"][None], axis=2)
+    tol = CLASS_RTOL * max(np.linalg.norm(exact["W"], axis=1).max(), np.finfo(float).tiny)
+    return np.where(dist.min(axis=1) <= tol, dist.argmin(axis=1), -1).astype(np.int64)
+
+
+def _recall(found, exact, point_class, starts=None):
+    r"""The first ``starts`` starts of one finder run (default: all) against the exact
+    Baldi–Hornik list ``exact`` (:func:`_exact_classes`; ``point_class`` from
+    :func:`_point_classes`).
+
+    - by **class** (subset I: the product W2 W1 = U_I U_Iᵀ Σ_yx Σ_xx⁻¹ matched to relative
+      :data:`CLASS_RTOL`): ``classes``, ``classes_found``, ``class_recall``,
+      ``found_classes`` (the subsets), ``global_minimum_found``;
+    - by **loss level** (distinct exact losses, relative 1e-6; two classes share a level only
+      when two sums of eigenvalues coincide): ``levels``, ``levels_found``, ``recall``;
+    - ``spurious``: distinct points on no exact loss level; ``off_class``: on no class;
+      ``index_agrees``: every point on a class has the class's exact index count (when
+      ``exact["index_count"]`` is not None);
+    - ``basin_starts``: per class, the starts that converged to it; they sum to
+      ``converged_on_class`` (= the starts with status "critical" less those on no class);
+      ``status``: the starts' statuses.
+    """
+    from ..networks.critical import STATUSES
+    n = found["start_point"].size if starts is None else starts
+    sp = found["start_point"][:n]
+    pts = np.unique(sp[sp >= 0])
+    fl, fi = np.asarray(found["loss"])[pts], np.asarray(found["index_count"])[pts]
+    el = exact["loss"]
+    rel = np.abs(fl[:, None] - el[None, :]) / np.maximum(np.abs(el), 1e-300)
     match = rel <= 1e-6
-    levels = np.unique(np.round(exact_loss, 12))
-    found_levels = {float(np.round(exact_loss[j], 12)) for j in np.nonzero(match.any(0))[0]}
-    out = {"found_loss": fl.tolist(), "found_index_count": fi.tolist(),
+    levels = np.unique(np.round(el, 12))
+    found_levels = {float(np.round(el[j], 12)) for j in np.nonzero(match.any(0))[0]}
+    pc = point_class[pts] if pts.size else np.zeros(0, dtype=np.int64)
+    start_class = np.where(sp >= 0, point_class[np.maximum(sp, 0)] if point_class.size
+                           else -1, -1)
+    basin = np.bincount(start_class[start_class >= 0], minlength=el.size)
+    cls = sorted({int(c) for c in pc if c >= 0})
+    C = el.size
+    out = {"starts": int(n), "found_loss": fl.tolist(), "found_index_count": fi.tolist(),
            "recall": len(found_levels) / len(levels), "levels": int(levels.size),
-           "levels_found": len(found_levels), "spurious": int((~match.any(1)).sum()),
-           "status": {kk: int(v) for kk, v in found["status"].items()}}
-    if exact_index_count is not None:
-        out["index_agrees"] = bool(all(
-            any(fi[i] == exact_index_count[j] for j in np.nonzero(match[i])[0])
-            for i in range(fl.size) if match[i].any()))
+           "levels_found": len(found_levels), "classes": int(C), "classes_found": len(cls),
+           "class_recall": len(cls) / C, "found_classes": [exact["subset"][c] for c in cls],
+           "global_minimum_found": exact["global_minimum"] in cls,
+           "spurious": int((~match.any(1)).sum()), "off_class": int((pc < 0).sum()),
+           "basin_starts": basin.tolist(), "converged_on_class": int(basin.sum()),
+           "status": {s: int((found["start_status"][:n] == s).sum()) for s in STATUSES}}
+    if exact["index_count"] is not None:
+        out["index_agrees"] = bool(all(fi[i] == exact["index_count"][pc[i]]
+                                       for i in range(pts.size) if pc[i] >= 0))
     return out
 
 
-def linear_landscape(d, p, k, m, starts, *, seed=0, device="cpu", maxiter=200):
+def _starts_ladder(found, exact, point_class, ladder):
+    r"""Recall against the number of starts: the first ``n`` starts of one run for each ``n``
+    of ``ladder`` (nested: the smaller runs are prefixes of the larger, one rng stream), the
+    smallest count that finds every class / the global minimum (``first_start`` per class:
+    the 1-based number of the first start that converged to it, so ``starts_needed_*`` is the
+    exact count, not only a rung of the ladder; None: not within ``starts_run``), and the
+    basin frequency of every class, the fraction of all starts that converged to it (they sum
+    to ``converged_fraction``): a class of frequency f needs about 1/f starts on average
+    (``expected_starts_global_minimum``; the number of starts to the first hit is geometric)."""
+    rows = [_recall(found, exact, point_class, n) for n in ladder]
+    B = found["start_point"].size
+    sp = found["start_point"]
+    start_class = np.where(sp >= 0, point_class[np.maximum(sp, 0)] if point_class.size
+                           else -1, -1)
+    first = [int(np.argmax(start_class == c)) + 1 if (start_class == c).any() else None
+             for c in range(exact["loss"].size)]
+    gm = exact["global_minimum"]
+    freq = np.asarray(rows[-1]["basin_starts"]) / B
+    return {"starts": list(ladder), "starts_run": int(B),
+            **{key: [r[key] for r in rows] for key in (
+                "classes_found", "class_recall", "levels_found", "recall",
+                "global_minimum_found", "spurious", "off_class")},
+            "classes": rows[-1]["classes"], "levels": rows[-1]["levels"],
+            "first_start": first,
+            "starts_needed_all_classes": None if None in first else max(first),
+            "starts_needed_global_minimum": first[gm],
+            "missed_classes": [exact["subset"][c] for c, f in enumerate(first) if f is None],
+            "basin_starts": rows[-1]["basin_starts"], "basin_frequency": freq.tolist(),
+            "converged_fraction": float(rows[-1]["status"]["critical"] / B),
+            "converged_on_class_fraction": float(freq.sum()),
+            "global_minimum_frequency": float(freq[gm]),
+            "expected_starts_global_minimum": (float(1.0 / freq[gm]) if freq[gm] > 0
+                                               else None),
+            "status": rows[-1]["status"]}
+
+
+def _design_starts(model, X, Y, design, starts, rng):
+    """Starting points of one design (:data:`LINEAR_DESIGNS`), ``(starts, n)``: ``"random"``,
+    the finder's own draw (``model.init``); ``"descent"``, start i is network i of
+    :func:`descent_starts` after ``DESCENT_STEPS[i % 5]`` gradient-descent steps, so every
+    prefix of the starts mixes every depth of descent."""
+    if design == "random":
+        return model.init(starts, rng=rng, device="cpu")
+    S = len(DESCENT_STEPS)
+    th = descent_starts(model, X, Y, starts, DESCENT_STEPS, rng=rng).reshape(S, starts, -1)
+    return th[np.arange(starts) % S, np.arange(starts)]
+
+
+def linear_landscape(d, p, k, m, starts, *, seed=0, device="cpu", maxiter=200, ladder=None,
+                     data=LINEAR_DATA, designs=LINEAR_DESIGNS):
     r"""Linear networks on Gaussian data, exactly and numerically.
 
     1. One hidden layer, ``d → p → k``: every critical point from the Baldi–Hornik
-       enumeration (:func:`rmtland.analytic.linear.baldi_hornik_critical_points`, loss and
-       exact Hessian index) against the points the numerical finder recovers from ``starts``
-       random starts; recall = exact loss levels found / all, spurious = found points on no
-       exact level (relative 1e-6), and whether every found index equals the exact one.
-    2. Depth 3, ``d → p → p → k``: the finder's points against the same loss levels (the
-       critical values of a deep linear network are the Baldi–Hornik values of the subsets of
-       at most ``p`` eigenvectors: Achour, Malgouyres & Gerchinovitz 2021, arXiv:2107.13289);
-       indices are not compared (deep linear critical points are degenerate).
+       enumeration (:func:`rmtland.analytic.linear.baldi_hornik_critical_points`: one class
+       per subset I of the eigenvectors of :math:`\Sigma = \Sigma_{yx}\Sigma_{xx}^{-1}
+       \Sigma_{xy}`, |I| ≤ p, with its loss and exact Hessian index) against the points the
+       numerical finder recovers (``kind="any"``). A found point is put on a class by its
+       product :math:`W_2W_1` (the class's :math:`U_IU_I^\top\Sigma_{yx}\Sigma_{xx}^{-1}`),
+       and on a loss level by its loss (:func:`_recall`). For each task in ``data``
+       (:data:`LINEAR_DATA`) and start design in ``designs`` (:data:`LINEAR_DESIGNS`), one run
+       of ``max(ladder)`` starts gives the recall at every count of ``ladder`` (nested
+       prefixes), the starts needed for every class and for the global minimum, and each
+       class's basin frequency (:func:`_starts_ladder`), under ``tasks[data]["designs"]
+       [design]``. The top-level keys (``recall``, ``levels``, ``classes``,
+       ``global_minimum_found``, ...) are the first task and design at ``starts`` starts.
+    2. Depth 3, ``d → p → p → k``, on the first task: the finder's points (``starts``
+       random starts) against the same classes and loss levels (the critical values of a
+       deep linear network are the Baldi–Hornik values of the subsets of at most ``p``
+       eigenvectors: Achour, Malgouyres & Gerchinovitz 2021, arXiv:2107.13289); indices are
+       not compared (deep linear critical points are degenerate).
     3. Kawaguchi's saddle at depth 3 (:func:`rmtland.analytic.linear.
        deep_linear_degenerate_saddle`): the origin, whose Hessian (from the network engine,
        :meth:`rmtland.networks.MLP.hessian`) has no negative eigenvalue, while the loss along
        the escape direction ``v`` falls as :math:`L(tv) - L(0) = -a t^3 + b t^6` — the drop
        measured by the engine beside the closed form.
+
+    Why random starts miss the global minimum where Σ's eigenvalues are spread (the
+    ``"teacher"`` task): ``kind="any"`` minimises :math:`\tfrac12\lVert\nabla L\rVert^2`,
+    which near a critical point is :math:`\tfrac12\delta^\top H^2\delta`: flat critical points
+    (small Hessian eigenvalues: the classes of the small eigenvalues of Σ) have wide basins,
+    steep ones (the global minimum, whose curvature is set by the largest eigenvalues) narrow
+    ones. The finder's rules do not reject the minimum (started near it in any GL(p) gauge it
+    converges and is kept, zero modes and all: ``tests/test_linear_recall.py``); starts from
+    gradient-descent snapshots (``"descent"``, as PB17 and :func:`network_study`) reach it.
     """
-    s_data, s_find, s_deep = _seeds.children(seed, 3)
-    task = datasets.gaussian_task(m, d, k, rng=s_data, device="cpu")
-    X, Y = to_numpy(task.X), to_numpy(task.Y)
-    Sxx, Sxy, Syy = lin.covariances(X, Y)
-    exact = lin.baldi_hornik_critical_points(Sxx, Sxy, Syy, p)
-    exact_loss = np.array([e["loss"] for e in exact])
-    exact_index_count = np.array([lin.index_with_zero_modes(
-        lin.linear_network_hessian(e["W1"], e["W2"], Sxx, Sxy, Syy)).negative for e in exact])
-    xp = get_xp(device)
-    Xd, Yd = xp.asarray(X), xp.asarray(Y)
+    _validate.integer("starts", starts, 1)
+    ladder = sorted({_validate.integer("ladder", n, 1) for n in (ladder or ())} | {starts})
+    for name, val, allowed in (("data", data, LINEAR_DATA), ("designs", designs, LINEAR_DESIGNS)):
+        if isinstance(val, str) or not val or any(v not in allowed for v in val):
+            raise InputError(f"{name} must be a non-empty sequence of {allowed}, got {val!r}")
+    s_data, s_find, s_deep, s_teacher, s_design = _seeds.children(seed, 5)
     model = MLP([d, p, k], activation="linear")
-    found = find_network_critical_points(model, Xd, Yd, starts=starts, rng=s_find, kind="any",
-                                         maxiter=maxiter)
-    shallow = _recall(found, exact_loss, exact_index_count)
+    xp = get_xp(device)
+    tasks = {}
+    for di, name in enumerate(data):
+        task = _linear_task(name, m, d, k, s_data if name == "gaussian" else s_teacher)
+        X, Y = to_numpy(task.X), to_numpy(task.Y)
+        exact = _exact_classes(X, Y, p)
+        Xd, Yd = xp.asarray(X), xp.asarray(Y)
+        runs = {}
+        for design in designs:
+            rng = s_find if design == "random" else _seeds.child(s_design, di)
+            theta0 = xp.asarray(_design_starts(model, X, Y, design, ladder[-1], rng))
+            found = find_network_critical_points(model, Xd, Yd, theta0=theta0, kind="any",
+                                                 maxiter=maxiter)
+            pc = _point_classes(model, found, exact)
+            runs[design] = {"ladder": _starts_ladder(found, exact, pc, ladder),
+                            "base": _recall(found, exact, pc, starts)}
+        tasks[name] = {"X": X, "Y": Y, "exact": exact, "runs": runs}
+    first = tasks[data[0]]
+    exact, X, Y = first["exact"], first["X"], first["Y"]
+    shallow = first["runs"][designs[0]]["base"]
+    Sxx, Sxy, Syy = lin.covariances(X, Y)
     deep_model = MLP([d, p, p, k], activation="linear")
-    deep_found = find_network_critical_points(deep_model, Xd, Yd, starts=starts, rng=s_deep,
-                                              kind="any", maxiter=maxiter)
-    deep = _recall(deep_found, exact_loss)
+    deep_found = find_network_critical_points(deep_model, xp.asarray(X), xp.asarray(Y),
+                                              starts=starts, rng=s_deep, kind="any",
+                                              maxiter=maxiter)
+    deep = _recall(deep_found, {**exact, "index_count": None},
+                   _point_classes(deep_model, deep_found, exact))
     deep["zero_modes"] = np.asarray(deep_found["zero_modes"]).tolist()
     # Kawaguchi: the origin of d -> p -> p -> k, through the network engine
     sad = lin.deep_linear_degenerate_saddle(Sxx, Sxy, Syy, (p, p))
@@ -816,32 +977,45 @@ def linear_landscape(d, p, k, m, starts, *, seed=0, device="cpu", maxiter=200):
                  "hessian_min_eigenvalue": float(lam0[0]),
                  "gradient_norm": float(np.linalg.norm(
                      deep_model.gradient(np.zeros((1, deep_model.n_params)), X, Y)))}
-    return {"d": d, "p": p, "k": k, "m": m, "starts": starts,
-            "exact_loss": exact_loss.tolist(), "exact_index_count": exact_index_count.tolist(),
-            "exact_global_minima": int(sum(e["global_minimum"] for e in exact)),
-            **shallow, "deep": deep, "kawaguchi": kawaguchi,
-            "title": (f"Linear networks, m = {m} Gaussian samples, {starts} starts each")}
+
+    def exact_json(e):
+        return {"exact_loss": e["loss"].tolist(), "exact_index_count": e["index_count"].tolist(),
+                "exact_classes": e["subset"], "exact_global_minima": e["global_minima"],
+                "global_minimum_class": e["subset"][e["global_minimum"]],
+                "sigma_eigenvalues": e["lambda"]}
+    return {"d": d, "p": p, "k": k, "m": m, "starts": starts, "ladder": ladder,
+            "data": list(data), "designs": list(designs), **exact_json(exact), **shallow,
+            "tasks": {name: {**exact_json(t["exact"]),
+                             "designs": {de: r["ladder"] for de, r in t["runs"].items()}}
+                      for name, t in tasks.items()},
+            "deep": deep, "kawaguchi": kawaguchi,
+            "title": (f"Linear networks, m = {m} samples ({', '.join(data)}), "
+                      f"{ladder[-1]} starts per design")}
 
 
 @_run.register("network_linear", kind="simulation", claim=(
     "Every critical point of a one-hidden-layer linear network is known exactly (Baldi & "
     "Hornik 1989): the only local minima are global and the rest are strict saddles; the "
-    "numerical critical-point finder is held against that list (recall by loss level, "
-    "spurious points, index agreement) at depth 2 and against the same loss levels at depth "
-    "3, where the origin is a saddle without negative curvature (Kawaguchi 2016): the loss "
-    "falls as -a t^3 along its escape direction."))
+    "numerical critical-point finder is held against that list (recall by class and by loss "
+    "level, spurious points, index agreement, the starts needed to find every class and the "
+    "global minimum, each class's basin frequency) at depth 2 and against the same classes "
+    "at depth 3, where the origin is a saddle without negative curvature (Kawaguchi 2016): "
+    "the loss falls as -a t^3 along its escape direction."))
 def figure_network_linear(quick=True, *, smoke=False, device="cpu", seed=0):
     r"""Figure "network_linear": :func:`linear_landscape` at the :data:`NET_SIZES` of the
-    level."""
+    level, with a ladder of starts doubling from the level's ``starts`` (smoke: 3 rungs,
+    quick: 5, full: 4)."""
     from ..plotting.networks import plot_linear_landscape
     lvl = _run.level(quick, smoke)
     cfg = NET_SIZES[lvl]["linear"]
+    ladder = [cfg["starts"] * 2 ** i for i in range({"smoke": 3, "quick": 5, "full": 4}[lvl])]
     land = linear_landscape(cfg["d"], cfg["p"], cfg["k"], cfg["m"], cfg["starts"], seed=seed,
-                            device=device)
+                            device=device, ladder=ladder)
 
     def draw():
         return plot_linear_landscape(land)[0]
     summary = {k: v for k, v in land.items() if k != "title"}
     return {"name": "network_linear", "claim": _run.FIGURES["network_linear"].claim,
-            "draw": draw, "parameters": {"level": lvl, **cfg, "seed": seed, "device": device},
+            "draw": draw, "parameters": {"level": lvl, **cfg, "ladder": ladder, "seed": seed,
+                                         "device": device},
             "summary": summary, "curves": {"landscape": land}}

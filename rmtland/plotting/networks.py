@@ -185,22 +185,32 @@ def plot_freeness(study, *, figsize=(14, 4.4), axes=None):
     return fig, axes
 
 
-def plot_linear_landscape(landscape, *, figsize=(12, 4.4), axes=None):
+def plot_linear_landscape(landscape, *, figsize=(17, 4.4), axes=None):
     r"""Linear networks: (a) the exact Baldi–Hornik critical points of ``d → p → k`` (theory,
     open circles: loss against the number of negative Hessian eigenvalues) and the points the
-    numerical finder recovered (simulation, filled dots), with the recall; the loss levels the
-    finder reached at depth 3 (``d → p → p → k``, crosses at the right); (b) Kawaguchi's saddle
-    at the origin of the depth-3 network: the loss drop :math:`L(0) - L(tv)` along the escape
-    direction (simulation, points) against :math:`at^3 - bt^6` (theory, line), log-log."""
-    fig, axes = _style.get_axes_pair(axes, figsize)
+    numerical finder recovered (simulation, filled dots), with the recall by class and by loss
+    level; the loss levels the finder reached at depth 3 (``d → p → p → k``, crosses at the
+    right); (b) Kawaguchi's saddle at the origin of the depth-3 network: the loss drop
+    :math:`L(0) - L(tv)` along the escape direction (simulation, points) against
+    :math:`at^3 - bt^6` (theory, line), log-log; (c) when ``landscape["tasks"]`` is there and
+    a third Axes is (the default): classes found against the number of starts (log x), one
+    line per task and start design, filled markers where the global minimum is among them,
+    with the global minimum's basin frequency in the legend. ``axes``: 2 or 3 Axes."""
+    if axes is None:
+        fig, grid = _style.new_figure(figsize, 1, 3)
+        axes = grid[0]
+    fig = axes[0].figure
     ax = axes[0]
     ax.plot(landscape["exact_index_count"], landscape["exact_loss"], "o", mfc="none", ms=9,
             color="k", ls="none", gid="theory",
             label=f"exact (Baldi & Hornik): {len(landscape['exact_loss'])} points")
     ax.plot(landscape["found_index_count"], landscape["found_loss"], "o", ms=4, color="C3",
             ls="none", gid="simulation",
-            label=f"found, depth 2: recall {landscape['recall']:.0%} of "
-                  f"{landscape['levels']} levels, {landscape['spurious']} spurious")
+            label=(f"found, depth 2, {landscape['starts']} starts: "
+                   + (f"{landscape['classes_found']}/{landscape['classes']} classes, "
+                      if "classes" in landscape else "")
+                   + f"{landscape['levels_found']}/{landscape['levels']} levels, "
+                   f"{landscape['spurious']} spurious"))
     deep = landscape["deep"]
     if deep["found_loss"]:
         x = max(landscape["exact_index_count"]) + 1.5
@@ -210,7 +220,8 @@ def plot_linear_landscape(landscape, *, figsize=(12, 4.4), axes=None):
                       f"{deep['spurious']} spurious")
     ax.set_xlabel("number of negative Hessian eigenvalues (depth 2)")
     ax.set_ylabel(r"loss $\varepsilon$")
-    ax.set_title(f"(a) {landscape['d']} → {landscape['p']} → {landscape['k']} "
+    ax.set_title((f"(a) {landscape['data'][0]} data: " if landscape.get("data") else "(a) ")
+                 + f"{landscape['d']} → {landscape['p']} → {landscape['k']} "
                  f"(and {landscape['d']} → {landscape['p']} → {landscape['p']} → "
                  f"{landscape['k']})", fontsize="medium")
     _style.legend(ax, loc="lower right", fontsize="small")   # high-index saddles: upper right
@@ -225,5 +236,34 @@ def plot_linear_landscape(landscape, *, figsize=(12, 4.4), axes=None):
     ax.set_title(f"(b) depth 3: a saddle with Hessian max|λ| = "
                  f"{kw['hessian_max_abs_eigenvalue']:.1g} at the origin", fontsize="medium")
     _style.legend(ax, loc="upper left", fontsize="small")
+    if len(axes) > 2 and landscape.get("tasks"):
+        ax = axes[2]
+        styles = {"random": "-", "descent": "--"}
+        for ci, (name, task) in enumerate(landscape["tasks"].items()):
+            for design, lad in task["designs"].items():
+                x = np.asarray(lad["starts"])
+                y = np.asarray(lad["classes_found"])
+                gm = np.asarray(lad["global_minimum_found"], dtype=bool)
+                need = lad["starts_needed_global_minimum"]
+                ax.plot(x, y, styles.get(design, ":"), color=f"C{ci}", gid="simulation",
+                        label=(f"{name}, {design} starts: global min. in "
+                               f"{lad['global_minimum_frequency']:.1%} of starts, first at "
+                               + (f"start {need}" if need else f"none of {lad['starts_run']}")))
+                ax.plot(x[gm], y[gm], "o", color=f"C{ci}", ms=5, ls="none", gid="simulation")
+                ax.plot(x[~gm], y[~gm], "o", mfc="none", color=f"C{ci}", ms=5, ls="none",
+                        gid="simulation")
+        classes = next(iter(landscape["tasks"].values()))["designs"]
+        total = next(iter(classes.values()))["classes"]
+        ax.axhline(total, color="k", lw=_style.THEORY_LW, gid="theory",
+                   label=f"all {total} Baldi–Hornik classes")
+        ax.set_xscale("log")
+        ax.set_xticks(x, [str(v) for v in x], minor=False)
+        ax.minorticks_off()
+        ax.yaxis.get_major_locator().set_params(integer=True)
+        ax.set_xlabel("starts (nested: the first n starts of one run)")
+        ax.set_ylabel("classes found (depth 2)")
+        ax.set_title("(c) classes found against starts (filled: global minimum found)",
+                     fontsize="medium")
+        _style.legend(ax, loc="lower right", fontsize="x-small")
     fig.suptitle(landscape["title"])
     return fig, axes
