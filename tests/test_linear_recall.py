@@ -35,13 +35,14 @@ def test_exact_classes_known_answer(small):
 
 
 def test_every_class_found_with_enough_starts(small):
-    """Starts at three scales (0.1: near the origin, whose basin random LeCun starts almost
-    never reach; 1; 3), 96 in all: every class is found, every point found is on a class with
-    the class's exact index, the ladder is monotone, the basin counts sum to the converged
-    starts, and the global minimum is flagged exactly when a point at its loss was found."""
+    """The "scales" start design (init scales 0.1 -- near the origin, whose basin LeCun starts
+    almost never reach -- to 4), 96 starts: every class is found, every point found is on a
+    class with the class's exact index, the ladder is monotone, the basin counts sum to the
+    converged starts, and the global minimum is flagged exactly when a point at its loss was
+    found."""
     model, X, Y, ex = small
-    th = np.concatenate([model.init(32, rng=s, scale=sc)
-                         for s, sc in ((1, 0.1), (2, 1.0), (3, 3.0))])
+    th = N._design_starts(model, X, Y, "scales", 96, np.random.SeedSequence(3))
+    assert th.shape == (96, model.n_params)
     found = find_network_critical_points(model, X, Y, theta0=th)
     pc = N._point_classes(model, found, ex)
     lad = N._starts_ladder(found, ex, pc, [12, 24, 48, 96])

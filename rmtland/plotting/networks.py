@@ -238,17 +238,20 @@ def plot_linear_landscape(landscape, *, figsize=(17, 4.4), axes=None):
     _style.legend(ax, loc="upper left", fontsize="small")
     if len(axes) > 2 and landscape.get("tasks"):
         ax = axes[2]
-        styles = {"random": "-", "descent": "--"}
+        styles = {"random": "-", "descent": "--", "scales": ":"}
         for ci, (name, task) in enumerate(landscape["tasks"].items()):
             for design, lad in task["designs"].items():
                 x = np.asarray(lad["starts"])
                 y = np.asarray(lad["classes_found"])
                 gm = np.asarray(lad["global_minimum_found"], dtype=bool)
                 need = lad["starts_needed_global_minimum"]
+                allc = lad["starts_needed_all_classes"]
                 ax.plot(x, y, styles.get(design, ":"), color=f"C{ci}", gid="simulation",
-                        label=(f"{name}, {design} starts: global min. in "
+                        label=(f"{name}, {design}: global min. in "
                                f"{lad['global_minimum_frequency']:.1%} of starts, first at "
-                               + (f"start {need}" if need else f"none of {lad['starts_run']}")))
+                               + (f"{need}" if need else f"none of {lad['starts_run']}")
+                               + "; all classes at "
+                               + (f"{allc}" if allc else f"none of {lad['starts_run']}")))
                 ax.plot(x[gm], y[gm], "o", color=f"C{ci}", ms=5, ls="none", gid="simulation")
                 ax.plot(x[~gm], y[~gm], "o", mfc="none", color=f"C{ci}", ms=5, ls="none",
                         gid="simulation")
