@@ -876,7 +876,7 @@ def _starts_ladder(found, exact, point_class, ladder):
             "missed_classes": [exact["subset"][c] for c, f in enumerate(first) if f is None],
             "basin_starts": rows[-1]["basin_starts"], "basin_frequency": freq.tolist(),
             "converged_fraction": float(rows[-1]["status"]["critical"] / B),
-            "converged_on_class_fraction": float(freq.sum()),
+            "converged_on_class_fraction": rows[-1]["converged_on_class"] / B,
             "global_minimum_frequency": float(freq[gm]),
             "expected_starts_global_minimum": (float(1.0 / freq[gm]) if freq[gm] > 0
                                                else None),
