@@ -110,12 +110,13 @@ def _draws(cfg, n):
 
 
 def _bytes(d, h, k, m, stride, max_steps, itemsize=8):
-    """Peak memory of one unit (bytes): the descent snapshots, the data and the forward pass,
-    and the dense matrices of the freeness test (H0, H1, H, a Haar Q, its product and a
-    workspace: about 8 n^2)."""
-    n = _params(d, h, k)
-    return itemsize * (8 * n * n + (max_steps // stride + 2) * n + 8 * m * (d + h + k)
-                       + 6 * m * h * n)
+    """Peak memory of one unit (bytes): the dense matrices of the freeness test (H0, H1, H, a
+    Haar Q, its product and a workspace: about 8 n^2), the descent snapshots, the data, one
+    column block of MLP.hessian and the forward pass it keeps (as in
+    :func:`rmtland.experiments.networks.check_network`)."""
+    n, units = _params(d, h, k), h + k
+    return itemsize * (8 * n * n + (max_steps // stride + 2) * n + 3 * m * (d + h + k)
+                       + 10 * m * units + 4 * n)
 
 
 def _operations(d, h, k, m, units, draws, rotations, max_steps, loops):
@@ -171,31 +172,33 @@ def check_freeness_scaling(cfg=None, max_bytes=None):
     _validate.positive("max_operations", cfg.max_operations)
     _validate.integer("seed", cfg.seed, 0)
 
-    sizes, nbytes, ops = [], 0, 0
+    sizes, nbytes = [], 0
     limit = memory_budget(np, max_bytes)[1]
     for i, phi in enumerate(phis):
         for j, (d, h, k) in enumerate(rungs):
             n = _params(d, h, k)
             m = _samples(n, k, phi)
-            draws = _draws(cfg, n)
-            b, o = _validate.within_budget(
-                dict(hidden=h, inputs=d, outputs=k, samples=m, units=units, null_draws=draws,
-                     rotations=cfg.rotations, max_steps=max_steps),
-                Budget(lambda hidden, inputs, outputs, samples, max_steps, **_: _bytes(
+            nbytes = max(nbytes, _validate.within_budget(
+                dict(hidden=h, inputs=d, outputs=k, samples=m, max_steps=max_steps),
+                Budget(lambda hidden, inputs, outputs, samples, max_steps: _bytes(
                     inputs, hidden, outputs, samples, stride, max_steps), limit,
                        what=f"the dense Hessians of the [{d}, {h}, {k}] network (n = {n})"),
-                Budget(lambda hidden, inputs, outputs, samples, units, null_draws, rotations,
-                       max_steps: _operations(inputs, hidden, outputs, samples, units,
-                                              null_draws, rotations, max_steps, 1)
-                       * len(phis) * len(rungs), cfg.max_operations,
-                       what=f"{units} descents and freeness tests with {draws} null draws "
-                            f"at n = {n} (times the {len(phis) * len(rungs)} sizes)",
-                       unit="operations"),
-                minimum={"hidden": 1, "inputs": 1, "samples": 1, "units": 2,
-                         "null_draws": 1, "rotations": 1, "max_steps": stride})
-            nbytes, ops = max(nbytes, b), ops + o / (len(phis) * len(rungs))
+                minimum={"hidden": 1, "inputs": 1, "samples": 1, "max_steps": stride})[0])
             sizes.append(dict(d=d, h=h, k=k, n=n, m=m, phi=phi, phi_realised=n / (k * m),
-                              null_draws=draws, phi_index=i, rung=j))
+                              null_draws=_draws(cfg, n), phi_index=i, rung=j))
+
+    def work(units, null_draws, null_draws_large, rotations, max_steps):
+        return sum(_operations(s["d"], s["h"], s["k"], s["m"], units,
+                               null_draws if s["n"] <= cfg.large_n else null_draws_large,
+                               rotations, max_steps, 1) for s in sizes)
+    ops, = _validate.within_budget(
+        dict(units=units, null_draws=cfg.null_draws, null_draws_large=cfg.null_draws_large,
+             rotations=cfg.rotations, max_steps=max_steps),
+        Budget(work, cfg.max_operations, unit="operations",
+               what=f"the descents and freeness tests with their null draws at "
+                    f"{len(sizes)} sizes"),
+        minimum={"units": 2, "null_draws": 1, "null_draws_large": 1, "rotations": 1,
+                 "max_steps": stride})
     return {"bytes": nbytes, "operations": ops, "sizes": sizes}
 
 
