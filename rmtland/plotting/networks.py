@@ -13,6 +13,7 @@ examples without local minima", Neural Networks 2, 53 (1989),
 doi:10.1016/0893-6080(89)90014-2.
 """
 import numpy as np
+from matplotlib.ticker import NullFormatter
 
 from . import _style
 
@@ -95,7 +96,9 @@ def plot_network_study(study, memorisation_curve, *, figsize=(11, 4.4), axes=Non
     ax.set_xscale("log")
     ax.set_xlabel(r"$\varphi$ = parameters / (outputs $\times$ samples)")
     ax.set_ylabel(r"loss $\varepsilon$ at the minimisation end points")
-    ax.set_title("(b) memorisation task: loss at every minimisation end point (PB17)")
+    ax.set_title("(b) memorisation loss at the end points (PB17)")
+    ax.xaxis.set_minor_formatter(NullFormatter())           # no crowded minor tick labels
+    ax.set_xticks([0.25, 0.5, 1, 2], labels=["0.25", "0.5", "1", "2"])
     ax.set_ylim(bottom=0)
     _style.legend(ax, loc="upper right", fontsize="small")
     fig.suptitle(study["title"])
