@@ -111,6 +111,7 @@ def test_fits_recover_exact_power_laws():
         np.polyfit(np.log(n), np.log(2 * n ** -0.5 - 1 / n), 1)[0], abs=1e-12)
 
 
+@pytest.mark.slow
 def test_free_control_rejects_at_the_level():
     """Known answer: with H1 replaced by Q H1 Q^T (independent Haar Q) the pair is exactly the
     null's, so each p-value is uniform on {1, ..., R+1}/(R+1) (freeness_test notes) and
