@@ -72,6 +72,7 @@ def test_a_failing_figure_keeps_the_numbers(tmp_path, capsys, monkeypatch):
     assert 0 <= saved["empirical_index"] <= 1
 
 
+@pytest.mark.slow     # two reproduce runs; the manifest rule is also in the default suite
 def test_reproduce_theory_only_rerun_removes_the_simulation_files(tmp_path, monkeypatch):
     """A theory-only rerun into the directory of a full run leaves no simulation file behind.
     Run on the four Hessian figures (the data writer needs three of them; one is theory-only)
