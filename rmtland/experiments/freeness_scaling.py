@@ -64,7 +64,7 @@ import numpy as np
 from .. import _validate
 from .._validate import Budget, InputError
 from ..compare import networks as cmp
-from ..compare.metrics import fit_power_law
+from ..compare.metrics import fit_power_law, mean_and_stderr
 from ..linalg.dense import memory_budget
 from ..networks import MLP
 from ..networks import data as datasets
@@ -262,11 +262,10 @@ def _unit(d, h, k, m, phi, draws, cfg, ss):
 
 
 def _mean_se(values):
-    v = np.asarray([x for x in values if x is not None], dtype=float)
-    if v.size == 0:
-        return None, None, 0
-    se = float(v.std(ddof=1) / np.sqrt(v.size)) if v.size > 1 else None
-    return float(v.mean()), se, int(v.size)
+    """:func:`rmtland.compare.metrics.mean_and_stderr` over the values that are not None
+    (``(None, None)`` when none is)."""
+    v = [x for x in values if x is not None]
+    return mean_and_stderr(v) if v else (None, None)
 
 
 def _summary(units, level):
@@ -276,7 +275,7 @@ def _summary(units, level):
     for key in cmp.FREENESS_KEYS:
         s = {}
         for stat in STATISTICS:
-            s[f"{stat}_mean"], s[f"{stat}_se"], _ = _mean_se([u[key][stat] for u in units])
+            s[f"{stat}_mean"], s[f"{stat}_se"] = _mean_se([u[key][stat] for u in units])
         p = [u[key]["p_value"] for u in units if u[key]["p_value"] is not None]
         rej = sum(x <= level for x in p)
         f = rej / len(p) if p else None
@@ -344,7 +343,7 @@ def freeness_scaling(cfg=None, *, progress=None):
                         size["null_draws"], cfg, ss) for ss in root.spawn(cfg.units)]
         row = dict(size, units=cfg.units, p_floor=1 / (size["null_draws"] + 1))
         for stat in ("loss", "h1_ratio", "eps_matched"):
-            row[f"{stat}_mean"], row[f"{stat}_se"], _ = _mean_se([p[stat] for p in points])
+            row[f"{stat}_mean"], row[f"{stat}_se"] = _mean_se([p[stat] for p in points])
         row["steps_mean"] = float(np.mean([p["steps"] for p in points]))
         row["reached"] = sum(p["reached"] for p in points)
         row.update(_summary(points, cfg.level))
