@@ -118,17 +118,10 @@ def gap_outliers(eigs, *, search=GAP_SEARCH):
     r"""Second, model-free outlier rule: with the eigenvalues sorted downwards,
     :math:`\lambda_1 \ge \lambda_2 \ge \dots`, the number of outliers is the :math:`j` that
     maximises the ratio :math:`\lambda_j/\lambda_{j+1}` over the positive eigenvalues with
-    :math:`j \le \max(1, \lfloor \mathrm{search}\cdot n
-floor)` (the widest multiplicative gap at
-    the top of the spectrum).  Returns ``(count, ratio)``."""
-    e = np.sort(np.asarray(eigs, dtype=float).ravel())[::-1]
-    e = e[e > 0]
-    J = min(max(1, int(search * np.asarray(eigs).size)), e.size - 1)
-    if J < 1:
-        return 0, None
-    ratio = e[:J] / e[1:J + 1]
-    j = int(np.argmax(ratio))
-    return j + 1, float(ratio[j])
+    :math:`j \le \max(1, \lfloor \mathrm{search}\cdot n\rfloor)` (the widest multiplicative
+    gap at the top of the spectrum): :func:`gap_ratio_outliers` searched over the top
+    ``search`` fraction of the spectrum.  Returns ``(count, ratio)``."""
+    return gap_ratio_outliers(eigs, kmax=max(1, int(search * np.asarray(eigs).size)))
 
 
 def _sorted_down(eigs):
