@@ -44,7 +44,7 @@ from ..sampling.ensembles import haar_orthogonal, sample_goe, sample_wishart
 from ..sampling.hessian import hessian_m
 from .metrics import ks_distance, mean_and_stderr, snap_zeros
 
-__all__ = ["freeness_test", "freeness_table", "ks_two_sample", "monte_carlo_p_value", "fit_three_halves",
+__all__ = ["freeness_test", "freeness_table", "rejection_rate", "ks_two_sample", "monte_carlo_p_value", "fit_three_halves",
            "three_halves_model", "theory_index_curve", "loss_scale", "memorisation_deviation",
            "memorisation_loss"]
 
@@ -475,6 +475,16 @@ def _reference(fit, n, phi, rotations, samples, ss, grid):
 
 
 
+def rejection_rate(p_values, level=LEVEL):
+    r"""The fraction :math:`f` of the p-values (``None`` skipped) at most ``level``, with its
+    binomial standard error :math:`\sqrt{f(1-f)/N}` over the :math:`N` p-values:
+    ``{"rejected", "rejected_stderr", "p_points"}`` (``None`` fractions when there are none)."""
+    p = np.array([v for v in p_values if v is not None], dtype=float)
+    f = float(np.mean(p <= level)) if p.size else None
+    return {"rejected": f, "p_points": int(p.size),
+            "rejected_stderr": None if f is None else math.sqrt(f * (1 - f) / p.size)}
+
+
 def freeness_table(rows, eps_edges, level=LEVEL):
     r"""Where freeness fails: the freeness tests of many critical points, grouped by
     :math:`\varphi` and by loss bin, as p-values and as distances against a noise reference.
@@ -560,14 +570,13 @@ def freeness_table(rows, eps_edges, level=LEVEL):
                 row[k] = None
                 continue
             d = np.array([r["freeness"][k] for r in use])
-            pv = np.array([r["freeness"]["p_value"][k] for r in use
-                           if r["freeness"].get("p_value")
-                           and r["freeness"]["p_value"][k] is not None])
-            f = float(np.mean(pv <= level)) if pv.size else None
+            pv = [r["freeness"]["p_value"][k] for r in use if r["freeness"].get("p_value")]
+            rate = rejection_rate(pv, level)
             entry = {"points": len(use), "median": float(np.median(d)),
-                     "p_points": int(pv.size),
-                     "median_p": float(np.median(pv)) if pv.size else None, "rejected": f,
-                     "rejected_stderr": None if f is None else math.sqrt(f * (1 - f) / pv.size),
+                     "p_points": rate["p_points"],
+                     "median_p": (float(np.median([v for v in pv if v is not None]))
+                                  if rate["p_points"] else None),
+                     "rejected": rate["rejected"], "rejected_stderr": rate["rejected_stderr"],
                      "reference_median": None, "above": None}
             ref = [r for r in use if r.get("reference") is not None
                    and None not in r["reference"][k]["values"][:draws]]

@@ -276,12 +276,11 @@ def _summary(units, level):
         s = {}
         for stat in STATISTICS:
             s[f"{stat}_mean"], s[f"{stat}_se"] = _mean_se([u[key][stat] for u in units])
-        p = [u[key]["p_value"] for u in units if u[key]["p_value"] is not None]
-        rej = sum(x <= level for x in p)
-        f = rej / len(p) if p else None
-        s.update(p_values=[u[key]["p_value"] for u in units], tested=len(p), rejected=rej,
-                 reject_fraction=f,
-                 reject_se=None if f is None else float(np.sqrt(f * (1 - f) / len(p))))
+        p = [u[key]["p_value"] for u in units]
+        rate = cmp.rejection_rate(p, level)
+        s.update(p_values=p, tested=rate["p_points"],
+                 rejected=sum(x is not None and x <= level for x in p),
+                 reject_fraction=rate["rejected"], reject_se=rate["rejected_stderr"])
         out[key] = s
     return out
 

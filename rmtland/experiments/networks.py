@@ -499,8 +499,6 @@ def _group(phi, points, label=None):
             "ks": {k: [_nan(p["freeness"][k]) for p in fp] for k in cmp.FREENESS_KEYS},
             "ks_reference": {k: [_nan(p["reference"][k]["max"]) if "reference" in p else np.nan
                                  for p in fp] for k in cmp.FREENESS_KEYS},
-            "p_value": {k: [_nan(p["freeness"]["p_value"][k]) for p in fp]
-                        for k in cmp.FREENESS_KEYS},
             "ks_loss": [p["loss"] for p in fp], "fit_line": None}
 
 
@@ -669,6 +667,9 @@ def network_study(widths, ms, *, seeds=3, inits=8, steps=DESCENT_STEPS,
             "inits": inits, "steps": list(steps), "seeds": seeds, "memo_seeds": memo_seeds,
             "null_draws": null_draws, "runs": runs, "groups": groups,
             "freeness_table": cmp.freeness_table(all_points, eps_edges),
+            "freeness_rejection": {k: cmp.rejection_rate(
+                [(p.get("freeness", {}).get("p_value") or {}).get(k) for p in all_points])
+                for k in cmp.FREENESS_KEYS},
             "title": (f"{activation} network {list(widths)} ({model.n_params} parameters), "
                       f"{seeds} data sets per $\\varphi$ ({memo_seeds} for the minima): "
                       "critical points against PB17")}
@@ -741,6 +742,7 @@ def figure_network_freeness(quick=True, *, smoke=False, device="cpu", seed=0):
     return {"name": "network_freeness", "claim": _run.FIGURES["network_freeness"].claim,
             "draw": draw, "parameters": _study_parameters(lvl, seed, device),
             "summary": {"table": study["freeness_table"],
+                        "rejection": study["freeness_rejection"],
                         "eps_edges": list(FREENESS_EPS_EDGES),
                         "parameters": study["parameters"], "study_seconds": study["seconds"]},
             "curves": {}}
