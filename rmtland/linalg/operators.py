@@ -14,13 +14,26 @@ or ``(n,)``, the result of the same shape.  The operator must be symmetric; the 
 rely on it (Lanczos); a dense matrix is checked (:func:`dense_operator`), an operator known
 by its products is not.
 
-User callables
+User callables and outside operators
+------------------------------------
+:func:`as_operator` wraps a callable ``f(V) -> A V`` given its size ``n``; an object with a
+``matmat`` method (a :class:`scipy.sparse.linalg.LinearOperator`, products on NumPy blocks);
+and a PyTorch operator with ``@`` on ``(n, b)`` tensors, ``shape``, a torch ``dtype`` and
+``device`` (curvlinops' ``HessianLinearOperator``, ``GGNLinearOperator``, ...; products where
+the operator lives, through :func:`torch_operator`).  The shape and the backend of every
+product are checked (no device sync); a NaN or an infinity is caught by the estimators of
+:mod:`rmtland.linalg.spectral` once per call, when their recurrence coefficients reach the
+host, and raises :class:`~rmtland._validate.InputError` naming ``op``.  An outside operator
+must be square, and is checked once to be symmetric on two random vectors (one product of a
+block of 2, :func:`_check_symmetric_products`).
+
+PyTorch bridge
 --------------
-:func:`as_operator` wraps a callable ``f(V) -> A V`` given its size ``n``.  The shape and the
-backend of every product are checked (no device sync); a NaN or an infinity is caught by the
-estimators of :mod:`rmtland.linalg.spectral` once per call, when their recurrence
-coefficients reach the host, and raises :class:`~rmtland._validate.InputError` naming
-``op``.
+:func:`torch_operator` turns a function on torch tensors into an :class:`Operator` on the
+backend where the tensors live, without copies: CPU tensors share memory with NumPy arrays
+(``torch.from_numpy``, ``Tensor.numpy``), CUDA tensors with CuPy arrays by DLPack
+(``torch.from_dlpack``, ``cupy.from_dlpack``; the exchange orders the two libraries'
+streams), so a product on a GPU never visits the host.  torch is imported only there.
 """
 import numpy as np
 
@@ -29,7 +42,7 @@ from .. import _validate
 from .._backend import array_namespace
 
 __all__ = ["Operator", "as_operator", "dense_operator", "sum_operator", "diagonal_operator",
-           "tridiagonal_operator"]
+           "tridiagonal_operator", "torch_operator"]
 
 
 class Operator:
@@ -88,23 +101,80 @@ def _checked(f, n, xp, dtype):
     return matvec
 
 
+def _is_torch_operator(op):
+    """A PyTorch operator (curvlinops): a torch ``dtype`` and ``device``, products by ``@``.
+    Recognised by the types' module, so torch is never imported here."""
+    dt, dev = getattr(op, "dtype", None), getattr(op, "device", None)
+    return (type(dt).__module__ == "torch" and type(dev).__module__ == "torch"
+            and hasattr(op, "__matmul__") and hasattr(op, "shape"))
+
+
+def _square(op):
+    """``n`` of an outside operator's ``shape``, required square."""
+    shape = tuple(getattr(op, "shape", ()))
+    if len(shape) != 2 or shape[0] != shape[1] or not shape[0] >= 1:
+        raise InputError(f"op must be a square (n, n) operator, got shape {shape}")
+    return int(shape[0])
+
+
+def _check_symmetric_products(op):
+    r"""Refuse an operator that is not symmetric on two random unit vectors: with
+    :math:`w = A[u\ v]`, :math:`|u^\top A v - v^\top A u| > \sqrt{\epsilon}\,(\|A u\| +
+    \|A v\|)` (:math:`\epsilon` the dtype's machine epsilon: the rounding of the products,
+    far below the :math:`O(\|A\|)` gap of a non-symmetric operator).  One product of a block
+    of 2, moved to the host once.  Raises :class:`InputError` naming ``op``."""
+    from .._backend import to_numpy
+    rng = np.random.default_rng(0)
+    U = rng.standard_normal((op.n, 2))
+    U /= np.linalg.norm(U, axis=0)
+    W = to_numpy(op.matvec(op.xp.asarray(U, dtype=op.dtype))).astype(np.float64)
+    if not np.all(np.isfinite(W)):
+        raise InputError(f"op must give finite products, got a NaN or an infinity from {op!r}")
+    gap = abs(U[:, 0] @ W[:, 1] - U[:, 1] @ W[:, 0])
+    tol = np.sqrt(np.finfo(op.dtype).eps) * (np.linalg.norm(W[:, 0]) + np.linalg.norm(W[:, 1]))
+    if gap > tol:
+        raise InputError(f"op must be symmetric: |u.Av - v.Au| = {gap:.3g} > {tol:.3g} on two "
+                         f"random unit vectors, for {op!r}")
+    return op
+
+
 def as_operator(op, *, n=None, dtype=None, device=None):
-    """An :class:`Operator` from an operator, a dense symmetric matrix or a callable.
+    """An :class:`Operator` from an operator, a dense symmetric matrix, an outside linear
+    operator or a callable.
 
     Parameters
     ----------
-    op : Operator, 2-D array, or callable ``f(V) -> A V``
-        An :class:`Operator` is returned as is; a square array is wrapped by
-        :func:`dense_operator`; a callable needs ``n`` and is checked on every product.
+    op : Operator, 2-D array, LinearOperator, torch operator, or callable ``f(V) -> A V``
+        An :class:`Operator` is returned as is; an object with ``matmat`` (a
+        :class:`scipy.sparse.linalg.LinearOperator`: products ``op.matmat(V)`` on NumPy
+        blocks ``(n, b)``) or a PyTorch operator (torch ``dtype`` and ``device``, products
+        ``op @ T`` on ``(n, b)`` tensors: curvlinops) must be square and is checked once to be
+        symmetric (:func:`_check_symmetric_products`); a square array is wrapped by
+        :func:`dense_operator`; a callable needs ``n``.  Products of the outside operators and
+        callables are checked on every call (shape and backend).
     n : int, optional
         Size of a callable's operator.
     dtype : {"float64", "float32"}, optional
-        Of a callable (default float64).
+        Of a callable (default float64) or a ``matmat`` operator (default its own ``dtype``
+        when float32 or float64, else float64).
     device : {"cpu", "gpu", "auto"}, optional
-        Where a callable's vectors live (default ``"cpu"``).
+        Where a callable's vectors live (default ``"cpu"``); a ``matmat`` operator's products
+        are NumPy's.  A torch operator's products live where it does.
     """
     if isinstance(op, Operator):
         return op
+    if _is_torch_operator(op):
+        return _check_symmetric_products(
+            torch_operator(lambda T: op @ T, _square(op), op.dtype, op.device,
+                           name=type(op).__name__))
+    if hasattr(op, "matmat") and callable(op.matmat):
+        size = _square(op)
+        own = np.dtype(getattr(op, "dtype", None) or np.float64)
+        dt = np.dtype(_validate.float_dtypes(
+            dtype or (own.name if own in (np.float32, np.float64) else "float64"))[0])
+        return _check_symmetric_products(
+            Operator(size, _checked(lambda V: np.asarray(op.matmat(V)), size, np, dt), dt, np,
+                     name=type(op).__name__))
     if hasattr(op, "shape"):
         return dense_operator(op)
     if callable(op):
@@ -115,8 +185,60 @@ def as_operator(op, *, n=None, dtype=None, device=None):
         n = _validate.integer("n", n, 1)
         dt = np.dtype(_validate.float_dtypes(dtype or "float64")[0])
         return Operator(n, _checked(op, n, xp, dt), dt, xp, name="callable")
-    raise InputError(f"op must be an Operator, a square array or a callable, got "
-                     f"{type(op).__name__}")
+    raise InputError(f"op must be an Operator, a square array, a LinearOperator (matmat), a "
+                     f"torch operator (@) or a callable, got {type(op).__name__}")
+
+
+def torch_operator(matmat, n, dtype, device, name="torch operator"):
+    r"""An :class:`Operator` whose products are computed by PyTorch, on the backend where its
+    tensors live (module notes, "PyTorch bridge").
+
+    Parameters
+    ----------
+    matmat : callable
+        ``matmat(T)`` for a tensor ``T`` of shape ``(n, b)`` on ``device`` in ``dtype``;
+        returns ``A T``, a tensor of the same shape (any strides).
+    n : int
+    dtype : torch.dtype
+        ``torch.float32`` or ``torch.float64``: the operator's dtype.
+    device : torch.device or str
+        ``"cpu"`` (the operator's vectors are NumPy arrays, shared with the tensors) or a CUDA
+        device (CuPy arrays, exchanged by DLPack on that device).
+    name : str
+    """
+    import torch
+    device = torch.device(device)
+    if dtype not in (torch.float32, torch.float64):
+        raise InputError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
+    dt = np.dtype(str(dtype).replace("torch.", ""))
+    if device.type == "cpu":
+        xp = np
+
+        def to_torch(V):
+            return torch.from_numpy(V)
+
+        def from_torch(T):
+            return T.numpy()
+    elif device.type == "cuda":
+        from .._backend import get_xp
+        xp = get_xp("gpu")
+
+        def to_torch(V):
+            return torch.from_dlpack(V)
+
+        def from_torch(T):
+            return xp.from_dlpack(T)
+    else:
+        raise InputError(f"device must be the CPU or a CUDA device, got {device}")
+
+    def matvec(V):
+        T = to_torch(V)
+        if T.dtype != dtype or T.device != device:
+            T = T.to(device=device, dtype=dtype)
+        with torch.no_grad():
+            out = matmat(T)
+        return from_torch(out.detach().to(dtype))
+    return Operator(n, _checked(matvec, n, xp, dt), dt, xp, name=name)
 
 
 def dense_operator(A):
