@@ -38,8 +38,8 @@ from .. import _validate
 from .._validate import InputError
 
 __all__ = ["right_edge", "stieltjes_at_edge", "additive_threshold", "additive_location",
-           "additive_overlap", "covariance_threshold", "covariance_location",
-           "covariance_overlap"]
+           "additive_overlap", "additive_strength", "covariance_threshold",
+           "covariance_location", "covariance_strength", "covariance_overlap"]
 
 
 def right_edge(law):
@@ -108,6 +108,19 @@ def additive_overlap(law, theta):
     return -1.0 / (theta ** 2 * dG)
 
 
+def additive_strength(law, x):
+    r"""The spike strength that puts an outlier at ``x`` right of the bulk: :math:`\hat\theta
+    = 1/G(x)`, the inverse of :func:`additive_location` (Benaych-Georges & Nadakuditi 2011,
+    Theorem 2.1: :math:`G(\rho) = 1/\theta`).  ``x`` must lie right of the right edge
+    :math:`b`; then :math:`\hat\theta > \theta_c` (:math:`G` decreases on
+    :math:`(b, \infty)`)."""
+    x = _validate.finite("x", x)
+    b = right_edge(law)
+    if x <= b:
+        raise InputError(f"x must lie right of the bulk's right edge {b:.6g}, got {x!r}")
+    return 1.0 / _G(law, x)
+
+
 def covariance_threshold(phi):
     r"""BBP threshold of a population (covariance) spike on MP(φ): :math:`1 + \sqrt\varphi`
     (Baik, Ben Arous & Péché 2005; Baik & Silverstein 2006)."""
@@ -123,6 +136,23 @@ def covariance_location(ell, phi):
         raise InputError(f"ell must exceed 1 + sqrt(phi) = {covariance_threshold(phi):.6g}, "
                          f"got {ell!r}")
     return ell * (1 + phi / (ell - 1))
+
+
+def covariance_strength(x, phi):
+    r"""The population spike :math:`\ell` whose outlier sits at ``x`` on MP(φ), the inverse of
+    :func:`covariance_location`: :math:`x = \ell + \varphi\ell/(\ell-1)` is the quadratic
+    :math:`\ell^2 - (1 - \varphi + x)\ell + x = 0`, whose larger root
+    :math:`\ell = (1 - \varphi + x + \sqrt{(1 - \varphi + x)^2 - 4x})/2` exceeds
+    :math:`1 + \sqrt\varphi` for every ``x`` right of the edge :math:`(1 + \sqrt\varphi)^2`
+    (Baik & Silverstein 2006, Theorem 1.1)."""
+    phi = _validate.positive("phi", phi)
+    x = _validate.finite("x", x)
+    b = (1 + math.sqrt(phi)) ** 2
+    if x <= b:
+        raise InputError(f"x must lie right of the Marchenko-Pastur edge (1 + sqrt(phi))^2 = "
+                         f"{b:.6g}, got {x!r}")
+    c = 1 - phi + x
+    return (c + math.sqrt(max(c * c - 4 * x, 0.0))) / 2
 
 
 def covariance_overlap(ell, phi):
