@@ -45,6 +45,39 @@ the estimate to the far end of the bracket, averaged over the probes, is
 bar is ``4 * stderr + bias bound``.  The bound is a worst case, about one node weight; the
 realised bias is much smaller (measured in ``benchmarks/bench_matfree.py``).
 
+*Near-zero mass and counts* (``spectrum(..., tau=)``).  A large atom at 0 (an
+over-parameterised Gauss–Newton part) sits inside one Gauss node of large weight; the
+interpolated CDF at :math:`x = 0` splits it, and at :math:`x = \pm\tau` it leaks part of it
+linearly towards the neighbouring nodes, while the Chebyshev–Markov–Stieltjes bracket at
+:math:`\pm\tau` spans the whole atom.  The counts below :math:`-\tau`, in
+:math:`[-\tau, \tau)` and at or above :math:`\tau` therefore use the Ritz residuals as well:
+for a Ritz pair :math:`(\theta_i, y_i)` with residual :math:`r_i`, weight
+:math:`\tau_i = (u^\top y_i)^2` and the spectral projector :math:`P` of
+:math:`(\theta_i - \delta, \theta_i + \delta)`, :math:`\|(I - P) y_i\| \le r_i/\delta`
+(expand :math:`\|(A - \theta_i)y_i\|^2` in eigenvectors), so
+:math:`\|P u\| \ge |y_i^\top P u| \ge |u^\top y_i| - r_i/\delta` and the probe's measure
+holds at least :math:`m_i = (\sqrt{\tau_i} - r_i/\delta)_+^2` within :math:`\delta` of
+:math:`\theta_i`.  With :math:`\delta` no larger than the distance to :math:`x` and to the
+next node outward, that mass and the CMS bound beyond the next node add:
+:math:`F(x) \le S_{i+1} - m_i` for a node :math:`\theta_i \ge x`,
+:math:`F(x) \ge S_{i-2} + m_i` for :math:`\theta_i < x` (:math:`S_i` the sum of the first
+:math:`i` weights), whichever node is best.  The estimate treats a resolved node
+(:math:`r_i \le 0.1\sqrt{\tau_i}` times the distance to its neighbours) as a jump of the
+interpolation and is clipped into the narrowed bracket; the bias bound is, as for the CDF,
+the distance to its far end (for the mass in :math:`[-\tau, \tau)` the sum of the two
+ends').  The residual is :math:`\beta_k |s_{ki}|`, exact in exact arithmetic; without
+reorthogonalisation it holds to rounding for the converged Ritz pairs (Paige, J. Inst.
+Math. Appl. 18, 341 (1976), doi:10.1093/imamat/18.3.341).  The bracket narrows as the atom's
+node resolves (its residual small against :math:`\tau\sqrt{\tau_i}`): more steps, or a
+larger :math:`\tau`.  KPM counts read its CDF at :math:`\pm\tau` with the degree-halving
+smoothing estimate as their bias.
+
+*Trace.* Each probe's first moment :math:`u^\top A u = \alpha_1` (SLQ; KPM:
+:math:`c + h\mu_1`), times :math:`n`, is Hutchinson's estimate of :math:`\mathrm{tr} A`;
+``trace_stderr`` is its standard error over probes, at no extra product.  For Rademacher
+probes its variance is exactly :math:`2(\|A\|_F^2 - \sum_i A_{ii}^2)` per probe (Hutchinson
+1990; Avron & Toledo, J. ACM 58, 8 (2011), doi:10.1145/1944345.1944349).
+
 *Density.* The quadrature measure smoothed by a Gaussian of standard deviation ``bandwidth``
 (default: the spectral width over ``steps``, about the node spacing in the bulk).
 
@@ -387,22 +420,53 @@ def _mean_se(values):
     return mean, values.std(axis=0, ddof=1) / math.sqrt(values.shape[0])
 
 
-def _slq_cdf(nodes, weights, x):
+def _slq_cdf(nodes, weights, x, resid=None):
     """Per probe at ``x``: the interpolated Gauss CDF and its Chebyshev–Markov–Stieltjes
-    bound (module notes), both ``(b, len(x))``."""
+    bound (module notes), both ``(b, len(x))``.  With the Ritz residuals ``resid`` the
+    bracket is narrowed where a node is resolved (module notes, *near-zero mass*), resolved
+    nodes become jumps of the interpolation, and the estimate is clipped into the bracket."""
     x = np.asarray(x, dtype=float)
     F = np.empty((nodes.shape[0], x.size))
     bound = np.empty_like(F)
     for c in range(nodes.shape[0]):
         keep = np.isfinite(nodes[c])
         theta, tau = nodes[c, keep], weights[c, keep]
+        L = theta.size
         cum = np.concatenate([[0.0], np.cumsum(tau)])            # S_0 .. S_L
-        F[c] = np.interp(x, theta, cum[:-1] + 0.5 * tau, left=0.0, right=cum[-1])
+        px, py = theta, cum[:-1] + 0.5 * tau
         j = np.searchsorted(theta, x, side="left")               # nodes below x
         lower = cum[np.maximum(j - 1, 0)]
-        upper = cum[np.minimum(j + 1, theta.size)]
+        upper = cum[np.minimum(j + 1, L)]
+        if resid is not None:
+            r = resid[c, keep]
+            t = np.concatenate([[-np.inf], theta, [np.inf]])     # t[i + 1] = theta[i]
+            near = np.minimum(np.diff(t)[:-1], np.diff(t)[1:])
+            jump = r <= 0.1 * np.sqrt(tau) * near                # resolved: a step there
+            px = np.repeat(theta, np.where(jump, 2, 1))
+            py = np.concatenate([[cum[i], cum[i + 1]] if jump[i] else [py[i]]
+                                 for i in range(L)])
+            # a node i at or above x holds mass >= m_i within delta of it, all of it at or
+            # above x and below theta[i + 1]: F(x) <= S_{i+2} - m_i; below x, symmetrically
+            above = theta[None, :] >= x[:, None]                  # (len(x), L)
+            d_up = np.minimum(theta[None, :] - x[:, None], (t[2:] - theta)[None, :])
+            d_dn = np.minimum(x[:, None] - theta[None, :], (theta - t[:-2])[None, :])
+            m = _resolved_mass(tau, r, np.where(above, d_up, d_dn))
+            i = np.arange(L)
+            up = np.where(above, cum[np.minimum(i + 2, L)] - m, np.inf).min(axis=1)
+            dn = np.where(above, -np.inf, cum[np.maximum(i - 1, 0)] + m).max(axis=1)
+            upper, lower = np.minimum(upper, up), np.maximum(lower, dn)
+        F[c] = np.clip(np.interp(x, px, py, left=0.0, right=cum[-1]), lower, upper)
         bound[c] = np.maximum(F[c] - lower, upper - F[c])
     return F, bound
+
+
+def _resolved_mass(tau, r, delta):
+    r"""Lower bound :math:`(\sqrt{\tau} - r/\delta)_+^2` on the probe's spectral mass within
+    ``delta`` of a node of weight ``tau`` and Ritz residual ``r`` (module notes); 0 where
+    ``delta <= 0``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m = np.maximum(np.sqrt(tau) - r / delta, 0.0) ** 2
+    return np.where(delta > 0, m, 0.0)
 
 
 def _plan(op, method, o, points):
@@ -453,8 +517,8 @@ def _plan(op, method, o, points):
 
 
 def spectrum(op, *, method="slq", probes=20, steps=100, degree=400, probe="rademacher",
-             x=None, points=400, at=0.0, bandwidth=None, block=BLOCK, rng=None, n=None,
-             dtype=None, device=None):
+             x=None, points=400, at=0.0, tau=None, bandwidth=None, block=BLOCK, rng=None,
+             n=None, dtype=None, device=None):
     r"""Density, CDF, index and extreme eigenvalues of a symmetric operator, with error bars.
 
     Parameters
@@ -479,6 +543,9 @@ def spectrum(op, *, method="slq", probes=20, steps=100, degree=400, probe="radem
         Grid for the density and the CDF (default ``points`` points spanning the extremes).
     at : float
         Where the index is taken: :math:`\alpha = F(\text{at}) = P(\lambda < \text{at})`.
+    tau : float >= 0, optional
+        Also count the eigenvalues below :math:`-\tau`, in :math:`[-\tau, \tau)` and at or
+        above :math:`\tau` (module notes, *near-zero mass*): ``counts`` in the result.
     bandwidth : float > 0, optional
         SLQ density smoothing (default (lambda_max - lambda_min) / steps).
     block : int >= 1
@@ -493,8 +560,12 @@ def spectrum(op, *, method="slq", probes=20, steps=100, degree=400, probe="radem
         ``cdf_stderr``, ``cdf_bias_bound``, ``index``, ``index_stderr``,
         ``index_bias_bound`` (module notes: SLQ a rigorous quadrature bound, KPM the
         smoothing bias from degrees N and N/2), ``lambda_min``, ``lambda_min_residual``,
-        ``lambda_max``, ``lambda_max_residual``, ``bounds`` (KPM's interval), ``per_probe``
-        (host arrays ``index`` (probes,) and ``cdf`` (probes, len(x)), for pooling runs),
+        ``lambda_max``, ``lambda_max_residual``, ``bounds`` (KPM's interval), ``trace`` and
+        ``trace_stderr`` (Hutchinson, from each probe's first moment: no extra product),
+        ``counts`` (with ``tau``: ``tau`` and ``below``, ``near_zero``, ``above``, each a dict
+        of ``fraction``, ``stderr``, ``bias_bound`` and ``count``, ``count_stderr``,
+        ``count_bias_bound`` = n times those), ``per_probe`` (host arrays ``index``
+        (probes,), ``cdf`` (probes, len(x)) and ``trace`` (probes,), for pooling runs),
         ``seconds``.  Standard errors are None for one probe.
 
     Raises
@@ -507,6 +578,8 @@ def spectrum(op, *, method="slq", probes=20, steps=100, degree=400, probe="radem
     """
     o = check_options(method, probes, steps, degree, probe, block, points, bandwidth)
     at = _validate.finite("at", at)
+    if tau is not None:
+        tau = _validate.nonnegative("tau", tau)
     if x is not None:
         x = np.sort(_validate.finite_array("x", x).ravel())
         if x.size < 1:
@@ -530,6 +603,9 @@ def spectrum(op, *, method="slq", probes=20, steps=100, degree=400, probe="radem
         grid = _grid(x, lo - rlo, hi + rhi, o.get("points", points))
         F, bound = _slq_cdf(nodes, weights, grid)
         Fa, bound_a = _slq_cdf(nodes, weights, [at])
+        if tau is not None:
+            Fc, bc = _slq_cdf(nodes, weights, [-tau, tau], resid)
+        tr = op.n * np.concatenate([r[0][:, 0] for r in runs])         # u^T A u: mu_1
         h = o.get("bandwidth") or max(hi - lo, np.finfo(float).tiny) / o["steps"]
         fin = np.where(np.isfinite(nodes), nodes, 0.0)
         z = (grid[None, None, :] - fin[:, :, None]) / h
@@ -566,15 +642,43 @@ def spectrum(op, *, method="slq", probes=20, steps=100, degree=400, probe="radem
         Fa_half = _kpm_cdf(mu[:, :N // 2], [at], c, hw, jackson(N // 2))
         dens = _kpm_density(mu, grid, c, hw, g)
         bias = abs(float(Fa_half.mean() - Fa.mean())) / (2 ** 1.5 - 1)
+        tr = op.n * (c + hw * mu[:, 1])                                  # u^T A u
+        if tau is not None:
+            Fc = _kpm_cdf(mu, [-tau, tau], c, hw, g)
+            half = _kpm_cdf(mu[:, :N // 2], [-tau, tau], c, hw, jackson(N // 2))
+            bc = np.broadcast_to(np.abs(half.mean(0) - Fc.mean(0)) / (2 ** 1.5 - 1), Fc.shape)
         out.update(degree=o["degree"], cdf_bias_bound=None, index_bias_bound=bias)
     dm, ds = _mean_se(dens)
     Fm, Fs = _mean_se(F)
     am, as_ = _mean_se(Fa[:, 0])
+    tm, ts = _mean_se(tr)
+    if tau is not None:
+        out["counts"] = _counts(Fc, bc, tau, op.n)
     out.update(matvecs=int(matvecs), x=grid, density=dm, density_stderr=ds, cdf=Fm,
                cdf_stderr=Fs, index=float(am), index_stderr=None if as_ is None else float(as_),
                at=at, lambda_min=lo, lambda_min_residual=rlo, lambda_max=hi,
-               lambda_max_residual=rhi, bounds=tuple(map(float, bounds)),
-               per_probe={"index": Fa[:, 0], "cdf": F}, seconds=time.perf_counter() - t0)
+               lambda_max_residual=rhi, bounds=tuple(map(float, bounds)), trace=float(tm),
+               trace_stderr=None if ts is None else float(ts),
+               per_probe={"index": Fa[:, 0], "cdf": F, "trace": tr},
+               seconds=time.perf_counter() - t0)
+    return out
+
+
+def _counts(Fc, bc, tau, n):
+    """Fractions below ``-tau``, in ``[-tau, tau)`` and at or above ``tau`` from the per-probe
+    CDF ``Fc`` ``(b, 2)`` at ``(-tau, tau)`` and its bias bounds ``bc``: mean, standard error
+    over probes, bias bound (the differences of two CDF values: the sum of their bounds),
+    and ``n`` times each."""
+    parts = {"below": (Fc[:, 0], bc[:, 0]), "near_zero": (Fc[:, 1] - Fc[:, 0], bc.sum(axis=1)),
+             "above": (1.0 - Fc[:, 1], bc[:, 1])}
+    out = {"tau": tau}
+    for name, (f, b) in parts.items():
+        m, se = _mean_se(f)
+        bias = float(np.mean(b))
+        out[name] = {"fraction": float(m), "stderr": None if se is None else float(se),
+                     "bias_bound": bias, "count": n * float(m),
+                     "count_stderr": None if se is None else n * float(se),
+                     "count_bias_bound": n * bias}
     return out
 
 
