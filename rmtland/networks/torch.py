@@ -89,6 +89,7 @@ Neural Computation 14(7), 1723–1738 (2002), doi:10.1162/08997660260028683.
 """
 import copy
 import math
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
@@ -249,7 +250,7 @@ class TorchHessian:
         self._set_names(_select(trainable, params, "params"))
         self._data = data
         self._single = _is_pair(torch, data)
-        if not self._single and (not hasattr(data, "__iter__") or iter(data) is data):
+        if not self._single and (isinstance(data, Iterator) or not isinstance(data, Iterable)):
             raise InputError("data must be an (inputs, targets) pair or a re-iterable sequence "
                              "of such batches (a list, a DataLoader), not a one-shot iterator: "
                              "it is iterated once per product")
