@@ -154,3 +154,43 @@ def test_wigner_operator_builds_nothing_of_size_n_squared_over_tile_squared():
     finally:
         tracemalloc.stop()
     assert op.n == 10 ** 7 and peak < 16 * 2 ** 20
+
+
+def test_scipy_linear_operators_are_wrapped_by_their_matmat():
+    """A scipy LinearOperator (has .shape, like an array) is used through matmat on (n, b)
+    blocks, not as a dense matrix: its products equal A @ V of the matrix it wraps, the
+    dtype is its own (float32 stays float32), and the spectrum of it is the spectrum of the
+    dense matrix (same probes: the same Lanczos run, to rounding).  Non-square and
+    non-symmetric operators are refused naming op (the symmetry check is one product of two
+    random unit vectors: |u.Av - v.Au| is O(||A||) for this A, far above sqrt(eps))."""
+    from scipy.sparse.linalg import LinearOperator, aslinearoperator
+    from rmtland.linalg.spectral import spectrum
+    rng = np.random.default_rng(0)
+    G = rng.standard_normal((30, 30))
+    A = (G + G.T) / 2
+    calls = []
+
+    def matmat(V):
+        calls.append(V.shape)
+        return A @ V
+    lin = LinearOperator((30, 30), matvec=lambda v: A @ v, matmat=matmat, dtype=np.float64)
+    op = as_operator(lin)
+    assert op.n == 30 and op.dtype == np.float64 and op.xp is np
+    V = rng.standard_normal((30, 4))
+    calls.clear()
+    assert np.abs(op.matvec(V) - A @ V).max() <= 1e-13
+    assert calls == [(30, 4)]                                   # one block product
+    a = spectrum(op, probes=3, steps=30, rng=1)
+    b = spectrum(A, probes=3, steps=30, rng=1)
+    assert abs(a["index"] - b["index"]) <= 1e-12
+    assert abs(a["lambda_max"] - b["lambda_max"]) <= 1e-10
+    op32 = as_operator(aslinearoperator(A.astype(np.float32)))
+    assert op32.dtype == np.float32 and op32.matvec(V.astype(np.float32)).dtype == np.float32
+    with pytest.raises(InputError, match="op must be a square"):
+        as_operator(aslinearoperator(np.ones((3, 4))))
+    with pytest.raises(InputError, match="op must be symmetric"):
+        as_operator(aslinearoperator(G))
+    bad = LinearOperator((5, 5), matvec=lambda v: v[:4], matmat=lambda V: V[:4],
+                         dtype=np.float64)
+    with pytest.raises(InputError, match="op"):
+        as_operator(bad)
