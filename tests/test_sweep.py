@@ -179,7 +179,7 @@ def test_a_failing_point_is_recorded_and_the_sweep_goes_on(tmp_path, square_kind
 
 
 def test_without_dask_the_serial_runner_says_so(tmp_path, monkeypatch):
-    monkeypatch.setattr(sweep, "_has_dask", lambda: False)
+    monkeypatch.setattr(sweep.runners, "_has_dask", lambda: False)
     notes = []
     s = run_sweep({**TINY, "seeds": 1, "grid": {**TINY["grid"], "phi": 0.5, "eps": 0.1}},
                   tmp_path, progress=False, note=notes.append)
@@ -198,7 +198,7 @@ def test_dask_cuda_gets_one_worker_per_gpu(monkeypatch):
             made.append(kw)
             return "cluster"
     monkeypatch.setitem(sys.modules, "dask_cuda", FakeDaskCuda)
-    monkeypatch.setattr(sweep, "_gpu_count", lambda: 4)
+    monkeypatch.setattr(sweep.runners, "_gpu_count", lambda: 4)
     assert sweep.local_cluster(None, "gpu")[1] == {"runner": "dask_cuda.LocalCUDACluster",
                                                    "workers": 4}
     assert sweep.local_cluster(2, "auto")[1]["workers"] == 2
@@ -315,7 +315,7 @@ def test_a_scheduler_that_does_not_answer_exits_2(capsys, tmp_path, monkeypatch,
                                                  address, cause):
     """Exit 2 with one line naming --scheduler, the address, the timeout and the cause,
     within the timeout (1 s here); nothing written."""
-    monkeypatch.setattr(sweep, "CONNECT_TIMEOUT", 1.0)
+    monkeypatch.setattr(sweep.runners, "CONNECT_TIMEOUT", 1.0)
     address = servers.get(address, address)
     spec = write_spec(tmp_path, 'kind = "spinglass"\n[grid]\np = 3\nN = 6\nstarts = 2\n')
     code = cli.main(["sweep", spec, "--out", str(tmp_path / "out"), "--scheduler", address])
@@ -531,7 +531,7 @@ def test_a_failing_writer_loses_neither_the_other_tables_nor_result_json(
     command exits 1 with one line naming the format."""
     def fail(rows, cols):
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(sweep, f"_{broken}_bytes", fail)
+    monkeypatch.setattr(sweep.writers, f"_{broken}_bytes", fail)
     spec = write_spec(tmp_path, 'kind = "spinglass"\n[grid]\np = 3\nN = [6, 7]\nstarts = 2\n')
     out = tmp_path / "out"
     code = cli.main(["sweep", spec, "--out", str(out), "--workers", "0", "--no-progress"])
@@ -555,7 +555,7 @@ def test_a_grid_larger_than_max_points_is_refused_before_it_is_expanded(capsys, 
     the product is taken (which would raise here), naming grid and the limit."""
     def expanded(axes):
         raise AssertionError("the grid was expanded before its size was checked")
-    monkeypatch.setattr(sweep, "_product", expanded)
+    monkeypatch.setattr(sweep.spec, "_product", expanded)
     spec = write_spec(tmp_path, 'kind = "hessian"\nseeds = 10\n[grid]\n'
                                 'phi = { linspace = [0.1, 1.0, 1000] }\n'
                                 'eps = { linspace = [0.0, 0.5, 1000] }\nn = 10\nsamples = 1\n')
@@ -580,7 +580,7 @@ def test_each_count_is_checked_before_its_values_are_made(square_kind, monkeypat
                                                           seeds, message):
     """With MAX_POINTS = 10: an axis, a range form (10**12 values: refused at once, never
     listed), the replicates, and the product."""
-    monkeypatch.setattr(sweep, "MAX_POINTS", 10)
+    monkeypatch.setattr(sweep.spec, "MAX_POINTS", 10)
     with pytest.raises(sweep.InputError, match="at most 10 points") as info:
         parse_spec({**square_kind, "seeds": seeds, "grid": grid})
     assert message in str(info.value)
@@ -621,7 +621,7 @@ def test_workers_beyond_the_bound_are_refused_before_anything_starts(capsys, tmp
 
     def started(*a, **k):
         raise AssertionError("a cluster was started")
-    monkeypatch.setattr(sweep, "local_cluster", started)
+    monkeypatch.setattr(sweep.runners, "local_cluster", started)
     spec = write_spec(tmp_path, 'kind = "spinglass"\n[grid]\np = 3\nN = 6\nstarts = 2\n')
     code = cli.main(["sweep", spec, "--out", str(tmp_path / "out"), "--workers", "1000"])
     err = capsys.readouterr().err
@@ -633,7 +633,7 @@ def test_workers_beyond_the_bound_are_refused_before_anything_starts(capsys, tmp
     assert sweep.check_workers(top, "cpu") == top
     # with dask-cuda and GPUs: one worker per GPU at most
     monkeypatch.setitem(sys.modules, "dask_cuda", object())
-    monkeypatch.setattr(sweep, "_gpu_count", lambda: 2)
+    monkeypatch.setattr(sweep.runners, "_gpu_count", lambda: 2)
     assert sweep.check_workers(2, "gpu") == 2 and sweep.check_workers(3, "cpu") == 3
     with pytest.raises(sweep.InputError, match=r"in \[0, 2\] \(one per GPU, 2 GPU"):
         sweep.check_workers(3, "auto")

@@ -812,15 +812,3 @@ def _field_check(name):
             return TrainedConfig(activations=(value,)).validate().activations[0]
         return getattr(TrainedConfig(**{name: value}).validate(), name)
     return check
-
-
-def _register_sweep_kind():
-    from . import sweep
-    names = ("width", "activation") + SWEEP_FIELDS
-    defaults = {"activation": ACTIVATIONS[0],
-                **{n: getattr(TrainedConfig(), n) for n in SWEEP_FIELDS}}
-    sweep.register_kind("trained", _trained_point, {n: _field_check(n) for n in names},
-                        defaults, check=_trained_check)
-
-
-_register_sweep_kind()
