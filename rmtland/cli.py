@@ -178,6 +178,38 @@ def _simulate_hessian(args):
     return 0
 
 
+def _fit(args):
+    """``rmtland fit``: the file and every option are checked (exit 2, naming it) before the
+    fit starts."""
+    from .experiments.fit import FitConfig, fit_spectrum
+    cfg = FitConfig(law=args.law, phi=args.phi, rule=args.outliers, bootstrap=args.bootstrap,
+                    spikes=None if args.spikes is None else tuple(args.spikes),
+                    spike_kind=args.spike_kind, seed=args.seed)
+    res = fit_spectrum(args.spectrum, cfg, out=args.out, pdf=args.pdf)
+
+    def human(r):
+        lines = [f"{r['law']} fitted to {r['bulk_n']} of {r['n']} "
+                 f"{'eigenvalues' if r['input'] == 'eigenvalues' else 'SLQ probes'} "
+                 f"(minimum Cramer-von Mises; outlier rule {r['rule']})"]
+        for k, v in r["params"].items():
+            se = " (fixed)" if v["fixed"] else (f" +- {v['stderr']:.3g}" if v["stderr"]
+                                                is not None else "")
+            lines.append(f"  {k:7s} = {v['value']:.6g}{se}")
+        pv = "" if r["p_value"] is None else f", p-value {r['p_value']:.3g}"
+        lines.append(f"  KS {r['ks']:.4g}{pv} ({r['bootstrap']['replicates']} "
+                     f"{r['bootstrap']['kind']} bootstrap replicates)")
+        lines.append("  support " + ", ".join(f"[{a:.6g}, {b:.6g}]" for a, b in r["edges"]))
+        for o in r["outliers"]:
+            sp = "-" if o["spike"] is None else f"{o['spike']:.4g}"
+            pr = "-" if o["predicted"] is None else f"{o['predicted']:.4g}"
+            lines.append(f"  outlier {o['value']:.6g}: spike {sp}, predicted {pr}")
+        lines.append(f"  {r['seconds']:.2f} s; wrote {', '.join(r.get('files', []))} in "
+                     f"{args.out}")
+        return "\n".join(lines)
+    _emit(res, args.json, human)
+    return 0
+
+
 def _simulate_spinglass(args):
     from .experiments import simulate_spinglass
     res = simulate_spinglass(args.p, args.N, args.starts, seed=args.seed, device=args.device,
@@ -402,6 +434,32 @@ def build_parser():
                      help="with --full: address of a running Dask scheduler (tcp://host:8786)")
     rep.add_argument("--json", action="store_true")
     rep.set_defaults(func=_reproduce)
+
+    fit = sub.add_parser("fit", help="fit a law (pb, mp, mp+semicircle) to a measured spectrum: "
+                                     "parameters +- bootstrap s.e., KS p-value, outliers")
+    fit.add_argument("spectrum", metavar="SPECTRUM",
+                     help="eigenvalues (.npy, .csv, .txt), or .npz/.json with 'eigenvalues' "
+                          "or SLQ 'nodes' and 'weights' (probes x steps)")
+    fit.add_argument("--law", default="pb", choices=["pb", "mp", "mp+semicircle"],
+                     help="pb: MP(phi) + semicircle(2 eps); mp: s MP(phi); mp+semicircle: "
+                          "s (MP(phi) + semicircle(sigma2))")
+    fit.add_argument("--phi", type=_phi, default=None,
+                     help=f"fix phi in (0, {PHI_MAX:g}] (default: fitted)")
+    fit.add_argument("--outliers", default="edge",
+                     choices=["edge", "gap_ratio", "widest_gap", "none"],
+                     help="outlier rule; the law is fitted to the rest (default edge)")
+    fit.add_argument("--spikes", type=_real("spikes", _validate.positive), nargs="+",
+                     default=None, metavar="THETA",
+                     help="spike strengths whose outlier locations are predicted")
+    fit.add_argument("--spike-kind", default="additive", choices=["additive", "covariance"],
+                     help="additive spikes (any law), or covariance spikes (law mp)")
+    fit.add_argument("--bootstrap", type=_integer("bootstrap", 1), default=100,
+                     help="bootstrap replicates B >= 1 (parametric, refitted each)")
+    fit.add_argument("--seed", type=_integer("seed", 0), default=0)
+    fit.add_argument("--out", required=True, help="output directory (result.json, fit.png)")
+    fit.add_argument("--pdf", action="store_true")
+    fit.add_argument("--json", action="store_true")
+    fit.set_defaults(func=_fit)
 
     sim = sub.add_parser("simulate", help="sample matrices and compare with the theory")
     ssub = sim.add_subparsers(dest="model", required=True, parser_class=_Parser)

@@ -93,7 +93,7 @@ from ..analytic.laws import MarchenkoPastur, SpectralLaw
 from ..analytic import spiked
 from .metrics import ks_distance, snap_zeros
 
-__all__ = ["fit_law", "check_fit", "fitted_law", "ScaledLaw", "LAWS", "PARAMS",
+__all__ = ["fit_law", "check_fit", "fitted_law", "fit_curves", "ScaledLaw", "LAWS", "PARAMS",
            "OUTLIER_RULES", "SPIKE_KINDS", "MIN_EIGS", "DEFAULT_BOOTSTRAP", "DEFAULT_RULE"]
 
 #: laws that can be fitted
@@ -508,3 +508,43 @@ def _fit_slq(X, W, law, phi, B, spikes, rng):
             "n": int(X.shape[0]), "bulk_n": int(X.size), "distance": "cramer-von-mises",
             "input": "slq", "rule": "none", "spike_kind": "additive",
             "bootstrap": {"replicates": B, "kind": "probes", "ks": []}}
+
+
+# --------------------------------------------------------------------------- figure arrays
+
+def fit_curves(result, eigs=None, *, nodes=None, weights=None, points=400):
+    r"""The arrays the fit figure draws (:func:`rmtland.plotting.fit.plot_fit`), from a
+    :func:`fit_law` ``result`` and the data it was fitted to.
+
+    Returns
+    -------
+    dict
+        ``points``, ``weights`` (the bulk: eigenvalues with weight :math:`1/N`, or the pooled
+        SLQ nodes), ``x``, ``density`` (the fitted law's density on a grid over the bulk and
+        the fitted support), ``atoms``, ``cdf_x``, ``residual`` (:math:`\hat F - F` at the
+        bulk points, :math:`\hat F` at the middle of its jump, :math:`c_k - w_k/2`), ``ks``,
+        ``outliers`` (values), ``predicted`` (locations of the supplied spikes that
+        separate), ``edges``, ``law``, ``params``.
+    """
+    law = fitted_law(result["law"], {k: v["value"] for k, v in result["params"].items()})
+    if eigs is not None:
+        e = np.sort(_validate.finite_array("eigs", eigs).ravel())
+        y = e[:result["bulk_n"]]
+        if result["law"] == "mp":
+            y = snap_zeros(y)
+        w = np.full(y.size, 1.0 / y.size)
+    else:
+        y, w = _pooled(_validate.finite_array("nodes", nodes),
+                       _validate.finite_array("weights", weights))
+    sup = result["edges"]
+    lo, hi = min(y[0], sup[0][0]), max(y[-1], sup[-1][1])
+    pad = 0.02 * (hi - lo)
+    x = np.linspace(lo - pad, hi + pad, _validate.integer("points", points, 2))
+    residual = np.cumsum(w) - w / 2 - law.cdf(y)
+    return {"points": y, "weights": w, "x": x, "density": law.density(x),
+            "atoms": result["atoms"], "cdf_x": y, "residual": residual, "ks": result["ks"],
+            "outliers": np.array([o["value"] for o in result["outliers"]], dtype=float),
+            "predicted": np.array([p["location"] for p in result["predictions"]
+                                   if p["location"] is not None], dtype=float),
+            "edges": sup, "law": result["law"],
+            "params": {k: v["value"] for k, v in result["params"].items()}}

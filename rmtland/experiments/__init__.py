@@ -7,6 +7,7 @@ registers its figures and data files from its own module (:mod:`~rmtland.experim
 the order ``reproduce`` runs them.
 """
 from . import hessian, spinglass, networks, trained  # noqa: F401, I001  (registers, in order)
+from .fit import fit_spectrum
 from ._run import FIGURES, figure_main, reproduce, run_figure
 from .hessian import EPS, PHIS, SIM, simulate_hessian
 from .networks import simulate_network
@@ -15,6 +16,6 @@ from .trained import simulate_trained
 from .sweep import KINDS, register_kind, run_sweep  # noqa: E402  (after the domains)
 
 __all__ = ["FIGURES", "figure_main", "reproduce", "run_figure", "simulate_hessian",
-           "simulate_spinglass", "simulate_network", "simulate_trained", "hessian", "spinglass",
-           "networks", "trained", "PHIS",
+           "simulate_spinglass", "simulate_network", "simulate_trained", "fit_spectrum",
+           "hessian", "spinglass", "networks", "trained", "PHIS",
            "EPS", "SIM", "SPIN_SIM", "SPIN_COUNT", "KINDS", "register_kind", "run_sweep"]

@@ -1,0 +1,66 @@
+r"""Figure of a law fitted to a measured spectrum (``rmtland fit``): the bulk's histogram with
+the fitted density, the outliers and the predicted outlier locations marked, and the residual
+CDF.
+
+Arrays in, Figure out: every number arrives from :func:`rmtland.compare.fit.fit_curves`
+(through :mod:`rmtland.experiments.fit`); nothing here evaluates a law or a fit.
+"""
+import numpy as np
+
+from . import _style
+
+__all__ = ["plot_fit"]
+
+BINS = 60
+
+
+def plot_fit(curves, *, title=None, bins=BINS, figsize=(11, 4.2), axes=None):
+    r"""(left) histogram of the bulk (weighted by the SLQ weights for SLQ input) with the
+    fitted density as a line, the outliers as red ticks and the predicted locations of the
+    supplied spikes as open triangles; (right) the residual :math:`\hat F(x) - F(x)` of the
+    empirical CDF (at the middle of each jump) against the fitted one at the bulk points, with
+    :math:`\pm` the KS distance.
+
+    ``curves``: :func:`rmtland.compare.fit.fit_curves`.  Returns ``(fig, axes)``.
+    """
+    fig, (ax, ar) = _style.get_axes_pair(axes, figsize)
+    pts = np.asarray(curves["points"], float)
+    w = np.asarray(curves["weights"], float)
+    x = np.asarray(curves["x"], float)
+    edges = _style.bin_edges(np.concatenate([pts, x[[0, -1]]]), bins, x[0], x[-1])
+    counts, edges = np.histogram(pts, bins=edges, weights=w)
+    heights = counts / np.diff(edges)
+    color = _style.colors(1)[0]
+    ax.stairs(heights, edges, fill=True, color=color, alpha=0.25, lw=0, label="bulk (data)")
+    ax.stairs(heights, edges, fill=False, color=color, alpha=0.75, lw=0.8)
+    ax.plot(x, curves["density"], color="k", lw=_style.THEORY_LW,
+            label=f"fitted {curves['law']}")
+    for loc, mass in curves["atoms"]:
+        ax.axvline(loc, color="k", ls=":", lw=1, label=f"atom {_style.fmt(mass)} at "
+                                                      f"{_style.fmt(loc)}")
+    top = float(np.max(heights)) if heights.size else 1.0
+    out = np.asarray(curves["outliers"], float)
+    if out.size:
+        ax.vlines(out, 0, 0.15 * top, color="C3", lw=1.5, label=f"{out.size} outlier(s)")
+    pred = np.asarray(curves["predicted"], float)
+    if pred.size:
+        ax.plot(pred, np.full(pred.size, 0.2 * top), "v", mfc="none", color="C3",
+                label="predicted (supplied spikes)")
+    lo = min(x[0], out.min()) if out.size else x[0]
+    hi = max(x[-1], out.max(), pred.max() if pred.size else x[-1]) if out.size or pred.size \
+        else x[-1]
+    ax.set_xlim(lo - 0.02 * (hi - lo), hi + 0.02 * (hi - lo))
+    ax.set_xlabel("eigenvalue")
+    ax.set_ylabel("density")
+    _style.legend(ax, loc="upper right")
+    ar.plot(curves["cdf_x"], curves["residual"], color=color, lw=1)
+    ks = float(curves["ks"])
+    for s in (-1, 1):
+        ar.axhline(s * ks, color="k", ls="--", lw=0.8)
+    ar.axhline(0, color="k", lw=0.5)
+    ar.set_xlabel("eigenvalue")
+    ar.set_ylabel(r"$\hat F(x) - F(x)$ (mid-jump)")
+    ar.set_title(f"residual CDF (dashed: ± KS = {ks:.3g})")
+    if title:
+        fig.suptitle(title)
+    return fig, (ax, ar)
