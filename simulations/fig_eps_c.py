@@ -1,8 +1,11 @@
-"""Claim: the closed form eps_c(phi) = (1 - 20 phi - 8 phi^2 + (1 + 8 phi)^(3/2))/16 is the loss
+"""Critical loss eps_c(phi) and the 3/2-law coefficient
+====================================================
+
+Claim: the closed form eps_c(phi) = (1 - 20 phi - 8 phi^2 + (1 + 8 phi)^(3/2))/16 is the loss
 at which the left edge of the Hessian spectrum crosses zero, and with the 3/2-law coefficient
 alpha0(phi) it decreases to 0 as phi -> 1.
 
-Figure: (a) eps_c(phi) on 0 < phi < 1 with independent numerical roots of lambda_-(eps) = 0
+Figure: (a) eps_c(phi) on 0 < phi < 1 with independent numerical roots of ``lambda_-(eps) = 0``
 as circles; (b) alpha0(phi) (Pennington & Bahri, ICML 2017, Eqs. (16)-(17)).
 
 Writes ``hessian_eps_c.png`` (and ``.pdf`` with ``--pdf``) and ``result.json``
@@ -22,4 +25,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    main()          # returns 0; a failure raises (the gallery runs this too)

@@ -1,4 +1,7 @@
-"""Claim: the Pennington-Bahri Hessian H = H0 + H1 (Marchenko-Pastur Gauss-Newton part plus a
+"""Spectral density of the Pennington-Bahri Hessian
+================================================
+
+Claim: the Pennington-Bahri Hessian H = H0 + H1 (Marchenko-Pastur Gauss-Newton part plus a
 semicircle of variance 2*eps) has negative eigenvalues, for phi < 1 only once eps > eps_c(phi).
 
 Figure: spectral densities rho(lambda) for phi in {0.25, 0.5, 0.75, 2} and eps in
@@ -26,4 +29,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    main()          # returns 0; a failure raises (the gallery runs this too)

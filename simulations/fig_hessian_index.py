@@ -1,4 +1,7 @@
-"""Claim: the index alpha(eps, phi) (fraction of negative Hessian eigenvalues) vanishes for
+"""The index alpha(eps, phi) and the 3/2 law
+=========================================
+
+Claim: the index alpha(eps, phi) (fraction of negative Hessian eigenvalues) vanishes for
 eps <= eps_c(phi) and follows the 3/2 law alpha ~ alpha0 ((eps - eps_c)/eps_c)^(3/2) just above
 it when phi < 1; for phi >= 1 it is positive for every eps > 0.
 
@@ -26,4 +29,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    main()          # returns 0; a failure raises (the gallery runs this too)

@@ -1,4 +1,7 @@
-"""Claim: at the critical points of a small tanh network (PB's memorisation task and a
+"""Is H1 free from H0 at a network's critical points?
+==================================================
+
+Claim: at the critical points of a small tanh network (PB's memorisation task and a
 teacher's targets), is the residual part H1 of the Hessian free from its Gauss-Newton part H0,
 as the Pennington-Bahri theory assumes (PB17 Sec. 3, 5)? Three KS distances of spec(H) -- to
 the free convolution of the empirical spectra of H0 and H1, to spec(H0 + Q H1 Q^T) with Haar Q,
@@ -28,4 +31,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    main()          # returns 0; a failure raises (the gallery runs this too)

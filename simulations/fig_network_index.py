@@ -1,6 +1,9 @@
-"""Claim: critical points of every index of a small tanh network on Pennington & Bahri's
+"""Critical points of a small tanh network against PB17
+====================================================
+
+Claim: critical points of every index of a small tanh network on Pennington & Bahri's
 memorisation task (Gaussian inputs, random targets) and on a teacher's targets, found by
-minimising |grad L|^2 from snapshots of gradient descent (so they span a range of losses), are
+minimising ``|grad L|^2`` from snapshots of gradient descent (so they span a range of losses), are
 held against the random-matrix theory of their Hessians (PB17 Sec. 5): their index against
 their loss beside the PB17 index at each point's matched (phi, eps); and PB's observation that
 minimisers of the memorisation task sit at loss (1 - phi)^2 / 2, over independent data sets.
@@ -31,4 +34,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    main()          # returns 0; a failure raises (the gallery runs this too)

@@ -1,4 +1,7 @@
-"""Claim: every critical point of a one-hidden-layer linear network is known exactly (Baldi &
+"""Critical points of linear networks, exactly
+===========================================
+
+Claim: every critical point of a one-hidden-layer linear network is known exactly (Baldi &
 Hornik, Neural Networks 2, 53 (1989)): the only local minima are global and every other
 critical point is a strict saddle.  The numerical critical-point finder of rmtland.networks is
 held against that list: recall by loss level, spurious points, and agreement of the index.
@@ -19,4 +22,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    main()          # returns 0; a failure raises (the gallery runs this too)

@@ -1,4 +1,7 @@
-"""Claim: minima found by Riemannian descent from random starts in sampled spherical p-spin
+"""Minima of descent approach the threshold -E_inf
+===============================================
+
+Claim: minima found by Riemannian descent from random starts in sampled spherical p-spin
 glasses (p = 3) do not sit in the band [-E_0, -E_inf] of Auffinger, Ben Arous & Cerny (CPAM
 2013): almost all lie above the threshold -E_inf, and their mean energy approaches -E_inf from
 above as N grows -- the threshold phenomenon of gradient dynamics (Cugliandolo & Kurchan, PRL 71,
@@ -25,4 +28,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    main()          # returns 0; a failure raises (the gallery runs this too)

@@ -1,4 +1,7 @@
-"""Claim: Sagun et al. (2017, arXiv:1706.04454) and Papyan (2019, arXiv:1901.08244): at the end of
+"""The Hessian after training: K - 1 outliers
+==========================================
+
+Claim: Sagun et al. (2017, arXiv:1706.04454) and Papyan (2019, arXiv:1901.08244): at the end of
 training the Hessian of a network is a bulk near zero plus outliers whose number follows the
 number of classes K, while the bulk follows the number of parameters. Checked on ReLU networks
 (``rmtland.experiments.trained.TrainedConfig``'s recipe: inputs pixels/16 in [0, 1] at 8x8,
@@ -24,4 +27,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    main()          # returns 0; a failure raises (the gallery runs this too)

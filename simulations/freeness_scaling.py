@@ -1,4 +1,7 @@
-"""Claim (the question PB17 leaves open): does the freeness defect of H = H0 + H1 shrink as
+"""Does the freeness defect shrink as networks grow?
+=================================================
+
+Claim (the question PB17 leaves open): does the freeness defect of H = H0 + H1 shrink as
 networks grow?  One-hidden-layer tanh networks [d, h, k] on PB17's memorisation task at fixed
 phi = n/(km), n from 36 to 1632 parameters, each unit a data set and a network taken along
 gradient descent at loss eps_target; the three KS distances of freeness_test with their

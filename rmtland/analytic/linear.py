@@ -430,7 +430,7 @@ def baldi_hornik_critical_points(Sxx, Sxy, Syy, p, k=None):
       :math:`E = -(\mathbb 1 - P)\Sigma_{yx}`; then :math:`EW_1^\top W_2^\top = 0` gives
       :math:`(\mathbb 1 - P)\Sigma P = 0`: range W2 is an invariant subspace of Σ.)
     - When W2 has full rank p, :math:`(W_1, W_2)` is critical iff :math:`W_2 = U_IC`,
-      :math:`W_1 = C^{-1}U_I^\top\Sigma_{yx}\Sigma_{xx}^{-1}` with |I| = p and C invertible:
+      :math:`W_1 = C^{-1}U_I^\top\Sigma_{yx}\Sigma_{xx}^{-1}` with :math:`|I| = p` and C invertible:
       the GL(p) orbit.
     - The loss there is
 
@@ -446,11 +446,12 @@ def baldi_hornik_critical_points(Sxx, Sxy, Syy, p, k=None):
     What is enumerated: every subset I with :math:`0 \le |I| \le p`, i.e.
     :math:`\sum_{r=0}^{p}\binom{k}{r}` points, each in the canonical gauge
     ``W2 = [U_I | 0]`` (k × p: the eigenvectors, in decreasing eigenvalue order, then zero
-    columns) and ``W1 = [U_Iᵀ Σ_yx Σ_xx⁻¹ ; 0]`` (p × d: zero rows below). For |I| = p the set of
-    critical points with this W is exactly the GL(p) orbit of the representative; for
-    |I| < p (rank-deficient W, W2 of rank |I| < p) it is larger — e.g. the unused columns of
-    W2 may be any vectors in span(U_I) while the matching rows of W1 are 0 — and these
-    degenerate families are represented by the one point only. By the first bullet the list is
+    columns) and ``W1 = [U_Iᵀ Σ_yx Σ_xx⁻¹ ; 0]`` (p × d: zero rows below). For
+    :math:`|I| = p` the set of critical points with this W is exactly the GL(p) orbit of the
+    representative; for :math:`|I| < p` (rank-deficient W, W2 of rank :math:`|I| < p`) it is
+    larger — e.g. the unused columns of W2 may be any vectors in span(U_I) while the matching
+    rows of W1 are 0 — and these degenerate families are represented by the one point only.
+    By the first bullet the list is
     complete: every critical point has the product W of exactly one entry.
 
     Parameters
@@ -465,8 +466,9 @@ def baldi_hornik_critical_points(Sxx, Sxy, Syy, p, k=None):
     Returns
     -------
     list of dict
-        One per subset, ordered by |I| then lexicographically; keys ``subset`` (tuple of
-        0-based indices into the decreasing eigenvalues), ``rank`` (|I|), ``W1``, ``W2``, ``W``,
+        One per subset, ordered by :math:`|I|` then lexicographically; keys ``subset``
+        (tuple of 0-based indices into the decreasing eigenvalues), ``rank``
+        (:math:`|I|`), ``W1``, ``W2``, ``W``,
         ``loss`` (the closed form :math:`L_I`), ``eigenvalues`` (:math:`\lambda_I`),
         ``global_minimum`` (bool), ``kind`` ("global minimum" or "saddle").
 

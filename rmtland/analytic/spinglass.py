@@ -48,8 +48,8 @@ __all__ = ["E_inf", "I1", "complexity_index", "complexity_total", "threshold",
            "index_fraction", "U_MAX"]
 
 
-#: Largest |u| accepted: the complexities hold u^2 and u sqrt(u^2 - E_inf^2), which must stay
-#: below the float64 maximum 1.8e308.
+#: Largest :math:`|u|` accepted: the complexities hold u^2 and u sqrt(u^2 - E_inf^2), which
+#: must stay below the float64 maximum 1.8e308.
 U_MAX = 1e150
 #: Largest |Theta| computed: (k + 1) I1(u) is refused beyond it (float64 ends at 1.8e308).
 COMPLEXITY_MAX = 1e300

@@ -296,10 +296,11 @@ def compare_hessian_estimate(x, cdf, index, phi, eps, n, *, index_bias_bound=Non
 
     Returns
     -------
-    dict with the keys of :func:`compare_hessian` (``l1_distance`` None: no histogram here)
-    and ``ks_stderr`` (the standard error of the CDF estimate where the KS sup is attained),
-    ``index_bias_bound``.  The KS distance here is :math:`\sup_{x \in \text{grid}}
-    |\hat F(x) - F(x)|`: it includes the estimator's noise, :math:`O(\text{ks\_stderr})`.
+    dict
+        The keys of :func:`compare_hessian` (``l1_distance`` None: no histogram here)
+        and ``ks_stderr`` (the standard error of the CDF estimate where the KS sup is attained),
+        ``index_bias_bound``.  The KS distance here is :math:`\sup_{x \in \text{grid}}
+        |\hat F(x) - F(x)|`: it includes the estimator's noise, :math:`O(\text{ks\_stderr})`.
     """
     x = np.asarray(x, dtype=float)
     cdf = np.atleast_2d(np.asarray(cdf, dtype=float))

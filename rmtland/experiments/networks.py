@@ -910,7 +910,8 @@ def linear_landscape(d, p, k, m, starts, *, seed=0, device="cpu", maxiter=200, l
     1. One hidden layer, ``d → p → k``: every critical point from the Baldi–Hornik
        enumeration (:func:`rmtland.analytic.linear.baldi_hornik_critical_points`: one class
        per subset I of the eigenvectors of :math:`\Sigma = \Sigma_{yx}\Sigma_{xx}^{-1}
-       \Sigma_{xy}`, |I| ≤ p, with its loss and exact Hessian index) against the points the
+       \Sigma_{xy}`, :math:`|I| \le p`, with its loss and exact Hessian index) against the
+       points the
        numerical finder recovers (``kind="any"``). A found point is put on a class by its
        product :math:`W_2W_1` (the class's :math:`U_IU_I^\top\Sigma_{yx}\Sigma_{xx}^{-1}`),
        and on a loss level by its loss (:func:`_recall`). For each task in ``data``

@@ -300,8 +300,10 @@ def hamiltonians_needed(sd, target, *, pilot, cap):
 
     Returns
     -------
-    (H, needed) : the number to sample and the uncapped :math:`\lceil(\mathrm{sd}_k/
-    \mathrm{target}_k)^2\rceil` per index (a list of int).
+    H : int
+        The number of Hamiltonians to sample.
+    needed : list of int
+        The uncapped :math:`\lceil(\mathrm{sd}_k/\mathrm{target}_k)^2\rceil` per index.
     """
     pilot = _validate.integer("pilot", pilot, 2)
     cap = _validate.integer("cap", cap, pilot)

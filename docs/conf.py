@@ -1,0 +1,91 @@
+"""Sphinx configuration of the rmtland documentation.
+
+Build: ``python -m sphinx -W -b html docs docs/_build/html`` (runs the gallery at smoke size);
+without running the gallery: add ``-D plot_gallery=0``.
+"""
+import os
+import re
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)                       # _apigen, _gallery
+sys.path.insert(0, os.path.dirname(HERE))      # rmtland from the source tree
+
+import _apigen  # noqa: E402
+from sphinx.util.docstrings import prepare_docstring  # noqa: E402
+import rmtland  # noqa: E402
+
+project = "rmtland"
+author = "the rmtland authors"
+copyright = "the rmtland authors"
+release = rmtland.__version__
+version = release
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.viewcode",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+]
+
+exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py",
+                    "auto_examples/*.zip", "auto_examples/*.md5", "auto_examples/*.json"]
+templates_path = []
+html_theme = "alabaster"
+html_static_path = []
+html_theme_options = {"description": "Random-matrix theory of loss landscapes, runnable",
+                      "fixed_sidebar": True}
+
+# the API reference: one page per public module, from the package tree (docs/_apigen.py)
+_apigen.write(os.path.join(HERE, "api", "generated"))
+autosummary_generate = False            # the pages are written above
+autodoc_member_order = "bysource"
+autodoc_default_options = {}
+numpydoc_show_class_members = False     # members are documented by autodoc's :members:
+numpydoc_class_members_toctree = False
+numpydoc_xref_param_type = False
+
+# the gallery: simulations/*.py, each run with --smoke into docs/_build/gallery-runs/<name>/;
+# only the figure scripts run (freeness_scaling.py is shown, its run takes minutes)
+sphinx_gallery_conf = {
+    "examples_dirs": [os.path.join("..", "simulations")],
+    "gallery_dirs": ["auto_examples"],
+    "filename_pattern": r"/fig_",
+    "ignore_pattern": r"__init__\.py",
+    "reset_argv": "_gallery.reset_argv",
+    "image_scrapers": ("_gallery.scrape_outputs",),
+    "download_all_examples": False,
+    "remove_config_comments": True,
+    "within_subsection_order": "FileNameSortKey",
+    "show_memory": False,
+}
+
+# Plain-text docstrings of modules still to be converted to reST, made readable without
+# editing them: a bare "|x|" is escaped (reST reads it as a substitution), a section underline
+# is lengthened to its title, and a tab or vertical tab (a lost "\t" / "\v" of "\top",
+# "\varphi" in a non-raw docstring) is restored.  Remove a module from the list once its
+# docstrings build cleanly on their own.
+PLAIN_TEXT_MODULES = ("rmtland.networks.critical", "rmtland.networks.mlp")
+_LITERAL = re.compile(r"(``.*?``|:\w+:`[^`]*`|`[^`]*`)", re.S)
+
+
+def _plain_text(app, what, name, obj, options, lines):
+    if not name.startswith(PLAIN_TEXT_MODULES):
+        return
+    doc = getattr(obj, "__doc__", None)
+    if what in ("module", "class", "function", "method") and isinstance(doc, str) and \
+            ("\t" in doc or "\v" in doc):
+        lines[:] = prepare_docstring(doc.replace("\t", "\\t").replace("\v", "\\v"))
+    parts = _LITERAL.split("\n".join(lines))
+    parts[::2] = [re.sub(r"(?<!\\)\|", r"\\|", p) for p in parts[::2]]
+    lines[:] = "".join(parts).split("\n")
+    for i, line in enumerate(lines):
+        title, rule = lines[i - 1].strip() if i else "", line.strip()
+        if title and rule and set(rule) <= set("-=~") and len(rule) < len(title):
+            lines[i] = line[:len(line) - len(line.lstrip())] + rule[0] * len(title)
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _plain_text, priority=100)   # before numpydoc
