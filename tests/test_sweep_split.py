@@ -18,8 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BUILTIN = {"hessian", "spinglass", "network", "figure", "trained"}
 
 
-@pytest.mark.parametrize("first", ["rmtland.experiments.sweep", "rmtland.experiments.sweep.kinds",
-                                   "rmtland.experiments.trained", "rmtland.cli"])
+@pytest.mark.parametrize("first", ["rmtland.experiments.sweep", "rmtland.experiments.trained"])
 def test_a_fresh_interpreter_sees_every_kind_whatever_it_imports_first(first):
     code = (f"import {first}\nimport sys\n"
             "kinds = sys.modules['rmtland.experiments.sweep.kinds'].KINDS\n"
