@@ -160,12 +160,25 @@ def fitted_law(law, params):
 
 # --------------------------------------------------------------------------- validation
 
-def _work(law, n, bootstrap):
+def _work(law, rule, n, bootstrap):
     """Operations of the bootstrap: per replicate one dense eigendecomposition (~4 n^3
-    multiply-adds with the GOE draw; the MP replicates without spikes are tridiagonal, ~30
-    n^2) and one refit (~60 law evaluations, each a Python-level loop step plus ~1e3 n)."""
-    eig = 30.0 * n * n if law == "mp" else 4.0 * n ** 3
+    multiply-adds with the GOE draw; tridiagonal replicates ~30 n^2) and one refit (~60 law
+    evaluations, each a Python-level loop step plus ~1e3 n)."""
+    eig = 4.0 * n ** 3 if _dense(law, rule) else 30.0 * n * n
     return bootstrap * (eig + 60 * (_validate.LOOP_OPERATIONS + 1e3 * n))
+
+
+def _dense(law, rule):
+    """Whether the replicates are dense matrices: all but MP without outliers (detected
+    spikes of the MP law are planted in a dense matrix)."""
+    return law != "mp" or rule != "none"
+
+
+def _memory(law, rule, n):
+    """Bytes of one replicate: a dense n x n matrix, the GOE draw and the solver's workspace
+    (about four float64 n x n arrays; a chunk of replicates stays within _CHUNK_BYTES), or
+    the tridiagonal model's O(n) arrays."""
+    return 32.0 * n * n if _dense(law, rule) else 64.0 * n
 
 
 def check_fit(law, n, bootstrap, *, phi=None, rule=DEFAULT_RULE, spikes=None,
@@ -197,14 +210,14 @@ def check_fit(law, n, bootstrap, *, phi=None, rule=DEFAULT_RULE, spikes=None,
         if n > 1 and phi is not None and round(n / phi) < 1:
             raise InputError(f"phi must be in (0, {2 * n}] for n = {n} eigenvalues "
                              f"(m = round(n/phi) >= 1), got {phi!r}")
-        chunk = 1 if law == "mp" and spikes is None else 2
         _validate.within_budget(
             {"bootstrap": bootstrap, "n": n},
-            _validate.Budget(lambda bootstrap, n: chunk * 8.0 * n * n * 3,
-                             _memory_limit(), what="bootstrap replicate matrices"),
-            _validate.Budget(lambda bootstrap, n: _work(law, n, bootstrap), _validate.WORK_MAX,
+            _validate.Budget(lambda bootstrap, n: _memory(law, rule, n), _memory_limit(),
+                             what="a bootstrap replicate"),
+            _validate.Budget(lambda bootstrap, n: _work(law, rule, n, bootstrap),
+                             _validate.WORK_MAX,
                              what="bootstrap (replicates and refits)", unit="operations"),
-            minimum={"bootstrap": 1})
+            minimum={"bootstrap": 1, "n": MIN_EIGS})
     return phi, bootstrap, spikes
 
 

@@ -1,0 +1,223 @@
+"""rmtland.compare.fit: the minimum-distance fit, its bootstrap standard errors and p-value, and
+the outliers' spike strengths and predicted locations.
+
+Provenance of the reference values:
+
+* on the law's own quantiles y_i = F^{-1}((i - 1/2)/n) every Cramér–von Mises residual
+  F(y_i) - (i - 1/2)/n vanishes at the true parameters, so the fit must return them, and the
+  KS distance there is 1/(2n), the smallest any law can have against n points;
+* outlier locations: rho(theta) = theta + theta/(theta - phi) + 2 eps/theta for PB
+  (Benaych-Georges & Nadakuditi 2011, Thm. 2.1 with R(g) = 1/(1 - phi g) + 2 eps g; see
+  tests/test_analytic_spiked.py), and ell (1 + phi/(ell - 1)) for covariance spikes on MP;
+* standard errors and p-values: calibration over seeds (tests/_calibration.py).  The slow tests
+  use B = 20 bootstrap replicates per fit (the p-values then take the values k/21).
+"""
+import math
+
+import numpy as np
+import pytest
+
+from _calibration import assert_calibrated, assert_uniform
+from rmtland._validate import InputError
+from rmtland.analytic.hessian import PenningtonBahri
+from rmtland.analytic.laws import MarchenkoPastur
+from rmtland.analytic import spiked
+from rmtland.compare.fit import (ScaledLaw, _weighted_ks, check_fit, fit_curves, fit_law,
+                                 fitted_law)
+from rmtland.compare.metrics import ks_distance
+from rmtland.linalg.dense import eigvalsh_batched
+from rmtland.sampling.hessian import sample_hessian
+from rmtland.sampling.spiked import add_spikes, sample_spiked_wishart
+
+
+def quantiles(law, n):
+    """F^{-1}((i - 1/2)/n) by bisection on the law's CDF (60 halvings of the support)."""
+    q = (np.arange(n) + 0.5) / n
+    lo = np.full(n, law.support()[0][0])
+    hi = np.full(n, law.support()[-1][1])
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        below = law.cdf(mid) < q
+        lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+    return (lo + hi) / 2
+
+
+CASES = [
+    ("pb", {"phi": 0.5, "eps": 0.1}, None),
+    ("pb", {"phi": 0.3, "eps": 0.02}, 0.3),
+    ("pb", {"phi": 2.0, "eps": 0.05}, None),
+    ("mp", {"phi": 0.3, "scale": 2.5}, None),
+    ("mp", {"phi": 0.6, "scale": 0.01}, 0.6),
+    ("mp+semicircle", {"phi": 0.7, "sigma2": 0.4, "scale": 3.0}, None),
+]
+
+
+@pytest.mark.parametrize("law,truth,phi", CASES)
+def test_fit_recovers_the_law_from_its_quantiles(law, truth, phi):
+    n = 300
+    eigs = quantiles(fitted_law(law, truth), n)
+    r = fit_law(eigs, law=law, phi=phi, rule="none", bootstrap=1, rng=0)
+    for k, v in truth.items():
+        assert r["params"][k]["value"] == pytest.approx(v, rel=1e-6), k
+        assert r["params"][k]["fixed"] == (k == "phi" and phi is not None)
+    assert r["ks"] == pytest.approx(1 / (2 * n), rel=1e-5)
+    assert r["outliers"] == [] and r["n"] == r["bulk_n"] == n
+
+
+def test_weighted_ks_equals_ks_distance_for_equal_weights():
+    law = PenningtonBahri(0.5, 0.1)
+    e = np.sort(eigvalsh_batched(sample_hessian(200, 0.5, 0.1, rng=1))[0])
+    assert _weighted_ks(e, np.full(e.size, 1 / e.size), law) == pytest.approx(
+        ks_distance(e, law), abs=1e-15)
+    # with an atom (MP, phi > 1): the zeros are one jump of the empirical CDF
+    e = np.concatenate([np.zeros(100), np.sort(np.random.default_rng(2).uniform(0, 5, 100))])
+    mp = ScaledLaw(MarchenkoPastur(2.0), 1.0)
+    assert _weighted_ks(e, np.full(200, 1 / 200), mp) == pytest.approx(ks_distance(e, mp),
+                                                                        abs=1e-15)
+
+
+def test_scaled_law_is_the_law_of_s_x():
+    law, s = PenningtonBahri(0.5, 0.1), 2.5
+    sl = ScaledLaw(law, s)
+    x = np.linspace(-2, 9, 50)
+    np.testing.assert_allclose(sl.cdf(x), law.cdf(x / s), rtol=0, atol=0)
+    np.testing.assert_allclose(sl.density(x), law.density(x / s) / s, rtol=1e-15)
+    np.testing.assert_allclose(sl.moments(3), [s, s * s * (1 + 0.5 + 0.2),
+                                               s ** 3 * law.moments(3)[2]], rtol=1e-14)
+    assert sl.support()[0] == pytest.approx([s * v for v in law.support()[0]])
+
+
+def _probes(eigs, U, P, rng):
+    """Exact SLQ quadrature (n Lanczos steps: the n-node Gauss rule is the probe's spectral
+    measure): nodes = eigenvalues, weights = (U^T v)^2 for P Rademacher unit probes v."""
+    n = eigs.size
+    V = rng.choice([-1.0, 1.0], size=(n, P)) / math.sqrt(n)
+    W = (U.T @ V).T ** 2
+    return np.tile(eigs, (P, 1)), W / W.sum(axis=1, keepdims=True)
+
+
+def test_slq_input_is_fitted_with_a_probe_bootstrap():
+    H = sample_hessian(300, 0.5, 0.1, rng=3)[0]
+    e, U = np.linalg.eigh(H)
+    X, W = _probes(e, U, 8, np.random.default_rng(4))
+    r = fit_law(nodes=X, weights=W, law="pb", bootstrap=10, rng=5)
+    assert r["input"] == "slq" and r["p_value"] is None and r["n"] == 8
+    assert r["bootstrap"]["kind"] == "probes"
+    # the fit of all eigenvalues (equal weights) is what the probes estimate
+    full = fit_law(e, law="pb", rule="none", bootstrap=1, rng=0)["params"]
+    for k in ("phi", "eps"):
+        p = r["params"][k]
+        assert p["stderr"] > 0
+        assert abs(p["value"] - full[k]["value"]) < 5 * p["stderr"], (k, p, full[k])
+    # ks agrees with the pooled weighted empirical CDF
+    c = fit_curves(r, nodes=X, weights=W)
+    assert np.max(np.abs(c["residual"])) <= r["ks"] + 1e-12
+
+
+def test_outliers_get_their_spike_and_prediction():
+    theta = 3.0
+    H = sample_hessian(400, 0.5, 0.1, rng=6)[0]
+    e = np.linalg.eigvalsh(add_spikes(H, [theta, 2.0], rng=7)[0])
+    r = fit_law(e, law="pb", bootstrap=3, spikes=[2.0, theta], rng=8)
+    assert len(r["outliers"]) == 2 and r["bulk_n"] == 398
+    phi, eps = r["params"]["phi"]["value"], r["params"]["eps"]["value"]
+    for o, t in zip(r["outliers"], (theta, 2.0)):          # largest spike <-> largest outlier
+        # spike = 1/G(value): the closed-form location of that spike is the value
+        th = o["spike"]
+        assert th + th / (th - phi) + 2 * eps / th == pytest.approx(o["value"], rel=1e-9)
+        assert o["predicted"] == pytest.approx(t + t / (t - phi) + 2 * eps / t, rel=1e-9)
+        assert o["spike_stderr"] is not None and o["spike_stderr"] > 0
+    assert [p["theta"] for p in r["predictions"]] == [theta, 2.0]
+    assert r["threshold"] == pytest.approx(spiked.additive_threshold(PenningtonBahri(phi, eps)))
+
+
+def test_no_spikes_no_prediction_and_a_subthreshold_spike_predicts_none():
+    e = quantiles(PenningtonBahri(0.5, 0.1), 200)
+    e[-1] = 3.6                                              # one clear outlier
+    r = fit_law(e, law="pb", rule="gap_ratio", bootstrap=1, spikes=[0.5], rng=0)
+    assert r["outliers"][0]["value"] == 3.6
+    assert r["outliers"][0]["predicted"] is None             # 0.5 < threshold 1.25
+    assert r["predictions"] == [{"theta": 0.5, "location": None}]
+    r = fit_law(e, law="pb", rule="gap_ratio", bootstrap=1, rng=0)
+    assert r["outliers"][0]["predicted"] is None and r["predictions"] == []
+
+
+def test_covariance_spikes_on_mp():
+    phi, ell = 0.5, 4.0
+    W, _ = sample_spiked_wishart(400, 800, [ell], rng=9)
+    e = 2.0 * np.linalg.eigvalsh(W)                           # scale 2
+    r = fit_law(e, law="mp", spike_kind="covariance", spikes=[ell], bootstrap=2, rng=1)
+    o = r["outliers"][0]
+    s, ph = r["params"]["scale"]["value"], r["params"]["phi"]["value"]
+    lh = o["spike"]
+    assert s * lh * (1 + ph / (lh - 1)) == pytest.approx(o["value"], rel=1e-10)
+    assert o["predicted"] == pytest.approx(s * ell * (1 + ph / (ell - 1)), rel=1e-12)
+    assert r["threshold"] == pytest.approx(1 + math.sqrt(ph))
+
+
+@pytest.mark.parametrize("kwargs,name", [
+    ({"eigs": np.r_[np.ones(30), np.nan]}, "eigs"),
+    ({"eigs": np.ones(19)}, "eigs"),
+    ({"eigs": np.ones(50), "phi": 0.0}, "phi"),
+    ({"eigs": np.ones(50), "phi": -1.0}, "phi"),
+    ({"eigs": np.ones(50), "bootstrap": 0}, "bootstrap"),
+    ({"eigs": np.ones(50), "law": "gauss"}, "law"),
+    ({"eigs": np.ones(50), "rule": "mp_edge"}, "rule"),
+    ({"eigs": np.ones(50), "spikes": [1.0, -2.0]}, "spikes"),
+    ({"eigs": np.ones(50), "law": "pb", "spike_kind": "covariance"}, "covariance"),
+    ({"eigs": np.ones(50), "nodes": np.ones((2, 30)), "weights": np.ones((2, 30)) / 30},
+     "not both"),
+    ({"nodes": np.ones((2, 30)), "weights": np.ones((2, 30))}, "weights"),
+    ({"nodes": np.ones((2, 30)), "weights": np.ones((3, 30)) / 30}, "nodes and weights"),
+    ({"eigs": np.ones(5000), "bootstrap": 10 ** 6}, r"bootstrap must be an integer in \[1, "),
+    ({"eigs": np.ones(200000), "bootstrap": 1}, r"n must be an integer in \[20, "),
+])
+def test_bad_input_is_refused_before_computing(kwargs, name):
+    with pytest.raises(InputError, match=name):
+        fit_law(**kwargs)
+
+
+def test_check_fit_names_the_bootstrap_size_that_fits():
+    with pytest.raises(InputError, match=r"bootstrap must be an integer in \[1, \d+\]"):
+        check_fit("pb", 10000, 10 ** 6)
+    assert check_fit("mp", 10000, 100)[1] == 100
+
+
+# --------------------------------------------------------------------------- slow: calibration
+
+@pytest.mark.slow
+def test_pb_fit_calibration_n1000():
+    """40 PB(0.5, 0.1) matrices of size 1000 (sample_hessian), B = 20 each: (phi, eps)
+    within 3 s.e. in >= 95% of seeds, the s.e. calibrated (spread around the truth against
+    the mean reported s.e.), the p-values uniform (samples of the fitted law)."""
+    n, B, S, truth = 1000, 20, 40, np.array([0.5, 0.1])
+    E = eigvalsh_batched(sample_hessian(n, 0.5, 0.1, batch=S, rng=7))
+    est, se, p = [], [], []
+    for s in range(S):
+        r = fit_law(E[s], law="pb", bootstrap=B, rng=100 + s)
+        est.append([r["params"][k]["value"] for k in ("phi", "eps")])
+        se.append([r["params"][k]["stderr"] for k in ("phi", "eps")])
+        p.append(r["p_value"])
+    est, se = np.array(est), np.array(se)
+    assert np.all(np.mean(np.abs(est - truth) <= 3 * se, axis=0) >= 0.95)
+    assert_calibrated(est, se, center=truth, what="PB fit (phi, eps), n = 1000")
+    assert_uniform(p, what="PB fit p-values, n = 1000")
+
+
+@pytest.mark.slow
+def test_planted_spike_locations():
+    """Realised outliers against the predicted locations, the bound sized from the spread
+    over seeds: additive spike theta = 3 on PB(0.5, 0.1) at n = 1000 (20 seeds) and 4000
+    (4 seeds), covariance spike ell = 4 on MP(0.5) at n = 1000 (20 seeds); and the fit's own
+    prediction from the fitted bulk at n = 1000."""
+    theta, ell = 3.0, 4.0
+    rho = spiked.additive_location(PenningtonBahri(0.5, 0.1), theta)
+    for n, S in ((1000, 20), (4000, 4)):
+        top = np.array([np.linalg.eigvalsh(add_spikes(h, [theta], rng=1000 + i)[0])[-1]
+                        for i, h in enumerate(sample_hessian(n, 0.5, 0.1, batch=S, rng=n))])
+        sd = np.sqrt(math.exp(1) / n) * theta if S < 10 else top.std(ddof=1)
+        assert abs(top.mean() - rho) < 4 * sd / math.sqrt(S) + 2.0 / n, (n, top, rho, sd)
+    x = spiked.covariance_location(ell, 0.5)
+    top = np.array([np.linalg.eigvalsh(sample_spiked_wishart(1000, 2000, [ell], rng=i)[0])[-1]
+                    for i in range(20)])
+    assert abs(top.mean() - x) < 4 * top.std(ddof=1) / math.sqrt(20) + 2.0 / 1000, (top, x)
