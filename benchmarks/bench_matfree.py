@@ -99,7 +99,8 @@ def main(argv=None):
             c = compare_hessian_estimate(x, r["per_probe"]["cdf"], r["per_probe"]["index"],
                                          a.phi, a.eps, n, index_bias_bound=r["index_bias_bound"])
             row = {"n": n, "method": method, "dtype": a.dtype, "probes": a.probes,
-                   "steps" if method == "slq" else "degree": a.steps if method == "slq" else a.degree,
+                   ("steps" if method == "slq" else "degree"):
+                       a.steps if method == "slq" else a.degree,
                    "matvecs": r["matvecs"], "seconds_build": build,
                    "seconds_estimate": r["seconds"], "seconds": build + r["seconds"],
                    "index": c["empirical_index"], "index_stderr": c["index_stderr"],
@@ -190,8 +191,8 @@ def eigen_rows(a):
           f"{'eigsh mv':>8} {'mv ratio':>8} {'time ratio':>10}")
     for k in (1, 5, 10):
         for which in ("LA", "SA", "BE"):
-            o = [r for r in rows if r["method"] == "eigenpairs" and (r["k"], r["which"]) == (k, which)]
-            e = [r for r in rows if r["method"] == "eigsh" and (r["k"], r["which"]) == (k, which)]
+            o, e = ([r for r in rows if r["method"] == meth and (r["k"], r["which"]) == (k, which)]
+                    for meth in ("eigenpairs", "eigsh"))
             if not o:
                 continue
             mo, me = np.mean([r["matvecs"] for r in o]), np.mean([r["matvecs"] for r in e])

@@ -274,19 +274,22 @@ def test_counts_stderr_calibrated():
 
 def test_counts_with_a_large_atom_at_zero():
     """40 % exact zeros inside a bulk on [-0.5, 2]: the index at 0 splits the atom (its CMS
-    bias bound is about half the atom), while the counts at +-0.1 are within 4 stderr + their
-    bias bound of the exact ones, with bias bounds below 0.03 (the atom resolved by the Ritz
-    residuals; the CMS bracket alone spans it).  Counts are n times the fractions."""
+    bias bound is about half the atom), while the counts at +-tau are within 4 stderr + their
+    bias bound of the exact ones; at tau = 0.1 with bias bounds below 0.03.  At tau = 0.05
+    (60 steps) the bracket is wider, but the estimate counts the atom's node on its side:
+    within 4 stderr of the exact counts (the interpolated CDF, 0.537 above tau against the
+    exact 0.484, is 7 s.e. off).  Counts are n times the fractions."""
     A, lam = _planted(500, 200, 0)
-    r = spectrum(A, probes=16, steps=60, tau=0.1, rng=1)
-    exact = _exact_counts(lam, 0.1)
-    for part, c in r["counts"].items():
-        if part == "tau":
-            continue
-        assert abs(c["fraction"] - exact[part]) <= 4 * c["stderr"] + c["bias_bound"], part
-        assert c["count"] == pytest.approx(500 * c["fraction"]) and c["bias_bound"] < 0.03
+    for tau in (0.1, 0.05):
+        r = spectrum(A, probes=16, steps=60, tau=tau, rng=1)
+        exact = _exact_counts(lam, tau)
+        for part in ("below", "near_zero", "above"):
+            c = r["counts"][part]
+            err = abs(c["fraction"] - exact[part])
+            assert err <= 4 * c["stderr"] + c["bias_bound"], (tau, part)
+            assert c["count"] == pytest.approx(500 * c["fraction"])
+            assert c["bias_bound"] < 0.03 if tau == 0.1 else err <= 4 * c["stderr"]
     assert r["index_bias_bound"] > 0.15                        # the split atom at x = 0
-    assert r["counts"]["below"]["bias_bound"] <= 0.02
 
 
 def test_residual_bracket_holds_for_each_probe():
@@ -298,7 +301,7 @@ def test_residual_bracket_holds_for_each_probe():
     A, lam = _planted(300, 120, 3)
     w, Q = np.linalg.eigh(A)
     op = dense_operator(A)
-    x = np.concatenate([np.linspace(-0.6, 2.1, 200), [-0.1, -0.05, -1e-9, 1e-9, 0.05, 0.1]])
+    x = np.concatenate([np.linspace(-0.6, 2.1, 100), [-0.1, -0.05, -1e-9, 1e-9, 0.05, 0.1]])
     u = _unit_probes(generator(5), op, 4, "rademacher")
     mu = (Q.T @ u) ** 2
     exact = np.stack([[mu[w < t, c].sum() for t in x] for c in range(4)])
