@@ -296,7 +296,16 @@ def test_bad_input_is_refused_naming_the_parameter(torch, adapter):
     X, Y = _task(torch, "squared", 10, 4, 3)
     Xi, Yi = _task(torch, "index", 10, 4, 3)
     TH = adapter.TorchHessian
+
+    class Pair(torch.nn.Module):                      # returns (outputs, features)
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(4, 3).double()
+
+        def forward(self, x):
+            return self.lin(x), x
     cases = [
+        (lambda: TH(Pair(), torch.nn.MSELoss(), (X, Y)), "model"),
         (lambda: TH(net, torch.nn.MSELoss(reduction="none"), (X, Y)), "reduction"),
         (lambda: TH(net, torch.nn.L1Loss(), (X, Y)), "loss_fn"),
         (lambda: TH(net, lambda f, y: (f - y).pow(2).mean(), (X, Y)), "loss_fn"),

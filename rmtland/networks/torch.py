@@ -235,6 +235,12 @@ class TorchHessian:
         targets of the wrong shape or range; all before any Hessian product.
     TorchMissing
         torch is not installed.
+
+    Notes
+    -----
+    A snapshot: ``loss``, ``m``, ``k`` are computed here, and an operator holds the selected
+    parameters' values from when :meth:`operator` was called; after the model changes
+    (training), build a new :class:`TorchHessian`.
     """
 
     def __init__(self, model, loss_fn, data, params=None):
@@ -256,6 +262,11 @@ class TorchHessian:
                              "it is iterated once per product")
         self._scan()
         self._grad = None
+
+    def __repr__(self):
+        return (f"<TorchHessian {self.loss_kind}/{self.reduction}: n={self.n}, k={self.k}, "
+                f"m={self.m}, phi={self.phi:.4g}, loss={self.loss:.6g}, {self.dtype.name} on "
+                f"{self.device}>")
 
     # ---------------------------------------------------------------- selection
 
@@ -322,6 +333,9 @@ class TorchHessian:
             x, y = self._move(x), self._move(y)
             with torch.no_grad():
                 f = self.model(x)
+            if not isinstance(f, torch.Tensor):
+                raise InputError(f"model must return a tensor of outputs, got "
+                                 f"{type(f).__name__} on batch {i} of data")
             kb = self._check_batch(torch, i, f, y)
             if k is not None and kb != k:
                 raise InputError(f"data: batch {i} has k = {kb} outputs per sample, the "
