@@ -244,32 +244,35 @@ def _exact_counts(lam, tau):
 
 
 def test_trace_stderr_calibrated_and_matches_the_rademacher_variance():
-    """Hutchinson trace over 30 seeds: the spread around tr A matches the reported standard
+    """Hutchinson trace over 60 seeds: the spread around tr A matches the reported standard
     error, and matches the exact Rademacher variance 2(||A||_F^2 - sum A_ii^2)/probes
-    (Hutchinson 1990), an independent value; Gaussian probes: calibrated."""
+    (Hutchinson 1990), an independent value; Gaussian probes and KPM: calibrated."""
     from _calibration import assert_calibrated
     A, lam = _planted(200, 80, 1)
     exact_se = np.sqrt(2 * (np.sum(A * A) - np.sum(np.diag(A) ** 2)) / 8)
     for probe in ("rademacher", "gaussian"):
-        runs = [spectrum(A, probes=8, steps=2, probe=probe, rng=s) for s in range(30)]
+        runs = [spectrum(A, probes=8, steps=2, probe=probe, rng=s) for s in range(60)]
         est = [r["trace"] for r in runs]
         assert_calibrated(est, [r["trace_stderr"] for r in runs], center=lam.sum(),
                           what=f"trace {probe}")
         if probe == "rademacher":
-            assert_calibrated(est, np.full(30, exact_se), center=lam.sum(), what="trace exact")
-    r = spectrum(A, method="kpm", probes=16, degree=20, rng=3)
-    assert abs(r["trace"] - lam.sum()) <= 4 * r["trace_stderr"]
+            assert_calibrated(est, np.full(60, exact_se), center=lam.sum(), what="trace exact")
+    runs = [spectrum(A, method="kpm", probes=8, degree=4, rng=s) for s in range(30)]
+    assert_calibrated([r["trace"] for r in runs], [r["trace_stderr"] for r in runs],
+                      center=lam.sum(), what="trace kpm")
 
 
 def test_counts_stderr_calibrated():
-    """Counts below -tau, in [-tau, tau) and above tau over 24 seeds: spread around their mean
-    against the reported standard errors."""
+    """Counts below -tau, in [-tau, tau) and above tau over 24 seeds (SLQ and KPM): spread
+    around their mean against the reported standard errors."""
     from _calibration import assert_calibrated
     A, lam = _planted(200, 80, 2)
-    runs = [spectrum(A, probes=8, steps=20, tau=0.1, rng=s)["counts"] for s in range(24)]
-    for part in ("below", "near_zero", "above"):
-        assert_calibrated([c[part]["fraction"] for c in runs], [c[part]["stderr"] for c in runs],
-                          what=part)
+    for method in ("slq", "kpm"):
+        runs = [spectrum(A, method=method, probes=8, steps=20, degree=40, tau=0.1,
+                         rng=s)["counts"] for s in range(24)]
+        for part in ("below", "near_zero", "above"):
+            assert_calibrated([c[part]["fraction"] for c in runs],
+                              [c[part]["stderr"] for c in runs], what=f"{method} {part}")
 
 
 def test_counts_with_a_large_atom_at_zero():
@@ -290,6 +293,10 @@ def test_counts_with_a_large_atom_at_zero():
             assert c["count"] == pytest.approx(500 * c["fraction"])
             assert c["bias_bound"] < 0.03 if tau == 0.1 else err <= 4 * c["stderr"]
     assert r["index_bias_bound"] > 0.15                        # the split atom at x = 0
+    r = spectrum(A, method="kpm", probes=16, degree=200, tau=0.05, rng=1)   # KPM: covered
+    for part in ("below", "near_zero", "above"):
+        c = r["counts"][part]
+        assert abs(c["fraction"] - exact[part]) <= 4 * c["stderr"] + c["bias_bound"], part
 
 
 def test_residual_bracket_holds_for_each_probe():
