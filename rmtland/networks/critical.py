@@ -189,7 +189,7 @@ import numpy as np
 from .. import _validate
 from .._backend import array_namespace, device_name, to_numpy
 from .._validate import InputError
-from ..linalg.dense import eigh_batched, eigvalsh_batched
+from ..linalg.dense import eigh_batched, eigvalsh_batched, memory_budget, plan_chunk
 from .mlp import MLP, SATURATION_Z
 
 __all__ = ["find_network_critical_points", "descent_starts", "canonical_form", "classify_points", "flatness",
@@ -694,12 +694,73 @@ def descent_starts(model, X, Y, starts, steps, *, rng=None, init_scale=1.0):
     return xp.concatenate(snaps, axis=0)
 
 
+def _search_chunk(model, X, Y, theta, kind, tol, maxiter, polish_iter, tol_zero, rtol,
+                  flat_tol, z_inf, norm_growth, max_step, scale):
+    """The searches of one chunk of starts, from ``theta`` to their per-start numbers (device
+    arrays; ``crit`` indexes the chunk), the seconds of (setup, phase 1, polish) and the
+    iteration counts. Starts are independent rows of every batched call, so a start's numbers
+    do not depend on the chunk it is in."""
+    t_start = time.perf_counter()
+    xp = array_namespace(theta, X, Y)
+    B, n = theta.shape
+    m = X.shape[0]
+    s = _Search(model, X, Y, theta, tol, max_step)
+    if scale is None:
+        lam0 = eigvalsh_batched(model._unchecked_hessian(theta, X, Y, part="H0"))[:, -1]
+        sc = xp.maximum(xp.sqrt(2.0 * xp.maximum(s.loss, 0.0) * xp.maximum(lam0, 0.0)),
+                        s.gnorm)
+        sc = xp.where(sc > 0, sc, 1.0)           # a start exactly at a zero-loss point
+    else:
+        sc = xp.full(B, scale, dtype=theta.dtype)
+    t_setup = time.perf_counter()
+
+    # ---- phase 1 and polish
+    _phase1(s, kind, maxiter, sc, flat_tol, z_inf, norm_growth)
+    t_phase1 = time.perf_counter()
+    _polish(s, polish_iter, sc, tol_zero)
+    t_polish = time.perf_counter()
+
+    # ---- classification
+    zmax, count = model.saturation(s.theta, X)
+    units, dead, margin = unit_statistics(model, s.theta, X, z_inf)
+    norm = _norm(xp, s.theta)
+    rho = flatness(s.w, s.V, s.g)
+    newton = _norm(xp, _pinv_step(s.w, s.V, s.g, tol_zero))
+    absw = xp.abs(s.w)
+    snap = rtol * absw.max(axis=1)
+    index_count = (s.w < -snap[:, None]).sum(axis=1).astype(xp.int64)
+    zero = (absw <= snap[:, None]).sum(axis=1).astype(xp.int64)
+    code = classify_points(s.gnorm, sc, rho, zmax, norm, s.norm0, units, tol=tol,
+                           flat_tol=flat_tol,
+                           z_inf=z_inf, norm_growth=norm_growth,
+                           saturating=model.activation == "tanh",
+                           zero_modes=xp.where(index_count == 0, zero, 0),     # minima only
+                           symmetry_modes=allowed_zero_modes(model, m),
+                           z_finite=FINITE_Z.get(model.activation))
+    if kind == "minima":
+        code = xp.where((code == 0) & (index_count > 0), 4, code)
+    crit = xp.nonzero(code == 0)[0]
+    nc = int(crit.shape[0])
+    if nc:
+        eig0 = eigvalsh_batched(model._unchecked_hessian(s.theta[crit], X, Y, part="H0"))
+        eig1 = eigvalsh_batched(model._unchecked_hessian(s.theta[crit], X, Y, part="H1"))
+    else:
+        eig0 = eig1 = xp.zeros((0, n), dtype=theta.dtype)
+
+    return (dict(loss=s.loss, gnorm=s.gnorm, scale=sc, zmax=zmax, norm=norm, newton=newton,
+                 norm0=s.norm0, rho=rho, margin=margin, index_count=index_count, zero=zero,
+                 count=count, units=units, dead=dead, code=code, theta=s.theta, w=s.w,
+                 crit=crit, eig0=eig0, eig1=eig1, t_spectra=time.perf_counter() - t_polish),
+            np.array([t_setup - t_start, t_phase1 - t_setup, t_polish - t_phase1]),
+            s.iterations)
+
+
 def find_network_critical_points(model, X, Y, *, starts=None, theta0=None, rng=None,
                                  kind="any", tol=TOL, maxiter=200, polish_iter=30,
                                  tol_zero=TOL_ZERO, rtol=SNAP_RTOL, flat_tol=FLAT_TOL,
                                  merge_tol=MERGE_TOL, z_inf=SATURATION_Z,
                                  norm_growth=NORM_GROWTH, max_step=MAX_STEP, init_scale=1.0,
-                                 scale=None):
+                                 scale=None, chunk=None):
     r"""Critical points of every index (or minima) of a network's loss from random starts.
 
     The algorithm and every rule (convergence scale, at infinity, gradient-flat, index with
@@ -755,6 +816,14 @@ def find_network_critical_points(model, X, Y, *, starts=None, theta0=None, rng=N
         ``scale`` of :meth:`MLP.init`.
     scale : float > 0, optional
         Override the per-start convergence scale (module notes) by one absolute value.
+    chunk : int >= 1, optional
+        Starts searched at once. Default: as many as the memory plan allows
+        (:func:`rmtland.linalg.dense.plan_chunk` with the limit of
+        :func:`~rmtland.linalg.dense.memory_budget`, about ``5 n^2`` numbers per start: the
+        Hessian, its eigenvectors and the products), all of them when they fit. Starts are
+        independent rows of every batched call (gradients, Hessians, one stacked
+        eigendecomposition of the active starts per iteration), so the results do not depend
+        on the chunk (tests/test_networks_batched.py); only ``settings["seconds"]`` does.
 
     Returns
     -------
@@ -792,7 +861,8 @@ def find_network_critical_points(model, X, Y, *, starts=None, theta0=None, rng=N
         - ``start_scale`` ``(B,)``: the convergence scale of every start; ``start_loss``
           ``(B,)``: the loss at every start's end point, whatever its status;
         - ``settings``: every argument and constant used, the scale rule, ``n``, ``phi``,
-          the device, iteration counts and wall times.
+          the device, ``chunk`` (starts per chunk) and ``chunks``, iteration counts (the
+          most any chunk ran) and wall times (summed over the chunks).
 
     Examples
     --------
@@ -856,56 +926,32 @@ def find_network_critical_points(model, X, Y, *, starts=None, theta0=None, rng=N
                          f"{theta.dtype} parameters, got {tol!r}")
     m = X.shape[0]
 
-    # ---- start: state, scale
-    s = _Search(model, X, Y, theta, tol, max_step)
-    if scale is None:
-        lam0 = eigvalsh_batched(model._unchecked_hessian(theta, X, Y, part="H0"))[:, -1]
-        sc = xp.maximum(xp.sqrt(2.0 * xp.maximum(s.loss, 0.0) * xp.maximum(lam0, 0.0)),
-                        s.gnorm)
-        sc = xp.where(sc > 0, sc, 1.0)           # a start exactly at a zero-loss point
-    else:
-        sc = xp.full(B, scale, dtype=theta.dtype)
-    t_setup = time.perf_counter()
-
-    # ---- phase 1 and polish
-    _phase1(s, kind, maxiter, sc, flat_tol, z_inf, norm_growth)
-    t_phase1 = time.perf_counter()
-    _polish(s, polish_iter, sc, tol_zero)
-    t_polish = time.perf_counter()
-
-    # ---- classification
-    zmax, count = model.saturation(s.theta, X)
-    units, dead, margin = unit_statistics(model, s.theta, X, z_inf)
-    norm = _norm(xp, s.theta)
-    rho = flatness(s.w, s.V, s.g)
-    newton = _norm(xp, _pinv_step(s.w, s.V, s.g, tol_zero))
-    absw = xp.abs(s.w)
-    snap = rtol * absw.max(axis=1)
-    index_count = (s.w < -snap[:, None]).sum(axis=1).astype(xp.int64)
-    zero = (absw <= snap[:, None]).sum(axis=1).astype(xp.int64)
-    code = classify_points(s.gnorm, sc, rho, zmax, norm, s.norm0, units, tol=tol,
-                           flat_tol=flat_tol,
-                           z_inf=z_inf, norm_growth=norm_growth,
-                           saturating=model.activation == "tanh",
-                           zero_modes=xp.where(index_count == 0, zero, 0),     # minima only
-                           symmetry_modes=allowed_zero_modes(model, m),
-                           z_finite=FINITE_Z.get(model.activation))
-    if kind == "minima":
-        code = xp.where((code == 0) & (index_count > 0), 4, code)
-    crit = xp.nonzero(code == 0)[0]
-    nc = int(crit.shape[0])
-    if nc:
-        eig0 = eigvalsh_batched(model._unchecked_hessian(s.theta[crit], X, Y, part="H0"))
-        eig1 = eigvalsh_batched(model._unchecked_hessian(s.theta[crit], X, Y, part="H1"))
-    else:
-        eig0 = eig1 = xp.zeros((0, n), dtype=theta.dtype)
+    # ---- the searches, streamed in chunks of starts sized by the memory plan
+    per_start = (5 * n * n + 2 * n) * theta.dtype.itemsize + model.nbytes(1, m, n,
+                                                                         dtype=theta.dtype)
+    chunk = plan_chunk(xp, per_start, B, chunk, max_bytes=memory_budget(xp)[1],
+                       what="critical-point search (start)", blame="the widths")
+    parts, times, t_spectra = [], np.zeros(3), 0.0
+    iterations = {"phase1": 0, "polish": 0}
+    for c in range(0, B, chunk):
+        part, t, its = _search_chunk(model, X, Y, theta[c:c + chunk], kind, tol, maxiter,
+                                     polish_iter, tol_zero, rtol, flat_tol, z_inf,
+                                     norm_growth, max_step, scale)
+        part["crit"] = part["crit"] + c
+        t_spectra += part.pop("t_spectra")
+        parts.append(part)
+        times += t
+        iterations = {k: max(v, its[k]) for k, v in iterations.items()}
+    d = {k: (xp.concatenate([p[k] for p in parts]) if len(parts) > 1 else parts[0][k])
+         for k in parts[0]}
+    nc = int(d["crit"].shape[0])
+    t_host0 = time.perf_counter()
 
     # ---- the one device-to-host boundary
-    floats = dict(loss=s.loss, gnorm=s.gnorm, scale=sc, zmax=zmax, norm=norm, newton=newton,
-                  norm0=s.norm0, rho=rho, margin=margin)
-    ints = dict(index_count=index_count, zero=zero, count=count, units=units, dead=dead,
-                code=code)
-    dev = dict(theta=s.theta, w=s.w, crit=crit, eig0=eig0, eig1=eig1,
+    floats = {k: d[k] for k in ("loss", "gnorm", "scale", "zmax", "norm", "newton", "norm0",
+                                "rho", "margin")}
+    ints = {k: d[k] for k in ("index_count", "zero", "count", "units", "dead", "code")}
+    dev = dict(theta=d["theta"], w=d["w"], crit=d["crit"], eig0=d["eig0"], eig1=d["eig1"],
                floats=xp.stack(list(floats.values())), ints=xp.stack(list(ints.values())))
     h = {k: to_numpy(v) for k, v in dev.items()}       # per-start numbers stacked: few syncs
     h.update(zip(floats, h.pop("floats")))
@@ -977,9 +1023,10 @@ def find_network_critical_points(model, X, Y, *, starts=None, theta0=None, rng=N
                        + "hidden units sorted by norm" + (
                            ", signs fixed (odd activation)" if model.activation == "tanh"
                            else "") + ", every hidden layer"),
-        "iterations": dict(s.iterations),
-        "seconds": {"setup": t_setup - t_start, "phase1": t_phase1 - t_setup,
-                    "polish": t_polish - t_phase1, "spectra_and_transfer": t_host - t_polish,
+        "chunk": chunk, "chunks": len(parts),
+        "iterations": iterations,
+        "seconds": {"setup": times[0], "phase1": times[1], "polish": times[2],
+                    "spectra_and_transfer": t_host - t_host0 + t_spectra,
                     "merge": t_end - t_host, "total": t_end - t_start},
     }
     return out

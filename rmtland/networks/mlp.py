@@ -125,9 +125,13 @@ LOSSES = ("squared", "softmax")
 PARTS = ("H", "H0", "H1")
 #: |z| above which |tanh z| > 1 - 1e-8: atanh(1 - 1e-8) = 9.5567...
 SATURATION_Z = math.atanh(1.0 - 1e-8)
-#: Target working memory of one column block of :meth:`MLP.hessian` on the host: the R-pass
-#: is memory-bound, and blocks that stay in cache were the fastest (measured at n = 1000,
-#: m = 200 on a 2-core x86 host: 2-4 MiB blocks 2-4x faster than 16-64 MiB ones).
+#: Target working memory of one chunk of the batched evaluations on the host (a block of
+#: networks, and of directions for the R-pass of :meth:`MLP.hvp` and :meth:`MLP.hessian`): the
+#: passes are memory-bound, and chunks that stay in cache were the fastest (measured at n =
+#: 1000, m = 200 on a 2-core x86 host: 2-4 MiB blocks 2-4x faster than 16-64 MiB ones; and
+#: on the issue-20 benchmark, a whole batch of 8 networks x 32 directions in one pass, 32 MiB
+#: per temporary, was 1.8-2.3x slower than the same work in cache-sized chunks). On a GPU the
+#: chunk is the planning budget of :func:`rmtland.linalg.dense.memory_budget` (one pass).
 HESSIAN_BLOCK_BYTES = 4 << 20
 
 
@@ -488,11 +492,26 @@ class MLP:
         return cache
 
     def _lam(self, cache, U):
-        """:math:`\\Lambda_i U` for ``U`` of shape ``(B, m, r, k)``."""
+        """:math:`\\Lambda_i U` for ``U`` of shape ``(B, r, m, k)``."""
         if self.loss_kind == "squared":
             return U
-        P = cache.P[:, :, None, :]
+        P = cache.P[:, None]
         return P * (U - (P * U).sum(axis=-1, keepdims=True))
+
+    # ------------------------------------------------------------------ chunks
+
+    def _budget(self, xp):
+        """Bytes of one chunk: :data:`HESSIAN_BLOCK_BYTES` on the host, the planning budget on
+        a GPU."""
+        return HESSIAN_BLOCK_BYTES if xp is np else memory_budget(xp)[0]
+
+    def _net_chunks(self, xp, B, per_network):
+        """Slices of the ``B`` networks, each holding about :meth:`_budget` bytes at
+        ``per_network`` bytes per network (at least one network per chunk). Every network is
+        computed alone in each batched call (one GEMM per network and layer, elementwise
+        work, reductions over its own axes), so the results do not depend on the chunks."""
+        step = int(max(1, min(B, self._budget(xp) // max(1, per_network))))
+        return [slice(s, min(s + step, B)) for s in range(0, B, step)]
 
     # ------------------------------------------------------------------ first order
 
@@ -517,7 +536,12 @@ class MLP:
         return self._forward(xp, theta, X).z
 
     def _loss(self, xp, theta, X, Y):
-        return self._output(self._forward(xp, theta, X), Y).loss
+        B, m = theta.shape[0], X.shape[1]
+        chunks = self._net_chunks(xp, B, self.nbytes(1, m, dtype=theta.dtype))
+        if len(chunks) == 1:
+            return self._output(self._forward(xp, theta, X), Y).loss
+        return xp.concatenate([self._output(self._forward(xp, theta[c], X[c]), Y[c]).loss
+                               for c in chunks])
 
     def residuals(self, theta, X, Y):
         r"""Residuals :math:`r_i = \partial\ell_i/\partial f`, ``(B, m, k)``: :math:`f - y`
@@ -549,6 +573,13 @@ class MLP:
         return self._gradient(*self._inputs(theta, X, Y, check=False)[:4])
 
     def _gradient(self, xp, theta, X, Y):
+        B, m = theta.shape[0], X.shape[1]
+        chunks = self._net_chunks(xp, B, self.nbytes(1, m, dtype=theta.dtype))
+        if len(chunks) == 1:
+            return self._gradient_of(xp, theta, X, Y)
+        return xp.concatenate([self._gradient_of(xp, theta[c], X[c], Y[c]) for c in chunks])
+
+    def _gradient_of(self, xp, theta, X, Y):
         cache = self._output(self._forward(xp, theta, X), Y)
         delta = cache.c * cache.r
         pieces = []
@@ -658,9 +689,30 @@ class MLP:
         return self._hvp_of(*self._inputs(theta, X, Y, V, check=False), part)
 
     def _hvp_of(self, xp, theta, X, Y, V, part):
-        cache = self._output(self._forward(xp, theta, X, second=part != "H0"), Y)
-        out = self._hvp(cache, V if V.ndim == 3 else V[:, :, None], part)
-        return out if V.ndim == 3 else out[:, :, 0]
+        vec = V.ndim == 2
+        V = V[:, :, None] if vec else V
+        B, n, r = V.shape
+        m = X.shape[1]
+        Vt = xp.ascontiguousarray(V.swapaxes(1, 2))                 # (B, r, n)
+        out = xp.empty((B, r, n), dtype=theta.dtype)
+        nets, cols = self._rpass_plan(xp, B, m, r, theta.dtype.itemsize)
+        for s in nets:
+            cache = self._output(self._forward(xp, theta[s], X[s], second=part != "H0"), Y[s])
+            for j in range(0, r, cols):
+                self._rpass(cache, Vt[s, j:j + cols], part, out[s, j:j + cols])
+        out = out.swapaxes(1, 2)
+        return out[:, :, 0] if vec else out
+
+    def _rpass_plan(self, xp, B, m, r, itemsize, cols=None):
+        """``(network slices, directions per pass)``: as many directions of one network as
+        fit :meth:`_budget` (at least one; ``cols`` when given), then, when a network's ``r``
+        directions fit, as many networks as fit. Directions and networks are independent, so
+        the results do not depend on the plan."""
+        per = self._per_direction(1, m) * itemsize
+        if cols is None:
+            cols = int(max(1, min(r, self._budget(xp) // per)))
+        return (self._net_chunks(xp, B, per * cols) if cols >= r else
+                [slice(b, b + 1) for b in range(B)]), cols
 
     def hessian(self, theta, X, Y, part="H", block=None):
         r"""Dense Hessian (``part="H"``), :math:`H_0` or :math:`H_1`, ``(B, n, n)``, exactly
@@ -691,87 +743,91 @@ class MLP:
         n, dt = self.n_params, theta.dtype
         require_memory(xp, (2 * B + 1) * n * n * dt.itemsize, "batch or the widths",
                        f"the dense Hessians ({B} x {n} x {n}) and the identity")
-        per_column = self._per_direction(B, m) * dt.itemsize
-        if block is None:
-            budget = HESSIAN_BLOCK_BYTES if xp is np else memory_budget(xp)[0]
-            block = int(max(1, min(n, budget // per_column)))
-        else:
+        if block is not None:
             block = min(_validate.integer("block", block, 1), n)
-        require_memory(xp, block * per_column, "block, batch or m",
+        nets, block = self._rpass_plan(xp, B, m, n, dt.itemsize, block)
+        require_memory(xp, block * self._per_direction(1, m) * dt.itemsize, "block or m",
                        f"a block of {block} Hessian columns")
-        cache = self._output(self._forward(xp, theta, X, second=part != "H0"), Y)
         eye = xp.eye(n, dtype=dt)
-        H = xp.empty((B, n, n), dtype=dt)
-        for j in range(0, n, block):
-            cols = eye[:, j:j + block]
-            H[:, :, j:j + block] = self._hvp(cache, xp.broadcast_to(
-                cols[None], (B,) + tuple(cols.shape)), part)
-        return 0.5 * (H + H.swapaxes(1, 2))
+        Ht = xp.empty((B, n, n), dtype=dt)                  # row j: H e_j (H^T, as assembled)
+        for s in nets:
+            cache = self._output(self._forward(xp, theta[s], X[s], second=part != "H0"), Y[s])
+            b = cache.a[-1].shape[0]
+            for j in range(0, n, block):
+                rows = eye[j:j + block]
+                self._rpass(cache, xp.broadcast_to(rows[None], (b,) + tuple(rows.shape)), part,
+                            Ht[s, j:j + block])
+        return 0.5 * (Ht + Ht.swapaxes(1, 2))
 
-    def _hvp(self, cache, V, part):
-        """The R-pass of the module notes for ``V`` ``(B, n, r)``; ``(B, n, r)``."""
+    def _rpass(self, cache, Vt, part, out):
+        """The R-pass of the module notes for the directions ``Vt`` ``(B, r, n)`` (last axis
+        contiguous), written into ``out`` ``(B, r, n)`` (row ``j``: the product with
+        direction ``j``).
+
+        Layout ``(B, r, m, h)`` (direction-major): every product is a GEMM on views, with no
+        transposed copies: per network and direction ``a_l V_l^T``, ``Rdelta_l^T a_l``,
+        ``delta_l^T Ra_l`` and ``delta_l V_l``; per network ``Ra_l W_l^T`` and
+        ``Rdelta_l W_l`` over all directions and samples at once."""
         xp, layers, a = cache.xp, cache.layers, cache.a
         gn, res = part in ("H", "H0"), part in ("H", "H1")
-        B, n, r = V.shape
+        B, r, n = Vt.shape
         m = a[0].shape[1]
-        Vt = V.swapaxes(1, 2)                                   # (B, r, n)
-        dirs, o = [], 0
-        for h, hp in self._sizes:                               # V_l (B, r, h, hp), v_b (B, r, h)
-            VW = Vt[:, :, o:o + h * hp].reshape(B, r, h, hp)
+        dirs, slots, o = [], [], 0
+        for h, hp in self._sizes:                  # V_l (B, r, h, hp), v_b (B, r, h): views
+            dirs.append([Vt[:, :, o:o + h * hp].reshape(B, r, h, hp), None])
+            slots.append([out[:, :, o:o + h * hp].reshape(B, r, h, hp), None])
             o += h * hp
-            vb = None
             if self.bias:
-                vb, o = Vt[:, :, o:o + h], o + h
-            dirs.append((VW, vb))
-        # forward mode: Rz_l, Ra_l of shape (B, m, r, h_l)
-        Rz, Ra, Ra_prev = [], [None], None
+                dirs[-1][1], slots[-1][1] = Vt[:, :, o:o + h], out[:, :, o:o + h]
+                o += h
+        # forward mode: Rz_l (B, r, m, h_l), Ra_l = R{a_l} (input of layer l)
+        Rz, Ra = [], [None]
         for l, ((W, _), (VW, vb)) in enumerate(zip(layers, dirs)):
             h, hp = self._sizes[l]
-            z = (a[l] @ VW.reshape(B, r * h, hp).swapaxes(1, 2)).reshape(B, m, r, h)
-            if Ra_prev is not None:
-                z = z + (Ra_prev.reshape(B, m * r, hp) @ W.swapaxes(1, 2)).reshape(B, m, r, h)
+            z = a[l][:, None] @ VW.swapaxes(2, 3)
+            if l:
+                z += (Ra[l].reshape(B, r * m, hp) @ W.swapaxes(1, 2)).reshape(B, r, m, h)
             if vb is not None:
-                z = z + vb[:, None, :, :]
+                z += vb[:, :, None, :]
             Rz.append(z)
             if l < self.depth - 1:
-                Ra_prev = z * cache.d1[l][:, :, None, :]
-                Ra.append(Ra_prev)
+                Ra.append(z * cache.d1[l][:, None])
         # reverse mode on the R-derivatives
-        delta = cache.c * cache.r                                # (B, m, h_l)
-        Rdelta = cache.c * self._lam(cache, Rz[-1]) if gn else None     # (B, m, r, h_l)
-        pieces = []
+        delta = cache.c * cache.r                                     # (B, m, h_l)
+        Rdelta = cache.c * self._lam(cache, Rz[-1]) if gn else None   # (B, r, m, h_l)
         for l in range(self.depth - 1, -1, -1):
             W, _ = layers[l]
             VW, _ = dirs[l]
+            gW, gb = slots[l]
             h, hp = self._sizes[l]
-            gW = gb = None
             if Rdelta is not None:
-                gW = (Rdelta.reshape(B, m, r * h).swapaxes(1, 2) @ a[l]).reshape(B, r, h, hp)
-                gb = Rdelta.sum(axis=1)
-            if res and l:
-                t = (delta.swapaxes(1, 2) @ Ra[l].reshape(B, m, r * hp))
-                t = t.reshape(B, h, r, hp).transpose(0, 2, 1, 3)
-                gW = t if gW is None else gW + t
-            if gW is None:                                       # H1 of a one-layer network
-                gW = xp.zeros((B, r, h, hp), dtype=V.dtype)
-            if self.bias:
-                pieces.append(gb if gb is not None else xp.zeros((B, r, h), dtype=V.dtype))
-            pieces.append(gW.reshape(B, r, h * hp))
+                gW[...] = Rdelta.swapaxes(2, 3) @ a[l][:, None]
+                if res and l:
+                    gW += delta.swapaxes(1, 2)[:, None] @ Ra[l]
+            elif res and l:
+                gW[...] = delta.swapaxes(1, 2)[:, None] @ Ra[l]
+            else:                                                     # H1 of one layer
+                gW[...] = 0
+            if gb is not None:
+                gb[...] = Rdelta.sum(axis=2) if Rdelta is not None else 0
             if not l:
                 break
             new = None
             if Rdelta is not None:
-                new = (Rdelta.reshape(B, m * r, h) @ W).reshape(B, m, r, hp)
+                new = (Rdelta.reshape(B, r * m, h) @ W).reshape(B, r, m, hp)
             if res:
-                t = (delta @ VW.transpose(0, 2, 1, 3).reshape(B, h, r * hp)).reshape(B, m, r, hp)
-                new = t if new is None else new + t
-                back = delta @ W                                  # (B, m, hp)
-                Rdelta = new * cache.d1[l - 1][:, :, None, :]
-                if cache.d2[l - 1] is not None:                   # sigma'' = 0 a.e.: no term
-                    Rdelta = Rdelta + (back * cache.d2[l - 1])[:, :, None, :] * Rz[l - 1]
+                t = delta[:, None] @ VW                               # (B, r, m, hp)
+                if new is None:
+                    new = t
+                else:
+                    new += t
+                back = delta @ W                                      # (B, m, hp)
+                new *= cache.d1[l - 1][:, None]
+                if cache.d2[l - 1] is not None:                       # sigma'' = 0 a.e.: no term
+                    z = Rz[l - 1]                                     # not needed after this
+                    z *= (back * cache.d2[l - 1])[:, None]
+                    new += z
                 delta = back * cache.d1[l - 1]
             else:
-                Rdelta = new * cache.d1[l - 1][:, :, None, :]
-        return xp.concatenate(pieces[::-1], axis=2).swapaxes(1, 2)
-
-
+                new *= cache.d1[l - 1][:, None]
+            Rdelta = new
