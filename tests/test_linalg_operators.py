@@ -194,3 +194,26 @@ def test_scipy_linear_operators_are_wrapped_by_their_matmat():
                          dtype=np.float64)
     with pytest.raises(InputError, match="op"):
         as_operator(bad)
+
+
+def test_sparse_matrices_and_matmul_objects_are_wrapped_by_their_products():
+    """A scipy sparse matrix (shape and @, no matmat) and any non-array object with shape and
+    @ are used through ``op @ V``: the products equal the dense matrix's; a non-symmetric one
+    is refused naming op."""
+    import scipy.sparse as sp
+    A = sp.random(40, 40, density=0.1, random_state=0, format="csr")
+    A = (A + A.T).tocsr()
+    V = np.random.default_rng(1).standard_normal((40, 3))
+    op = as_operator(A)
+    assert op.n == 40 and op.dtype == np.float64
+    assert np.abs(op.matvec(V) - A.toarray() @ V).max() <= 1e-13
+
+    class Matmul:
+        shape, dtype = (40, 40), np.dtype(np.float32)
+
+        def __matmul__(self, X):
+            return (A @ X).astype(np.float32)
+    op32 = as_operator(Matmul())
+    assert op32.dtype == np.float32 and op32.matvec(V).dtype == np.float32
+    with pytest.raises(InputError, match="op must be symmetric"):
+        as_operator(sp.random(40, 40, density=0.2, random_state=2, format="csr"))

@@ -18,7 +18,8 @@ User callables and outside operators
 ------------------------------------
 :func:`as_operator` wraps a callable ``f(V) -> A V`` given its size ``n``; an object with a
 ``matmat`` method (a :class:`scipy.sparse.linalg.LinearOperator`, products on NumPy blocks);
-and a PyTorch operator with ``@`` on ``(n, b)`` tensors, ``shape``, a torch ``dtype`` and
+any other non-array with ``shape`` and ``@`` (a scipy sparse matrix); and a PyTorch
+operator with ``@`` on ``(n, b)`` tensors, ``shape``, a torch ``dtype`` and
 ``device`` (curvlinops' ``HessianLinearOperator``, ``GGNLinearOperator``, ...; products where
 the operator lives, through :func:`torch_operator`).  The shape and the backend of every
 product are checked (no device sync); a NaN or an infinity is caught by the estimators of
@@ -145,21 +146,22 @@ def as_operator(op, *, n=None, dtype=None, device=None):
     Parameters
     ----------
     op : Operator, 2-D array, LinearOperator, torch operator, or callable ``f(V) -> A V``
-        An :class:`Operator` is returned as is; an object with ``matmat`` (a
-        :class:`scipy.sparse.linalg.LinearOperator`: products ``op.matmat(V)`` on NumPy
-        blocks ``(n, b)``) or a PyTorch operator (torch ``dtype`` and ``device``, products
-        ``op @ T`` on ``(n, b)`` tensors: curvlinops) must be square and is checked once to be
-        symmetric (:func:`_check_symmetric_products`); a square array is wrapped by
-        :func:`dense_operator`; a callable needs ``n``.  Products of the outside operators and
-        callables are checked on every call (shape and backend).
+        An :class:`Operator` is returned as is; a PyTorch operator (torch ``dtype`` and
+        ``device``, products ``op @ T`` on ``(n, b)`` tensors: curvlinops), an object with
+        ``matmat`` (a :class:`scipy.sparse.linalg.LinearOperator`: ``op.matmat(V)``) or any
+        other non-array with ``shape`` and ``@`` (a scipy sparse matrix: ``op @ V``), on
+        blocks ``(n, b)``, must be square and is checked once to be symmetric
+        (:func:`_check_symmetric_products`); a NumPy or CuPy array is wrapped by
+        :func:`dense_operator`; a callable needs ``n``.  Products of the outside operators
+        and callables are checked on every call (shape and backend).
     n : int, optional
         Size of a callable's operator.
     dtype : {"float64", "float32"}, optional
-        Of a callable (default float64) or a ``matmat`` operator (default its own ``dtype``
-        when float32 or float64, else float64).
+        Of a callable (default float64) or a ``matmat`` / ``@`` operator (default its own
+        ``dtype`` when float32 or float64, else float64).
     device : {"cpu", "gpu", "auto"}, optional
-        Where a callable's vectors live (default ``"cpu"``); a ``matmat`` operator's products
-        are NumPy's.  A torch operator's products live where it does.
+        Where the vectors of a callable or a ``matmat`` / ``@`` operator live (default
+        ``"cpu"``: NumPy).  A torch operator's products live where it does.
     """
     if isinstance(op, Operator):
         return op
@@ -167,14 +169,18 @@ def as_operator(op, *, n=None, dtype=None, device=None):
         return _check_symmetric_products(
             torch_operator(lambda T: op @ T, _square(op), op.dtype, op.device,
                            name=type(op).__name__))
-    if hasattr(op, "matmat") and callable(op.matmat):
+    array = isinstance(op, np.ndarray) or array_namespace(op) is not np
+    matmul = hasattr(op, "shape") and callable(getattr(op, "__matmul__", None))
+    if not array and (callable(getattr(op, "matmat", None)) or matmul):
         size = _square(op)
-        own = np.dtype(getattr(op, "dtype", None) or np.float64)
+        own = str(getattr(op, "dtype", None))
         dt = np.dtype(_validate.float_dtypes(
-            dtype or (own.name if own in (np.float32, np.float64) else "float64"))[0])
+            dtype or (own if own in ("float32", "float64") else "float64"))[0])
+        from .._backend import get_xp
+        xp = get_xp(device or "cpu")
+        products = op.matmat if callable(getattr(op, "matmat", None)) else op.__matmul__
         return _check_symmetric_products(
-            Operator(size, _checked(lambda V: np.asarray(op.matmat(V)), size, np, dt), dt, np,
-                     name=type(op).__name__))
+            Operator(size, _checked(products, size, xp, dt), dt, xp, name=type(op).__name__))
     if hasattr(op, "shape"):
         return dense_operator(op)
     if callable(op):
