@@ -113,9 +113,12 @@ def test_backends(xp):
     Q, _ = np.linalg.qr(rng.standard_normal((300, 300)))
     A = xp.asarray((Q * lam) @ Q.T)
     for method in ("slq", "kpm"):
-        r = spectrum(A, method=method, probes=16, steps=40, degree=80, rng=1)
+        r = spectrum(A, method=method, probes=16, steps=40, degree=80, tau=0.5, rng=1)
         assert abs(r["index"] - np.mean(lam < 0)) <= 4 * r["index_stderr"] + r["index_bias_bound"]
         assert isinstance(r["x"], np.ndarray) and isinstance(r["index"], float)
+        assert abs(r["trace"] - lam.sum()) <= 4 * r["trace_stderr"]
+        c = r["counts"]["below"]
+        assert abs(c["fraction"] - np.mean(lam < -0.5)) <= 4 * c["stderr"] + c["bias_bound"]
 
 
 def test_network_hessian(xp):
