@@ -249,6 +249,9 @@ def train_sgd(model, theta, X, Y, *, X_test=None, Y_test=None, lr=0.05, momentum
                    f"training {B} networks of widths {list(model.widths)} in mini-batches "
                    f"of {bs}", blame="the number of networks, batch_size or the widths")
     theta = xp.array(theta, copy=True)
+    # one network's mini-batch step: forward pass, parameters, velocity, gradient
+    per_network = model.nbytes(1, bs, dtype=theta.dtype) + 2 * model.n_params * \
+        theta.dtype.itemsize
     X = X.astype(theta.dtype, copy=False)
     Y = Y.astype(theta.dtype, copy=False)
     gen = _seeds.generator(rng, xp)
@@ -277,11 +280,22 @@ def train_sgd(model, theta, X, Y, *, X_test=None, Y_test=None, lr=0.05, momentum
         # parameters leave the finite numbers stays non-finite (NaN and inf absorb every
         # update), the networks are independent rows of one batch, so it is found at the
         # end of the epoch and frozen at its parameters of the epoch before.
+        # The networks are independent rows: each chunk of them runs the whole epoch at
+        # once, so its parameters stay in cache between mini-batches (one chunk on a GPU).
         with np.errstate(over="ignore", invalid="ignore"):
-            for s in range(0, m, bs):
-                batch = order[:, s:s + bs]
-                vel = momentum * vel - eta * grad(th, X[batch], Y[batch])
-                th = th + vel
+            for c in model._net_chunks(xp, active.size, per_network):
+                thc, velc, oc = th[c], vel[c], order[c]
+                for s in range(0, m, bs):
+                    batch = oc[:, s:s + bs]
+                    g = grad(thc, X[batch], Y[batch])
+                    if momentum:
+                        velc = momentum * velc - eta * g
+                        thc = thc + velc
+                    else:                  # the same numbers: v = -eta g, theta + v
+                        thc = thc - eta * g
+                th[c] = thc
+                if momentum:
+                    vel[c] = velc
             fin = xp.all(xp.isfinite(th), axis=1)
             Le = _chunked(loss, th, X, Y)
             parts = [Le, fin.astype(Le.dtype)] + ([gnorm(th)] if stop == "gradient" else [])
