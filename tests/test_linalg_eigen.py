@@ -117,12 +117,20 @@ def test_budget_gives_flagged_pairs_with_valid_bounds(known):
 @pytest.mark.parametrize("kwargs, name", [
     ({"k": 0}, "k"), ({"k": 11}, "k"), ({"k": 1.5}, "k"), ({"which": "LM"}, "which"),
     ({"tol": 0.0}, "tol"), ({"tol": -1e-3}, "tol"), ({"tol": float("nan")}, "tol"),
-    ({"k": 3, "ncv": 3}, "ncv"), ({"max_products": 0}, "max_products")])
+    ({"k": 3, "ncv": 3}, "ncv"), ({"max_products": 0}, "max_products"),
+    ({"max_products": 5}, "max_products")])
 def test_bad_input(kwargs, name):
     calls = []
     with pytest.raises(InputError, match=name):
         eigenpairs(lambda V: calls.append(1) or V, n=10, **kwargs)
     assert calls == []                                       # refused before any product
+
+
+def test_basis_beyond_memory_is_refused_before_any_product():
+    calls = []
+    with pytest.raises(InputError, match=r"ncv must be in \[k \+ 1, "):
+        eigenpairs(lambda V: calls.append(1) or V, n=10**9, k=2, ncv=10**4)
+    assert calls == []
 
 
 def test_non_finite_products():

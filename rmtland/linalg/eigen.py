@@ -51,6 +51,7 @@ import numpy as np
 from .._validate import InputError
 from .. import _seeds, _validate
 from .._backend import to_numpy
+from .dense import memory_budget
 from .operators import as_operator
 from .spectral import _unit_probes
 
@@ -120,7 +121,7 @@ def eigenpairs(op, k=1, *, which="LA", tol=1e-10, ncv=None, max_products=None, r
     ncv : int >= 2, optional
         Basis size (default ``max(2k + 1, 20)``, as ``eigsh``), clipped to ``n``; must
         exceed ``k`` unless it is ``n``.
-    max_products : int >= 1, optional
+    max_products : int >= ncv, optional
         Budget of operator products (default ``100 * n``); the final residual product of the
         ``k`` vectors is on top of it.  Unconverged pairs come back flagged, not raised.
     rng : seed (:mod:`rmtland._seeds`)
@@ -140,8 +141,9 @@ def eigenpairs(op, k=1, *, which="LA", tol=1e-10, ncv=None, max_products=None, r
     Raises
     ------
     InputError
-        ``k``, ``which``, ``tol``, ``ncv``, ``max_products`` out of range (before any
-        product); non-finite products (naming ``op``).
+        ``k``, ``which``, ``tol``, ``ncv``, ``max_products`` out of range, or a basis that
+        does not fit the memory budget (:func:`rmtland.linalg.dense.memory_budget`), before
+        any product; non-finite products (naming ``op``).
     """
     o = _check(k, which, tol, ncv, max_products)
     op = as_operator(op, n=n, dtype=dtype, device=device)
@@ -152,6 +154,17 @@ def eigenpairs(op, k=1, *, which="LA", tol=1e-10, ncv=None, max_products=None, r
     if m <= k and m < N:
         raise InputError(f"ncv must exceed k = {k} (or be at least n = {N}), got {o['ncv']}")
     budget = o["max_products"] if o["max_products"] is not None else 100 * N
+    if budget < m:
+        raise InputError(f"max_products must be at least the basis size ncv = {m} (one full "
+                         f"basis before the first Rayleigh-Ritz step), got {budget}")
+    need = (m + 3 * k + 4) * N * op.dtype.itemsize          # basis, Y, A Y, R, work vectors
+    limit = memory_budget(op.xp)[1]
+    if need > limit:
+        where = "the host" if op.xp is np else "the GPU"
+        raise InputError(f"a basis of ncv = {m} vectors of size n = {N} (k = {k}) needs about "
+                         f"{need / 2**30:.3g} GiB, more than the {limit / 2**30:.3g} GiB "
+                         f"available on {where}: ncv must be in [k + 1, "
+                         f"{int(limit // (N * op.dtype.itemsize)) - 3 * k - 4}] here")
     t0 = time.perf_counter()
     xp, dt = op.xp, op.dtype
     eps = float(np.finfo(dt).eps)
