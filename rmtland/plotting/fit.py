@@ -46,9 +46,8 @@ def plot_fit(curves, *, title=None, bins=BINS, figsize=(11, 4.2), axes=None):
     if pred.size:
         ax.plot(pred, np.full(pred.size, 0.2 * top), "v", mfc="none", color="C3",
                 label="predicted (supplied spikes)")
-    lo = min(x[0], out.min()) if out.size else x[0]
-    hi = max(x[-1], out.max(), pred.max() if pred.size else x[-1]) if out.size or pred.size \
-        else x[-1]
+    marks = np.concatenate([x[[0, -1]], out, pred])
+    lo, hi = float(marks.min()), float(marks.max())
     ax.set_xlim(lo - 0.02 * (hi - lo), hi + 0.02 * (hi - lo))
     ax.set_xlabel("eigenvalue")
     ax.set_ylabel("density")
