@@ -85,7 +85,8 @@ their bias.
 
 *Trace.* Each probe's first moment :math:`u^\top A u = \alpha_1` (SLQ; KPM:
 :math:`c + h\mu_1`), times :math:`n`, is Hutchinson's estimate of :math:`\mathrm{tr} A`;
-``trace_stderr`` is its standard error over probes, at no extra product.  For Rademacher
+``trace_stderr`` is its standard error over probes, at no extra product (``steps=1``: the
+trace alone, one product per probe).  For Rademacher
 probes its variance is exactly :math:`2(\|A\|_F^2 - \sum_i A_{ii}^2)` per probe (Hutchinson
 1990; Avron & Toledo, J. ACM 58, 8 (2011), doi:10.1145/1944345.1944349).
 
@@ -591,8 +592,8 @@ def spectrum(op, *, method="slq", probes=20, steps=100, degree=400, probe="radem
     Raises
     ------
     InputError
-        Bad options, a non-finite or non-symmetric dense matrix, non-finite products (once
-        per call), or ``probes``, ``steps``, ``degree``, ``points`` or ``block`` whose arrays
+        Bad options (``tau < 0`` included), a non-finite or non-symmetric dense matrix,
+        non-finite products (once per call), or ``probes``, ``steps``, ``degree``, ``points`` or ``block`` whose arrays
         would not fit the memory budget: refused before anything is allocated, naming the
         parameter and its largest value that fits (:func:`_plan`).
     """
