@@ -627,7 +627,8 @@ def spectrum(op, *, method="slq", probes=20, steps=100, degree=400, probe="radem
         if tau is not None:
             Fc, bc = _slq_cdf(nodes, weights, [-tau, tau], resid)
         tr = op.n * np.concatenate([r[0][:, 0] for r in runs])         # u^T A u: mu_1
-        h = o.get("bandwidth") or max(hi - lo, np.finfo(float).tiny) / o["steps"]
+        width = hi - lo if hi > lo else max(abs(hi), 1.0)       # one node: c I, steps=1
+        h = o.get("bandwidth") or width / o["steps"]
         fin = np.where(np.isfinite(nodes), nodes, 0.0)
         z = (grid[None, None, :] - fin[:, :, None]) / h
         dens = np.einsum("bk,bkx->bx", weights, np.exp(-0.5 * z * z)) / (h * math.sqrt(2 * np.pi))
