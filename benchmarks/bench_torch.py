@@ -247,6 +247,7 @@ def main(argv=None):
     p.add_argument("--probes", type=int, default=8)
     p.add_argument("--steps", type=int, default=40)
     p.add_argument("--quick", action="store_true", help="smaller models, 3 repeats")
+    p.add_argument("--only", choices=["products", "spectra"], default=None)
     p.add_argument("--out", default=None, help="JSON file for the rows")
     args = p.parse_args(argv)
     torch = _torch()
@@ -255,15 +256,17 @@ def main(argv=None):
     m = 128 if args.quick else 512
     repeats = 3 if args.quick else args.repeats
     rows = []
-    rows += time_products(torch, f"mlp {'-'.join(map(str, big))}",
-                          *mlp_task(torch, big, m, dt), blocks=(1, 32), repeats=repeats)
-    rows += time_products(torch, "digits cnn 8ch", *digits_task(torch, 8, m, dt),
-                          blocks=(1, 32), repeats=repeats)
-    small = [8, 16, 16, 4] if args.quick else [16, 32, 32, 4]
-    rows += spectra(torch, f"mlp {'-'.join(map(str, small))}",
-                    *mlp_task(torch, small, 256, torch.float64), args.probes, args.steps)
-    rows += spectra(torch, "digits cnn 4ch", *digits_task(torch, 4, 256, torch.float64),
-                    args.probes, args.steps)
+    if args.only != "spectra":
+        rows += time_products(torch, f"mlp {'-'.join(map(str, big))}",
+                              *mlp_task(torch, big, m, dt), blocks=(1, 32), repeats=repeats)
+        rows += time_products(torch, "digits cnn 8ch", *digits_task(torch, 8, m, dt),
+                              blocks=(1, 32), repeats=repeats)
+    if args.only != "products":
+        small = [8, 16, 16, 4] if args.quick else [16, 32, 32, 4]
+        rows += spectra(torch, f"mlp {'-'.join(map(str, small))}",
+                        *mlp_task(torch, small, 256, torch.float64), args.probes, args.steps)
+        rows += spectra(torch, "digits cnn 4ch", *digits_task(torch, 4, 256, torch.float64),
+                        args.probes, args.steps)
 
     print(f"{'model':<22} {'n':>6} {'b':>3} {'method':<16} {'ms/product':>11} "
           f"{'vs torch.func':>13}")

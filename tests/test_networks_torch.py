@@ -109,6 +109,7 @@ def test_products_match_the_network_engine(torch, adapter, kind, batching):
         assert out.shape == (100, 5) and out.dtype == np.float64
         ref = mlp_operator(mlp, theta, X.numpy(), Yr, part).matvec(V)
         assert _rel(out, ref) <= RTOL, part
+        assert _rel(h.operator(part).matvec(V[:, 1]), ref[:, 1]) <= RTOL, part  # b = 1 path
 
 
 # ------------------------------------------------------------------ against dense autograd
