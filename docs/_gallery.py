@@ -22,6 +22,13 @@ def reset_argv(gallery_conf, script_vars):
     return ["--smoke", "--out", out_dir(script_vars["src_file"])]
 
 
+def hide_build_paths(app, docname, source):
+    """Sphinx ``source-read``: in a gallery page, the paths the script printed name the build
+    machine's output directory; show them as ``OUT/...`` (the ``--out`` of the run)."""
+    if docname.startswith("auto_examples/"):
+        source[0] = source[0].replace(OUT + os.sep, "OUT" + os.sep)
+
+
 def scrape_outputs(block, block_vars, gallery_conf):
     """Copy the PNGs the script wrote into the gallery's image paths; returns their reST."""
     from sphinx_gallery.scrapers import figure_rst

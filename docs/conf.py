@@ -12,6 +12,7 @@ sys.path.insert(0, HERE)                       # _apigen, _gallery
 sys.path.insert(0, os.path.dirname(HERE))      # rmtland from the source tree
 
 import _apigen  # noqa: E402
+import _gallery  # noqa: E402
 from sphinx.util.docstrings import prepare_docstring  # noqa: E402
 import rmtland  # noqa: E402
 
@@ -89,3 +90,4 @@ def _plain_text(app, what, name, obj, options, lines):
 
 def setup(app):
     app.connect("autodoc-process-docstring", _plain_text, priority=100)   # before numpydoc
+    app.connect("source-read", _gallery.hide_build_paths)
