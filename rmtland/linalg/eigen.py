@@ -12,8 +12,8 @@ grown one product at a time; each new vector is orthogonalised against the whole
 Rozložník & van den Eshof, Numer. Math. 101, 87 (2005), doi:10.1007/s00211-005-0615-4), so
 no ghost copies of converged Ritz values appear.  The projected matrix :math:`T = V^\top A V`
 is tridiagonal except after a restart, where it is an arrowhead: the ``l`` kept Ritz values
-on the diagonal, coupled to the next Lanczos vector by :math:`\beta s_{mi}` (Wu & Simon,
-Eq. 2.6).  When the basis is full, :math:`T = S\,\mathrm{diag}(\theta)\,S^\top` (host
+on the diagonal, coupled to the next Lanczos vector by :math:`\beta s_{mi}` (Wu & Simon
+2000).  When the basis is full, :math:`T = S\,\mathrm{diag}(\theta)\,S^\top` (host
 ``eigh``, small); the wanted Ritz pairs :math:`(\theta_i, y_i = V s_i)` have the residual
 estimates :math:`\beta_m |s_{mi}| = \|A y_i - \theta_i y_i\|` (exact in exact arithmetic;
 Parlett, *The Symmetric Eigenvalue Problem*, SIAM 1998, Sec. 13.2).  The iteration stops
@@ -33,7 +33,8 @@ At the end the residuals are *computed*, not estimated: one block product :math:
 eigenvalues) and :math:`r_i = \|A y_i - \rho_i y_i\|`.  An eigenvalue of :math:`A` lies
 within :math:`r_i` of :math:`\rho_i` (Parlett, Thm. 4.5.1).  With a gap :math:`\delta_i`
 between :math:`\rho_i` and every other eigenvalue, the eigenvalue nearest :math:`\rho_i` is
-within :math:`r_i^2/\delta_i` (Kato–Temple; Parlett, Thm. 11.7.1 and Sec. 11.7).  The gap
+within :math:`r_i^2/\delta_i` (Temple, Proc. R. Soc. Lond. A 119, 276 (1928); Kato,
+J. Phys. Soc. Jpn. 4, 334 (1949)).  The gap
 reported here is estimated from the other Ritz values (distance minus their own residual
 bounds): it is a gap of the spectrum only if no eigenvalue was missed by the Krylov space
 between them (an eigenvector orthogonal to the whole basis is invisible to any Krylov
@@ -92,7 +93,7 @@ def _kept(m, k, which, nconv):
     when that is 1 (ARPACK's rule for the number of exact shifts, ``dsaup2``: Lehoucq,
     Sorensen & Yang, *ARPACK Users' Guide*, SIAM 1998; thick restart with these Ritz
     vectors spans the same space as the implicit restart with the other Ritz values as
-    exact shifts, Wu & Simon 2000, Sec. 3).  The extra ones go to the wanted side(s)."""
+    exact shifts, Wu & Simon 2000).  The extra ones go to the wanted side(s)."""
     lo, hi = _ends(k, which)
     keep = k + min(nconv, (m - k) // 2)
     if keep == 1:
