@@ -1,16 +1,18 @@
-"""Benchmark the network engine: batched Hessian-vector products and dense Hessian assembly
-against the device's GEMM ceiling (one square matmul, measured in the same run).
+"""Benchmark the network engine (issue 20): batched Hessian-vector products and dense Hessian
+assembly against the device's GEMM ceiling (one square matmul, measured in the same run), the
+batched calls against rmtland's own loop over single networks (loss, gradient, H·v, blocks of
+H·v, dense H and H0, one SGD epoch; B = 8 and 100 networks, widths 10 ... 400), and a
+``torch.func`` H·v (vmap(jvp(grad))) on the CPU when torch is installed.
 
-Prints, per hidden width, seconds per network and the achieved GFLOP/s of the GEMMs each call
-performs (counted from the code: rmtland.bench._hvp_multiply_adds) as a fraction of the
-ceiling, and writes the rows to a JSON file (atomically).
+Prints the table of rmtland.bench.format_network_table and writes the rows to a JSON file
+(atomically). Timings of one thread are what the issue's ratios mean:
 
-    python benchmarks/bench_network.py --hidden 16 64 256 --out network.json
+    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_network.py --out network.json
 """
 import argparse
 import sys
 
-from rmtland.bench import bench_network, write_rows
+from rmtland.bench import LOOP_OPS, bench_network, format_network_table, write_rows
 
 
 def main(argv=None):
@@ -23,16 +25,26 @@ def main(argv=None):
     parser.add_argument("--directions", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--dtype", default="float64", choices=["float64", "float32"])
+    parser.add_argument("--loop-batches", type=int, nargs="*", default=[8, 100],
+                        help="B of the batched-vs-loop rows (none: skip them)")
+    parser.add_argument("--loop-hidden", type=int, nargs="+", default=[10, 40, 160, 400])
+    parser.add_argument("--loop-ops", nargs="+", default=list(LOOP_OPS), choices=LOOP_OPS)
+    parser.add_argument("--no-torch", action="store_true", help="skip the torch.func rows")
+    parser.add_argument("--torch-threads", type=int, default=None,
+                        help="torch.set_num_threads before timing (default: torch's own)")
     parser.add_argument("--out", default=None, help="JSON file for the rows")
     args = parser.parse_args(argv)
+    if args.torch_threads and not args.no_torch:
+        try:
+            import torch
+            torch.set_num_threads(args.torch_threads)
+        except ImportError:
+            pass
     rows = bench_network(args.device, args.hidden, batch=args.batch, samples=args.samples,
-                         directions=args.directions, repeats=args.repeats, dtype=args.dtype)
-    print(f"{'method':<14} {'hidden':>6} {'n':>6} {'ms/network':>11} {'GFLOP/s':>9} "
-          f"{'of GEMM':>8}")
-    for r in rows:
-        print(f"{r['method']:<14} {r.get('hidden', '-'):>6} {r['n']:>6} "
-              f"{r['seconds_per_matrix'] * 1e3:>11.4g} {r['gflops']:>9.3g} "
-              f"{r['fraction_of_gemm']:>8.1%}")
+                         directions=args.directions, repeats=args.repeats, dtype=args.dtype,
+                         loop_batches=args.loop_batches, loop_hidden=args.loop_hidden,
+                         loop_ops=args.loop_ops, torch=not args.no_torch)
+    print(format_network_table(rows), flush=True)
     if args.out:
         write_rows(args.out, "network", vars(args), rows)
     return 0

@@ -13,7 +13,12 @@ Steps, each saved as soon as it ends (so a run cut short still reports what it d
 3. inertia: LDLᵀ on the host (with the transfer) against eigenvalue counts on the GPU at
    n in {1024, 4096, 16384}, and whether the two counts agree;
 4. the crossover between cupy's batched Jacobi ``eigvalsh`` (syevj) and a loop of 2-D calls
-   (syevd), float64 and float32, with the recommended ``JACOBI_MAX_N``.
+   (syevd), float64 and float32, with the recommended ``JACOBI_MAX_N``;
+5. the p-spin, tridiagonal-GOE and network benchmarks on the GPU; the network rows are those
+   of ``rmtland bench network`` (issue 20: H·v, blocks and dense Hessians against the GEMM
+   ceiling, batched against the loop over single networks at B = 8 and 100, widths 10 ... 400;
+   the torch.func row is CPU-only and says so), and batched SGD against its loop
+   (``bench_train.py``, widths 10 ... 400).
 
 Writes ``OUT/gpu_check.json`` and ``OUT/gpu_check.txt``. Designed to end within about 8
 minutes (``--budget`` seconds, after which remaining steps are skipped).
@@ -228,7 +233,10 @@ def main(argv=None):
     for script, extra in (("bench_pspin.py", ["--sizes", "100", "300", "--batch", "1024"]),
                           ("bench_goe_tridiagonal.py", []),
                           ("bench_network.py", ["--hidden", "64", "256", "1024", "--batch",
-                                                "32", "--samples", "1024"])):
+                                                "32", "--samples", "1024", "--loop-batches",
+                                                "8", "100", "--loop-hidden", "10", "40",
+                                                "160", "400"]),
+                          ("bench_train.py", ["--widths", "10", "40", "160", "400"])):
         def run_bench(script=script, extra=extra):
             out_json = os.path.join(args.out, script.replace(".py", ".json"))
             proc = subprocess.run([sys.executable, os.path.join(here, script), "--device", "gpu",

@@ -36,8 +36,9 @@ from ._validate import integer
 from .linalg.dense import count_negative, eigvalsh_batched
 from .sampling.ensembles import sample_goe
 
-__all__ = ["bench_spectra", "bench_sampling", "bench_network", "default_batch", "format_table", "time_call",
-           "write_rows", "CPU_METHODS", "GPU_METHODS"]
+__all__ = ["bench_spectra", "bench_sampling", "bench_network", "default_batch", "format_table",
+           "format_network_table", "time_call", "time_interleaved", "write_rows",
+           "CPU_METHODS", "GPU_METHODS", "LOOP_OPS", "LOOP_DENSE_BYTES"]
 
 CPU_METHODS = ("numpy-eigvalsh", "rmtland-eigvalsh", "rmtland-inertia")
 GPU_METHODS = ("numpy-eigvalsh", "rmtland-eigvalsh", "rmtland-inertia", "cupy-eigvalsh",
@@ -225,40 +226,121 @@ def _gemm_rate(A, repeats, sync):
     return 2 * A.shape[0] ** 3 / time_call(lambda: A @ A, repeats=repeats, sync=sync)
 
 
+def time_interleaved(fns, repeats, sync=None):
+    """Median seconds of each callable of ``fns``, timed round-robin (``repeats`` rounds after
+    one untimed warm-up round), so that a shared machine's load falls on all of them alike."""
+    sync = sync or (lambda: None)
+    for fn in fns:
+        fn()
+    sync()
+    times = [[] for _ in fns]
+    for _ in range(integer("repeats", repeats, 1)):
+        for t, fn in zip(times, fns):
+            sync()
+            t0 = time.perf_counter()
+            fn()
+            sync()
+            t.append(time.perf_counter() - t0)
+    return [float(np.median(t)) for t in times]
+
+
+def _torch_cpu():
+    try:
+        import torch
+        return torch, None
+    except Exception as exc:     # not installed, or broken
+        return None, f"torch.func rows skipped: torch does not import ({type(exc).__name__})"
+
+
+def _torch_func_hvp(torch, widths, X, Y, theta, V):
+    """``torch.func`` H·v of the same tanh network (no biases, the squared loss of
+    :class:`rmtland.networks.MLP`: ``1/(2km) sum |f - y|^2``), vmapped over the networks:
+    ``vmap(jvp(grad(L)))`` (forward-over-reverse, as rmtland's R-pass). Returns the callable
+    and its result on the host."""
+    from torch.func import grad, jvp, vmap
+    d, h, k = widths
+    Xt, Yt = torch.from_numpy(np.asarray(X)), torch.from_numpy(np.asarray(Y))
+    c = 1.0 / (k * Xt.shape[0])
+
+    def loss(t):
+        f = torch.tanh(Xt @ t[:h * d].reshape(h, d).T) @ t[h * d:].reshape(k, h).T
+        return 0.5 * c * ((f - Yt) ** 2).sum()
+
+    hvp = vmap(lambda t, v: jvp(grad(loss), (t,), (v,))[1])
+    T, Vt = torch.from_numpy(np.asarray(theta)), torch.from_numpy(np.asarray(V))
+
+    def call():
+        return hvp(T, Vt)
+    return call, call().numpy()
+
+
+#: operations of the batched-against-loop rows of :func:`bench_network`
+LOOP_OPS = ("loss", "gradient", "hvp-1", "hvp-block", "dense-H", "dense-H0", "sgd-epoch")
+#: largest batch of dense Hessians (bytes) the batched-against-loop rows build
+LOOP_DENSE_BYTES = 1 << 28
+
+
 def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, samples=256,
                   batch=8, directions=32, repeats=3, dtype="float64", seed=0,
-                  ceiling_size=None):
-    r"""Hessian-vector products and dense Hessians of batched networks against the device's
-    GEMM ceiling.
+                  ceiling_size=None, loop_batches=(8, 100), loop_hidden=(10, 40, 160, 400),
+                  loop_ops=LOOP_OPS, torch=True):
+    r"""The network engine against the device's GEMM ceiling, against its own loop over single
+    networks, and against ``torch.func`` (issue 20).
 
-    For each hidden width ``h`` (a tanh network ``inputs → h → outputs``, ``n`` parameters,
-    ``samples`` Gaussian samples, ``batch`` networks): ``hvp-1`` (:meth:`rmtland.networks.MLP.
-    hvp` on one direction per network), ``hvp-block`` (``directions`` at once) and
-    ``dense-hessian`` (:meth:`~rmtland.networks.MLP.hessian`, all ``n`` columns). Each row gives
-    the seconds per network and the achieved rate of the GEMMs the call performs
-    (:func:`_hvp_multiply_adds`, 2 FLOPs each) as a fraction of ``gemm-ceiling``: the FLOP rate
-    of one square ``xp.matmul`` of size ``ceiling_size`` (default 2048 on the CPU, 8192 on a
-    GPU) in the same dtype, measured
-    in the same run.  Elementwise work (activations, reshapes) is not counted, so the fraction
-    is a lower bound on how well the products use the device.
+    Rows (``method``):
+
+    - ``gemm-ceiling``: the FLOP rate of one square ``xp.matmul`` of size ``ceiling_size``
+      (default 2048 on the CPU, 8192 on a GPU) in ``dtype``, measured in the same run.
+    - For each width ``h`` of ``hidden`` (a tanh network ``inputs → h → outputs``, ``n``
+      parameters, ``samples`` Gaussian samples, ``batch`` networks): ``hvp-1``
+      (:meth:`rmtland.networks.MLP.hvp`, one direction per network), ``hvp-block``
+      (``directions`` at once; ``block_gain``: its rate per direction over that of
+      ``hvp-1``) and ``dense-hessian`` (:meth:`~rmtland.networks.MLP.hessian`, all ``n``
+      columns). Each gives the seconds per network and the achieved rate of the GEMMs the
+      call performs (:func:`_hvp_multiply_adds`, 2 FLOPs each) as ``fraction_of_gemm`` of the
+      ceiling. Elementwise work is not counted: the fraction is a lower bound on how well the
+      products use the device.
+    - ``torch.func-hvp-1`` (CPU, when ``torch`` and torch imports; else one row with a
+      ``skipped`` note): ``vmap(jvp(grad(L)))`` on the same networks, directions and data;
+      ``speedup_rmtland`` = torch's seconds over ``hvp-1``'s, ``max_rel_diff`` the largest
+      difference of the two products relative to the largest entry (a check that both
+      compute the same H·v); ``torch_threads`` its intra-op threads.
+    - ``batched-vs-loop:<op>`` for every ``B`` of ``loop_batches``, width of ``loop_hidden``
+      and operation of ``loop_ops`` (:data:`LOOP_OPS`; ``sgd-epoch`` is one epoch of
+      :func:`rmtland.networks.train.train_sgd`, mini-batches of 32, momentum 0.9): the same
+      call on the ``B`` networks at once and on each network alone, timed interleaved
+      (:func:`time_interleaved`, medians of ``repeats``), ``speedup_batched_over_loop`` = loop
+      seconds over batched seconds. Dense Hessians above :data:`LOOP_DENSE_BYTES` get a
+      ``skipped`` row.
+
+    Returns
+    -------
+    rows : list of dict
+        Keys ``n``, ``method``, ``device``, ``batch``, ``dtype``, ``repeats``,
+        ``seconds_per_matrix`` (per network) and the row's own keys above.
     """
     from .networks import MLP
+    from .networks.train import train_sgd
     xp = get_xp(device)
     dev = device_name(xp)
     sync = (lambda: None) if xp is np else xp.cuda.get_current_stream().synchronize
     g = np.random.default_rng(seed)
+    repeats = integer("repeats", repeats, 1)
     N = integer("ceiling_size", ceiling_size, 1) if ceiling_size else (2048 if xp is np
                                                                         else 8192)
     ceiling = _gemm_rate(xp.asarray(g.standard_normal((N, N))).astype(dtype), repeats, sync)
     rows = [{"n": N, "method": "gemm-ceiling", "device": dev, "batch": 1, "dtype": dtype,
              "repeats": repeats, "seconds_per_matrix": 2 * N ** 3 / ceiling,
              "gflops": ceiling / 1e9, "fraction_of_gemm": 1.0}]
+    tch, note = _torch_cpu() if (torch and xp is np) else (None, None)
+    if torch and xp is not np:
+        note = "torch.func rows are run on the CPU only"
+    X = xp.asarray(g.standard_normal((samples, inputs))).astype(dtype)
+    Y = xp.asarray(g.standard_normal((samples, outputs))).astype(dtype)
     for h in hidden:
         h = integer("hidden", h, 1)
         model = MLP([inputs, h, outputs], activation="tanh", dtype=dtype)
         n = model.n_params
-        X = xp.asarray(g.standard_normal((samples, inputs))).astype(dtype)
-        Y = xp.asarray(g.standard_normal((samples, outputs))).astype(dtype)
         theta = model.init(batch, rng=seed, device=device)
         V1 = xp.asarray(g.standard_normal((batch, n))).astype(dtype)
         Vr = xp.asarray(g.standard_normal((batch, n, directions))).astype(dtype)
@@ -266,14 +348,76 @@ def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, s
                 ("hvp-block", lambda: model.hvp(theta, X, Y, Vr), directions)]
         if 2 * batch * n * n * np.dtype(dtype).itemsize <= 2 ** 30:
             runs.append(("dense-hessian", lambda: model.hessian(theta, X, Y), n))
+        common = {"device": dev, "batch": batch, "dtype": dtype, "repeats": repeats,
+                  "hidden": h}
+        rate1 = None
         for method, fn, r in runs:
             seconds = time_call(fn, repeats=repeats, sync=sync)
             flops = 2 * _hvp_multiply_adds(model.widths, batch, samples, r)
-            rows.append({"n": n, "method": method, "device": dev, "batch": batch,
-                         "dtype": dtype, "repeats": repeats, "hidden": h,
-                         "directions": r, "seconds_per_matrix": seconds / batch,
-                         "gflops": flops / seconds / 1e9,
-                         "fraction_of_gemm": flops / seconds / ceiling})
+            row = {"n": n, "method": method, **common, "directions": r,
+                   "seconds_per_matrix": seconds / batch, "gflops": flops / seconds / 1e9,
+                   "fraction_of_gemm": flops / seconds / ceiling}
+            if method == "hvp-1":
+                rate1 = row["gflops"]
+            elif method == "hvp-block":
+                row["block_gain"] = row["gflops"] / rate1
+            rows.append(row)
+        if tch is not None:
+            call, ref = _torch_func_hvp(tch, model.widths, X, Y, theta, V1)
+            ours = model.hvp(theta, X, Y, V1)
+            t_ours, t_torch = time_interleaved([lambda: model.hvp(theta, X, Y, V1), call], repeats)
+            rows.append({"n": n, "method": "torch.func-hvp-1", **common, "directions": 1,
+                         "seconds_per_matrix": t_torch / batch,
+                         "speedup_rmtland": t_torch / t_ours,
+                         "max_rel_diff": float(np.abs(ours - ref).max() / np.abs(ref).max()),
+                         "torch_threads": tch.get_num_threads()})
+    if note and hidden:
+        rows.append({"n": 0, "method": "torch.func-hvp-1", "device": "cpu", "batch": batch,
+                     "dtype": dtype, "repeats": repeats, "skipped": note})
+    for B in loop_batches:
+        B = integer("loop_batches", B, 1)
+        for h in loop_hidden:
+            rows += _batched_vs_loop(MLP([inputs, integer("loop_hidden", h, 1), outputs],
+                                         activation="tanh", dtype=dtype),
+                                     xp, X, Y, B, directions, loop_ops, repeats, seed, sync,
+                                     train_sgd, device, dev)
+    return rows
+
+
+def _batched_vs_loop(model, xp, X, Y, B, directions, ops, repeats, seed, sync, train_sgd,
+                     device, dev):
+    """The ``batched-vs-loop:<op>`` rows of :func:`bench_network` for one shape."""
+    g = np.random.default_rng(seed + 1)
+    n, dt = model.n_params, np.dtype(model.dtype)
+    theta = model.init(B, rng=seed, device=device)
+    V = xp.asarray(g.standard_normal((B, n, directions))).astype(dt)
+    calls = {
+        "loss": lambda t, s: model.loss(t, X, Y),
+        "gradient": lambda t, s: model.gradient(t, X, Y),
+        "hvp-1": lambda t, s: model.hvp(t, X, Y, V[s, :, 0]),
+        "hvp-block": lambda t, s: model.hvp(t, X, Y, V[s]),
+        "dense-H": lambda t, s: model.hessian(t, X, Y),
+        "dense-H0": lambda t, s: model.hessian(t, X, Y, part="H0"),
+        "sgd-epoch": lambda t, s: train_sgd(model, t, X, Y, lr=0.05, momentum=0.9,
+                                            batch_size=32, max_epochs=1, stop="none", rng=0),
+    }
+    unknown = [op for op in ops if op not in calls]
+    if unknown:
+        raise InputError(f"unknown loop_ops {unknown}; choose from {LOOP_OPS}")
+    rows = []
+    for op in ops:
+        base = {"n": n, "method": f"batched-vs-loop:{op}", "device": dev, "batch": B,
+                "dtype": str(dt), "repeats": repeats, "hidden": model.widths[1]}
+        if op.startswith("dense") and B * n * n * dt.itemsize > LOOP_DENSE_BYTES:
+            rows.append({**base, "skipped": f"{B} dense Hessians need "
+                         f"{B * n * n * dt.itemsize / 2 ** 30:.2g} GiB (> LOOP_DENSE_BYTES)"})
+            continue
+        fn = calls[op]
+        batched, loop = time_interleaved(
+            [lambda: fn(theta, slice(None)),
+             lambda: [fn(theta[b:b + 1], slice(b, b + 1)) for b in range(B)]], repeats, sync)
+        rows.append({**base, "seconds_per_matrix": batched / B, "seconds_batched": batched,
+                     "seconds_loop": loop, "speedup_batched_over_loop": loop / batched})
     return rows
 
 
@@ -295,8 +439,12 @@ def write_rows(path, benchmark, argv, rows):
 def format_table(rows, baselines=("numpy-eigvalsh", "torch-eigvalsh", "plain-numpy-loop")):
     """Plain-text table of ``rows``, with each row's speed-up over the baselines at its n.
 
-    A speed-up ``> 1`` means the row's method is faster than the baseline.
+    A speed-up ``> 1`` means the row's method is faster than the baseline. Rows of
+    :func:`bench_network` (recognised by their ``gemm-ceiling`` row) get their own columns:
+    :func:`format_network_table`.
     """
+    if any(r.get("method") == "gemm-ceiling" for r in rows):
+        return format_network_table(rows)
     ref = {(r["n"], r["method"]): r["seconds_per_matrix"] for r in rows}
     present = [b for b in baselines if any(r["method"] == b for r in rows)]
     head = ["n", "method", "device", "batch", "ms/matrix"] + [f"vs {b}" for b in present]
@@ -311,5 +459,35 @@ def format_table(rows, baselines=("numpy-eigvalsh", "torch-eigvalsh", "plain-num
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     out = ["  ".join(c.rjust(w) if i != 1 else c.ljust(w) for i, (c, w) in
                      enumerate(zip(line, widths))) for line in lines]
+    out.insert(1, "-" * len(out[0]))
+    return "\n".join(out)
+
+
+def format_network_table(rows):
+    """Plain-text table of :func:`bench_network` rows: per row the batch ``B``, width, ``n``,
+    directions ``r``, ms per network, GFLOP/s and fraction of the GEMM ceiling where counted,
+    and a last column with the row's ratio: ``block x`` (a block's per-direction rate over one
+    product's), ``rmtland x`` (torch.func's seconds over rmtland's), ``batched/loop x``, or
+    the reason a row was skipped."""
+    head = ["method", "B", "hidden", "n", "r", "ms/network", "GFLOP/s", "of GEMM", "ratio"]
+    lines = [head]
+    for r in rows:
+        ratio = ("skipped: " + r["skipped"] if "skipped" in r else
+                 f"batched/loop {r['speedup_batched_over_loop']:.2f}x"
+                 if "speedup_batched_over_loop" in r else
+                 f"rmtland {r['speedup_rmtland']:.2f}x faster (diff {r['max_rel_diff']:.1e})"
+                 if "speedup_rmtland" in r else
+                 f"block {r['block_gain']:.2f}x" if "block_gain" in r else "")
+        lines.append([r["method"], str(r.get("batch", "")), str(r.get("hidden", "-")),
+                      str(r.get("n", "")), str(r.get("directions", "-")),
+                      f"{r['seconds_per_matrix'] * 1e3:.4g}" if "seconds_per_matrix" in r
+                      else "-",
+                      f"{r['gflops']:.3g}" if "gflops" in r else "-",
+                      f"{r['fraction_of_gemm']:.1%}" if "fraction_of_gemm" in r else "-",
+                      ratio])
+    widths = [max(len(line[i]) for line in lines) for i in range(len(head) - 1)]
+    out = ["  ".join([line[0].ljust(widths[0])]
+                     + [c.rjust(w) for c, w in zip(line[1:-1], widths[1:])] + [line[-1]])
+           for line in lines]
     out.insert(1, "-" * len(out[0]))
     return "\n".join(out)

@@ -330,14 +330,42 @@ def test_bench_network_counts_the_gemms_it_times():
     """The multiply-add count behind the benchmark's GEMM fraction, by hand for 3 -> 4 -> 2,
     B = 2 networks, m = 5 samples, r = 3 directions: forward 2*5*(4*3 + 2*4) = 200; first layer
     2r = 6 GEMMs of 2*5*4*3 = 120 each (720); second layer 6r + 1 = 19 of 2*5*2*4 = 80 (1520)."""
-    from rmtland.bench import _hvp_multiply_adds, bench_network
+    from rmtland.bench import _hvp_multiply_adds, bench_network, format_table
     assert _hvp_multiply_adds([3, 4, 2], 2, 5, 3) == 200 + 720 + 1520
     rows = bench_network("cpu", (3,), inputs=4, outputs=2, samples=8, batch=2, directions=2,
-                         repeats=1, ceiling_size=64)
+                         repeats=1, ceiling_size=64, loop_batches=(), torch=False)
     assert [r["method"] for r in rows] == ["gemm-ceiling", "hvp-1", "hvp-block",
                                            "dense-hessian"]
     assert all(r["seconds_per_matrix"] > 0 and r["gflops"] > 0 for r in rows)
     assert rows[3]["directions"] == rows[3]["n"] == 4 * 3 + 3 * 2
+    assert rows[2]["block_gain"] == pytest.approx(rows[2]["gflops"] / rows[1]["gflops"])
+    assert "block" in format_table(rows).splitlines()[4]
+
+
+def test_bench_network_batched_against_loop_and_torch_rows():
+    """The issue-20 rows: one per (B, width, operation), loop seconds over batched seconds;
+    dense Hessians over LOOP_DENSE_BYTES skipped with a note; the torch.func H.v computes the
+    same products as MLP.hvp (an independent implementation: autograd) when torch imports."""
+    from rmtland import bench
+    rows = bench.bench_network("cpu", (3,), inputs=4, outputs=2, samples=8, batch=2,
+                               directions=2, repeats=1, ceiling_size=64, loop_batches=(3,),
+                               loop_hidden=(2,), loop_ops=("gradient", "hvp-block", "dense-H",
+                                                           "sgd-epoch"))
+    loop = [r for r in rows if r["method"].startswith("batched-vs-loop")]
+    assert [r["method"].split(":")[1] for r in loop] == ["gradient", "hvp-block", "dense-H",
+                                                          "sgd-epoch"]
+    for r in loop:
+        assert r["batch"] == 3 and r["speedup_batched_over_loop"] == pytest.approx(
+            r["seconds_loop"] / r["seconds_batched"])
+    torch_rows = [r for r in rows if r["method"] == "torch.func-hvp-1"]
+    assert len(torch_rows) == 1
+    if "skipped" not in torch_rows[0]:
+        assert torch_rows[0]["max_rel_diff"] < 1e-12
+    text = bench.format_table(rows)
+    assert "batched/loop" in text and len(text.splitlines()) == len(rows) + 2
+    with pytest.raises(InputError, match="loop_ops"):
+        bench.bench_network("cpu", (), repeats=1, ceiling_size=8, loop_batches=(1,),
+                            loop_hidden=(2,), loop_ops=("nope",), torch=False)
 
 
 def test_nbytes_formula_and_init_guard():
