@@ -256,9 +256,9 @@ def test_spike_stderr_calibration():
 
 @pytest.mark.slow
 def test_slq_probe_bootstrap_calibration():
-    """The probe-bootstrap s.e. of SLQ input: one PB(0.5, 0.1) matrix (n = 300), 20
+    """The probe-bootstrap s.e. of SLQ input: one PB(0.5, 0.1) matrix (n = 200), 20
     repetitions of 8 fresh Rademacher probes (exact quadrature), B = 20."""
-    H = sample_hessian(300, 0.5, 0.1, rng=31)[0]
+    H = sample_hessian(200, 0.5, 0.1, rng=31)[0]
     e, U = np.linalg.eigh(H)
     rng = np.random.default_rng(32)
     est, se = [], []
@@ -268,3 +268,25 @@ def test_slq_probe_bootstrap_calibration():
         est.append([r["params"][k]["value"] for k in ("phi", "eps")])
         se.append([r["params"][k]["stderr"] for k in ("phi", "eps")])
     assert_calibrated(np.array(est), np.array(se), what="SLQ probe-bootstrap s.e.")
+
+
+@pytest.mark.slow
+def test_scaled_laws_calibration():
+    """s.e. and p-values of the scaled laws, B = 20: 3 MP(0.4) (Wishart 500 x 1250, 20
+    seeds) and 2 (MP(0.7) + SC(0.4)) (sample_hessian n = 300, m = 429, 20 seeds; the truth at
+    the realised phi = n/m)."""
+    from rmtland.sampling.ensembles import sample_wishart
+    cases = [("mp", 3.0 * np.linalg.eigvalsh(sample_wishart(500, 1250, batch=20, rng=41)),
+              {"phi": 0.4, "scale": 3.0}),
+             ("mp+semicircle", 2.0 * np.linalg.eigvalsh(sample_hessian(300, 0.7, 0.2, batch=20,
+                                                                        rng=42)),
+              {"phi": 300 / 429, "sigma2": 0.4, "scale": 2.0})]
+    for law, E, truth in cases:
+        est, se, p = [], [], []
+        for s, e in enumerate(E):
+            r = fit_law(e, law=law, bootstrap=20, rng=600 + s)
+            est.append([r["params"][k]["value"] for k in truth])
+            se.append([r["params"][k]["stderr"] for k in truth])
+            p.append(r["p_value"])
+        assert_calibrated(np.array(est), np.array(se), center=list(truth.values()), what=law)
+        assert_uniform(p, what=law)
