@@ -31,9 +31,10 @@ from rmtland.sampling.spiked import add_spikes, sample_spiked_wishart
 
 
 def quantiles(law, n):
-    """F^{-1}((i - 1/2)/n) by bisection on the law's CDF (60 halvings of the support)."""
+    """F^{-1}((i - 1/2)/n) by bisection on the law's CDF (60 halvings of the support; an
+    atom's quantiles land within 2^-60 of it, which snap_zeros makes exact at 0)."""
     q = (np.arange(n) + 0.5) / n
-    lo = np.full(n, law.support()[0][0])
+    lo = np.full(n, min([law.support()[0][0]] + [a for a, _ in law.atoms()]))
     hi = np.full(n, law.support()[-1][1])
     for _ in range(60):
         mid = (lo + hi) / 2
@@ -48,6 +49,7 @@ CASES = [
     ("pb", {"phi": 2.0, "eps": 0.05}, None),
     ("mp", {"phi": 0.3, "scale": 2.5}, None),
     ("mp", {"phi": 0.6, "scale": 0.01}, 0.6),
+    ("mp", {"phi": 2.0, "scale": 1.5}, None),          # rank-deficient: 150 exact zeros
     ("mp+semicircle", {"phi": 0.7, "sigma2": 0.4, "scale": 3.0}, None),
 ]
 
@@ -62,6 +64,17 @@ def test_fit_recovers_the_law_from_its_quantiles(law, truth, phi):
         assert r["params"][k]["fixed"] == (k == "phi" and phi is not None)
     assert r["ks"] == pytest.approx(1 / (2 * n), rel=1e-5)
     assert r["outliers"] == [] and r["n"] == r["bulk_n"] == n
+
+
+def test_scaled_fits_do_not_depend_on_the_units():
+    e = np.linalg.eigvalsh(sample_hessian(200, 0.5, 0.1, rng=9)[0])
+    for law in ("mp+semicircle", "mp"):
+        x = np.abs(e) if law == "mp" else e
+        a = fit_law(x, law=law, rule="none", bootstrap=1, rng=0)["params"]
+        b = fit_law(1e-150 * x, law=law, rule="none", bootstrap=1, rng=0)["params"]
+        for k in a:
+            f = 1e-150 if k == "scale" else 1.0
+            assert b[k]["value"] == pytest.approx(f * a[k]["value"], rel=1e-9), (law, k)
 
 
 def test_weighted_ks_equals_ks_distance_for_equal_weights():

@@ -94,7 +94,7 @@ from ..analytic import spiked
 from .metrics import ks_distance, snap_zeros
 
 __all__ = ["fit_law", "check_fit", "fitted_law", "fit_curves", "ScaledLaw", "LAWS", "PARAMS",
-           "OUTLIER_RULES", "SPIKE_KINDS", "MIN_EIGS", "DEFAULT_BOOTSTRAP", "DEFAULT_RULE"]
+           "OUTLIER_RULES", "SPIKE_KINDS", "MIN_EIGS", "EIG_MAX", "DEFAULT_BOOTSTRAP", "DEFAULT_RULE"]
 
 #: laws that can be fitted
 LAWS = ("pb", "mp", "mp+semicircle")
@@ -108,6 +108,8 @@ SPIKE_KINDS = ("additive", "covariance")
 #: fewest eigenvalues (or SLQ probes' nodes) a fit accepts
 MIN_EIGS = 20
 DEFAULT_BOOTSTRAP = 100
+#: largest |eigenvalue| accepted (the moments of the start must not overflow)
+EIG_MAX = 1e100
 #: parameter box of the fit (log-parameters are bounded to it)
 _LO = {"phi": 1e-6, "eps": 1e-12, "sigma2": 1e-12, "scale": 1e-300}
 _HI = {"phi": 1e6, "eps": min(EPS_MAX, 1e6), "sigma2": min(EPS_MAX, 1e6), "scale": 1e300}
@@ -252,29 +254,62 @@ def _moment_start(y, w, law, phi):
     return {k: min(max(v, _LO[k]), _HI[k]) for k, v in p.items()}
 
 
+def _mid_cdf(law, x):
+    """:math:`(F(x) + F(x^-))/2`: the CDF with each atom counted half at its location."""
+    return law.cdf(x) - sum(mass * (x == loc) for loc, mass in law.atoms()) / 2
+
+
+def _tied(y, w):
+    r"""Distinct sorted points, their total weights and the empirical mid-CDF
+    :math:`\hat F(u^-) + W/2` at each."""
+    u, first = np.unique(y, return_index=True)
+    W = np.add.reduceat(w, first)
+    return u, W, np.cumsum(W) - W / 2
+
+
 def _fit_weighted(y, w, law, phi, start=None):
-    """Minimum Cramér–von Mises fit of ``law`` to the sorted points ``y`` with weights ``w``
-    (sum 1); returns ``{name: value}``."""
+    r"""Minimum Cramér–von Mises fit of ``law`` to the sorted points ``y`` with weights ``w``
+    (sum 1); returns ``{name: value}``.
+
+    Tied points (the exact zeros of a rank-deficient spectrum) form one jump of the empirical
+    CDF: the residual there compares mid-CDFs, :math:`F(u) - a/2` against
+    :math:`\hat F(u^-) + W/2` (``a`` the law's atom at ``u``, ``W`` the tie's weight), so an
+    atom is fitted to the mass of the tie; without ties this is the residual of the module
+    docstring.  The scaled laws are fitted to ``y`` divided by its root mean square (and the
+    scale multiplied back), so that the fit does not depend on the units."""
     from scipy.optimize import least_squares
     free = [k for k in PARAMS[law] if not (k == "phi" and phi is not None)]
+    c = 1.0
+    if "scale" in PARAMS[law]:
+        top = float(np.max(np.abs(y)))
+        c = top * float(np.sqrt(np.sum(w * (y / top) ** 2))) if top > 0 else 0.0
+        if not c > 0:
+            raise InputError("eigs must not all be zero (the scale of the law is undefined)")
+        y = y / c
     p0 = dict(start) if start is not None else _moment_start(y, w, law, phi)
+    if start is not None and c != 1.0:
+        p0["scale"] = start["scale"] / c
     if phi is not None:
         p0["phi"] = phi
-    target = np.cumsum(w) - w / 2
-    sw = np.sqrt(w)
+    u, W, target = _tied(y, w)
+    sw = np.sqrt(W)
+    hi_phi = min(_HI["phi"], y.size)              # m = round(n/phi) >= 1 for the bootstrap
 
-    def params(u):
-        return dict(p0, **{k: float(math.exp(v)) for k, v in zip(free, u)})
+    def params(v):
+        return dict(p0, **{k: float(math.exp(x)) for k, x in zip(free, v)})
 
-    def resid(u):
-        return sw * (fitted_law(law, params(u)).cdf(y) - target)
+    def resid(v):
+        return sw * (_mid_cdf(fitted_law(law, params(v)), u) - target)
 
     lo = np.log([_LO[k] for k in free])
-    hi = np.log([_HI[k] for k in free])
-    u0 = np.clip(np.log([p0[k] for k in free]), lo + 1e-9, hi - 1e-9)
-    res = least_squares(resid, u0, bounds=(lo, hi), method="trf", x_scale=1.0,
+    hi = np.log([hi_phi if k == "phi" else _HI[k] for k in free])
+    v0 = np.clip(np.log([p0[k] for k in free]), lo + 1e-9, hi - 1e-9)
+    res = least_squares(resid, v0, bounds=(lo, hi), method="trf", x_scale=1.0,
                         diff_step=1e-6, xtol=1e-10, ftol=1e-12, gtol=1e-12, max_nfev=200)
-    return params(res.x)
+    p = params(res.x)
+    if "scale" in p:
+        p["scale"] *= c
+    return p
 
 
 def _weighted_ks(y, w, law):
@@ -427,13 +462,13 @@ def fit_law(eigs=None, *, nodes=None, weights=None, law="pb", phi=None, rule=DEF
     if (eigs is None) == (nodes is None and weights is None):
         raise InputError("give eigs, or nodes and weights (SLQ), not both and not neither")
     if eigs is not None:
-        e = _validate.finite_array("eigs", eigs).ravel()
+        e = _validate.finite_array("eigs", eigs, EIG_MAX).ravel()
         phi, bootstrap, spikes = check_fit(law, e.size, bootstrap, phi=phi, rule=rule,
                                            spikes=spikes, spike_kind=spike_kind)
         return _fit_eigs(e, law, phi, rule, bootstrap, spikes, spike_kind, rng)
     if nodes is None or weights is None:
         raise InputError("nodes and weights must be given together (SLQ input)")
-    X = _validate.finite_array("nodes", nodes)
+    X = _validate.finite_array("nodes", nodes, EIG_MAX)
     W = _validate.finite_array("weights", weights)
     if X.ndim != 2 or X.shape != W.shape:
         raise InputError(f"nodes and weights must be arrays of the same shape (probes, steps), "
@@ -535,7 +570,8 @@ def fit_curves(result, eigs=None, *, nodes=None, weights=None, points=400):
         ``points``, ``weights`` (the bulk: eigenvalues with weight :math:`1/N`, or the pooled
         SLQ nodes), ``x``, ``density`` (the fitted law's density on a grid over the bulk and
         the fitted support), ``atoms``, ``cdf_x``, ``residual`` (:math:`\hat F - F` at the
-        bulk points, :math:`\hat F` at the middle of its jump, :math:`c_k - w_k/2`), ``ks``,
+        distinct bulk points ``cdf_x``, both at the middle of their jumps: the empirical
+        :math:`\hat F(u^-) + W/2`, the law's atoms counted half), ``ks``,
         ``outliers`` (values), ``predicted`` (locations of the supplied spikes that
         separate), ``edges``, ``law``, ``params``.
     """
@@ -553,9 +589,10 @@ def fit_curves(result, eigs=None, *, nodes=None, weights=None, points=400):
     lo, hi = min(y[0], sup[0][0]), max(y[-1], sup[-1][1])
     pad = 0.02 * (hi - lo)
     x = np.linspace(lo - pad, hi + pad, _validate.integer("points", points, 2))
-    residual = np.cumsum(w) - w / 2 - law.cdf(y)
+    u, _, target = _tied(y, w)
+    residual = target - _mid_cdf(law, u)
     return {"points": y, "weights": w, "x": x, "density": law.density(x),
-            "atoms": result["atoms"], "cdf_x": y, "residual": residual, "ks": result["ks"],
+            "atoms": result["atoms"], "cdf_x": u, "residual": residual, "ks": result["ks"],
             "outliers": np.array([o["value"] for o in result["outliers"]], dtype=float),
             "predicted": np.array([p["location"] for p in result["predictions"]
                                    if p["location"] is not None], dtype=float),
