@@ -63,26 +63,28 @@ sphinx_gallery_conf = {
     "show_memory": False,
 }
 
-# Plain-text docstrings of modules still to be converted to reST, made readable without
-# editing them: a bare "|x|" is escaped (reST reads it as a substitution), a section underline
-# is lengthened to its title, and a tab or vertical tab (a lost "\t" / "\v" of "\top",
-# "\varphi" in a non-raw docstring) is restored.  Remove a module from the list once its
-# docstrings build cleanly on their own.
+# Plain text in docstrings, made valid reST without editing the sources: a bare "|x|" is
+# escaped (reST reads it as a substitution) in every ``#:`` comment of module data (written as
+# code comments, in plain text) and in every docstring of PLAIN_TEXT_MODULES; in those modules
+# a section underline is also lengthened to its title, and a tab or vertical tab (a lost "\t"
+# / "\v" of "\top", "\varphi" in a docstring) is restored.  Remove a module from the list
+# once its docstrings build cleanly on their own.
 PLAIN_TEXT_MODULES = ("rmtland.networks.critical", "rmtland.networks.mlp")
 _LITERAL = re.compile(r"(``.*?``|:\w+:`[^`]*`|`[^`]*`)", re.S)
 
 
 def _plain_text(app, what, name, obj, options, lines):
-    if not name.startswith(PLAIN_TEXT_MODULES):
+    listed = name.startswith(PLAIN_TEXT_MODULES)
+    if not listed and what not in ("data", "attribute"):
         return
     doc = getattr(obj, "__doc__", None)
-    if what in ("module", "class", "function", "method") and isinstance(doc, str) and \
-            ("\t" in doc or "\v" in doc):
+    if listed and what in ("module", "class", "function", "method") and \
+            isinstance(doc, str) and ("\t" in doc or "\v" in doc):
         lines[:] = prepare_docstring(doc.replace("\t", "\\t").replace("\v", "\\v"))
     parts = _LITERAL.split("\n".join(lines))
     parts[::2] = [re.sub(r"(?<!\\)\|", r"\\|", p) for p in parts[::2]]
     lines[:] = "".join(parts).split("\n")
-    for i, line in enumerate(lines):
+    for i, line in enumerate(lines if listed else ()):
         title, rule = lines[i - 1].strip() if i else "", line.strip()
         if title and rule and set(rule) <= set("-=~") and len(rule) < len(title):
             lines[i] = line[:len(line) - len(line.lstrip())] + rule[0] * len(title)
