@@ -4,7 +4,10 @@ r"""Critical points of every index of a network's loss, batched over random star
 networks of one shape (``theta`` of shape ``(B, n)``), so every gradient, Hessian and
 eigendecomposition is one batched call (:class:`~rmtland.networks.mlp.MLP`; NumPy or CuPy,
 following the backend of ``X``). Dense Hessians: meant for moderate ``n`` (up to a few
-hundred parameters; memory ``2 B n^2``).
+hundred parameters; memory about ``5 n^2`` numbers per start). The starts are streamed in
+chunks sized by the memory plan (``chunk``; all at once when they fit): each start is an
+independent row of every batched call (the eigendecompositions of an iteration are one stacked
+``eigh`` over the chunk's active starts), so the results do not depend on the chunk.
 
 Algorithm
 ---------

@@ -749,15 +749,17 @@ class MLP:
         require_memory(xp, block * self._per_direction(1, m) * dt.itemsize, "block or m",
                        f"a block of {block} Hessian columns")
         eye = xp.eye(n, dtype=dt)
-        Ht = xp.empty((B, n, n), dtype=dt)                  # row j: H e_j (H^T, as assembled)
-        for s in nets:
+        H = xp.empty((B, n, n), dtype=dt)
+        for s in nets:          # assembled and symmetrised chunk by chunk (in cache)
             cache = self._output(self._forward(xp, theta[s], X[s], second=part != "H0"), Y[s])
             b = cache.a[-1].shape[0]
+            Ht = xp.empty((b, n, n), dtype=dt)              # row j: H e_j (H^T, as assembled)
             for j in range(0, n, block):
                 rows = eye[j:j + block]
                 self._rpass(cache, xp.broadcast_to(rows[None], (b,) + tuple(rows.shape)), part,
-                            Ht[s, j:j + block])
-        return 0.5 * (Ht + Ht.swapaxes(1, 2))
+                            Ht[:, j:j + block])
+            H[s] = 0.5 * (Ht + Ht.swapaxes(1, 2))
+        return H
 
     def _rpass(self, cache, Vt, part, out):
         """The R-pass of the module notes for the directions ``Vt`` ``(B, r, n)`` (last axis
