@@ -1,62 +1,57 @@
-"""Benchmark the sweep engine: the same 64-point Hessian sweep in this process and on a
-``distributed.LocalCluster`` of 2 single-threaded worker processes, and the engine's own cost
-per point (a kind that computes nothing).
+"""Benchmark the sweep engine: the same 64-point Hessian sweep in this process, on a
+``distributed.LocalCluster`` of 2 single-threaded worker processes, and on a plain process pool
+(the ceiling), repeated and interleaved; and the engine's own cost per point (a kind that
+computes nothing).
 
-Timings (wall clock, one run each, this machine):
+Modes, each run once a round, the rounds one after another (so that the machine's load, which
+other processes change, weighs on every mode alike):
 
-* ``serial``: ``workers=0`` (this process, the BLAS's default threads, as ``--workers 0``
-  runs it) and, when threadpoolctl is installed, ``serial, 1 BLAS thread`` (what each Dask
-  worker gets: the fair baseline for the speed-up);
-* ``2 workers, end to end``: cluster start, the sweep, cluster close (what ``rmtland sweep
-  SPEC --workers 2`` costs); ``2 workers, warm``: the sweep on a started cluster whose workers
-  already ran one point each;
-* ``process pool (no Dask), warm``: the same points on a plain ``concurrent.futures`` pool
-  of 2 spawned processes, one BLAS thread each: the ceiling any scheduler can reach on this
-  machine at this moment (a reference, not a runner of rmtland);
-* overhead: ``points`` no-op points in this process and on the warm cluster; seconds per
-  point = wall / points (point files, table, scheduling; no computing).
+* ``serial``: ``workers=0`` (this process) with one BLAS thread (what each worker gets, the
+  fair baseline for the speed-ups; threadpoolctl, else the BLAS's default threads);
+* ``dask, end to end``: cluster start, the sweep, cluster close (what ``rmtland sweep SPEC
+  --workers 2`` costs); ``dask, warm``: the sweep on a started cluster whose workers already
+  ran points;
+* ``pool, end to end`` and ``pool, warm``: the same points through
+  :func:`rmtland.experiments.sweep.compute_point` on a plain ``concurrent.futures`` pool of 2
+  spawned processes, one BLAS thread each, no files (a reference, not a runner of rmtland):
+  the ceiling any scheduler can reach on this machine at this moment, with and without the
+  start of its processes;
+* ``cluster start`` and ``cluster close`` (no points) and ``workers import rmtland`` (the
+  first call on a fresh cluster): where the end-to-end time beyond the warm sweep goes.
 
-Targets (issue 13): speed-up >= 1.6 on a 2-core machine, overhead < 50 ms a point.  The load
-average is printed: other processes on the machine slow every mode.  ``busy workers`` (the sum
-of the points' own seconds over the wall time) tells the two apart: near 2, both workers are
-kept busy and a shortfall in speed-up comes from slower points (contention), not scheduling.
-Writes JSON with --out.
+Reported: the median over the rounds of each mode's seconds, and of each round's speed-up
+(serial / mode), and the ratio that issue 20 asks about, Dask's speed-up over the pool's (warm
+with warm, end to end with end to end; target >= 0.95).  ``busy workers`` (the sum of the
+points' own seconds over the wall time, warm) near 2 says both workers are kept busy: a
+shortfall in speed-up then comes from slower points (contention), not from scheduling.
+Overhead: ``points`` no-op points in this process and on the warm cluster, seconds per point.
+The load average is printed: other processes on the machine slow every mode.
 
-    python benchmarks/bench_sweep.py --out sweep_bench.json
+    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_sweep.py --repeat 5 --out sweep_bench.json
 """
 import argparse
 import contextlib
 import logging
+import multiprocessing
 import os
 import platform
 import shutil
+import statistics
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 
 import rmtland
 from rmtland._io import write_json
 from rmtland.experiments import sweep
 
-#: 4 phi x 4 eps x 4 seeds = 64 points; n = 400, 16 matrices a point (~0.25 s each on one
+#: 4 phi x 4 eps x 4 seeds = 64 points; n = 400, 16 matrices a point (~0.2 s each on one
 #: core; at n = 200, ~0.05 s a point, a plain 2-process pool reached only 1.57x: the points
 #: were too short for 2 processes to pay)
 SPEC = {"kind": "hessian", "seed": 0, "seeds": 4,
         "grid": {"phi": [0.25, 0.5, 0.75, 2.0], "eps": [0.001, 0.01, 0.1, 0.5], "n": 400,
                  "samples": 16}}
-
-
-def _close(a, b):
-    """Rows equal, floats to a relative 1e-9."""
-    if a.keys() != b.keys():
-        return False
-    for k in a:
-        x, y = a[k], b[k]
-        if isinstance(x, float) and isinstance(y, float):
-            if abs(x - y) > 1e-9 * max(abs(x), abs(y), 1e-300):
-                return False
-        elif x != y:
-            return False
-    return True
+ONE_THREAD = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def noop(*, i, seed, device):
@@ -68,35 +63,55 @@ def one_blas_thread():
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
-        return None
+        return contextlib.nullcontext()
     return threadpool_limits(1, user_api="blas")
 
 
-def pool_ceiling(workers):
-    """Wall seconds of the 64 points on a plain ``concurrent.futures`` pool of ``workers``
-    spawned processes, one BLAS thread each, warm (no Dask, no files): the most any scheduler
-    can get from this machine at this moment."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    points = sweep.parse_spec(SPEC).points
-    run = sweep.KINDS["hessian"].run
-    old = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
-    os.environ.update({k: "1" for k in old})         # inherited by the spawned processes
+@contextlib.contextmanager
+def one_thread_environ():
+    """OMP/OpenBLAS/MKL at one thread in the environment (inherited by spawned processes)."""
+    old = {k: os.environ.get(k) for k in ONE_THREAD}
+    os.environ.update({k: "1" for k in ONE_THREAD})
     try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) \
-                as pool:
-            list(pool.map(sweep.compute_point, [run] * workers,
-                          [points[0].params] * workers, [1] * workers, ["cpu"] * workers))
-            t0 = time.perf_counter()
-            list(pool.map(sweep.compute_point, [run] * len(points), [p.params for p in points],
-                          [p.seed for p in points], ["cpu"] * len(points)))
-            return time.perf_counter() - t0
+        yield
     finally:
         for k, v in old.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def new_pool(workers):
+    """A pool of ``workers`` spawned processes, one BLAS thread each, started (each has run
+    one call, so rmtland is imported there)."""
+    with one_thread_environ():
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        list(pool.map(abs, range(workers)))
+    return pool
+
+
+def on_pool(pool, points, run):
+    """The points through ``compute_point`` on ``pool``: their results, in order."""
+    return list(pool.map(sweep.compute_point, [run] * len(points), [p.params for p in points],
+                         [p.seed for p in points], ["cpu"] * len(points)))
+
+
+def pool_end_to_end(workers, points, run):
+    with new_pool(workers) as pool:
+        return on_pool(pool, points, run)
+
+
+def new_cluster(workers):
+    from distributed import Client, LocalCluster
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                           dashboard_address=":0", silence_logs=logging.ERROR)
+    return cluster, Client(cluster, set_as_default=False)
+
+
+def close(cluster, client):
+    client.close()
+    cluster.close()
 
 
 def timed(fn):
@@ -109,84 +124,92 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3, help="rounds of every mode")
     parser.add_argument("--points", type=int, default=640, help="no-op points (overhead)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
-    from distributed import Client, LocalCluster
     sweep.register_kind("noop", noop, {"i": sweep.integer("i", 0)})
     noop_spec = {"kind": "noop", "grid": {"i": list(range(args.points))}}
-    warm = {**SPEC, "seed": 1, "seeds": 1, "grid": {**SPEC["grid"], "phi": 0.5, "eps": 0.1}}
+    warm = {**SPEC, "seed": 1, "seeds": args.workers,
+            "grid": {**SPEC["grid"], "phi": 0.5, "eps": 0.1}}
+    points = sweep.parse_spec(SPEC).points
+    run_point = sweep.KINDS["hessian"].run
     tmp = tempfile.mkdtemp(prefix="bench-sweep-")
-    d = lambda name: os.path.join(tmp, name)         # noqa: E731
+    count = iter(range(10**6))
+    d = lambda name: os.path.join(tmp, f"{name}-{next(count)}")      # noqa: E731
+    run = lambda spec, **kw: sweep.run_sweep(spec, d("run"), progress=False, **kw)  # noqa: E731
     load0 = os.getloadavg()
-    run = lambda spec, out, **kw: sweep.run_sweep(spec, out, progress=False, **kw)  # noqa: E731
-    rows = {}
+    seconds = {m: [] for m in ("serial", "dask, end to end", "pool, end to end", "dask, warm",
+                               "pool, warm", "cluster start", "workers import rmtland",
+                               "cluster close")}
     try:
-        run(warm, d("warm-serial"), workers=0)       # imports and first-call costs, here
-        rows["serial"], ref = timed(lambda: run(SPEC, d("serial"), workers=0))
-        limit = one_blas_thread()
-        if limit is not None:
-            with limit:
-                rows["serial, 1 BLAS thread"], ref1 = timed(
-                    lambda: run(SPEC, d("serial1"), workers=0))
-        rows["2 workers, end to end"], e2e = timed(
-            lambda: run(SPEC, d("e2e"), workers=args.workers))
-        with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                          dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
-                Client(cluster, set_as_default=False) as client:
-            client.run(lambda: __import__("rmtland.experiments.sweep"))
-            # one point per worker first (imports, first-call costs)
-            run({**warm, "seeds": args.workers}, d("warm-dist"), client=client)
-            rows["2 workers, warm"], dist = timed(lambda: run(SPEC, d("dist"), client=client))
-            t_noop_dist, _ = timed(lambda: run(noop_spec, d("noop-dist"), client=client))
-        t_noop_serial, _ = timed(lambda: run(noop_spec, d("noop-serial"), workers=0))
-        rows["process pool (no Dask), warm"] = pool_ceiling(args.workers)
+        run(warm, workers=0)                          # imports and first-call costs, here
+        cluster, client = new_cluster(args.workers)
+        run(warm, client=client)                      # one point per worker first
+        pool = new_pool(args.workers)
+        on_pool(pool, points[:args.workers], run_point)
+        for _ in range(args.repeat):
+            with one_blas_thread():
+                t, ref = timed(lambda: run(SPEC, workers=0))
+            seconds["serial"].append(t)
+            t, e2e = timed(lambda: run(SPEC, workers=args.workers))
+            seconds["dask, end to end"].append(t)
+            seconds["pool, end to end"].append(
+                timed(lambda: pool_end_to_end(args.workers, points, run_point))[0])
+            t, dist = timed(lambda: run(SPEC, client=client))
+            seconds["dask, warm"].append(t)
+            seconds["pool, warm"].append(timed(lambda: on_pool(pool, points, run_point))[0])
+            t, (c, cl) = timed(lambda: new_cluster(args.workers))
+            seconds["cluster start"].append(t)
+            seconds["workers import rmtland"].append(timed(
+                lambda: cl.run(lambda: __import__("rmtland.experiments.sweep")))[0])
+            seconds["cluster close"].append(timed(lambda: close(c, cl))[0])
+        t_noop_dist, _ = timed(lambda: run(noop_spec, client=client))
+        t_noop_serial, _ = timed(lambda: run(noop_spec, workers=0))
+        pool.shutdown()
+        close(cluster, client)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
     def fields(summary):
         return [{k: v for k, v in r.items() if k != "seconds"} for r in summary["rows"]]
-    # the workers run with one BLAS thread: compared bit for bit with the in-process run on
-    # one BLAS thread; the default-threads run may differ in the last bits (a threaded BLAS
-    # sums in another order), so it is compared to a relative 1e-9
-    same = fields(ref1 if limit is not None else ref) == fields(dist)
-    close = all(_close(a, b) for a, b in zip(fields(ref), fields(dist)))
-    base = rows.get("serial, 1 BLAS thread", rows["serial"])
+    # the workers run with one BLAS thread, as the in-process reference: bit for bit
+    same = fields(ref) == fields(dist) == fields(e2e)
+    median = {m: statistics.median(s) for m, s in seconds.items()}
+    speedup = {m: statistics.median(b / t for b, t in zip(seconds["serial"], seconds[m]))
+               for m in ("dask, end to end", "pool, end to end", "dask, warm", "pool, warm")}
+    # issue 20: Dask's speed-up over the pool's, each round (the same machine state)
+    of_pool = {w: statistics.median(p / t for p, t in zip(seconds[f"pool, {w}"],
+                                                           seconds[f"dask, {w}"]))
+               for w in ("warm", "end to end")}
     result = {
         "rmtland": rmtland.__version__, "machine": platform.platform(),
         "cpus": os.cpu_count(), "load_average_before": load0,
-        "load_average_after": os.getloadavg(), "points": len(ref["rows"]),
-        "spec": SPEC, "workers": args.workers, "seconds": rows,
-        "speedup_warm": base / rows["2 workers, warm"],
-        "speedup_end_to_end": base / rows["2 workers, end to end"],
-        "speedup_vs_default_threads_warm": rows["serial"] / rows["2 workers, warm"],
-        "speedup_process_pool_ceiling": base / rows["process pool (no Dask), warm"],
-        "identical_numbers": same, "default_threads_within_1e-9": close,
+        "load_average_after": os.getloadavg(), "points": len(points), "spec": SPEC,
+        "workers": args.workers, "repeat": args.repeat, "seconds": seconds,
+        "median_seconds": median, "speedup": speedup, "dask_over_pool_speedup": of_pool,
+        "identical_numbers": same,
         "overhead_seconds_per_point": {"dask": t_noop_dist / args.points,
                                        "serial": t_noop_serial / args.points},
         "overhead_points": args.points,
         # sum of the points' own seconds / wall: how many points ran at once on average
         # (<= workers); with the per-point seconds it separates scheduling from contention
-        "busy_workers_warm": sum(r["seconds"] for r in dist["rows"]) / rows["2 workers, warm"],
+        "busy_workers_warm": sum(r["seconds"] for r in dist["rows"]) / seconds["dask, warm"][-1],
         "point_seconds_mean": {
-            "serial" + (", 1 BLAS thread" if limit is not None else ""):
-                sum(r["seconds"] for r in (ref1 if limit is not None else ref)["rows"])
-                / len(ref["rows"]),
-            "2 workers, warm": sum(r["seconds"] for r in dist["rows"]) / len(dist["rows"])}}
+            "serial": sum(r["seconds"] for r in ref["rows"]) / len(points),
+            "dask, warm": sum(r["seconds"] for r in dist["rows"]) / len(points)}}
     print(f"rmtland {rmtland.__version__}, {platform.machine()}, {os.cpu_count()} CPUs, load "
           f"average {load0[0]:.2f} before, {result['load_average_after'][0]:.2f} after")
-    print(f"{len(ref['rows'])}-point Hessian sweep (n = {SPEC['grid']['n']}, "
-          f"{SPEC['grid']['samples']} matrices a point):")
-    for name, sec in rows.items():
-        print(f"  {name:28s} {sec:8.2f} s  ({sec / len(ref['rows']) * 1e3:6.1f} ms a point)")
-    print(f"  speed-up, 2 workers vs serial{' (1 BLAS thread)' if limit else ''}: warm "
-          f"{result['speedup_warm']:.2f}x, end to end {result['speedup_end_to_end']:.2f}x "
-          f"(target >= 1.6x); vs serial with default BLAS threads (warm) "
-          f"{result['speedup_vs_default_threads_warm']:.2f}x")
-    print(f"  ceiling on this machine now (a plain process pool, warm): "
-          f"{result['speedup_process_pool_ceiling']:.2f}x")
-    print(f"  same numbers in-process (1 BLAS thread) and on the cluster: {same}; in-process "
-          f"with the default BLAS threads, to a relative 1e-9: {close}")
-    print(f"  busy workers (sum of point seconds / wall, warm): "
+    print(f"{len(points)}-point Hessian sweep (n = {SPEC['grid']['n']}, "
+          f"{SPEC['grid']['samples']} matrices a point), {args.workers} workers, median of "
+          f"{args.repeat} interleaved rounds:")
+    for m, sec in median.items():
+        extra = f"  speed-up {speedup[m]:.2f}x" if m in speedup else ""
+        print(f"  {m:24s} {sec:7.2f} s{extra}")
+    print(f"  Dask's speed-up / the pool's (target >= 0.95): warm {of_pool['warm']:.3f}, "
+          f"end to end {of_pool['end to end']:.3f}")
+    print(f"  same numbers in-process (1 BLAS thread) and on the clusters: {same}")
+    print(f"  busy workers (sum of point seconds / wall, warm, last round): "
           f"{result['busy_workers_warm']:.2f} of {args.workers}; mean seconds a point: "
           + ", ".join(f"{k} {v * 1e3:.1f} ms" for k, v in result["point_seconds_mean"].items()))
     o = result["overhead_seconds_per_point"]
