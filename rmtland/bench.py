@@ -321,11 +321,20 @@ def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, s
     """
     from .networks import MLP
     from .networks.train import train_sgd
+    hidden = [integer("hidden", h, 1) for h in hidden]        # every input checked first
+    loop_batches = [integer("loop_batches", b, 1) for b in loop_batches]
+    loop_hidden = [integer("loop_hidden", h, 1) for h in loop_hidden]
+    unknown = [op for op in loop_ops if op not in LOOP_OPS]
+    if unknown:
+        raise InputError(f"unknown loop_ops {unknown}; choose from {LOOP_OPS}")
+    for name, val in (("inputs", inputs), ("outputs", outputs), ("samples", samples),
+                      ("batch", batch), ("directions", directions)):
+        integer(name, val, 1)
+    repeats = integer("repeats", repeats, 1)
     xp = get_xp(device)
     dev = device_name(xp)
     sync = (lambda: None) if xp is np else xp.cuda.get_current_stream().synchronize
     g = np.random.default_rng(seed)
-    repeats = integer("repeats", repeats, 1)
     N = integer("ceiling_size", ceiling_size, 1) if ceiling_size else (2048 if xp is np
                                                                         else 8192)
     ceiling = _gemm_rate(xp.asarray(g.standard_normal((N, N))).astype(dtype), repeats, sync)
@@ -338,7 +347,6 @@ def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, s
     X = xp.asarray(g.standard_normal((samples, inputs))).astype(dtype)
     Y = xp.asarray(g.standard_normal((samples, outputs))).astype(dtype)
     for h in hidden:
-        h = integer("hidden", h, 1)
         model = MLP([inputs, h, outputs], activation="tanh", dtype=dtype)
         n = model.n_params
         theta = model.init(batch, rng=seed, device=device)
@@ -375,9 +383,8 @@ def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, s
         rows.append({"n": 0, "method": "torch.func-hvp-1", "device": "cpu", "batch": batch,
                      "dtype": dtype, "repeats": repeats, "skipped": note})
     for B in loop_batches:
-        B = integer("loop_batches", B, 1)
         for h in loop_hidden:
-            rows += _batched_vs_loop(MLP([inputs, integer("loop_hidden", h, 1), outputs],
+            rows += _batched_vs_loop(MLP([inputs, h, outputs],
                                          activation="tanh", dtype=dtype),
                                      xp, X, Y, B, directions, loop_ops, repeats, seed, sync,
                                      train_sgd, device, dev)
@@ -401,9 +408,6 @@ def _batched_vs_loop(model, xp, X, Y, B, directions, ops, repeats, seed, sync, t
         "sgd-epoch": lambda t, s: train_sgd(model, t, X, Y, lr=0.05, momentum=0.9,
                                             batch_size=32, max_epochs=1, stop="none", rng=0),
     }
-    unknown = [op for op in ops if op not in calls]
-    if unknown:
-        raise InputError(f"unknown loop_ops {unknown}; choose from {LOOP_OPS}")
     rows = []
     for op in ops:
         base = {"n": n, "method": f"batched-vs-loop:{op}", "device": dev, "batch": B,

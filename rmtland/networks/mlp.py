@@ -130,7 +130,7 @@ SATURATION_Z = math.atanh(1.0 - 1e-8)
 #: passes are memory-bound, and chunks that stay in cache were the fastest (measured at n =
 #: 1000, m = 200 on a 2-core x86 host: 2-4 MiB blocks 2-4x faster than 16-64 MiB ones; and
 #: on the issue-20 benchmark, a whole batch of 8 networks x 32 directions in one pass, 32 MiB
-#: per temporary, was 1.8-2.3x slower than the same work in cache-sized chunks). On a GPU the
+#: per temporary, was 1.8-2.3x slower than a loop over single networks). On a GPU the
 #: chunk is the planning budget of :func:`rmtland.linalg.dense.memory_budget` (one pass).
 HESSIAN_BLOCK_BYTES = 4 << 20
 
@@ -672,7 +672,9 @@ class MLP:
         One forward pass, one forward-mode :math:`\mathcal R` pass (:math:`JV`) and one
         back-propagation of the :math:`\mathcal R`-derivatives (Pearlmutter 1994;
         Schraudolph 2002 for :math:`H_0`; formulas in the module notes). Neither :math:`J`
-        nor :math:`H` is formed: memory :math:`O(B\,m\,r\sum_l h_l)`, cost about
+        nor :math:`H` is formed: the networks and directions go through in cache-sized
+        chunks (:data:`HESSIAN_BLOCK_BYTES`; one pass on a GPU), working memory about
+        :data:`HESSIAN_BLOCK_BYTES` beside the ``B n r`` result, cost about
         :math:`6\,B\,m\,r\sum_l h_l h_{l-1}` multiply-adds (a few forward passes per column).
 
         Parameters
@@ -720,7 +722,9 @@ class MLP:
 
         Assembled from :meth:`hvp` applied to the columns of the identity, ``block`` columns
         at a time (default: as many as fit :data:`HESSIAN_BLOCK_BYTES` on the host, half the
-        free memory's planning budget on a GPU) with one shared forward pass. Cost
+        free memory's planning budget on a GPU) with one shared forward pass per chunk of
+        networks (several networks per pass when all ``n`` columns of one fit; the numbers do
+        not depend on the chunks or on ``block``). Cost
         :math:`O(B\,m\,n\sum_l h_l h_{l-1}) \approx O(B\,m\,n^2)` (about 6 multiply-adds per
         sample and parameter per column), memory ``B n^2`` plus one block.
 
