@@ -233,7 +233,7 @@ def test_scale_relates_the_users_loss_and_gradient_to_pb(torch, adapter, kind, r
 
 def test_data_is_iterated_once_per_product(torch, adapter):
     """A re-iterable data source is read once by the constructor and once per block product
-    (whatever the block size)."""
+    (whatever the block size); a cached operator reads it once when built, never after."""
     X, Y = _task(torch, "squared", 20, 4, 3)
 
     class Counting:
@@ -246,6 +246,28 @@ def test_data_is_iterated_once_per_product(torch, adapter):
     assert Counting.calls == 1
     h.operator("H").matvec(np.ones((h.n, 7)))
     assert Counting.calls == 2
+    op = h.operator("H0", cache=True)
+    op.matvec(np.ones((h.n, 7)))
+    op.matvec(np.ones(h.n))
+    assert Counting.calls == 3
+
+
+@pytest.mark.parametrize("case", ["tanh-mse", pytest.param("cnn-ce", marks=pytest.mark.slow)])
+def test_cached_operators_equal_the_plain_ones(torch, adapter, case):
+    """cache=True (each batch traced once by torch.func.linearize) gives the products of the
+    plain operator to 1e-12, for every part, on two batches, for blocks of 3 and of 1, and
+    twice in a row (the traces are reusable)."""
+    factory, kind, d, k, m = CASES[case]
+    X, Y = _task(torch, kind, m, d, k)
+    h = adapter.TorchHessian(factory(torch), _loss_obj(torch, kind),
+                             [(X[:5], Y[:5]), (X[5:], Y[5:])])
+    V = np.random.default_rng(0).standard_normal((h.n, 3))
+    for part in ("H", "H0", "H1"):
+        ref = h.operator(part).matvec(V)
+        op = h.operator(part, cache=True)
+        assert _rel(op.matvec(V), ref) <= RTOL, part
+        assert _rel(op.matvec(V[:, 2]), ref[:, 2]) <= RTOL, part
+        assert _rel(op.matvec(V), ref) <= RTOL, part
 
 
 def test_float32_model_gives_a_float32_operator(torch, adapter):
@@ -326,6 +348,7 @@ def test_bad_input_is_refused_naming_the_parameter(torch, adapter):
                     params=[torch.nn.Linear(4, 5).weight]), "params"),
         (lambda: TH(np.eye(3), torch.nn.MSELoss(), (X, Y)), "model"),
         (lambda: TH(net, torch.nn.MSELoss(), (X, Y)).operator("H2"), "part"),
+        (lambda: TH(net, torch.nn.MSELoss(), (X, Y)).operator("H", cache=1), "cache"),
         (lambda: TH(net, torch.nn.MSELoss(), (X, Y)).operator("H", layers="7"), "layers"),
         (lambda: adapter.hessian_operator(net, torch.nn.MSELoss(), (X, Y), part="G"), "part"),
     ]
