@@ -68,7 +68,10 @@ summed over the batches of ``data``, **which is iterated once per product** (a
 ``DataLoader`` may shuffle and batch sizes may differ: every batch's sum is weighted by the
 same global :math:`c`, so the result is that of the whole data in one batch).  Memory per
 product grows with ``b`` times the activations of one batch; pass smaller blocks
-(``spectrum(..., block=...)``) or smaller batches when it does not fit.
+(``spectrum(..., block=...)``) or smaller batches when it does not fit.  With
+``operator(..., cache=True)`` the data is read once and each batch's product is traced once
+(``torch.func.linearize``), so that products skip the forward pass (faster, more memory:
+:meth:`TorchHessian.operator`).
 
 Where the model lives: the operator's vectors are NumPy arrays for a CPU model and CuPy arrays
 for a CUDA model, exchanged with torch without copies
@@ -224,6 +227,8 @@ class TorchHessian:
     layers : dict
         Layer (module-name prefix) -> number of selected parameters in it.
     dtype : numpy.dtype
+    torch_dtype, device : torch.dtype, torch.device
+        Of the selected parameters: where and in what the products run.
     xp : module
         NumPy (CPU model) or CuPy (CUDA model): where the operators' vectors live.
 
