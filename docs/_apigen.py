@@ -9,6 +9,7 @@ import importlib
 import inspect
 import os
 import pkgutil
+import sys
 import types
 
 SKIP = set()        # dotted module names left out of the reference (none)
@@ -51,6 +52,29 @@ def home(modname, name, modules):
     return modname
 
 
+def attr_doc(modname, name):
+    """The ``#:`` comment above ``name = ...`` in module ``modname`` (a list of lines)."""
+    from sphinx.pycode import ModuleAnalyzer, PycodeError
+    try:
+        return list(ModuleAnalyzer.for_module(modname).find_attr_docs().get(("", name), []))
+    except PycodeError:
+        return []
+
+
+def data_doc(module, name):
+    """The ``#:`` comment of a datum, also when a package re-exports it from a private module
+    (where autodoc does not look): returned as directive content, or ``[]``."""
+    if attr_doc(module.__name__, name) or not hasattr(module, "__path__"):
+        return []
+    obj = getattr(module, name)
+    for info in pkgutil.iter_modules(module.__path__, module.__name__ + "."):
+        sub = sys.modules.get(info.name)          # imported by the package (never __main__)
+        if sub is not None and info.name.rsplit(".", 1)[1].startswith("_"):
+            if getattr(sub, name, None) is obj and attr_doc(info.name, name):
+                return [""] + ["   " + line for line in attr_doc(info.name, name) if line]
+    return []
+
+
 def directive(module, name):
     obj = getattr(module, name)
     full = f"{module.__name__}.{name}"
@@ -58,7 +82,7 @@ def directive(module, name):
         return [f".. autoclass:: {full}", "   :members:", "   :show-inheritance:"]
     if callable(obj):
         return [f".. autofunction:: {full}"]
-    return [f".. autodata:: {full}", "   :no-value:"]
+    return [f".. autodata:: {full}", "   :no-value:"] + data_doc(module, name)
 
 
 def page(modname, modules):

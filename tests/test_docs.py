@@ -101,6 +101,19 @@ def test_every_public_name_is_in_the_api_reference(html):
     assert not missing, f"public names missing from the API reference: {missing}"
 
 
+def test_every_entry_of_the_api_reference_has_a_description(html):
+    """A name in ``__all__`` with no docstring (or, for data, no ``#:`` comment above its
+    assignment) shows as a bare signature: listed, but not documented."""
+    bare = []
+    for page in (html / "api" / "generated").glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        for m in re.finditer(r'<dt class="sig sig-object py" id="(rmtland[\w.]*)">.*?</dt>'
+                             r'\s*<dd>(.*?)</dd>', text, re.S):
+            if not re.sub(r"<[^>]+>", "", m.group(2)).strip():
+                bare.append(m.group(1))
+    assert not bare, f"public names without a description: {sorted(bare)}"
+
+
 def test_math_renders_and_the_gallery_lists_every_figure(html):
     page = (html / "api" / "generated" / "rmtland.analytic.hessian.html").read_text(
         encoding="utf-8")
