@@ -210,6 +210,44 @@ def _fit(args):
     return 0
 
 
+def _spectrum(args):
+    """``rmtland spectrum --torch``: the options, the output directory, torch, the target and
+    what it returns, and the sizes are checked (exit 2, naming them) before any Hessian
+    product."""
+    from .experiments.spectrum import SpectrumConfig, spectrum_torch
+    cfg = SpectrumConfig(target=args.torch, parts=tuple(args.part),
+                         layers=None if args.layer is None else tuple(args.layer),
+                         each_layer=args.each_layer, method=args.method, probes=args.probes,
+                         steps=args.steps, degree=args.degree, top=args.top, tau=args.tau,
+                         seed=args.seed, fit=args.fit, fit_phi=args.fit_phi,
+                         bootstrap=args.bootstrap)
+    res = spectrum_torch(cfg, out=args.out, pdf=args.pdf)
+
+    def human(r):
+        m = r["model"]
+        lines = [f"{r['target']}: n = {m['n']}, k = {m['k']}, m = {m['m']}, phi = "
+                 f"{m['phi']:.4g}, loss = {m['loss']:.6g} ({m['loss_kind']}, PB "
+                 f"normalisation); method {r['method']}, tau = {r['tau']:.3g}"]
+        for part, blocks in r["parts"].items():
+            for name, b in [("all", blocks["all"])] + list(blocks["layers"].items()):
+                se = "" if not b["index_stderr"] else f" +- {b['index_stderr']:.2g}"
+                cnt = b["counts"]
+                lines.append(f"  {part:2s} {name:10s} n = {b['n']:6d}  index {b['index']:.4g}"
+                             f"{se}  below/near/above tau {cnt['below']['count']:.4g}/"
+                             f"{cnt['near_zero']['count']:.4g}/{cnt['above']['count']:.4g}  "
+                             f"lambda [{b['lambda_min']:.4g}, {b['lambda_max']:.4g}]")
+                if "fit" in b:
+                    f = b["fit"]
+                    p = ", ".join(f"{k} {v['value']:.4g}" for k, v in f["params"].items())
+                    pv = "" if f["p_value"] is None else f", p-value {f['p_value']:.3g}"
+                    lines.append(f"     fitted {f['law']}: {p}; KS {f['ks']:.3g}{pv}")
+        lines.append(f"  {r['seconds']:.2f} s; wrote {', '.join(r.get('files', []))} in "
+                     f"{args.out}")
+        return "\n".join(lines)
+    _emit(res, args.json, human)
+    return 0
+
+
 def _simulate_spinglass(args):
     from .experiments import simulate_spinglass
     res = simulate_spinglass(args.p, args.N, args.starts, seed=args.seed, device=args.device,
@@ -460,6 +498,40 @@ def build_parser():
     fit.add_argument("--pdf", action="store_true")
     fit.add_argument("--json", action="store_true")
     fit.set_defaults(func=_fit)
+
+    spec = sub.add_parser("spectrum", help="a PyTorch model's Hessian H, H0, H1: spectra with "
+                                           "error bars, top eigenpairs, counts around 0, fits")
+    spec.add_argument("--torch", required=True, metavar="MODULE:FUNCTION",
+                      help="FUNCTION() returns (model, loss_fn, data); MODULE may be a path "
+                           "to a .py file (example: simulations/torch_models.py:digits_cnn)")
+    spec.add_argument("--part", nargs="+", default=["H"], choices=["H", "H0", "H1"],
+                      help="Hessian parts (default H)")
+    spec.add_argument("--layer", nargs="+", default=None, metavar="NAME",
+                      help="restrict to these layers' (or parameters') diagonal block")
+    spec.add_argument("--each-layer", action="store_true",
+                      help="also every layer of the selection on its own")
+    spec.add_argument("--method", default="auto", choices=["auto", "dense", "slq", "kpm"],
+                      help="auto: dense up to 2000 parameters, SLQ above")
+    spec.add_argument("--top", type=_integer("top", 0), default=5,
+                      help="top eigenpairs per block, with residuals (default 5)")
+    spec.add_argument("--probes", type=_integer("probes", 1), default=20)
+    spec.add_argument("--steps", type=_integer("steps", 1), default=100)
+    spec.add_argument("--degree", type=_integer("degree", 2), default=400)
+    spec.add_argument("--tau", type=_real("tau", _validate.nonnegative), default=None,
+                      help="count eigenvalues below -tau, in [-tau, tau), above tau (default "
+                           "1e-3 of the largest |eigenvalue|)")
+    spec.add_argument("--fit", default=None, choices=["pb", "mp", "mp+semicircle"],
+                      help="fit this law to each part's spectrum of the whole selection")
+    spec.add_argument("--fit-phi", default="architecture", choices=["architecture", "free"],
+                      help="phi of the fit: n/(km) of the model (default), or fitted")
+    spec.add_argument("--bootstrap", type=_integer("bootstrap", 1), default=40,
+                      help="bootstrap replicates of the fit")
+    spec.add_argument("--seed", type=_integer("seed", 0), default=0)
+    spec.add_argument("--out", required=True,
+                      help="output directory (result.json, spectrum.npz, spectrum.png)")
+    spec.add_argument("--pdf", action="store_true")
+    spec.add_argument("--json", action="store_true")
+    spec.set_defaults(func=_spectrum)
 
     sim = sub.add_parser("simulate", help="sample matrices and compare with the theory")
     ssub = sim.add_subparsers(dest="model", required=True, parser_class=_Parser)
