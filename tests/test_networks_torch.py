@@ -8,6 +8,7 @@ Tolerances (float64): products agree to 1e-12 relative to the largest entry of t
 (observed ~5e-16: the same math in a different summation order); symmetry to 1e-13 relative to
 |u| |Hv|.
 """
+import json
 import os
 import subprocess
 import sys
@@ -227,8 +228,9 @@ def test_scale_relates_the_users_loss_and_gradient_to_pb(torch, adapter, kind, r
     assert abs(user - h.scale * h.loss) <= 1e-13 * user
     assert _rel(h.scale * h.gradient(), grad) <= RTOL
     assert h.grad_norm == pytest.approx(np.linalg.norm(grad) / h.scale, rel=1e-12)
-    s = h.summary()
+    s = json.loads(json.dumps(h.summary()))                       # JSON-ready
     assert (s["n"], s["k"], s["m"], s["scale"]) == (h.n, 3, 30, h.scale)
+    assert s["layers"] == {"0": 24, "2": 18} and s["shapes"]["2.weight"] == [3, 6]
 
 
 def test_data_is_iterated_once_per_product(torch, adapter):

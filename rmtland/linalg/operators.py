@@ -228,6 +228,8 @@ def torch_operator(matmat, n, dtype, device, name="torch operator"):
     elif device.type == "cuda":
         from .._backend import get_xp
         xp = get_xp("gpu")
+        if device.index is None:                   # "cuda": the current device, as CuPy's
+            device = torch.device("cuda", torch.cuda.current_device())
 
         def to_torch(V):
             return torch.from_dlpack(V)
