@@ -298,7 +298,8 @@ def test_cpu_products_share_memory_with_numpy(torch):
 def test_curvlinops_operator_through_as_operator(torch, adapter):
     """as_operator wraps curvlinops' HessianLinearOperator (a torch operator: ``@`` on tensors);
     its products are the Hessian of the user's loss over all the data (curvlinops' mean
-    normalisation), so they equal scale * H of the adapter: an independent implementation."""
+    normalisation), so they equal scale * H of the adapter: an independent implementation.  A
+    dense torch tensor is a torch operator too (checked symmetric)."""
     curvlinops = pytest.importorskip("curvlinops")
     from rmtland.linalg.operators import as_operator
     net = _mlp(torch, [6, 10, 4])
@@ -310,6 +311,10 @@ def test_curvlinops_operator_through_as_operator(torch, adapter):
     h = adapter.TorchHessian(net, torch.nn.MSELoss(), data)
     V = np.random.default_rng(0).standard_normal((100, 4))
     assert _rel(op.matvec(V), h.scale * h.operator("H").matvec(V)) <= RTOL
+    A = torch.from_numpy(h.dense("H"))                      # a torch tensor is one too
+    assert _rel(as_operator(A).matvec(V), A.numpy() @ V) <= RTOL
+    with pytest.raises(InputError, match="op must be symmetric"):
+        as_operator(torch.triu(A) + torch.eye(100, dtype=torch.float64))
 
 
 # ------------------------------------------------------------------ bad input

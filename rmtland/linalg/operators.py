@@ -147,7 +147,8 @@ def as_operator(op, *, n=None, dtype=None, device=None):
     ----------
     op : Operator, 2-D array, LinearOperator, torch operator, or callable ``f(V) -> A V``
         An :class:`Operator` is returned as is; a PyTorch operator (torch ``dtype`` and
-        ``device``, products ``op @ T`` on ``(n, b)`` tensors: curvlinops), an object with
+        ``device``, products ``op @ T`` on ``(n, b)`` tensors: curvlinops, or a dense
+        ``torch.Tensor``), an object with
         ``matmat`` (a :class:`scipy.sparse.linalg.LinearOperator`: ``op.matmat(V)``) or any
         other non-array with ``shape`` and ``@`` (a scipy sparse matrix: ``op @ V``), on
         blocks ``(n, b)``, must be square and is checked once to be symmetric
