@@ -2,7 +2,6 @@
 cases (each refused with one line naming the parameter, before anything is computed or
 written)."""
 import json
-import os
 
 import numpy as np
 import pytest

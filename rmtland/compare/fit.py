@@ -94,7 +94,8 @@ from ..analytic import spiked
 from .metrics import ks_distance, snap_zeros
 
 __all__ = ["fit_law", "check_fit", "fitted_law", "fit_curves", "ScaledLaw", "LAWS", "PARAMS",
-           "OUTLIER_RULES", "SPIKE_KINDS", "MIN_EIGS", "EIG_MAX", "DEFAULT_BOOTSTRAP", "DEFAULT_RULE"]
+           "OUTLIER_RULES", "SPIKE_KINDS", "MIN_EIGS", "EIG_MAX", "DEFAULT_BOOTSTRAP",
+           "DEFAULT_RULE"]
 
 #: laws that can be fitted
 LAWS = ("pb", "mp", "mp+semicircle")
@@ -384,7 +385,7 @@ def _replicates(law, p, n, B, thetas, kind, rng):
     for c, start in enumerate(range(0, B, chunk)):
         b = min(chunk, B - start)
         g = _seeds.children(_seeds.child(ss, c), 4)
-        if law == "mp" and kind == "covariance":
+        if law == "mp" and kind == "covariance" and len(thetas):
             kids = _seeds.children(g[3], b)
             yield np.stack([s * np.linalg.eigvalsh(sample_spiked_wishart(
                 n, m, thetas, rng=kids[j])[0]) for j in range(b)])
