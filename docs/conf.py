@@ -3,6 +3,7 @@
 Build: ``python -m sphinx -W -b html docs docs/_build/html`` (runs the gallery at smoke size);
 without running the gallery: add ``-D plot_gallery=0``.
 """
+import importlib
 import os
 import re
 import sys
@@ -90,6 +91,42 @@ def _plain_text(app, what, name, obj, options, lines):
             lines[i] = line[:len(line) - len(line.lstrip())] + rule[0] * len(title)
 
 
+def _canonical(target):
+    """``rmtland.pkg.name`` (a re-export) -> the dotted name where ``name`` is documented
+    (``__module__`` + ``__qualname__``), or None."""
+    parts = target.split(".")
+    if "__main__" in parts:                 # importing it would run the command line
+        return None
+    for i in range(len(parts) - 1, 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        try:
+            for attr in parts[i:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            return None
+        module, qualname = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
+        return f"{module}.{qualname}" if module and qualname else None
+    return None
+
+
+def _reexported_reference(app, env, node, contnode):
+    """Sphinx ``missing-reference``: a docstring's :func:`rmtland.sampling.sample_hessian`
+    links to the entry of ``rmtland.sampling.hessian.sample_hessian``, and a target broken
+    over two lines of a docstring (``rmtland.linalg.spectral. spectrum``) to its entry."""
+    target = re.sub(r"\s+", "", node.get("reftarget", ""))
+    if node.get("refdomain") != "py" or not target.startswith("rmtland."):
+        return None
+    canonical = _canonical(target)
+    if canonical is None or canonical == node["reftarget"]:
+        return None
+    return env.get_domain("py").resolve_xref(env, node["refdoc"], app.builder, node["reftype"],
+                                             canonical, node, contnode)
+
+
 def setup(app):
+    app.connect("missing-reference", _reexported_reference)
     app.connect("autodoc-process-docstring", _plain_text, priority=100)   # before numpydoc
     app.connect("source-read", _gallery.hide_build_paths)
