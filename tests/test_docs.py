@@ -1,5 +1,5 @@
 """The documentation (docs/) builds with warnings as errors, and its API reference documents
-every public name.
+every public name (slow: the build); the README's links into docs/ resolve (default suite).
 
 The build runs Sphinx on a copy of docs/ and simulations/ without executing the gallery
 (``-D plot_gallery=0``: the scripts run at smoke size in .ci/run's gallery build instead), so
@@ -21,10 +21,9 @@ import pytest
 
 import rmtland
 
-# the build takes 11 s on an idle 2-core machine and ~20 s on a busy one: beyond the default
-# suite's budget, so it runs with the slow suite (.ci/run)
-pytestmark = pytest.mark.slow
-
+# the build takes 12 s on an idle 2-core machine and 20-35 s on a busy one: beyond the default
+# suite's budget, so the tests that read it run with the slow suite (.ci/run)
+slow = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 DOCS_DEPS = ("sphinx", "numpydoc", "sphinx_gallery")
 
@@ -72,6 +71,7 @@ def _public_modules():
     return names
 
 
+@slow
 def test_every_public_name_is_in_the_api_reference(html):
     pages = {p.stem: p.read_text(encoding="utf-8")
              for p in (html / "api" / "generated").glob("*.html")}
@@ -101,6 +101,7 @@ def test_every_public_name_is_in_the_api_reference(html):
     assert not missing, f"public names missing from the API reference: {missing}"
 
 
+@slow
 def test_every_entry_of_the_api_reference_has_a_description(html):
     """A name in ``__all__`` with no docstring (or, for data, no ``#:`` comment above its
     assignment) shows as a bare signature: listed, but not documented."""
@@ -114,6 +115,7 @@ def test_every_entry_of_the_api_reference_has_a_description(html):
     assert not bare, f"public names without a description: {sorted(bare)}"
 
 
+@slow
 def test_math_renders_and_the_gallery_lists_every_figure(html):
     page = (html / "api" / "generated" / "rmtland.analytic.hessian.html").read_text(
         encoding="utf-8")
@@ -125,3 +127,18 @@ def test_math_renders_and_the_gallery_lists_every_figure(html):
             for n in experiments.FIGURES} <= set(scripts)
     for stem in scripts:
         assert (html / "auto_examples" / f"{stem}.html").is_file(), stem
+
+
+def test_readme_links_resolve_and_keeps_the_setup_commands():
+    """The README links into docs/ (each target exists), keeps the two set-up commands word
+    for word, and names the one docs command (the one .ci/run builds, there with -q)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    links = re.findall(r"\]\((?!https?:)([^)#]+)", readme)
+    assert links and any(link.startswith("docs/results/") for link in links)
+    assert [link for link in links if not (ROOT / link).exists()] == []
+    for command in ("python -m pip install '.[data]' && rmtland reproduce --quick --out results",
+                    "python -m pip install -e '.[test]' && python -m pytest -q",
+                    "python -m sphinx -W -b html docs docs/_build/html"):
+        assert command in readme, command
+    assert "python -m sphinx -W -q -b html docs docs/_build/html" in \
+        (ROOT / ".ci" / "run").read_text(encoding="utf-8")
