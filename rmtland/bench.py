@@ -417,9 +417,14 @@ def _batched_vs_loop(model, xp, X, Y, B, directions, ops, repeats, seed, sync, t
                          f"{B * n * n * dt.itemsize / 2 ** 30:.2g} GiB (> LOOP_DENSE_BYTES)"})
             continue
         fn = calls[op]
-        batched, loop = time_interleaved(
-            [lambda: fn(theta, slice(None)),
-             lambda: [fn(theta[b:b + 1], slice(b, b + 1)) for b in range(B)]], repeats, sync)
+        try:
+            batched, loop = time_interleaved(
+                [lambda: fn(theta, slice(None)),
+                 lambda: [fn(theta[b:b + 1], slice(b, b + 1)) for b in range(B)]], repeats,
+                sync)
+        except InputError as exc:                 # refused by the memory plan
+            rows.append({**base, "skipped": str(exc)})
+            continue
         rows.append({**base, "seconds_per_matrix": batched / B, "seconds_batched": batched,
                      "seconds_loop": loop, "speedup_batched_over_loop": loop / batched})
     return rows

@@ -401,6 +401,13 @@ def test_products_check_memory_before_allocating(monkeypatch):
     Xm = g.standard_normal((2000, 50))                 # 2 x 2000 x 2 x 3120 x 8 = 200 MB
     with pytest.raises(InputError, match="Jacobian"):
         net.jacobian(theta, Xm)
-    with pytest.raises(InputError, match="1 networks of widths .* on 2000 samples with 40 "
+    # H.v goes through one cache-sized chunk of directions at a time (issue 20): 40
+    # directions on 2000 samples need the directions and the result (2 x 40 x 3120 x 8 = 2 MB)
+    # and one direction's pass (8 x (6 x 2000 x 62 + ...) = 6 MB), not 40 passes at once;
+    # 20000 samples need 60 MB for one direction's pass and 39 MB for the forward pass
+    V = np.ones((1, net.n_params, 40))
+    assert net.hvp(theta, Xm, g.standard_normal((2000, 2)), V).shape == V.shape
+    Xh = g.standard_normal((20000, 50))
+    with pytest.raises(InputError, match="1 networks of widths .* on 20000 samples with 1 "
                                          "directions"):
-        net.hvp(theta, Xm, g.standard_normal((2000, 2)), np.ones((1, net.n_params, 40)))
+        net.hvp(theta, Xh, g.standard_normal((20000, 2)), V[:, :, :1])

@@ -347,6 +347,16 @@ class MLP:
         forward = (4 * units + 3 * self.k) * batch * m
         return item * (2 * batch * n + n + forward + r * self._per_direction(batch, m))
 
+    def _working_bytes(self, xp, B, m, r, dtype):
+        """Peak memory of one checked call, as the engine runs it: :meth:`nbytes` of the whole
+        batch at once, or, when less, the parameters, the directions, the result and one chunk
+        (:meth:`_budget`, at least one network with one direction): the chunks of
+        :meth:`_net_chunks` and :meth:`_rpass_plan` go through one at a time."""
+        item, n = np.dtype(dtype).itemsize, self.n_params
+        chunked = item * (2 * B * n + n + 2 * B * n * r) + max(
+            self._budget(xp), self.nbytes(1, m, min(r, 1), dtype))
+        return min(self.nbytes(B, m, r, dtype), chunked)
+
     def _per_direction(self, B, m):
         """Elements of the R-pass per direction (one column of :meth:`hessian`)."""
         return 6 * B * m * sum(self.widths[1:]) + 4 * B * self.n_params
@@ -408,7 +418,7 @@ class MLP:
             V = self._vectors(xp, V, B, dt)
         if check:
             r = r or (0 if V is None else (V.shape[2] if V.ndim == 3 else 1))
-            self._require(xp, self.nbytes(B, m, r, dt),
+            self._require(xp, self._working_bytes(xp, B, m, r, dt),
                           f"{B} networks of widths {list(self.widths)} on {m} samples"
                           + (f" with {r} directions" if r else ""))
             self._check_values(xp, theta, X, Y, V)
