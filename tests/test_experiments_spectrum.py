@@ -373,3 +373,30 @@ def test_slq_errors_are_calibrated_over_seeds(sp):
                       center=exact, what="SLQ trace")
     assert_calibrated([r["index"] for r in runs], [r["index_stderr"] for r in runs],
                       what="SLQ index")
+
+
+@pytest.mark.slow
+def test_worked_example_smoke(torch, tmp_path, capsys):
+    """simulations/torch_digits.py --smoke writes its figure and result.json; in the numbers,
+    the Rayleigh quotient theta_1 + u_1^T (H - B) u_1 = u_1^T H u_1 is at most the top
+    eigenvalue of H (Courant-Fischer), theta_c <= the c-th eigenvalue of H0 (B <= H0,
+    Weyl), and every predicted location lies right of its fitted bulk's right edge."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("_torch_digits", ROOT / "simulations" /
+                                                  "torch_digits.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = tmp_path / "td"
+    assert module.main(["--smoke", "--out", str(out)]) == 0
+    assert (out / "torch_digits.png").read_bytes()[:8] == PNG_MAGIC
+    res = json.loads((out / "result.json").read_text())
+    assert all(math.isfinite(v) for v in _numbers(res))
+    (s,) = res["models"].values()
+    rows = s["outliers"]
+    assert rows[0]["first_order"] <= rows[0]["observed"] + 1e-12
+    h0_top = s["spectra"]["H0"]["all"]["top"]["eigenvalues"]
+    for row, lam in zip(rows, h0_top):
+        assert row["theta"] <= lam * (1 + 1e-10) + 1e-14
+    for key, f in s["fits"].items():
+        edge = f["edges"][-1][1]
+        assert all(p["location"] is None or p["location"] > edge for p in f["predictions"])

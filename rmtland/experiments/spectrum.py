@@ -64,7 +64,8 @@ from .._backend import to_numpy
 from .._io import check_output_dir
 from . import _run
 
-__all__ = ["SpectrumConfig", "spectrum_torch", "load_target", "class_mean_spikes", "METHODS",
+__all__ = ["SpectrumConfig", "spectrum_torch", "load_target", "class_mean_spikes",
+           "class_mean_study", "METHODS",
            "DENSE_MAX", "AUTO_DENSE", "TAU_REL", "FIT_PHI"]
 
 #: ``method`` values: ``"auto"`` is dense up to :data:`AUTO_DENSE` parameters, else SLQ
@@ -586,3 +587,84 @@ def class_mean_spikes(model, loss_fn, data, labels=None, params=None):
     classes = int(torch.unique(torch.cat(ys)).numel())
     return {"eigenvalues": w[w > tol].copy(), "D": D, "classes": classes, "outputs": h.k,
             "n": h.n}
+
+
+# --------------------------------------------------------------------------- the worked example
+
+def class_mean_study(target, *, top=12, laws=("pb", "mp+semicircle"), bootstrap=19, seed=0,
+                     outliers="edge"):
+    r"""A PyTorch model's Hessian against the theory, the study of ``simulations/
+    torch_digits.py``: dense spectra of :math:`H`, :math:`H_0`, :math:`H_1` per layer
+    (:func:`spectrum_torch`), each law of ``laws`` fitted to the bulk of :math:`H` (outliers by
+    the ``outliers`` rule removed) with :math:`\varphi` fixed to :math:`n/(km)` and free, and
+    the top outliers of :math:`H` against three predictions from the class-mean part
+    :math:`B` of :math:`H_0` (:func:`class_mean_spikes`, strengths :math:`\theta_c` its
+    eigenvalues):
+
+    * ``theta``: :math:`\theta_c` itself (no interaction with the bulk);
+    * ``predicted`` (per fit): :math:`\lambda(\theta_c)`, the outlier of a spike of strength
+      :math:`\theta_c` added to the fitted bulk in a direction free from it
+      (Benaych-Georges & Nadakuditi 2011, :func:`rmtland.analytic.spiked.additive_location`
+      through :func:`~rmtland.compare.fit.fit_law`'s ``spikes``); ``None`` below the BBP
+      threshold;
+    * ``first_order``: :math:`\theta_c + u_c^\top(H - B)u_c`, :math:`u_c` the eigenvector of
+      :math:`B` (first-order perturbation), with ``seen`` :math:`= u_c^\top(H - B)u_c`
+      against ``bulk_mean`` :math:`= \mathrm{tr}(H - B)/n`, which is what a direction free
+      from :math:`H - B` (Haar-distributed) would see on average: ``seen`` much larger than
+      ``bulk_mean`` measures how far the freeness assumption fails.
+
+    Returns ``(summary, curves)``: ``summary`` JSON-safe, ``curves`` the arrays the figure
+    draws (:func:`rmtland.plotting.spectrum.plot_class_mean_study`)."""
+    from ..compare.fit import fit_curves, fit_law
+    from ..networks.torch import TorchHessian
+    cfg = SpectrumConfig(target=target, parts=("H", "H0", "H1"), each_layer=True,
+                         method="dense", top=top, seed=seed)
+    result, arr = spectrum_torch(cfg, arrays=True)
+    model, loss_fn, data = _call_target(target)
+    cm = class_mean_spikes(model, loss_fn, data)
+    r = min(top, cm["eigenvalues"].size)
+    theta = cm["eigenvalues"][:r]
+    w, V = np.linalg.eigh(cm["D"].T @ cm["D"])
+    U = cm["D"] @ V[:, ::-1][:, :r] / np.sqrt(theta)            # eigenvectors of B = D D^T
+    h = TorchHessian(model, loss_fn, data)
+    HU = to_numpy(h.operator("H").matvec(h.xp.asarray(U)))
+    seen = np.einsum("ij,ij->j", U, HU) - theta                  # u^T (H - B) u
+    eigs = arr["H"]["all"]["eigenvalues"]
+    bulk_mean = (float(np.sum(eigs)) - float(np.sum(cm["eigenvalues"]))) / eigs.size
+    observed = np.sort(eigs)[::-1][:r]
+    phi = result["parts"]["H"]["all"]["phi"]
+    fits, fit_arrays = {}, {}
+    for law in laws:
+        for mode in FIT_PHI:
+            f = fit_law(eigs, law=law, phi=phi if mode == "architecture" else None,
+                        rule=outliers, bootstrap=bootstrap, spikes=theta, rng=seed)
+            curves = fit_curves(f, eigs)
+            key = f"{law}, phi {'fixed' if mode == 'architecture' else 'free'}"
+            fits[key] = dict(f, bootstrap={k: v for k, v in f["bootstrap"].items()
+                                           if k != "ks"},
+                             p_value_resolution=1.0 / (bootstrap + 1))
+            fit_arrays[key] = {"x": curves["x"], "density": curves["density"],
+                               "predicted": [p["location"] for p in f["predictions"]]}
+    rows = [{"rank": i + 1, "observed": float(observed[i]), "theta": float(theta[i]),
+             "first_order": float(theta[i] + seen[i]), "seen": float(seen[i]),
+             "predicted": {k: fit_arrays[k]["predicted"][i] for k in fits}}
+            for i in range(r)]
+    summary = {"target": target, "model": result["model"], "tau": result["tau"],
+               "spectra": result["parts"], "fits": fits,
+               "class_means": {"classes": cm["classes"], "outputs": cm["outputs"],
+                               "rank": int(cm["eigenvalues"].size),
+                               "theta": cm["eigenvalues"].tolist(),
+                               "trace_B_over_trace_H0": float(
+                                   np.sum(cm["eigenvalues"])
+                                   / result["parts"]["H0"]["all"]["trace"])},
+               "bulk_mean": bulk_mean, "outliers": rows, "seconds": result["seconds"]}
+    curves = {"title": _title(result), "eigenvalues": {p: arr[p]["all"]["eigenvalues"]
+                                                       for p in arr},
+              "layers": {name: arr["H"][name]["eigenvalues"] for name in arr["H"]
+                         if name != "all"},
+              "fits": fit_arrays, "observed": observed, "theta": theta,
+              "first_order": theta + seen, "bulk_mean": bulk_mean,
+              "bulk_hi": float(np.sort(eigs)[max(f["bulk_n"] for f in fits.values()) - 1]),
+              "p_values": {k: f["p_value"] for k, f in fits.items()},
+              "ks": {k: f["ks"] for k, f in fits.items()}}
+    return summary, curves

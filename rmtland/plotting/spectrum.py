@@ -10,7 +10,7 @@ import numpy as np
 
 from . import _style
 
-__all__ = ["plot_spectrum"]
+__all__ = ["plot_spectrum", "plot_class_mean_study"]
 
 BINS = 80
 
@@ -73,3 +73,79 @@ def _panel(ax, p, bins, logy):
     ax.set_xlabel("eigenvalue")
     ax.set_ylabel("density")
     _style.legend(ax, loc="upper right", fontsize="x-small")
+
+
+def plot_class_mean_study(rows, *, bins=BINS, title=None):
+    r"""The worked example's figure (``simulations/torch_digits.py``), one row per model of
+    ``rows`` (``(label, curves)``, ``curves`` of
+    :func:`rmtland.experiments.spectrum.class_mean_study`): (a) the dense spectra of
+    :math:`H`, :math:`H_0`, :math:`H_1` (log density); (b) each layer's diagonal block of
+    :math:`H`; (c) the bulk of :math:`H` with the fitted laws (KS, p-value); (d) the top
+    eigenvalues of :math:`H` against the class-mean strengths :math:`\theta_c`, their
+    free-spike locations :math:`\lambda(\theta_c)` from each fit and the first-order
+    :math:`\theta_c + u_c^\top(H - B)u_c`.  Returns ``(fig, axes)``."""
+    fig, axes = _style.new_figure((18, 4.2 * len(rows)), len(rows), 4)
+    for (label, c), ax in zip(rows, axes):
+        _study_row(ax, label, c, bins)
+    if title:
+        fig.suptitle(title, fontsize="medium")
+    return fig, axes
+
+
+def _study_row(ax, label, c, bins):
+    import matplotlib.ticker as mticker
+    part_colors = dict(zip(("H", "H0", "H1"), _style.colors(3)))
+    e = np.asarray(c["eigenvalues"]["H"], float)
+    allv = np.concatenate([np.asarray(v, float) for v in c["eigenvalues"].values()])
+    edges = _style.bin_edges(allv, bins)
+    for part, w in c["eigenvalues"].items():
+        w = np.asarray(w, float)
+        counts, _ = np.histogram(w, bins=edges)
+        ax[0].stairs(counts / (w.size * np.diff(edges)), edges, color=part_colors[part],
+                     lw=1.1, fill=part == "H", alpha=0.35 if part == "H" else 1.0, label=part)
+    ax[0].set_yscale("log")
+    ax[0].set_title(f"({label}) spectra of H, H0, H1", fontsize="medium")
+    lcol = _style.colors(max(len(c["layers"]), 1), cmap="plasma")
+    ledges = _style.bin_edges(e, bins)
+    for (name, w), col in zip(c["layers"].items(), lcol):
+        w = np.asarray(w, float)
+        counts, _ = np.histogram(w, bins=ledges)
+        ax[1].stairs(counts / (w.size * np.diff(ledges)), ledges, color=col, lw=1.1,
+                     label=f"layer {name} (n = {w.size})")
+    ax[1].set_yscale("log")
+    ax[1].set_title(f"({label}) H per layer (diagonal blocks)", fontsize="medium")
+    # (c) the bulk: the eigenvalues the fits kept (outliers by the rule left out of view)
+    hi = float(c["bulk_hi"])
+    bulk = e[e <= hi]
+    bedges = _style.bin_edges(bulk, bins)
+    _style.histogram(ax[2], bulk, bedges, part_colors["H"], label=f"H ({bulk.size} of "
+                                                                   f"{e.size})")
+    for (key, f), ls in zip(c["fits"].items(), ("-", "--", "-.", ":")):
+        p = c["p_values"][key]
+        x = np.asarray(f["x"], float)
+        keep = (x >= bedges[0]) & (x <= bedges[-1])
+        ax[2].plot(x[keep], np.asarray(f["density"], float)[keep], color="k", ls=ls, lw=1.2,
+                   label=f"{key}: KS {_style.fmt(c['ks'][key])}, p {_style.fmt(p)}")
+    ax[2].set_yscale("log")
+    ax[2].set_ylim(bottom=1e-3 * max(ax[2].get_ylim()[1], 1e-300))
+    ax[2].set_title(f"({label}) bulk of H and fitted laws", fontsize="medium")
+    # (d) outliers
+    r = np.arange(1, len(c["observed"]) + 1)
+    ax[3].plot(r, c["observed"], "o", color="C3", label="observed top eigenvalues of H")
+    ax[3].plot(r, c["theta"], "s", mfc="none", color="C0", label=r"$\theta_c$ (class means)")
+    for (key, f), mk in zip(c["fits"].items(), ("v", "^", "<", ">")):
+        pred = np.array([np.nan if v is None else v for v in f["predicted"]], float)
+        if np.any(np.isfinite(pred)):
+            ax[3].plot(r, pred, mk, mfc="none", ms=5, alpha=0.8,
+                       label=rf"$\lambda(\theta_c)$, {key}")
+    ax[3].plot(r, c["first_order"], "x", color="k",
+               label=r"$\theta_c + u_c^\top(H-B)u_c$")
+    ax[3].set_yscale("log")
+    ax[3].set_xlabel("rank")
+    ax[3].xaxis.set_major_locator(mticker.MaxNLocator(integer=True))
+    ax[3].set_title(f"({label}) outliers: observed and predicted", fontsize="medium")
+    for a in ax[:3]:
+        a.set_xlabel("eigenvalue")
+        a.set_ylabel("density")
+    for a in ax:
+        _style.legend(a, loc="upper right", fontsize="x-small")
