@@ -567,10 +567,11 @@ def _is_pair(torch, obj):
             and all(isinstance(t, torch.Tensor) for t in obj))
 
 
-def hessian_operator(model, loss_fn, data, part="H", layers=None):
+def hessian_operator(model, loss_fn, data, part="H", layers=None, cache=False):
     """The operator of ``part`` ("H", "H0" or "H1") of ``model``'s loss on ``data``, for all
     parameters or the diagonal block of ``layers``: ``TorchHessian(model, loss_fn, data,
-    params=layers).operator(part)`` (:class:`TorchHessian`; ``part`` is checked first)."""
+    params=layers).operator(part, cache=cache)`` (:class:`TorchHessian`, its
+    :meth:`~TorchHessian.operator`; ``part`` is checked first)."""
     if part not in PARTS:
         raise InputError(f"part must be one of {PARTS}, got {part!r}")
-    return TorchHessian(model, loss_fn, data, params=layers).operator(part)
+    return TorchHessian(model, loss_fn, data, params=layers).operator(part, cache=cache)
