@@ -23,9 +23,10 @@ rounding (``stderr`` 0); eigenvalues within :math:`n u \max|\lambda|` of 0 count
 :func:`rmtland.linalg.spectral.spectrum` on the operators (standard errors over probes, bias
 bounds), top eigenpairs by :func:`rmtland.linalg.eigen.eigenpairs` (thick-restart Lanczos,
 computed residuals).  ``"auto"`` (default): dense up to :data:`AUTO_DENSE` parameters, SLQ
-above.  The SLQ quadrature (nodes and weights per probe) that ``spectrum.npz`` holds is
-recomputed from the same probes (same seed) for the blocks of the whole selection, one more
-pass of products: :func:`~rmtland.linalg.spectral.spectrum` does not return it.
+above.  The SLQ quadrature (nodes and weights per probe) that ``spectrum.npz`` holds comes
+from a second SLQ run on probes of its own (seed ``(seed, 1)``) for the blocks of the whole
+selection, one more pass of products: :func:`~rmtland.linalg.spectral.spectrum` does not
+return its quadrature.  The two runs are independent estimates of the same spectrum.
 
 Counts around 0: below :math:`-\tau`, in :math:`[-\tau, \tau)` and at or above :math:`\tau`;
 ``tau`` defaults to :data:`TAU_REL` times the largest :math:`|\lambda|` of the first part
@@ -158,8 +159,7 @@ def load_target(target):
     attribute, an import that fails or a non-callable is refused (:class:`InputError` naming
     ``target (--torch)``).  torch is required first (:class:`~rmtland.networks.torch.
     TorchMissing` names the extra)."""
-    from ..networks.torch import _torch
-    _torch()
+    _import_torch()
     if not isinstance(target, str) or ":" not in target:
         raise InputError(f"target (--torch) must be MODULE:FUNCTION or path/to/file.py:FUNCTION, "
                          f"got {target!r}")
@@ -186,6 +186,37 @@ def load_target(target):
     return func
 
 
+def _import_torch():
+    """The ``torch`` module, or :class:`~rmtland.networks.torch.TorchMissing` naming the
+    extra."""
+    from ..networks.torch import TORCH_EXTRA_MESSAGE, TorchMissing
+    try:
+        import torch
+    except ImportError as exc:
+        raise TorchMissing(TORCH_EXTRA_MESSAGE) from exc
+    return torch
+
+
+class _DryRun(Exception):
+    """Raised by :func:`_check_memory`'s operator at its first product."""
+
+
+def _check_memory(n, dtype, device, method, c):
+    """:func:`~rmtland.linalg.spectral.spectrum`'s own memory plan for ``probes``, ``steps``
+    and ``degree`` at size ``n`` (it refuses, naming the parameter, before its first product),
+    reached through an operator that stops the call at its first product."""
+    from ..linalg.operators import as_operator
+    from ..linalg.spectral import spectrum
+
+    def stop(V):
+        raise _DryRun
+    op = as_operator(stop, n=n, dtype=dtype, device=device)
+    try:
+        spectrum(op, method=method, probes=c.probes, steps=c.steps, degree=c.degree)
+    except _DryRun:
+        pass
+
+
 def _call_target(target):
     """``(model, loss_fn, data)`` from the target's ``FUNCTION()``, checked for shape."""
     func = load_target(target)
@@ -205,26 +236,19 @@ def _call_target(target):
 def _check_sizes(h, blocks, c, parts, method_of):
     """Dense sizes, SLQ/KPM memory, ``top`` and the fits, before any Hessian product."""
     from ..compare.fit import check_fit
-    from ..linalg.operators import as_operator
-    from ..linalg.spectral import BLOCK, _plan
+    method = method_of(h.n)                      # every block uses the whole selection's
     for name, sub in blocks.items():
-        method = method_of(sub.n)
         if method == "dense" and sub.n > DENSE_MAX and name == "all":
             raise InputError(f"method='dense' takes at most {DENSE_MAX} parameters, the "
                              f"selection has n = {sub.n}: use method slq or kpm, or select "
                              f"fewer parameters with layers (--layer)")
-        if method != "dense":
-            o = {"probes": c.probes, "steps": min(c.steps, sub.n), "degree": c.degree,
-                 "block": BLOCK}
-            dummy = as_operator(lambda V: V, n=sub.n, dtype=sub.dtype,
-                                device="cpu" if sub.xp is np else "gpu")
-            _plan(dummy, method, o, 400)
+        if method != "dense" and name == "all":      # the largest block
+            _check_memory(sub.n, sub.dtype, "cpu" if sub.xp is np else "gpu", method, c)
         if c.top > sub.n and name == "all":
             raise InputError(f"top must be in [0, {sub.n}] (the parameters of block {name!r}), "
                              f"got {c.top}")
     if c.fit is not None:
         n = blocks["all"].n
-        method = method_of(n)
         phi = blocks["all"].phi if c.fit_phi == "architecture" else None
         check_fit(c.fit, n if method == "dense" else None, c.bootstrap, phi=phi,
                   rule=c.outliers if method == "dense" else "none")
@@ -268,14 +292,19 @@ _SPECTRUM_KEYS = ("method", "probes", "steps", "degree", "matvecs", "index", "in
 
 
 def _slq_nodes(op, c):
-    """The Gauss nodes and weights per probe of :func:`~rmtland.linalg.spectral.spectrum`'s SLQ
-    run with the same seed (same probes; module notes)."""
+    """Gauss nodes and weights per probe (SLQ, :func:`~rmtland.linalg.spectral.lanczos` and
+    :func:`~rmtland.linalg.spectral.gauss_quadrature`) of ``c.probes`` Rademacher probes of
+    their own (seeded by ``(c.seed, 1)``, independent of the probes of
+    :func:`~rmtland.linalg.spectral.spectrum`: module notes), ``c.steps`` steps each."""
     from .. import _seeds
-    from ..linalg.spectral import BLOCK, _blocks, _unit_probes, gauss_quadrature, lanczos
-    gen = _seeds.generator(c.seed, op.xp)
+    from ..linalg.spectral import BLOCK, gauss_quadrature, lanczos
+    gen = _seeds.generator(np.random.SeedSequence([c.seed, 1]), op.xp)
     steps = min(c.steps, op.n)
-    runs = [lanczos(op, _unit_probes(gen, op, b, "rademacher"), steps)
-            for b in _blocks(c.probes, BLOCK)]
+    runs = []
+    for s in range(0, c.probes, BLOCK):       # lanczos normalises each column
+        b = min(BLOCK, c.probes - s)
+        z = gen.integers(0, 2, size=(op.n, b)).astype(op.dtype) * 2 - 1
+        runs.append(lanczos(op, z, steps))
     nodes, weights, _ = gauss_quadrature(*(np.concatenate([r[i] for r in runs])
                                            for i in range(3)))
     # a column that broke down early has +inf nodes of weight 0: put them on a finite node
@@ -535,8 +564,8 @@ def class_mean_spikes(model, loss_fn, data, labels=None, params=None):
         ``eigenvalues`` (host, descending, the nonzero ones: above :math:`Kk\,u\,\|B\|`),
         ``D`` (host ``(n, K k)``), ``classes`` (K), ``outputs`` (k), ``n``.
     """
-    from ..networks.torch import TorchHessian, _torch
-    torch = _torch()
+    from ..networks.torch import TorchHessian
+    torch = _import_torch()
     h = TorchHessian(model, loss_fn, data, params=params)
     single = isinstance(data, (tuple, list)) and len(data) == 2 and all(
         isinstance(t, torch.Tensor) for t in data)

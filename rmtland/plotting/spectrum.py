@@ -59,16 +59,16 @@ def _panel(ax, p, bins, logy):
     if p["fit_x"] is not None:
         ax.plot(p["fit_x"], p["fit_density"], color="k", lw=_style.THEORY_LW,
                 label=p["fit_label"])
-    top = np.asarray(p["top"], float)
-    if top.size:
-        lo, hi = ax.get_ylim()
-        ax.plot(top, np.full(top.size, hi * 0.5 if logy else 0.9 * hi), "v", color="C3",
-                ms=5, label=f"top {top.size}")
     if logy:
         ax.set_yscale("log")
         ymax = ax.get_ylim()[1]
         ax.set_ylim(max(ymax * 1e-6, ax.get_ylim()[0]), ymax * 2)
-    se = "" if p["index_stderr"] is None else f" ± {_style.fmt(p['index_stderr'])}"
+    top = np.asarray(p["top"], float)
+    if top.size:                                  # ticks along the bottom of the panel
+        ax.plot(top, np.zeros(top.size), "^", color="C3", ms=6, clip_on=False,
+                transform=ax.get_xaxis_transform(), label=f"top {top.size} eigenvalues")
+    se = (" (exact)" if not p["index_stderr"] and p["method"] == "dense" else
+          "" if p["index_stderr"] is None else f" ± {_style.fmt(p['index_stderr'])}")
     ax.set_title(f"{p['part']}: index {_style.fmt(p['index'])}{se}", fontsize="medium")
     ax.set_xlabel("eigenvalue")
     ax.set_ylabel("density")
