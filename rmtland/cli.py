@@ -231,6 +231,8 @@ def _spectrum(args):
         for part, blocks in r["parts"].items():
             for name, b in [("all", blocks["all"])] + list(blocks["layers"].items()):
                 se = "" if not b["index_stderr"] else f" +- {b['index_stderr']:.2g}"
+                if b.get("index_bias_bound"):
+                    se += f" (bias <= {b['index_bias_bound']:.2g})"
                 cnt = b["counts"]
                 lines.append(f"  {part:2s} {name:10s} n = {b['n']:6d}  index {b['index']:.4g}"
                              f"{se}  below/near/above tau {cnt['below']['count']:.4g}/"
