@@ -233,7 +233,7 @@ def _call_target(target):
     return tuple(got)
 
 
-def _check_sizes(h, blocks, c, parts, method_of):
+def _check_sizes(h, blocks, c, method_of):
     """Dense sizes, SLQ/KPM memory, ``top`` and the fits, before any Hessian product."""
     from ..compare.fit import check_fit
     method = method_of(h.n)                      # every block uses the whole selection's
@@ -347,7 +347,9 @@ def _layer_indices(h):
     return {k: np.asarray(v) for k, v in idx.items()}
 
 
-def _fit(c, entry, arrays, phi):
+def _fit(c, arrays, phi):
+    """``c.fit`` fitted to one block's eigenvalues or SLQ quadrature (``arrays``); adds the
+    fitted density's curve to ``arrays``."""
     from ..compare.fit import fit_curves, fit_law
     phi = phi if c.fit_phi == "architecture" else None
     if "eigenvalues" in arrays:
@@ -411,7 +413,7 @@ def spectrum_torch(config, out=None, *, pdf=False, arrays=False):
     blocks = {"all": h}
     if c.each_layer:
         blocks.update({name: h.block(name) for name in h.layers})
-    _check_sizes(h, blocks, c, parts, method_of)
+    _check_sizes(h, blocks, c, method_of)
     t0 = time.perf_counter()
     method = method_of(h.n)
     idx = _layer_indices(h)
@@ -442,7 +444,7 @@ def spectrum_torch(config, out=None, *, pdf=False, arrays=False):
                                           want_nodes=name == "all")
             entry["phi"] = sub.n / (h.k * h.m)
             if c.fit is not None and name == "all":
-                entry["fit"] = _fit(c, entry, a, entry["phi"])
+                entry["fit"] = _fit(c, a, entry["phi"])
             entries[name], part_arrays[name] = entry, a
         entries["all"]["seconds"] = time.perf_counter() - t1
         results[part] = {"all": entries.pop("all"), "layers": entries}
