@@ -407,3 +407,23 @@ def test_worked_example_smoke(torch, tmp_path, capsys):
     for key, f in s["fits"].items():
         edge = f["edges"][-1][1]
         assert all(p["location"] is None or p["location"] > edge for p in f["predictions"])
+
+
+@pytest.mark.slow
+def test_digits_cnn_counts_around_zero_slq_against_dense(sp):
+    """On the trained digits CNN (most eigenvalues of H within 1e-3 of 0, where the SLQ index
+    is dominated by its quadrature bias), the SLQ counts below -tau and at or above tau lie
+    within 4 s.e. plus their bias bounds of the dense counts, and each top eigenvalue within
+    its residual of the dense one."""
+    pytest.importorskip("sklearn")
+    base = sp.SpectrumConfig(target=f"{EXAMPLE}:digits_cnn", top=3, tau=1e-3)
+    dense = sp.spectrum_torch(replace(base, method="dense"))["parts"]["H"]["all"]
+    slq = sp.spectrum_torch(replace(base, method="slq", probes=8, steps=60))["parts"]["H"]["all"]
+    for key in ("below", "above"):
+        s, d = slq["counts"][key], dense["counts"][key]
+        assert abs(s["fraction"] - d["fraction"]) <= 4 * s["stderr"] + s["bias_bound"] + 1e-12
+    assert abs(slq["index"] - dense["index"]) <= 4 * slq["index_stderr"] + \
+        slq["index_bias_bound"]
+    for got, want, r in zip(slq["top"]["eigenvalues"], dense["top"]["eigenvalues"],
+                            slq["top"]["residuals"]):
+        assert abs(got - want) <= r + 1e-12
