@@ -705,14 +705,15 @@ class MLP:
         V = V[:, :, None] if vec else V
         B, n, r = V.shape
         m = X.shape[1]
-        Vt = xp.ascontiguousarray(V.swapaxes(1, 2))                 # (B, r, n)
-        out = xp.empty((B, r, n), dtype=theta.dtype)
+        out = xp.empty((B, n, r), dtype=theta.dtype)
         nets, cols = self._rpass_plan(xp, B, m, r, theta.dtype.itemsize)
-        for s in nets:
+        for s in nets:          # transposed to (b, r, n) and back chunk by chunk (in cache)
             cache = self._output(self._forward(xp, theta[s], X[s], second=part != "H0"), Y[s])
             for j in range(0, r, cols):
-                self._rpass(cache, Vt[s, j:j + cols], part, out[s, j:j + cols])
-        out = out.swapaxes(1, 2)
+                Vt = xp.ascontiguousarray(V[s, :, j:j + cols].swapaxes(1, 2))
+                res = xp.empty(Vt.shape, dtype=theta.dtype)
+                self._rpass(cache, Vt, part, res)
+                out[s, :, j:j + cols] = res.swapaxes(1, 2)
         return out[:, :, 0] if vec else out
 
     def _rpass_plan(self, xp, B, m, r, itemsize, cols=None):
