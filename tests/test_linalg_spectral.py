@@ -48,10 +48,10 @@ def test_slq_bias_bound_is_a_bound_for_each_probe(pb):
     bound (deterministic, no statistics)."""
     H, ev = pb
     w, Q = np.linalg.eigh(H)
-    from rmtland.linalg.spectral import _unit_probes, gauss_quadrature, lanczos, _slq_cdf
+    from rmtland.linalg.spectral import unit_probes, gauss_quadrature, lanczos, _slq_cdf
     from rmtland._seeds import generator
     op = dense_operator(H)
-    u = _unit_probes(generator(5), op, 3, "gaussian")
+    u = unit_probes(generator(5), op, 3, "gaussian")
     a, b, L = lanczos(op, u, 12)
     nodes, weights, _ = gauss_quadrature(a, b, L)
     x = np.linspace(w[0] - 0.1, w[-1] + 0.1, 301)
@@ -306,13 +306,13 @@ def test_residual_bracket_holds_for_each_probe():
     """With the Ritz residuals the bracket is narrowed (module notes); it still holds probe by
     probe against each probe's own measure sum_i (q_i.u)^2 [lambda_i < x] (deterministic),
     on the atom matrix, at grid points and at +-tau, for short and long runs."""
-    from rmtland.linalg.spectral import _unit_probes, gauss_quadrature, lanczos, _slq_cdf
+    from rmtland.linalg.spectral import unit_probes, gauss_quadrature, lanczos, _slq_cdf
     from rmtland._seeds import generator
     A, lam = _planted(300, 120, 3)
     w, Q = np.linalg.eigh(A)
     op = dense_operator(A)
     x = np.concatenate([np.linspace(-0.6, 2.1, 100), [-0.1, -0.05, -1e-9, 1e-9, 0.05, 0.1]])
-    u = _unit_probes(generator(5), op, 4, "rademacher")
+    u = unit_probes(generator(5), op, 4, "rademacher")
     mu = (Q.T @ u) ** 2
     exact = np.stack([[mu[w < t, c].sum() for t in x] for c in range(4)])
     for steps in (15, 60, 150):

@@ -23,10 +23,9 @@ rounding (``stderr`` 0); eigenvalues within :math:`n u \max|\lambda|` of 0 count
 :func:`rmtland.linalg.spectral.spectrum` on the operators (standard errors over probes, bias
 bounds), top eigenpairs by :func:`rmtland.linalg.eigen.eigenpairs` (thick-restart Lanczos,
 computed residuals).  ``"auto"`` (default): dense up to :data:`AUTO_DENSE` parameters, SLQ
-above.  The SLQ quadrature (nodes and weights per probe) that ``spectrum.npz`` holds comes
-from a second SLQ run on probes of its own (seed ``(seed, 1)``) for the blocks of the whole
-selection, one more pass of products: :func:`~rmtland.linalg.spectral.spectrum` does not
-return its quadrature.  The two runs are independent estimates of the same spectrum.
+above.  The SLQ quadrature (nodes and weights per probe) that ``spectrum.npz`` holds is that
+of the same run (:func:`~rmtland.linalg.spectral.spectrum`'s ``per_probe``), so the file and
+``result.json`` describe one estimate.
 
 Counts around 0: below :math:`-\tau`, in :math:`[-\tau, \tau)` and at or above :math:`\tau`;
 ``tau`` defaults to :data:`TAU_REL` times the largest :math:`|\lambda|` of the first part
@@ -291,28 +290,6 @@ _SPECTRUM_KEYS = ("method", "probes", "steps", "degree", "matvecs", "index", "in
                   "lambda_min_residual", "lambda_max", "lambda_max_residual", "counts")
 
 
-def _slq_nodes(op, c):
-    """Gauss nodes and weights per probe (SLQ, :func:`~rmtland.linalg.spectral.lanczos` and
-    :func:`~rmtland.linalg.spectral.gauss_quadrature`) of ``c.probes`` Rademacher probes of
-    their own (seeded by ``(c.seed, 1)``, independent of the probes of
-    :func:`~rmtland.linalg.spectral.spectrum`: module notes), ``c.steps`` steps each."""
-    from .. import _seeds
-    from ..linalg.spectral import BLOCK, gauss_quadrature, lanczos
-    gen = _seeds.generator(np.random.SeedSequence([c.seed, 1]), op.xp)
-    steps = min(c.steps, op.n)
-    runs = []
-    for s in range(0, c.probes, BLOCK):       # lanczos normalises each column
-        b = min(BLOCK, c.probes - s)
-        z = gen.integers(0, 2, size=(op.n, b)).astype(op.dtype) * 2 - 1
-        runs.append(lanczos(op, z, steps))
-    nodes, weights, _ = gauss_quadrature(*(np.concatenate([r[i] for r in runs])
-                                           for i in range(3)))
-    # a column that broke down early has +inf nodes of weight 0: put them on a finite node
-    fin = np.isfinite(nodes)
-    nodes = np.where(fin, nodes, np.max(np.where(fin, nodes, -np.inf), axis=1, keepdims=True))
-    return nodes, weights
-
-
 def _matfree_block(op, method, c, tau, want_nodes):
     """Numbers of one operator by :func:`~rmtland.linalg.spectral.spectrum` and
     :func:`~rmtland.linalg.eigen.eigenpairs` (``top`` clipped to the block's size)."""
@@ -332,7 +309,11 @@ def _matfree_block(op, method, c, tau, want_nodes):
                       "converged": np.asarray(ep["converged"])[::-1].tolist()}
         out["matvecs"] = int(out["matvecs"]) + int(ep["matvecs"])
     if want_nodes and method == "slq":
-        arrays["nodes"], arrays["weights"] = _slq_nodes(op, c)
+        nodes, weights = res["per_probe"]["nodes"], res["per_probe"]["weights"]
+        # a probe that ended early has +inf nodes of weight 0: put them on a finite node
+        fin = np.isfinite(nodes)
+        top_node = np.max(np.where(fin, nodes, -np.inf), axis=1, keepdims=True)
+        arrays["nodes"], arrays["weights"] = np.where(fin, nodes, top_node), weights
     return out, arrays
 
 

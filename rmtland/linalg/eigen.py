@@ -54,7 +54,7 @@ from .. import _seeds, _validate
 from .._backend import to_numpy
 from .dense import memory_budget
 from .operators import as_operator
-from .spectral import _unit_probes
+from .spectral import unit_probes
 
 __all__ = ["WHICH", "eigenpairs"]
 
@@ -171,7 +171,7 @@ def eigenpairs(op, k=1, *, which="LA", tol=1e-10, ncv=None, max_products=None, r
     eps = float(np.finfo(dt).eps)
     gen = _seeds.generator(rng, xp)
     V = xp.zeros((N, m), dtype=dt)
-    V[:, 0] = _unit_probes(gen, op, 1, "gaussian")[:, 0]
+    V[:, 0] = unit_probes(gen, op, 1, "gaussian")[:, 0]
     T = np.zeros((m, m))
     lo, hi = _ends(k, which)
     l, matvecs, restarts, anorm = 0, 0, 0, 0.0
@@ -251,7 +251,7 @@ def _next(w, beta, V, gen, op, anorm, eps):
     xp = op.xp
     if V.shape[1] >= op.n:
         return None, 0.0
-    z = _unit_probes(gen, op, 1, "gaussian")[:, 0]
+    z = unit_probes(gen, op, 1, "gaussian")[:, 0]
     for _ in range(2):
         z = z - V @ (V.T @ z)
     return z / xp.sqrt(xp.sum(z * z)), 0.0

@@ -148,7 +148,7 @@ from .operators import as_operator
 
 __all__ = ["PROBES", "METHODS", "KPM_PAD", "KPM_RETRIES", "lanczos", "gauss_quadrature",
            "lanczos_extremes", "spectral_bounds", "kpm_moments", "jackson", "spectrum",
-           "check_options"]
+           "check_options", "unit_probes"]
 
 PROBES = ("rademacher", "gaussian")
 METHODS = ("slq", "kpm")
@@ -189,7 +189,7 @@ def check_options(method=None, probes=None, steps=None, degree=None, probe=None,
     return out
 
 
-def _unit_probes(gen, op, b, kind):
+def unit_probes(gen, op, b, kind):
     """``b`` unit-norm probe columns ``(n, b)`` on the operator's backend and dtype."""
     xp, n, dt = op.xp, op.n, op.dtype
     if kind == "rademacher":
@@ -336,7 +336,7 @@ def lanczos_extremes(op, *, steps=BOUNDS_STEPS, probes=1, rng=None, probe="radem
     op = as_operator(op)
     o = check_options(probes=probes, steps=steps, probe=probe)
     gen = _seeds.generator(rng, op.xp)
-    a, bt, L = lanczos(op, _unit_probes(gen, op, o["probes"], probe), o["steps"])
+    a, bt, L = lanczos(op, unit_probes(gen, op, o["probes"], probe), o["steps"])
     nodes, _, resid = gauss_quadrature(a, bt, L)
     lo, rlo, hi, rhi = _extremes(nodes, resid)
     return {"lambda_min": lo, "lambda_min_residual": rlo, "lambda_max": hi,
@@ -586,7 +586,9 @@ def spectrum(op, *, method="slq", probes=20, steps=100, degree=400, probe="radem
         ``counts`` (with ``tau``: ``tau`` and ``below``, ``near_zero``, ``above``, each a dict
         of ``fraction``, ``stderr``, ``bias_bound`` and ``count``, ``count_stderr``,
         ``count_bias_bound`` = n times those), ``per_probe`` (host arrays ``index``
-        (probes,), ``cdf`` (probes, len(x)) and ``trace`` (probes,), for pooling runs),
+        (probes,), ``cdf`` (probes, len(x)) and ``trace`` (probes,), for pooling runs; SLQ
+        adds each probe's Gauss rule, ``nodes`` and ``weights`` (probes, steps), with ``+inf``
+        nodes of weight 0 where a probe's Lanczos run ended early),
         ``seconds``.  Standard errors are None for one probe.
 
     Raises
@@ -615,7 +617,7 @@ def spectrum(op, *, method="slq", probes=20, steps=100, degree=400, probe="radem
     out = {"method": method, "probe": probe, "probes": o["probes"], "operator": op.name,
            "n": op.n, "dtype": op.dtype.name}
     if method == "slq":
-        runs = [lanczos(op, _unit_probes(gen, op, b, probe), o["steps"]) for b in sizes]
+        runs = [lanczos(op, unit_probes(gen, op, b, probe), o["steps"]) for b in sizes]
         nodes, weights, resid = gauss_quadrature(np.concatenate([r[0] for r in runs]),
                                                  np.concatenate([r[1] for r in runs]),
                                                  np.concatenate([r[2] for r in runs]))
@@ -646,7 +648,7 @@ def spectrum(op, *, method="slq", probes=20, steps=100, degree=400, probe="radem
         matvecs = ext["matvecs"]
         for attempt in range(KPM_RETRIES + 1):
             bounds = (lo_b - pad, hi_b + pad)
-            mu = np.concatenate([kpm_moments(op, o["degree"], _unit_probes(gen, op, b, probe),
+            mu = np.concatenate([kpm_moments(op, o["degree"], unit_probes(gen, op, b, probe),
                                              bounds) for b in sizes])
             matvecs += o["probes"] * ((o["degree"] + 1) // 2)
             if np.all(np.abs(mu) <= 1 + math.sqrt(eps)):
@@ -674,6 +676,11 @@ def spectrum(op, *, method="slq", probes=20, steps=100, degree=400, probe="radem
     Fm, Fs = _mean_se(F)
     am, as_ = _mean_se(Fa[:, 0])
     tm, ts = _mean_se(tr)
+    per_probe = {"index": Fa[:, 0], "cdf": F, "trace": tr}
+    if method == "slq":
+        # the Gauss rule of each probe, for fits and pooling (rmtland.compare.fit reads these);
+        # a column that ended early (Krylov space exhausted) has +inf nodes of weight 0
+        per_probe.update(nodes=nodes, weights=weights)
     if tau is not None:
         out["counts"] = _counts(Fc, bc, tau, op.n)
     out.update(matvecs=int(matvecs), x=grid, density=dm, density_stderr=ds, cdf=Fm,
@@ -681,8 +688,7 @@ def spectrum(op, *, method="slq", probes=20, steps=100, degree=400, probe="radem
                at=at, lambda_min=lo, lambda_min_residual=rlo, lambda_max=hi,
                lambda_max_residual=rhi, bounds=tuple(map(float, bounds)), trace=float(tm),
                trace_stderr=None if ts is None else float(ts),
-               per_probe={"index": Fa[:, 0], "cdf": F, "trace": tr},
-               seconds=time.perf_counter() - t0)
+               per_probe=per_probe, seconds=time.perf_counter() - t0)
     return out
 
 
