@@ -331,3 +331,17 @@ def test_trace_alone_is_exact_on_a_diagonal_with_rademacher_probes():
         r = spectrum(np.diag(np.arange(10.0)), steps=1, probes=4, rng=0)
     assert r["trace"] == pytest.approx(45.0, abs=1e-12) and r["trace_stderr"] <= 1e-12
     assert r["matvecs"] == 4 and np.all(np.isfinite(r["density"]))
+
+
+def test_count_bias_bounds_never_exceed_the_range_of_a_fraction():
+    """A cluster of 80% of the eigenvalues within 1e-6 of 0 (not exact zeros) and few steps: the
+    bracket of each count is wide, but a fraction lies in [0, 1], so a bias bound beyond
+    max(f, 1 - f) says nothing; it is capped there (the digits CNN had bounds of 1.42)."""
+    rng = np.random.default_rng(3)
+    n = 400
+    lam = np.concatenate([rng.uniform(-1e-6, 1e-6, 320), rng.uniform(-0.5, 2.0, 80)])
+    r = spectrum(np.diag(lam), probes=8, steps=6, tau=1e-7, rng=1)
+    for name in ("below", "near_zero", "above"):
+        c = r["counts"][name]
+        assert 0.0 <= c["bias_bound"] <= max(c["fraction"], 1 - c["fraction"]) + 1e-15
+        assert c["count_bias_bound"] == pytest.approx(n * c["bias_bound"])

@@ -695,14 +695,15 @@ def spectrum(op, *, method="slq", probes=20, steps=100, degree=400, probe="radem
 def _counts(Fc, bc, tau, n):
     """Fractions below ``-tau``, in ``[-tau, tau)`` and at or above ``tau`` from the per-probe
     CDF ``Fc`` ``(b, 2)`` at ``(-tau, tau)`` and its bias bounds ``bc``: mean, standard error
-    over probes, bias bound (the differences of two CDF values: the sum of their bounds),
-    and ``n`` times each."""
+    over probes, bias bound (the differences of two CDF values: the sum of their bounds; a
+    fraction lies in [0, 1], so no bound exceeds ``max(fraction, 1 - fraction)``), and ``n``
+    times each."""
     parts = {"below": (Fc[:, 0], bc[:, 0]), "near_zero": (Fc[:, 1] - Fc[:, 0], bc.sum(axis=1)),
              "above": (1.0 - Fc[:, 1], bc[:, 1])}
     out = {"tau": tau}
     for name, (f, b) in parts.items():
         m, se = _mean_se(f)
-        bias = float(np.mean(b))
+        bias = min(float(np.mean(b)), max(float(m), 1.0 - float(m)))
         out[name] = {"fraction": float(m), "stderr": None if se is None else float(se),
                      "bias_bound": bias, "count": n * float(m),
                      "count_stderr": None if se is None else n * float(se),
