@@ -12,6 +12,8 @@ from . import _style
 __all__ = ["plot_fit"]
 
 BINS = 60
+#: outliers beyond this many bulk widths right of the bulk are listed, not drawn to scale
+FAR = 0.5
 
 
 def plot_fit(curves, *, title=None, bins=BINS, figsize=(11, 4.2), axes=None):
@@ -39,16 +41,36 @@ def plot_fit(curves, *, title=None, bins=BINS, figsize=(11, 4.2), axes=None):
         ax.axvline(loc, color="k", ls=":", lw=1, label=f"atom {_style.fmt(mass)} at "
                                                       f"{_style.fmt(loc)}")
     top = float(np.max(heights)) if heights.size else 1.0
+    dmax = float(np.max(curves["density"])) if len(curves["density"]) else top
+    pos = heights[heights > 0]
+    typical = float(np.median(pos)) if pos.size else top
+    if max(dmax, top) > 50 * typical:  # a spike (data or fit) would squash the rest: log scale
+        ax.set_yscale("log")
+        ax.set_ylim(min(typical, top) * 1e-2, 2 * max(top, dmax))
     out = np.asarray(curves["outliers"], float)
-    if out.size:
-        ax.vlines(out, 0, 0.15 * top, color="C3", lw=1.5, label=f"{out.size} outlier(s)")
     pred = np.asarray(curves["predicted"], float)
-    if pred.size:
-        ax.plot(pred, np.full(pred.size, 0.2 * top), "v", mfc="none", color="C3",
+    # outliers far right of the bulk (beyond FAR bulk widths) are listed at the right edge
+    # instead of stretching the axis until the bulk is one bin wide
+    width = x[-1] - x[0]
+    far_at = x[-1] + FAR * width
+    near_out, far_out = out[out <= far_at], out[out > far_at]
+    near_pred, far_pred = pred[pred <= far_at], pred[pred > far_at]
+    y_tick = (top * 0.15) if ax.get_yscale() == "linear" else top * 0.05
+    if near_out.size:
+        ax.vlines(near_out, ax.get_ylim()[0] if ax.get_yscale() == "log" else 0, y_tick,
+                  color="C3", lw=1.5, label=f"{near_out.size} outlier(s)")
+    if near_pred.size:
+        ax.plot(near_pred, np.full(near_pred.size, 1.4 * y_tick), "v", mfc="none", color="C3",
                 label="predicted (supplied spikes)")
-    marks = np.concatenate([x[[0, -1]], out, pred])
+    marks = np.concatenate([x[[0, -1]], near_out, near_pred])
     lo, hi = float(marks.min()), float(marks.max())
-    ax.set_xlim(lo - 0.02 * (hi - lo), hi + 0.02 * (hi - lo))
+    ax.set_xlim(lo - 0.02 * (hi - lo), hi + 0.06 * (hi - lo))
+    if far_out.size or far_pred.size:
+        what = [f"{far_out.size} outlier(s) in [{_style.fmt(far_out.min())}, "
+                f"{_style.fmt(far_out.max())}]"] if far_out.size else []
+        if far_pred.size:
+            what.append(f"{far_pred.size} predicted up to {_style.fmt(far_pred.max())}")
+        ax.plot([], [], ">", color="C3", label="right of the axis: " + "; ".join(what))
     ax.set_xlabel("eigenvalue")
     ax.set_ylabel("density")
     _style.legend(ax, loc="upper right")
