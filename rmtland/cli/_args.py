@@ -52,7 +52,7 @@ def real(name, check=_validate.finite):
     return checked(float, lambda v: check(name, v))
 
 
-def whole(text):
+def _whole(text):
     """An integer option's text: ``int`` spellings, and a float spelling of a whole number
     (``1e8``, ``2.0``) as that number, so the size checks (not the parser) judge it;
     ``1.5``, ``inf`` or ``nan`` stay refused by :func:`rmtland._validate.integer`."""
@@ -61,6 +61,11 @@ def whole(text):
     except ValueError:
         value = float(text)
         return int(value) if value.is_integer() else value
+
+
+#: argparse names a type in its error for a non-number ("invalid _whole value: 'abc'", as
+#: before the split into rmtland/cli/), so the function keeps that name
+whole = _whole
 
 
 def integer(name, minimum):
