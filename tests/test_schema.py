@@ -1,0 +1,213 @@
+"""The results schema (issue 21, rmtland.experiments.schema): each study's real ``result.json``,
+written at the smallest sizes the other tests use, agrees with its documented fields both ways
+(every emitted field documented, every documented non-optional field emitted, the types, no
+NaN), every column of a tiny sweep's table for each kind is a documented column, the validator
+catches each kind of problem it names, and the docs page lists every field."""
+import csv
+import json
+import math
+from copy import deepcopy
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rmtland.cli import main
+from rmtland.experiments import schema
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY_TORCH = f"{ROOT / 'simulations' / 'torch_models.py'}:tiny_mlp"
+
+
+def _cli(*argv):
+    assert main([str(a) for a in argv]) == 0
+
+
+def _load(path):
+    return json.loads(Path(path).read_text())
+
+
+# -- each study, as its own tests size it -----------------------------------------------------
+def _hessian(out):          # tests/test_cli.py::test_simulate_hessian_writes_result
+    _cli("simulate", "hessian", "--phi", 0.5, "--eps", 0.1, "--n", 100, "--samples", 6,
+         "--seed", 3, "--out", out, "--no-progress")
+    return _load(out / "result.json")
+
+
+def _hessian_slq(out):      # the matrix-free fields (probes, steps, operator, ks_stderr, ...)
+    _cli("simulate", "hessian", "--phi", 0.5, "--eps", 0.1, "--n", 100, "--samples", 2,
+         "--method", "slq", "--probes", 4, "--steps", 10, "--out", out, "--no-progress")
+    return _load(out / "result.json")
+
+
+def _spinglass(out):        # tests/test_runs.py RUNS["spinglass"]
+    _cli("simulate", "spinglass", "--p", 3, "--N", 6, "--starts", 4, "--out", out,
+         "--no-progress")
+    return _load(out / "result.json")
+
+
+def _network(out):          # tests/test_runs.py RUNS["network"]
+    _cli("simulate", "network", "--hidden", 2, "--inputs", 2, "--outputs", 1, "--samples", 6,
+         "--starts", 2, "--steps", 0, "--maxiter", 5, "--reference-samples", 0,
+         "--no-progress", "--out", out)
+    return _load(out / "result.json")
+
+
+def _fit(out):              # tests/test_cli_fit.py::test_fit_json_and_files
+    from rmtland.sampling.hessian import sample_hessian
+    np.save(out.parent / "e.npy", np.linalg.eigvalsh(sample_hessian(200, 0.5, 0.1, rng=1)[0]))
+    _cli("fit", out.parent / "e.npy", "--law", "pb", "--bootstrap", 3, "--spikes", 3,
+         "--seed", 2, "--out", out)
+    return _load(out / "result.json")
+
+
+def _freeness_scaling(out):     # tests/test_freeness_scaling.py TINY, through the JSON writer
+    from rmtland._io import write_json
+    from rmtland.experiments import freeness_scaling as fs
+    cfg = fs.FreenessScalingConfig(ladder=((2, 3, 2), (4, 6, 2)), units=2, null_draws=19,
+                                   grid=129)
+    out.mkdir()
+    write_json(out / "result.json", fs.freeness_scaling(cfg))
+    return _load(out / "result.json")
+
+
+def _trained(out):          # tests/test_experiments_trained.py ARGV, one width
+    pytest.importorskip("sklearn")
+    _cli("simulate", "trained", "--widths", 4, "--networks", 4, "--activation", "tanh",
+         "--classes", 2, 3, "--hessian-width", 4, "--hessian-networks", 2, "--epochs", 3,
+         "--seed", 3, "--no-progress", "--out", out)
+    return _load(out / "result.json")
+
+
+def _spectrum(out):         # tests/test_experiments_spectrum.py dense_run
+    torch = pytest.importorskip("torch")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        _cli("spectrum", "--torch", TINY_TORCH, "--part", "H", "H0", "H1", "--each-layer",
+             "--top", 4, "--fit", "mp+semicircle", "--bootstrap", 3, "--out", out)
+    finally:
+        torch.set_num_threads(threads)
+    return _load(out / "result.json")
+
+
+def _reproduce(out):        # tests/test_simulations_smoke.py theory_only, through the CLI JSON
+    import contextlib
+    import io
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        _cli("reproduce", "--smoke", "--theory-only", "--out", out, "--json")
+    return json.loads(buf.getvalue())
+
+
+FAST = {"hessian": _hessian, "hessian_slq": _hessian_slq, "spinglass": _spinglass,
+        "network": _network, "fit": _fit, "freeness_scaling": _freeness_scaling}
+SLOW = {"trained": _trained, "spectrum": _spectrum, "reproduce": _reproduce}
+
+
+def _study(name):
+    return "hessian" if name == "hessian_slq" else name
+
+
+@pytest.mark.parametrize("name", sorted(FAST) + [pytest.param(n, marks=pytest.mark.slow)
+                                                 for n in sorted(SLOW)])
+def test_result_json_agrees_with_its_schema(name, tmp_path):
+    """The real result.json of each study: no undocumented field, no documented non-optional
+    field missing, every type as documented, no NaN or infinity."""
+    result = {**FAST, **SLOW}[name](tmp_path / "run")
+    assert schema.validate(_study(name), result) == []
+
+
+def test_every_study_and_sweep_kind_is_documented():
+    """The schema covers every study of the brief and every registered sweep kind."""
+    from rmtland.experiments.sweep import KINDS
+    assert set(schema.STUDIES) == {"hessian", "spinglass", "network", "trained", "fit",
+                                   "spectrum", "freeness_scaling", "reproduce"}
+    assert set(schema.SWEEP_KINDS) == set(KINDS)
+    for study, rows in schema.STUDIES.items():
+        names = [f.name for f in rows]
+        assert len(names) == len(set(names)), study
+        for f in rows:
+            assert f.meaning and f.unit
+            assert set(f.type.split("|")) <= set(schema.TYPES) | {"null"}, f
+
+
+# -- the validator finds what it names --------------------------------------------------------
+@pytest.fixture(scope="module")
+def spinglass_result(tmp_path_factory):
+    return _spinglass(tmp_path_factory.mktemp("sg") / "run")
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda r: r.pop("minima"), "missing field minima"),
+    (lambda r: r["points"].pop("index"), "missing field points.index"),
+    (lambda r: r.update(minimum_energy=1.0), "undocumented field minimum_energy"),
+    (lambda r: r["points"].update(extra=[]), "undocumented field points.extra"),
+    (lambda r: r.update(N="6"), "N should be int"),
+    (lambda r: r.update(E_0=None), "E_0 should be number"),
+    (lambda r: r.update(lowest_energy=math.nan), "lowest_energy holds NaN"),
+    (lambda r: r["points"]["energy_per_site"].append(math.inf),
+     "points.energy_per_site holds NaN or infinity"),
+])
+def test_validator_reports_each_problem(spinglass_result, change, expected):
+    """A real result with one change: exactly one problem, naming the field."""
+    r = deepcopy(spinglass_result)
+    assert schema.validate("spinglass", r) == []
+    change(r)
+    problems = schema.validate("spinglass", r)
+    assert len(problems) == 1 and expected in problems[0], problems
+
+
+def test_validator_descends_into_lists_and_wildcards(tmp_path):
+    """Items of a list of objects and keys under a wildcard are checked too."""
+    r = _fit(tmp_path / "run")
+    r["predictions"][0]["sigma"] = 1.0
+    r["params"]["phi"]["stderr"] = "x"
+    problems = schema.validate("fit", r)
+    assert any("undocumented field predictions[].sigma" in p for p in problems)
+    assert any("params.phi.stderr should be number|null" in p for p in problems)
+    assert schema.validate("fit", [1]) and schema.validate("fit", {}) != []
+
+
+# -- sweep tables -----------------------------------------------------------------------------
+SWEEPS = {
+    "hessian": {"phi": 0.5, "eps": 0.1, "n": 30, "samples": 2},
+    "spinglass": {"p": 3, "N": 6, "starts": 4},
+    "figure": {"name": "hessian_eps_c", "level": "smoke"},
+    "network": {"hidden": 2, "inputs": 2, "outputs": 1, "samples": 6, "starts": 2,
+                "maxiter": 5, "reference_samples": 0, "null_draws": 4},
+    "trained": {"width": 4, "networks": 2, "epochs": 2},
+}
+
+
+@pytest.mark.parametrize("kind", ["hessian", "spinglass", "figure"] + [
+    pytest.param(k, marks=pytest.mark.slow) for k in ("network", "trained")])
+def test_sweep_table_columns_are_documented(kind, tmp_path):
+    """A one-point sweep of each kind: every CSV column is a documented column of the kind,
+    and each JSONL row agrees with the columns' types (no NaN)."""
+    if kind == "trained":
+        pytest.importorskip("sklearn")
+    from rmtland.experiments.sweep import run_sweep
+    summary = run_sweep({"kind": kind, "grid": SWEEPS[kind]}, tmp_path / "s", workers=0,
+                        progress=False)
+    assert summary["done"] == 1, summary
+    with open(tmp_path / "s" / "table.csv", newline="") as fh:
+        header = next(csv.reader(fh))
+    documented = {f.name for f in schema.sweep_columns(kind)}
+    assert [c for c in header if c not in documented] == []
+    for line in (tmp_path / "s" / "table.jsonl").read_text().splitlines():
+        assert schema.validate(f"sweep:{kind}", json.loads(line)) == []
+
+
+# -- the docs page ----------------------------------------------------------------------------
+def test_docs_page_lists_every_field():
+    """The generated page has a section per study and a row per field, the committed page is
+    the generated one (``python docs/_schemagen.py`` rewrites it), and the guide's index links
+    it."""
+    text = schema.rst()
+    assert (ROOT / "docs" / "guide" / "results_schema.rst").read_text() == text
+    for study, rows in schema.STUDIES.items():
+        assert schema._TITLES[study] in text
+        for f in rows:
+            assert f"``{f.name}``" in text, f.name
+    assert "results_schema" in (ROOT / "docs" / "guide" / "index.rst").read_text()
