@@ -91,13 +91,10 @@ def _spectrum(out):         # tests/test_experiments_spectrum.py dense_run
     return _load(out / "result.json")
 
 
-def _reproduce(out):        # tests/test_simulations_smoke.py theory_only, through the CLI JSON
-    import contextlib
-    import io
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        _cli("reproduce", "--smoke", "--theory-only", "--out", out, "--json")
-    return json.loads(buf.getvalue())
+def _reproduce(out):        # tests/test_simulations_smoke.py theory_only; printed by --json
+    from rmtland import experiments
+    summary = experiments.reproduce(out, smoke=True, simulate=False, progress=False)
+    return json.loads(json.dumps(summary, allow_nan=False, default=str))
 
 
 FAST = {"hessian": _hessian, "hessian_slq": _hessian_slq, "spinglass": _spinglass,
@@ -109,13 +106,24 @@ def _study(name):
     return "hessian" if name == "hessian_slq" else name
 
 
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """name -> its result.json, each study run once per module (on first use)."""
+    cache = {}
+
+    def get(name):
+        if name not in cache:
+            cache[name] = {**FAST, **SLOW}[name](tmp_path_factory.mktemp(name) / "run")
+        return deepcopy(cache[name])
+    return get
+
+
 @pytest.mark.parametrize("name", sorted(FAST) + [pytest.param(n, marks=pytest.mark.slow)
                                                  for n in sorted(SLOW)])
-def test_result_json_agrees_with_its_schema(name, tmp_path):
+def test_result_json_agrees_with_its_schema(name, runs):
     """The real result.json of each study: no undocumented field, no documented non-optional
     field missing, every type as documented, no NaN or infinity."""
-    result = {**FAST, **SLOW}[name](tmp_path / "run")
-    assert schema.validate(_study(name), result) == []
+    assert schema.validate(_study(name), runs(name)) == []
 
 
 def test_every_study_and_sweep_kind_is_documented():
@@ -133,11 +141,6 @@ def test_every_study_and_sweep_kind_is_documented():
 
 
 # -- the validator finds what it names --------------------------------------------------------
-@pytest.fixture(scope="module")
-def spinglass_result(tmp_path_factory):
-    return _spinglass(tmp_path_factory.mktemp("sg") / "run")
-
-
 @pytest.mark.parametrize("change, expected", [
     (lambda r: r.pop("minima"), "missing field minima"),
     (lambda r: r["points"].pop("index"), "missing field points.index"),
@@ -149,18 +152,18 @@ def spinglass_result(tmp_path_factory):
     (lambda r: r["points"]["energy_per_site"].append(math.inf),
      "points.energy_per_site holds NaN or infinity"),
 ])
-def test_validator_reports_each_problem(spinglass_result, change, expected):
+def test_validator_reports_each_problem(runs, change, expected):
     """A real result with one change: exactly one problem, naming the field."""
-    r = deepcopy(spinglass_result)
+    r = runs("spinglass")
     assert schema.validate("spinglass", r) == []
     change(r)
     problems = schema.validate("spinglass", r)
     assert len(problems) == 1 and expected in problems[0], problems
 
 
-def test_validator_descends_into_lists_and_wildcards(tmp_path):
+def test_validator_descends_into_lists_and_wildcards(runs):
     """Items of a list of objects and keys under a wildcard are checked too."""
-    r = _fit(tmp_path / "run")
+    r = runs("fit")
     r["predictions"][0]["sigma"] = 1.0
     r["params"]["phi"]["stderr"] = "x"
     problems = schema.validate("fit", r)
