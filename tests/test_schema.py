@@ -130,7 +130,7 @@ def test_every_study_and_sweep_kind_is_documented():
     """The schema covers every study of the brief and every registered sweep kind."""
     from rmtland.experiments.sweep import KINDS
     assert set(schema.STUDIES) == {"hessian", "spinglass", "network", "trained", "fit",
-                                   "spectrum", "freeness_scaling", "reproduce"}
+                                   "spectrum", "freeness_scaling", "reproduce", "sweep"}
     assert set(schema.SWEEP_KINDS) == set(KINDS)
     for study, rows in schema.STUDIES.items():
         names = [f.name for f in rows]
@@ -187,13 +187,15 @@ SWEEPS = {
     pytest.param(k, marks=pytest.mark.slow) for k in ("network", "trained")])
 def test_sweep_table_columns_are_documented(kind, tmp_path):
     """A one-point sweep of each kind: every CSV column is a documented column of the kind,
-    and each JSONL row agrees with the columns' types (no NaN)."""
+    each JSONL row agrees with the columns' types (no NaN), and the sweep's own result.json
+    agrees with its fields."""
     if kind == "trained":
         pytest.importorskip("sklearn")
     from rmtland.experiments.sweep import run_sweep
     summary = run_sweep({"kind": kind, "grid": SWEEPS[kind]}, tmp_path / "s", workers=0,
                         progress=False)
     assert summary["done"] == 1, summary
+    assert schema.validate("sweep", _load(tmp_path / "s" / "result.json")) == []
     with open(tmp_path / "s" / "table.csv", newline="") as fh:
         header = next(csv.reader(fh))
     documented = {f.name for f in schema.sweep_columns(kind)}

@@ -431,9 +431,9 @@ _HESSIAN_ROW = (
     ("ks_bulk", "number", "1", "mean KS of the bulk to the fitted PB17 law"),
     ("ks_bulk_stderr", "number|null", "1", "its standard error"),
     ("ks_bulk_h0", "number", "1", "the same for H0 against Marchenko-Pastur"),
-    ("phi", "number", "1", "phi of the fitted law (matched, not n/(Km))"),
+    ("phi", "number", "1", "phi matched to the moments of H0/c (not n/(K m))"),
     ("phi_nominal", "number", "1", "phi = n/(K m)"),
-    ("eps", "number", "1", "eps of the fitted law (matched; in units of its scale)"),
+    ("eps", "number", "1", "eps of the PB17 law matched to the moments of H/c"),
     ("negative_fraction", "number", "1", "mean index alpha of H"),
     ("top", "number", "eigenvalue", "mean top eigenvalue of H"),
     ("bulk_converged", "bool", "-", "every bulk fit converged"),
@@ -603,18 +603,19 @@ FREENESS_SCALING = (
     _f("config", "object", "-", "the settings (FreenessScalingConfig)"),
     _f("config.ladder", "list", "1", "rungs (d, h, k): inputs, hidden width, outputs"),
     _f("config.phis", "list", "1", "the ratios phi = n/(k m) held fixed"),
-    _f("config.units", "int", "1", "points (independent units) per rung"),
+    _f("config.units", "int", "1", "data sets, each with its network (the independent unit), "
+                                   "per size and phi"),
     _f("config.eps_target", "number", "loss", "target loss eps of the points"),
     _f("config.stride", "int", "1", "descent steps between loss checks"),
     _f("config.max_steps", "int", "1", "largest descent steps"),
-    _f("config.null_draws", "int", "1", "Haar rotations R per p-value"),
-    _f("config.null_draws_large", "int", "1", "R at n >= large_n"),
+    _f("config.null_draws", "int", "1", "Haar rotations R per p-value for n <= large_n"),
+    _f("config.null_draws_large", "int", "1", "R for n > large_n"),
     _f("config.large_n", "int", "1", "size from which null_draws_large applies"),
-    _f("config.rotations", "int", "1", "rotations of the free-convolution reference"),
-    _f("config.grid", "int", "1", "grid points of the free convolution"),
+    _f("config.rotations", "int", "1", "pooled Haar spectra of distance (b), ks_rotated"),
+    _f("config.grid", "int", "1", "density nodes of distance (a), ks_free_convolution"),
     _f("config.rotate_h1", "bool", "-", "the free control: H1 -> Q H1 Q^T"),
     _f("config.level", "number", "1", "test level"),
-    _f("config.max_operations", "number", "1", "work limit (flops)"),
+    _f("config.max_operations", "number", "1", "the work allowed (operations)"),
     _f("config.seed", "int", "-", "root seed"),
     _f("rows", "list", "-", "one row per (phi, rung)"),
     _f("rows[].d", "int", "1", "inputs d"), _f("rows[].h", "int", "1", "hidden width h"),
@@ -629,7 +630,7 @@ FREENESS_SCALING = (
     _f("rows[].p_floor", "number", "1", "smallest p-value possible, 1/(R+1)"),
     _f("rows[].loss_mean", "number", "loss", "mean loss eps of the points"),
     _f("rows[].loss_se", "number", "loss", "its standard error"),
-    _f("rows[].h1_ratio_mean", "number", "1", "mean ||H1|| / ||H0|| (Frobenius)"),
+    _f("rows[].h1_ratio_mean", "number", "1", "mean ||H1||_F / ||H0||_F"),
     _f("rows[].h1_ratio_se", "number", "1", "its standard error"),
     _f("rows[].eps_matched_mean", "number", "loss", "mean eps of the matched PB17 law"),
     _f("rows[].eps_matched_se", "number", "loss", "its standard error"),
@@ -644,7 +645,7 @@ FREENESS_SCALING = (
     _f("rows[].points[].loss", "number", "loss", "its loss eps"),
     _f("rows[].points[].steps", "int", "1", "descent steps"),
     _f("rows[].points[].reached", "bool", "-", "reached eps_target"),
-    _f("rows[].points[].h1_ratio", "number", "1", "||H1|| / ||H0||"),
+    _f("rows[].points[].h1_ratio", "number", "1", "||H1||_F / ||H0||_F"),
     _f("rows[].points[].eps_matched", "number", "loss", "eps of the matched PB17 law"),
     _f("rows[].points[].*", "object", "-", "per distance, one of " + _KS),
     *(_f("rows[].points[].*." + n, "number|null", "1", m) for n, m in _FS_POINT),
@@ -685,10 +686,39 @@ REPRODUCE = (
     _f("figure_errors.*", "str", "-", "the error of one figure", optional=True),
 )
 
+# -- rmtland sweep's own result.json ----------------------------------------------------------
+SWEEP = (
+    _f("spec", "str", "-", "the spec's source (a path, or spec for a dict)"),
+    _f("spec_hash", "str", "-", "SHA-256 of the canonical spec"),
+    _f("kind", "str", "-", "the sweep kind"),
+    _f("seed", "int", "-", "the sweep's seed"),
+    _f("replicates", "list", "-", "replicate ids"),
+    _f("device", "str", "-", "device asked for"),
+    _f("runner", "str", "-", "in-process, distributed.LocalCluster, distributed.Client, ..."),
+    _f("workers", "int", "1", "worker processes (0: in this process)", optional=True),
+    _f("address", "str", "-", "the scheduler's address (an existing cluster)",
+       optional=True),
+    _f("total", "int", "1", "points"),
+    _f("done", "int", "1", "points done"),
+    _f("failed", "int", "1", "points failed"),
+    _f("skipped", "int", "1", "points already done by an earlier run"),
+    _f("computed", "int", "1", "points run now"),
+    _f("seconds", "number", "s", "wall-clock time of the sweep"),
+    _f("table", "str|null", "-", "path of the first table written"),
+    _f("tables", "object", "-", "format -> path of each table written"),
+    _f("tables.*", "str", "-", "path of one table"),
+    _f("table_errors", "object", "-", "format -> error of each table writer that failed"),
+    _f("table_errors.*", "str", "-", "the error"),
+    _f("failures", "list", "-", "failed points (the first 50)"),
+    _f("failures[].point", "str", "-", "the point's key"),
+    _f("failures[].error", "str", "-", "its error"),
+    _f("rmtland_version", "str", "-", "rmtland's version"),
+) + _VERSIONS
+
 #: study -> its fields (the keys name what runs: ``simulate <kind>``, ``fit``, ``spectrum``, ...)
 STUDIES = {"hessian": HESSIAN, "spinglass": SPINGLASS, "network": NETWORK,
            "trained": TRAINED, "fit": FIT, "spectrum": SPECTRUM,
-           "freeness_scaling": FREENESS_SCALING, "reproduce": REPRODUCE}
+           "freeness_scaling": FREENESS_SCALING, "reproduce": REPRODUCE, "sweep": SWEEP}
 
 # -- sweep tables -----------------------------------------------------------------------------
 _LEAD = (_f("point", "str", "-", "the point's key (SHA-256 of kind, parameters, seed)"),
@@ -842,7 +872,8 @@ _TITLES = {"hessian": "rmtland simulate hessian", "spinglass": "rmtland simulate
            "network": "rmtland simulate network", "trained": "rmtland simulate trained",
            "fit": "rmtland fit", "spectrum": "rmtland spectrum --torch",
            "freeness_scaling": "The freeness-scaling study (simulations/freeness_scaling.py)",
-           "reproduce": "rmtland reproduce --json (the run manifest)"}
+           "reproduce": "rmtland reproduce --json (the run manifest)",
+           "sweep": "rmtland sweep (DIR/result.json; the tables below)"}
 
 
 def _cell(text):
