@@ -329,8 +329,8 @@ NETWORK = (
     _f("freeness_table[].level", "number", "1", "test level of a rejection (not the sizes' "
                                                 "level)"),
     _f("freeness_table[].null_draws", "int|null", "1", "smallest R of the group"),
-    _f("freeness_table[].rejected_if_free", "number|null", "1", "rejection rate under "
-                                                                "freeness, floor(level(R+1))/(R+1)"),
+    _f("freeness_table[].rejected_if_free", "number|null", "1",
+       "rejection rate under freeness, floor(level (R+1))/(R+1)"),
     _f("freeness_table[].rejected_if_free_stderr", "number|null", "1", "its binomial "
                                                                        "standard error"),
     _f("freeness_table[].draws", "int|null", "1", "PB-model draws R' of the group"),
