@@ -97,13 +97,59 @@ def _reproduce(out):        # tests/test_simulations_smoke.py theory_only; print
     return json.loads(json.dumps(summary, allow_nan=False, default=str))
 
 
+def _hessian_kpm(out):      # the kpm-only field (degree)
+    _cli("simulate", "hessian", "--phi", 0.5, "--eps", 0.1, "--n", 100, "--samples", 2,
+         "--method", "kpm", "--probes", 4, "--degree", 20, "--out", out, "--no-progress")
+    return _load(out / "result.json")
+
+
+def _network_reference(out):    # PB-model references and more points (matched, theory_index)
+    _cli("simulate", "network", "--hidden", 3, "--inputs", 3, "--outputs", 2, "--samples", 10,
+         "--starts", 8, "--maxiter", 50, "--reference-samples", 1, "--null-draws", 4,
+         "--no-progress", "--out", out)
+    return _load(out / "result.json")
+
+
+def _network_digits(out):   # the digits-only fields (pixels, inputs_note)
+    pytest.importorskip("sklearn")
+    _cli("simulate", "network", "--hidden", 2, "--inputs", 4, "--outputs", 2, "--samples", 20,
+         "--data", "digits", "--starts", 2, "--steps", 0, "--maxiter", 5,
+         "--reference-samples", 0, "--null-draws", 4, "--no-progress", "--out", out)
+    return _load(out / "result.json")
+
+
+def _spectrum_slq(out):     # the matrix-free block fields (probes, steps, matvecs)
+    torch = pytest.importorskip("torch")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        _cli("spectrum", "--torch", TINY_TORCH, "--method", "slq", "--probes", 4, "--steps", 10,
+             "--part", "H", "--top", 0, "--fit", "mp+semicircle", "--bootstrap", 2,
+             "--out", out)
+    finally:
+        torch.set_num_threads(threads)
+    return _load(out / "result.json")
+
+
+def _fit_slq(out):          # rmtland fit of SLQ quadrature (input slq, spikes null)
+    _spectrum_slq(out.parent / "spectrum")
+    _cli("fit", out.parent / "spectrum" / "spectrum.npz", "--law", "mp+semicircle",
+         "--bootstrap", 2, "--out", out)
+    return _load(out / "result.json")
+
+
 FAST = {"hessian": _hessian, "hessian_slq": _hessian_slq, "spinglass": _spinglass,
         "network": _network, "fit": _fit, "freeness_scaling": _freeness_scaling}
-SLOW = {"trained": _trained, "spectrum": _spectrum, "reproduce": _reproduce}
+SLOW = {"trained": _trained, "spectrum": _spectrum, "reproduce": _reproduce,
+        "hessian_kpm": _hessian_kpm, "network_reference": _network_reference,
+        "network_digits": _network_digits, "spectrum_slq": _spectrum_slq, "fit_slq": _fit_slq}
+#: the variants' study
+VARIANT = {"hessian_slq": "hessian", "hessian_kpm": "hessian", "network_reference": "network",
+           "network_digits": "network", "spectrum_slq": "spectrum", "fit_slq": "fit"}
 
 
 def _study(name):
-    return "hessian" if name == "hessian_slq" else name
+    return VARIANT.get(name, name)
 
 
 @pytest.fixture(scope="module")

@@ -498,7 +498,8 @@ FIT = _FIT + (
     _f("config.phi", "number|null", "1", "phi held fixed (null: fitted)"),
     _f("config.rule", "str", "-", "outlier rule"),
     _f("config.bootstrap", "int", "1", "bootstrap replicates"),
-    _f("config.spikes", "list", "eigenvalue", "spike strengths theta to predict outliers of"),
+    _f("config.spikes", "list|null", "eigenvalue", "spike strengths theta to predict outliers "
+                                                   "of (null: none)"),
     _f("config.spike_kind", "str", "-", "additive or covariance"),
     _f("config.seed", "int", "-", "seed of the bootstrap"),
 ) + _RUN
