@@ -71,9 +71,9 @@ def _freeness_scaling(out):     # tests/test_freeness_scaling.py TINY, through t
     return _load(out / "result.json")
 
 
-def _trained(out):          # tests/test_experiments_trained.py ARGV, one width
+def _trained(out):          # tests/test_experiments_trained.py ARGV (two widths: spread_fit)
     pytest.importorskip("sklearn")
-    _cli("simulate", "trained", "--widths", 4, "--networks", 4, "--activation", "tanh",
+    _cli("simulate", "trained", "--widths", 4, 8, "--networks", 4, "--activation", "tanh",
          "--classes", 2, 3, "--hessian-width", 4, "--hessian-networks", 2, "--epochs", 3,
          "--seed", 3, "--no-progress", "--out", out)
     return _load(out / "result.json")

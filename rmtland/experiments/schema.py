@@ -683,8 +683,6 @@ REPRODUCE = (
         ("total", "int", "points"), ("done", "int", "points done"),
         ("failed", "int", "points failed"), ("skipped", "int", "points already done"),
         ("table", "str|null", "path of the merged table"), ("runner", "str", "runner used"))),
-    _f("figure_errors", "object", "-", "figures that failed", optional=True),
-    _f("figure_errors.*", "str", "-", "the error of one figure", optional=True),
 )
 
 # -- rmtland sweep's own result.json ----------------------------------------------------------
