@@ -20,10 +20,10 @@ from rmtland import cli
 DATA = Path(__file__).resolve().parent / "data" / "cli_help"
 COLUMNS = "100"
 
-# argparse's layout of usage lines and metavars changed in Python 3.13 (and 3.14 colours the
-# help); the files were written on Python 3.11, whose layout 3.10 and 3.12 share
-pytestmark = pytest.mark.skipif(sys.version_info >= (3, 13),
-                                reason="help files written with the argparse of Python 3.10-3.12")
+#: the help files were written on Python 3.11; 3.12.1 lays out all 17 the same, 3.13.0 wraps
+#: the usage of ``simulate network`` differently (the option values, errors.json and
+#: options.json are the same on both)
+HELP_LAYOUT = sys.version_info < (3, 13)
 
 
 def commands(parser=None, path=()):
@@ -46,6 +46,8 @@ def test_every_command_has_a_help_file():
         sorted(f.name for f in DATA.glob("rmtland*.txt"))
 
 
+@pytest.mark.skipif(not HELP_LAYOUT, reason="the help files hold the usage layout of "
+                    "Python 3.10-3.12's argparse")
 @pytest.mark.parametrize("path", [p for p, _ in commands()], ids=" ".join)
 def test_help_unchanged(monkeypatch, path):
     monkeypatch.setenv("COLUMNS", COLUMNS)
