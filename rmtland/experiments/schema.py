@@ -876,7 +876,8 @@ _TITLES = {"hessian": "rmtland simulate hessian", "spinglass": "rmtland simulate
 
 
 def _cell(text):
-    return text.replace("|", "\\|").replace("*", "\\*").replace("`", "'") or "\\-"
+    text = text.replace("|", "\\|").replace("*", "\\*").replace("`", "'")
+    return "\\-" if text in ("", "-") else text     # a bare "-" would start a bullet list
 
 
 def _table(rows):
@@ -909,19 +910,22 @@ def rst():
     for study, rows in STUDIES.items():
         title = _TITLES[study]
         body += [title, "-" * len(title), ""] + _table(rows) + [""]
+    from .sweep import KINDS
     title = "Sweep tables"
     body += [title, "-" * len(title), "",
-             "One row per point: the lead columns, the kind's parameters, the tail columns, "
-             "then the study's",
-             "scalar fields (listed above) and the columns the kind derives.  The columns "
-             "each kind adds or",
-             "redefines:", ""]
+             "One row per point (``DIR/table.csv``, ``.jsonl``, ``.parquet``): these lead and "
+             "tail columns,", "the kind's parameters, then the study's top-level scalar "
+             "fields (listed above) and the", "columns the kind derives itself.", ""]
+    body += _table(_LEAD + _TAIL) + [""]
     for kind, (study, prefix, drop, own) in SWEEP_KINDS.items():
         sub = f"Kind ``{kind}``"
         where = f"``{prefix}`` of " if prefix else ""
-        body += [sub, "~" * len(sub), "",
-                 f"Study fields: {'the scalars of ' + where + _TITLES[study] if study else 'none'}"
+        params = ", ".join(f"``{p}``" for p in KINDS[kind].params)
+        body += [sub, "~" * len(sub), "", f"Parameters: {params}.", "",
+                 "Study fields: " + (f"the scalars of {where}{_TITLES[study]}" if study
+                                     else "none")
                  + (f", less {', '.join('``%s``' % d for d in drop)}" if drop else "")
-                 + ".", ""]
-        body += _table(_LEAD + _TAIL + own) + [""]
+                 + "." + (" Its own columns:" if own else ""), ""]
+        if own:
+            body += _table(own) + [""]
     return "\n".join(head + body) + "\n"
