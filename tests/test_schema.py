@@ -177,7 +177,9 @@ def test_every_study_and_sweep_kind_is_documented():
     from rmtland.experiments.sweep import KINDS
     assert set(schema.STUDIES) == {"hessian", "spinglass", "network", "trained", "fit",
                                    "spectrum", "freeness_scaling", "reproduce", "sweep"}
+    from rmtland.experiments.sweep import writers
     assert set(schema.SWEEP_KINDS) == set(KINDS)
+    assert [f.name for f in schema._LEAD + schema._TAIL] == list(writers.LEAD + writers.TAIL)
     for study, rows in schema.STUDIES.items():
         names = [f.name for f in rows]
         assert len(names) == len(set(names)), study

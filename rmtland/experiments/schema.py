@@ -3,9 +3,11 @@ r"""The fields of every study's ``result.json``: name, type, unit and meaning, i
 Each study (:data:`STUDIES`) maps to a tuple of :class:`Field`; :func:`validate` checks a
 result against it both ways (every emitted field documented, every documented field that is
 not optional emitted, the types, no NaN or infinity anywhere) and the docs page
-``docs/guide/results_schema.rst`` is generated from the same tuples, so the JSON, the sweep
-tables and the docs agree.  Plain data: no dependency, nothing imported but the standard
-library.
+``docs/guide/results_schema.rst`` is written from the same tuples (:func:`rst`, by
+``docs/_schemagen.py``; ``tests/test_schema.py`` checks the page, each study's real JSON and
+each sweep kind's table against them), so the JSON, the sweep tables and the docs agree.
+Plain data: no dependency; the module imports only the standard library (the sweep registry
+only inside :func:`sweep_columns` and :func:`rst`, for the kinds' parameters).
 
 Names are dotted paths into the JSON object: ``a.b`` is key ``b`` of the object at ``a``,
 ``*`` any key of a mapping whose keys are data (a part, a layer, a figure name, a
@@ -905,7 +907,7 @@ def rst():
             "units: ``1`` dimensionless, ``loss`` the squared loss in PB17's normalisation, "
             "``energy/site``",
             "the spin-glass energy per site u, ``eigenvalue`` the unit of the spectrum's "
-            "matrix, ``s`` seconds, ``-`` text.", ""]
+            "matrix, ``s`` seconds, ``deg`` degrees, ``-`` text.", ""]
     body = []
     for study, rows in STUDIES.items():
         title = _TITLES[study]
