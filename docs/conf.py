@@ -13,6 +13,7 @@ sys.path.insert(0, HERE)                       # _apigen, _gallery
 sys.path.insert(0, os.path.dirname(HERE))      # rmtland from the source tree
 
 import _apigen  # noqa: E402
+import _schemagen  # noqa: E402
 import _gallery  # noqa: E402
 from sphinx.util.docstrings import prepare_docstring  # noqa: E402
 import rmtland  # noqa: E402
@@ -42,6 +43,8 @@ html_theme_options = {"description": "Random-matrix theory of loss landscapes, r
 
 # the API reference: one page per public module, from the package tree (docs/_apigen.py)
 _apigen.write(os.path.join(HERE, "api", "generated"))
+# the results schema page, from rmtland.experiments.schema (docs/_schemagen.py)
+_schemagen.write()
 autosummary_generate = False            # the pages are written above
 autodoc_member_order = "bysource"
 autodoc_default_options = {}
