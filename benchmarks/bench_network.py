@@ -32,6 +32,8 @@ def main(argv=None):
     parser.add_argument("--no-torch", action="store_true", help="skip the torch.func rows")
     parser.add_argument("--torch-threads", type=int, default=None,
                         help="torch.set_num_threads before timing (default: torch's own)")
+    parser.add_argument("--clock", default="wall", choices=["wall", "cpu"],
+                        help="cpu: process CPU time (a shared host; with one BLAS thread)")
     parser.add_argument("--out", default=None, help="JSON file for the rows")
     args = parser.parse_args(argv)
     if args.torch_threads and not args.no_torch:
@@ -43,7 +45,7 @@ def main(argv=None):
     rows = bench_network(args.device, args.hidden, batch=args.batch, samples=args.samples,
                          directions=args.directions, repeats=args.repeats, dtype=args.dtype,
                          loop_batches=args.loop_batches, loop_hidden=args.loop_hidden,
-                         loop_ops=args.loop_ops, torch=not args.no_torch)
+                         loop_ops=args.loop_ops, torch=not args.no_torch, clock=args.clock)
     print(format_network_table(rows), flush=True)
     if args.out:
         write_rows(args.out, "network", vars(args), rows)

@@ -226,9 +226,11 @@ def _gemm_rate(A, repeats, sync):
     return 2 * A.shape[0] ** 3 / time_call(lambda: A @ A, repeats=repeats, sync=sync)
 
 
-def time_interleaved(fns, repeats, sync=None):
+def time_interleaved(fns, repeats, sync=None, clock=time.perf_counter):
     """Median seconds of each callable of ``fns``, timed round-robin (``repeats`` rounds after
-    one untimed warm-up round), so that a shared machine's load falls on all of them alike."""
+    one untimed warm-up round), so that a shared machine's load falls on all of them alike.
+    ``clock``: wall time by default; ``time.process_time`` counts this process's CPU time only
+    (for single-threaded CPU timings on an oversubscribed host)."""
     sync = sync or (lambda: None)
     for fn in fns:
         fn()
@@ -237,10 +239,10 @@ def time_interleaved(fns, repeats, sync=None):
     for _ in range(integer("repeats", repeats, 1)):
         for t, fn in zip(times, fns):
             sync()
-            t0 = time.perf_counter()
+            t0 = clock()
             fn()
             sync()
-            t.append(time.perf_counter() - t0)
+            t.append(clock() - t0)
     return [float(np.median(t)) for t in times]
 
 
@@ -283,7 +285,7 @@ LOOP_DENSE_BYTES = 1 << 28
 def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, samples=256,
                   batch=8, directions=32, repeats=3, dtype="float64", seed=0,
                   ceiling_size=None, loop_batches=(8, 100), loop_hidden=(10, 40, 160, 400),
-                  loop_ops=LOOP_OPS, torch=True):
+                  loop_ops=LOOP_OPS, torch=True, clock="wall"):
     r"""The network engine against the device's GEMM ceiling, against its own loop over single
     networks, and against ``torch.func`` (issue 20).
 
@@ -315,6 +317,11 @@ def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, s
       seconds over batched seconds. Dense Hessians above :data:`LOOP_DENSE_BYTES` get a
       ``skipped`` row.
 
+    ``clock="cpu"`` times the rows of the GEMM fraction and the batched-against-loop rows in
+    process CPU time (``time.process_time``; CPU device only): on a host shared with other
+    jobs, single-threaded work then is not charged for the time it waits for a core. Run it
+    with one BLAS thread (``OPENBLAS_NUM_THREADS=1``), or the CPU time sums the threads.
+
     Returns
     -------
     rows : list of dict
@@ -333,7 +340,12 @@ def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, s
                       ("batch", batch), ("directions", directions)):
         integer(name, val, 1)
     repeats = integer("repeats", repeats, 1)
+    if clock not in ("wall", "cpu"):
+        raise InputError(f"clock must be 'wall' or 'cpu', got {clock!r}")
     xp = get_xp(device)
+    if clock == "cpu" and xp is not np:
+        raise InputError("clock='cpu' times host work only; use clock='wall' on a GPU")
+    tick = time.process_time if clock == "cpu" else time.perf_counter
     dev = device_name(xp)
     sync = (lambda: None) if xp is np else xp.cuda.get_current_stream().synchronize
     g = np.random.default_rng(seed)
@@ -343,7 +355,7 @@ def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, s
     ceiling = _gemm_rate(A, repeats, sync)
     rows = [{"n": N, "method": "gemm-ceiling", "device": dev, "batch": 1, "dtype": dtype,
              "repeats": repeats, "seconds_per_matrix": 2 * N ** 3 / ceiling,
-             "gflops": ceiling / 1e9, "fraction_of_gemm": 1.0}]
+             "gflops": ceiling / 1e9, "fraction_of_gemm": 1.0, "clock": clock}]
     tch, note = _torch_cpu() if (torch and xp is np) else (None, None)
     if torch and xp is not np:
         note = "torch.func rows are run on the CPU only"
@@ -363,7 +375,7 @@ def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, s
                   "hidden": h}
         rate1 = None
         for method, fn, r in runs:          # the GEMM timed beside each row (shared host)
-            t_gemm, seconds = time_interleaved([lambda: A @ A, fn], repeats, sync)
+            t_gemm, seconds = time_interleaved([lambda: A @ A, fn], repeats, sync, tick)
             flops = 2 * _hvp_multiply_adds(model.widths, batch, samples, r)
             row = {"n": n, "method": method, **common, "directions": r,
                    "seconds_per_matrix": seconds / batch, "gflops": flops / seconds / 1e9,
@@ -377,7 +389,8 @@ def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, s
         if tch is not None:
             call, ref = _torch_func_hvp(tch, model.widths, X, Y, theta, V1)
             ours = model.hvp(theta, X, Y, V1)
-            t_ours, t_torch = time_interleaved([lambda: model.hvp(theta, X, Y, V1), call], repeats)
+            t_ours, t_torch = time_interleaved([lambda: model.hvp(theta, X, Y, V1), call],
+                                               repeats, clock=tick)
             rows.append({"n": n, "method": "torch.func-hvp-1", **common, "directions": 1,
                          "seconds_per_matrix": t_torch / batch,
                          "speedup_rmtland": t_torch / t_ours,
@@ -391,12 +404,12 @@ def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, s
             rows += _batched_vs_loop(MLP([inputs, h, outputs],
                                          activation="tanh", dtype=dtype),
                                      xp, X, Y, B, directions, loop_ops, repeats, seed, sync,
-                                     train_sgd, device, dev)
+                                     train_sgd, device, dev, tick)
     return rows
 
 
 def _batched_vs_loop(model, xp, X, Y, B, directions, ops, repeats, seed, sync, train_sgd,
-                     device, dev):
+                     device, dev, tick):
     """The ``batched-vs-loop:<op>`` rows of :func:`bench_network` for one shape."""
     g = np.random.default_rng(seed + 1)
     n, dt = model.n_params, np.dtype(model.dtype)
@@ -425,7 +438,7 @@ def _batched_vs_loop(model, xp, X, Y, B, directions, ops, repeats, seed, sync, t
             batched, loop = time_interleaved(
                 [lambda: fn(theta, slice(None)),
                  lambda: [fn(theta[b:b + 1], slice(b, b + 1)) for b in range(B)]], repeats,
-                sync)
+                sync, tick)
         except InputError as exc:                 # refused by the memory plan
             rows.append({**base, "skipped": str(exc)})
             continue

@@ -350,7 +350,7 @@ def test_bench_network_batched_against_loop_and_torch_rows():
     rows = bench.bench_network("cpu", (3,), inputs=4, outputs=2, samples=8, batch=2,
                                directions=2, repeats=1, ceiling_size=64, loop_batches=(3,),
                                loop_hidden=(2,), loop_ops=("gradient", "hvp-block", "dense-H",
-                                                           "sgd-epoch"))
+                                                           "sgd-epoch"), clock="cpu")
     loop = [r for r in rows if r["method"].startswith("batched-vs-loop")]
     assert [r["method"].split(":")[1] for r in loop] == ["gradient", "hvp-block", "dense-H",
                                                           "sgd-epoch"]
@@ -363,6 +363,8 @@ def test_bench_network_batched_against_loop_and_torch_rows():
         assert torch_rows[0]["max_rel_diff"] < 1e-12
     text = bench.format_table(rows)
     assert "batched/loop" in text and len(text.splitlines()) == len(rows) + 2
+    with pytest.raises(InputError, match="clock"):
+        bench.bench_network("cpu", (), repeats=1, clock="tsc")
     with pytest.raises(InputError, match="loop_ops"):
         bench.bench_network("cpu", (), repeats=1, ceiling_size=8, loop_batches=(1,),
                             loop_hidden=(2,), loop_ops=("nope",), torch=False)
