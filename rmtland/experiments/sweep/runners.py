@@ -235,9 +235,8 @@ def local_cluster(workers, device):
     (default: one per CPU).  Returns ``(cluster, description)``."""
     # the workers' logs at CRITICAL: a point's error is recorded in its row, a lost worker's
     # points as KilledWorker; the rest (heartbeats failing as the cluster closes after
-    # Ctrl-C, closed streams) is noise on the terminal.  Each worker preloads this module
-    # (the import its first point needs anyway) for dask_teardown's quick exit
-    quiet = {"dashboard_address": ":0", "silence_logs": logging.CRITICAL, "preload": [__name__]}
+    # Ctrl-C, closed streams) is noise on the terminal
+    quiet = {"dashboard_address": ":0", "silence_logs": logging.CRITICAL}
     if device in ("gpu", "auto"):
         dask_cuda = _dask_cuda()
         gpus = _gpu_count() if dask_cuda is not None else 0
@@ -252,17 +251,24 @@ def local_cluster(workers, device):
             {"runner": "distributed.LocalCluster", "workers": n})
 
 
-def dask_teardown(worker):
-    """Dask's preload hook as a worker of :func:`local_cluster` closes: its process then ends
-    as soon as the worker has closed, without the interpreter's finalization
-    (:func:`os._exit` after flushing stdout and stderr, the first exit handler to run).
+def _quick_exit_plugin():
+    """A Dask worker plugin for the clusters a sweep starts: as a worker closes, its process is
+    set to end, once closed, without the interpreter's finalization (:func:`os._exit` after
+    flushing stdout and stderr, as the first exit handler to run, being the last registered).
 
-    That finalization (Dask's, NumPy's and rmtland's modules and objects collected) took
-    0.4-0.6 s a worker process on a 2-core machine, most of the time a local cluster takes
-    to close (``benchmarks/bench_sweep.py``); by then the worker has delivered or given up
-    its points, whose rows and files the submitting process writes."""
-    import atexit
-    atexit.register(_exit_now)
+    That finalization and the exit handlers of the modules a point imported took 0.1-0.6 s
+    a worker process on a 2-core machine, most of the time a local cluster takes to close
+    (``benchmarks/bench_sweep.py``); by then the worker has delivered or given up its
+    points, whose rows and files the submitting process writes."""
+    from distributed import WorkerPlugin
+
+    class QuickExit(WorkerPlugin):
+        name = "rmtland-quick-exit"
+
+        def teardown(self, worker):
+            import atexit
+            atexit.register(_exit_now)
+    return QuickExit()
 
 
 def _exit_now():
@@ -422,6 +428,7 @@ def run_sweep(spec, out, *, workers=None, scheduler=None, device=None, client=No
                 stack.enter_context(closing_quietly(cluster))
                 client = Client(cluster, set_as_default=False)
                 stack.enter_context(closing_quietly(client))
+                client.register_plugin(_quick_exit_plugin())
         results = (_dask(client, todo, kind.run, device, point_dir) if client is not None
                    else _serial(todo, kind.run, device, point_dir))
         bar = _Bar(len(todo), progress)
