@@ -16,8 +16,10 @@ other processes change, weighs on every mode alike):
   spawned processes, one BLAS thread each, no files (a reference, not a runner of rmtland):
   the ceiling any scheduler can reach on this machine at this moment, with and without the
   start of its processes;
-* ``cluster start`` and ``cluster close`` (no points) and ``workers import rmtland`` (the
-  first call on a fresh cluster): where the end-to-end time beyond the warm sweep goes.
+* ``cluster start`` of the sweep's own cluster (:func:`rmtland.experiments.sweep.
+  local_cluster`, no points), ``workers import rmtland`` (the first call on it) and ``tiny
+  sweep, end to end`` (8 points of ~1 ms through ``run_sweep`` on a fresh cluster: its start
+  and close as the sweep does them): where the end-to-end time beyond the warm sweep goes.
 
 Reported: the median over the rounds of each mode's seconds, and of each round's speed-up
 (serial / mode), and the ratio that issue 20 asks about, Dask's speed-up over the pool's (warm
@@ -51,6 +53,9 @@ from rmtland.experiments import sweep
 SPEC = {"kind": "hessian", "seed": 0, "seeds": 4,
         "grid": {"phi": [0.25, 0.5, 0.75, 2.0], "eps": [0.001, 0.01, 0.1, 0.5], "n": 400,
                  "samples": 16}}
+#: 8 points of ~1 ms: a sweep on a fresh cluster costs its start and close, little else
+TINY = {"kind": "hessian", "seeds": 2,
+        "grid": {"phi": [0.5, 2.0], "eps": [0.01, 0.2], "n": 20, "samples": 1}}
 ONE_THREAD = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -128,6 +133,7 @@ def main(argv=None):
     parser.add_argument("--points", type=int, default=640, help="no-op points (overhead)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
+    from distributed import Client
     sweep.register_kind("noop", noop, {"i": sweep.integer("i", 0)})
     noop_spec = {"kind": "noop", "grid": {"i": list(range(args.points))}}
     warm = {**SPEC, "seed": 1, "seeds": args.workers,
@@ -141,7 +147,7 @@ def main(argv=None):
     load0 = os.getloadavg()
     seconds = {m: [] for m in ("serial", "dask, end to end", "pool, end to end", "dask, warm",
                                "pool, warm", "cluster start", "workers import rmtland",
-                               "cluster close")}
+                               "tiny sweep, end to end")}
     try:
         run(warm, workers=0)                          # imports and first-call costs, here
         cluster, client = new_cluster(args.workers)
@@ -159,11 +165,14 @@ def main(argv=None):
             t, dist = timed(lambda: run(SPEC, client=client))
             seconds["dask, warm"].append(t)
             seconds["pool, warm"].append(timed(lambda: on_pool(pool, points, run_point))[0])
-            t, (c, cl) = timed(lambda: new_cluster(args.workers))
+            t, c = timed(lambda: sweep.local_cluster(args.workers, "cpu")[0])   # the sweep's
             seconds["cluster start"].append(t)
+            cl = Client(c, set_as_default=False)
             seconds["workers import rmtland"].append(timed(
                 lambda: cl.run(lambda: __import__("rmtland.experiments.sweep")))[0])
-            seconds["cluster close"].append(timed(lambda: close(c, cl))[0])
+            close(c, cl)
+            seconds["tiny sweep, end to end"].append(
+                timed(lambda: run(TINY, workers=args.workers))[0])
         t_noop_dist, _ = timed(lambda: run(noop_spec, client=client))
         t_noop_serial, _ = timed(lambda: run(noop_spec, workers=0))
         pool.shutdown()
@@ -179,8 +188,8 @@ def main(argv=None):
     speedup = {m: statistics.median(b / t for b, t in zip(seconds["serial"], seconds[m]))
                for m in ("dask, end to end", "pool, end to end", "dask, warm", "pool, warm")}
     # issue 20: Dask's speed-up over the pool's, each round (the same machine state)
-    of_pool = {w: statistics.median(p / t for p, t in zip(seconds[f"pool, {w}"],
-                                                           seconds[f"dask, {w}"]))
+    of_pool = {w: statistics.median(p / t for p, t in
+                                    zip(seconds[f"pool, {w}"], seconds[f"dask, {w}"]))
                for w in ("warm", "end to end")}
     result = {
         "rmtland": rmtland.__version__, "machine": platform.platform(),
