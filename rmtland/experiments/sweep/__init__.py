@@ -70,16 +70,18 @@ M. Rocklin, "Dask: Parallel Computation with Blocked algorithms and Task Schedul
 Proc. SciPy 2015, doi:10.25080/Majora-7b98e3ed-013.
 M. E. O'Neill et al., NumPy ``SeedSequence`` (NEP 19): spawn keys give independent streams.
 """
-from ..._validate import InputError
-from .kinds import (KINDS, Kind, _network_point, boolean, choice, host_budget, integer,
-                    real, register_kind, scalar_fields)
-from .runners import (CONNECT_TIMEOUT, DIST_NOTE, WORKERS_PER_CPU, check_workers,
+# the names below and those of __all__: every name of the single module that others use
+from ..._validate import InputError  # noqa: F401
+from .kinds import (KINDS, Kind, _network_point, boolean, choice, host_budget,  # noqa: F401
+                    integer, real, register_kind, scalar_fields)
+from .runners import (CONNECT_TIMEOUT, DIST_NOTE, WORKERS_PER_CPU, check_workers,  # noqa: F401
                       closing_quietly, compute_point, connect, local_cluster, run_sweep,
                       versions)
-from .seeds import point_key, point_seed
-from .spec import DEVICES, MAX_POINTS, Point, Sweep, load_spec, parse_spec, toml_module
-from .writers import FORMATS, JSON_COLUMN, LEAD, TAIL, arrow_field, columns, read_table, \
-    write_tables
+from .seeds import point_key, point_seed  # noqa: F401
+from .spec import (DEVICES, MAX_POINTS, Point, Sweep, load_spec, parse_spec,  # noqa: F401
+                   toml_module)
+from .writers import (FORMATS, JSON_COLUMN, LEAD, TAIL, arrow_field, columns,  # noqa: F401
+                      read_table, write_tables)
 
 __all__ = ["KINDS", "Kind", "register_kind", "load_spec", "parse_spec", "point_seed",
            "run_sweep", "compute_point", "connect", "check_workers", "closing_quietly",

@@ -196,8 +196,6 @@ def _register_builtins():
         "simulate": boolean("simulate"), "figure_seed": integer("figure_seed", 0),
         "pdf": boolean("pdf")},
         {"level": "full", "simulate": True, "figure_seed": 0, "pdf": False}, files=True)
-
-
     # one width and one activation of the trained-network loss study a point, every other
     # setting of its TrainedConfig a parameter (validated by TrainedConfig itself)
     names = ("width", "activation") + trained.SWEEP_FIELDS

@@ -38,7 +38,6 @@ def point_seed(sweep_seed, kind, params, replicate):
     return (k1 << 32) | k0
 
 
-
 def point_key(kind, params, seed):
     """A point's file key: the first 24 hex digits of :func:`sha256` of its kind, parameters
     and seed (``DIR/points/<key>.json``)."""

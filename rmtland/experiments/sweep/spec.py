@@ -76,7 +76,6 @@ def load_spec(path):
         raise InputError(f"spec {path!r} is not valid TOML: {exc}") from None
 
 
-
 def _axis_values(name, value):
     """The values of one grid axis: a list, a range form, or a scalar (one value)."""
     where = f"grid.{name}"
