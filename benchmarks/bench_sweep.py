@@ -29,7 +29,22 @@ shortfall in speed-up then comes from slower points (contention), not from sched
 Overhead: ``points`` no-op points in this process and on the warm cluster, seconds per point.
 The load average is printed: other processes on the machine slow every mode.
 
-    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_sweep.py --repeat 5 --out sweep_bench.json
+    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_sweep.py --repeat 3 --out sweep_bench.json
+
+Where the time goes (issue 20; a 2-core machine shared with other jobs, load 1.4-2.2; two
+runs of ``--repeat 3 --points 320`` each of the single-module engine and of the sweep
+package, alternately, on the same tree otherwise).  Warm, Dask keeps both workers busy
+(busy workers 1.97-1.98 of 2) and reaches 0.95-0.98 of the pool's speed-up (single module
+0.975, 0.946; package 0.965, 0.968): what is left is the engine's 2-3 ms a point (the
+scheduler's round trip; the point's file and row, written by the submitting process, which
+shares the 2 cores with the workers).  End to end it reaches 0.88-0.93 (0.906, 0.930;
+0.926, 0.884): beyond the warm sweep, Dask pays its cluster's start (0.37-0.42 s: two
+spawned processes importing distributed and the main module, then the nanny's handshake;
+the pool's processes import the main module only, 0.5 s of the pool's end to end in all)
+and its close.  A worker's close waited 0.1-0.6 s for its interpreter's finalization; the
+package skips it (``runners._quick_exit_plugin``), which took the tiny sweep end to end
+from 0.88, 0.94 s to 0.78, 0.79 s.  Per point, both runners' points run ~1.3-1.5x slower
+than alone in this process (two processes on two cores with the rest of the machine's load).
 """
 import argparse
 import contextlib
