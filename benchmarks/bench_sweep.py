@@ -43,8 +43,8 @@ spawned processes importing distributed and the main module, then the nanny's ha
 the pool's processes import the main module only, 0.5 s of the pool's end to end in all)
 and its close.  A worker's close waited 0.1-0.6 s for its interpreter's finalization; the
 package skips it (``runners._quick_exit_plugin``), which took the tiny sweep end to end
-from 0.88, 0.94 s to 0.78, 0.79 s.  Per point, both runners' points run ~1.3-1.5x slower
-than alone in this process (two processes on two cores with the rest of the machine's load).
+from 0.88, 0.94 s to 0.78, 0.79 s.  Dask's points run 1.3-1.5x slower than alone in this
+process, the pool's likewise (~1.35x, from its wall time): two processes on two cores.
 """
 import argparse
 import contextlib
