@@ -773,7 +773,8 @@ class MLP:
                 rows = eye[j:j + block]
                 self._rpass(cache, xp.broadcast_to(rows[None], (b,) + tuple(rows.shape)), part,
                             Ht[:, j:j + block])
-            H[s] = 0.5 * (Ht + Ht.swapaxes(1, 2))
+            Hs = xp.add(Ht, Ht.swapaxes(1, 2), out=H[s])    # (A + A^T) / 2, in place
+            Hs *= 0.5
         return H
 
     def _rpass(self, cache, Vt, part, out):
