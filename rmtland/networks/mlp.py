@@ -130,9 +130,11 @@ SATURATION_Z = math.atanh(1.0 - 1e-8)
 #: passes are memory-bound, and chunks that stay in cache were the fastest (measured at n =
 #: 1000, m = 200 on a 2-core x86 host: 2-4 MiB blocks 2-4x faster than 16-64 MiB ones; and
 #: on the issue-20 benchmark, a whole batch of 8 networks x 32 directions in one pass, 32 MiB
-#: per temporary, was 1.8-2.3x slower than a loop over single networks). On a GPU the
+#: per temporary, was 1.8-2.3x slower than a loop over single networks; in the chunked
+#: direction-major R-pass, 8 MiB chunks reached 0.46-0.54 of a 1024 GEMM at h = 16-256, 32
+#: directions, against 0.43-0.51 at 4 MiB and 0.42-0.55 at 16 MiB, in CPU time). On a GPU the
 #: chunk is the planning budget of :func:`rmtland.linalg.dense.memory_budget` (one pass).
-HESSIAN_BLOCK_BYTES = 4 << 20
+HESSIAN_BLOCK_BYTES = 8 << 20
 
 
 def _activation(name, z, xp, second):
