@@ -215,7 +215,7 @@ def test_sweep_kind_takes_the_config_fields():
         "momentum", "standardise", False, "he")
     with pytest.raises(InputError, match="inputs"):
         sweep.parse_spec({"kind": "trained", "grid": {"width": 4, "inputs": "raw"}})
-    row = trained._trained_point(seed=1, device="cpu", **dict(p, networks=3))
+    row = sweep.trained_point(seed=1, device="cpu", **dict(p, networks=3))
     assert 0 <= row["converged_fraction"] <= 1 and row["networks"] == 3
 
 

@@ -130,11 +130,11 @@ def test_critical_point_search_syncs_once_per_iteration(cp):
         assert n <= 25 + it["phase1"] + it["polish"]
 
 
-def test_sweep_network_point_syncs(cp):
+def test_sweepnetwork_point_syncs(cp):
     """One tiny sweep point of kind "network" (descent starts, the search, the analysis):
     was 2188 syncs on this size (6,335 on the issue's), now 54."""
-    from rmtland.experiments.sweep import _network_point
-    n, _ = _count(cp, lambda: _network_point(seed=1, device="gpu", hidden=3, inputs=3,
+    from rmtland.experiments.sweep import network_point
+    n, _ = _count(cp, lambda: network_point(seed=1, device="gpu", hidden=3, inputs=3,
                                              outputs=2, samples=12, starts=2, maxiter=20,
                                              reference_samples=0))
     assert n <= 80

@@ -41,7 +41,7 @@ def test_the_old_names_are_still_there():
     assert set(sweep.__all__) <= set(dir(sweep))
     for name in ("InputError", "integer", "choice", "boolean", "real", "scalar_fields",
                  "host_budget", "local_cluster", "toml_module", "columns", "JSON_COLUMN",
-                 "FORMATS", "Point", "Sweep", "versions", "_network_point"):
+                 "FORMATS", "Point", "Sweep", "versions", "network_point"):
         assert hasattr(sweep, name), name
     assert sweep.KINDS is sweep.kinds.KINDS and sweep.run_sweep is sweep.runners.run_sweep
 

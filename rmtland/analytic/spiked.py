@@ -32,7 +32,6 @@ model", Statist. Sinica 17(4), 1617–1642 (2007).
 import math
 
 import numpy as np
-from scipy.optimize import brentq
 
 from .. import _validate
 from .._validate import InputError
@@ -92,6 +91,7 @@ def additive_location(law, theta):
     lo = b + 1e-8 * max(theta, abs(b))
     if _G(law, lo) <= 1 / theta:      # too close to the threshold to resolve
         return lo
+    from scipy.optimize import brentq     # lazily: keeps `import rmtland.experiments` light
     return brentq(lambda x: _G(law, x) - 1 / theta, lo, b + theta, xtol=1e-14 * (b + theta),
                   rtol=1e-13)
 

@@ -52,8 +52,8 @@ from .spinglass import threshold_study
 
 __all__ = ["TrainedConfig", "OLD_RECIPE", "TRAINED_SIZES", "ACTIVATIONS", "INPUTS_MODES",
            "OPTIMIZERS", "digits_task", "loss_study", "hessian_study", "spin_side",
-           "simulate_trained", "check_trained", "figure_trained_losses",
-           "figure_trained_hessian"]
+           "simulate_trained", "check_trained", "result_rows", "SWEEP_FIELDS",
+           "figure_trained_losses", "figure_trained_hessian"]
 
 ACTIVATIONS = ("relu", "tanh")
 #: input preprocessings: pixels/16 in [0, 1]; standardised per pixel (constant pixels
@@ -502,7 +502,7 @@ def _curves(losses, spin):
     return {"losses": blocks, "spin": spin, "networks": losses["networks"]}
 
 
-def _result_rows(losses):
+def result_rows(losses):
     """``result.json``'s ``widths`` entries: the JSON contract's keys first (``width``,
     ``train_mean``, ``train_std``, ``test_mean``, ``test_std``, ``correlation``,
     ``correlation_lo``, ``correlation_hi``, ``converged_fraction``), then the rest."""
@@ -674,7 +674,7 @@ def simulate_trained(config=None, *, out=None, pdf=False, progress=True, **field
     t0 = time.perf_counter()
     losses = loss_study(config, progress=progress)
     hess = hessian_study(config, progress=progress) if config.classes else None
-    result = {"config": config.to_json(), "widths": _result_rows(losses),
+    result = {"config": config.to_json(), "widths": result_rows(losses),
               "spread_fit": _headline_fit(losses),
               "spread_fits": [_fit_json(f) for f in losses["fits"]],
               "hessian": _hessian_rows(hess) if hess else [],
@@ -730,7 +730,7 @@ def figure_trained_losses(quick=True, *, smoke=False, device="cpu", seed=0):
 
     def draw():
         return plot_trained_losses(curves)[0]
-    summary = {"widths": _result_rows(losses), "spread_fit": _headline_fit(losses),
+    summary = {"widths": result_rows(losses), "spread_fit": _headline_fit(losses),
                "spread_fits": [_fit_json(f) for f in losses["fits"]], "spin_glass": spin,
                "converged_rule": CONVERGED_RULE, "schedule": losses["schedule"]}
     return {"name": "trained_losses", "claim": _run.FIGURES["trained_losses"].claim,
@@ -773,42 +773,9 @@ def figure_trained_hessian(quick=True, *, smoke=False, device="cpu", seed=0):
             "summary": summary, "curves": curves}
 
 
-# -- the sweep kind ---------------------------------------------------------------------------
+# -- for the sweep kind "trained" (registered in rmtland.experiments.sweep.kinds) ---------------
 #: the settings a sweep point of kind "trained" takes (one width and one activation per
 #: point, no Hessian part), each validated by TrainedConfig itself
 SWEEP_FIELDS = ("networks", "inputs", "downsample", "train_size", "bias", "init",
                 "optimizer", "momentum", "lr", "lr_decay", "batch_size", "epochs", "stop",
                 "patience", "tol", "grad_tol")
-
-
-def _sweep_config(seed=0, device="cpu", *, width, activation, **fields):
-    return TrainedConfig(widths=(width,), activations=(activation,), classes=(), seed=seed,
-                         device=device, **fields)
-
-
-def _trained_point(*, seed, device, width, activation, **fields):
-    """One width of :func:`loss_study` as a point of ``rmtland sweep`` (kind ``"trained"``):
-    the row's scalar fields (``result.json``'s ``widths`` entry)."""
-    study = loss_study(_sweep_config(seed, device, width=width, activation=activation,
-                                     **fields), progress=False)
-    return {k: v for k, v in _result_rows(study)[0].items()
-            if not isinstance(v, (list, tuple, dict)) and k not in ("activation", "width")}
-
-
-def _trained_check(**params):
-    """The sweep kind's check: :func:`check_trained` of the point (one width, no Hessian
-    part) against the host budget (:func:`rmtland.experiments.sweep.host_budget`)."""
-    from .sweep import host_budget
-    check_trained(_sweep_config(**params), max_bytes=host_budget())
-
-
-def _field_check(name):
-    """A sweep validator: the value of setting ``name`` as :meth:`TrainedConfig.validate`
-    normalises it (or its :class:`InputError`)."""
-    def check(value):
-        if name == "width":
-            return TrainedConfig(widths=(value,)).validate().widths[0]
-        if name == "activation":
-            return TrainedConfig(activations=(value,)).validate().activations[0]
-        return getattr(TrainedConfig(**{name: value}).validate(), name)
-    return check

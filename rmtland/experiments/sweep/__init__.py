@@ -72,8 +72,8 @@ M. E. O'Neill et al., NumPy ``SeedSequence`` (NEP 19): spawn keys give independe
 """
 # the names below and those of __all__: every name of the single module that others use
 from ..._validate import InputError  # noqa: F401
-from .kinds import (KINDS, Kind, _network_point, boolean, choice, host_budget,  # noqa: F401
-                    integer, real, register_kind, scalar_fields)
+from .kinds import (KINDS, Kind, boolean, choice, host_budget, integer,  # noqa: F401
+                    network_point, real, register_kind, scalar_fields, trained_point)
 from .runners import (CONNECT_TIMEOUT, DIST_NOTE, WORKERS_PER_CPU, check_workers,  # noqa: F401
                       closing_quietly, compute_point, connect, local_cluster, run_sweep,
                       versions)

@@ -19,7 +19,7 @@ from ... import _validate
 from ..._validate import InputError
 
 __all__ = ["Kind", "KINDS", "register_kind", "integer", "choice", "boolean", "real",
-           "scalar_fields", "host_budget"]
+           "scalar_fields", "host_budget", "network_point", "trained_point"]
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ def _spinglass_check(*, p, N, starts):
     check_spinglass(p, N, starts, max_bytes=host_budget())
 
 
-def _network_point(*, seed, device, **params):
+def network_point(*, seed, device, **params):
     from ..networks import simulate_network
     r = simulate_network(**params, seed=seed, device=device, progress=False)
     fit = r["fit"] or {}
@@ -161,6 +161,46 @@ def _network_check(**params):
     check_network(**params, max_bytes=host_budget())
 
 
+def _trained_config(seed=0, device="cpu", *, width, activation, **fields):
+    """The :class:`~rmtland.experiments.trained.TrainedConfig` of one point: one width, one
+    activation, no Hessian part (no classes)."""
+    from ..trained import TrainedConfig
+    return TrainedConfig(widths=(width,), activations=(activation,), classes=(), seed=seed,
+                         device=device, **fields)
+
+
+def trained_point(*, seed, device, width, activation, **fields):
+    """One width of :func:`rmtland.experiments.trained.loss_study` as a point (kind
+    ``"trained"``): the row's scalar fields (``result.json``'s ``widths`` entry)."""
+    from ..trained import loss_study, result_rows
+    study = loss_study(_trained_config(seed, device, width=width, activation=activation,
+                                       **fields), progress=False)
+    return {k: v for k, v in result_rows(study)[0].items()
+            if not isinstance(v, (list, tuple, dict)) and k not in ("activation", "width")}
+
+
+def _trained_check(**params):
+    """The kind's check: :func:`rmtland.experiments.trained.check_trained` of the point
+    against the host budget."""
+    from ..trained import check_trained
+    check_trained(_trained_config(**params), max_bytes=host_budget())
+
+
+def _trained_field(name):
+    """A validator: the value of setting ``name`` as
+    :meth:`~rmtland.experiments.trained.TrainedConfig.validate` normalises it (or its
+    :class:`InputError`)."""
+    from ..trained import TrainedConfig
+
+    def check(value):
+        if name == "width":
+            return TrainedConfig(widths=(value,)).validate().widths[0]
+        if name == "activation":
+            return TrainedConfig(activations=(value,)).validate().activations[0]
+        return getattr(TrainedConfig(**{name: value}).validate(), name)
+    return check
+
+
 def _register_builtins():
     """Register every built-in kind (the one place they are registered)."""
     from ...analytic.hessian import EPS_MAX, PHI_MAX
@@ -177,7 +217,7 @@ def _register_builtins():
     register_kind("spinglass", _spinglass_point, {
         "p": integer("p", 2, MAX_P), "N": integer("N", 2), "starts": integer("starts", 1)},
         check=_spinglass_check)
-    register_kind("network", _network_point, {
+    register_kind("network", network_point, {
         "hidden": integer("hidden", 1), "inputs": integer("inputs", 1),
         "outputs": integer("outputs", 1), "samples": integer("samples", 1),
         "depth": integer("depth", 1), "activation": choice("activation", ACTIVATIONS),
@@ -199,11 +239,11 @@ def _register_builtins():
     # one width and one activation of the trained-network loss study a point, every other
     # setting of its TrainedConfig a parameter (validated by TrainedConfig itself)
     names = ("width", "activation") + trained.SWEEP_FIELDS
-    register_kind("trained", trained._trained_point,
-                  {n: trained._field_check(n) for n in names},
+    register_kind("trained", trained_point,
+                  {n: _trained_field(n) for n in names},
                   {"activation": trained.ACTIVATIONS[0],
                    **{n: getattr(trained.TrainedConfig(), n) for n in trained.SWEEP_FIELDS}},
-                  check=trained._trained_check)
+                  check=_trained_check)
 
 
 _register_builtins()
