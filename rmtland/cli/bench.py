@@ -1,4 +1,4 @@
-"""``rmtland bench spectra|sampling``: the performance tables of :mod:`rmtland.bench`."""
+"""``rmtland bench spectra|sampling|network``: the performance tables of :mod:`rmtland.bench`."""
 import json
 
 from ._args import DEVICES, Parser, integer
@@ -21,11 +21,26 @@ def add_parser(subparsers):
     bm.add_argument("--repeats", type=integer("repeats", 1), default=3)
     bm.add_argument("--json", action="store_true")
     bm.set_defaults(func=run)
-    # ``bench network`` (rmtland.bench.bench_network) goes here: its parser
-    # (bsub.add_parser("network", ...), options as bench_network takes them, set_defaults with
-    # its own handler) and a help file tests/data/cli_help/rmtland_bench_network.txt
-    # (python tests/test_cli_split.py; rmtland_bench.txt changes too)
-
+    from ..bench import LOOP_OPS      # light: numpy and the linalg layer
+    bn = bsub.add_parser("network", help="network engine: H.v, blocks, dense Hessians against "
+                         "the GEMM ceiling; batched against the loop over single networks; "
+                         "torch.func")
+    bn.add_argument("--device", default="cpu", choices=DEVICES)
+    bn.add_argument("--hidden", type=integer("hidden", 1), nargs="+", default=[16, 64, 256])
+    bn.add_argument("--batch", type=integer("batch", 1), default=8)
+    bn.add_argument("--samples", type=integer("samples", 1), default=256)
+    bn.add_argument("--directions", type=integer("directions", 1), default=32)
+    bn.add_argument("--repeats", type=integer("repeats", 1), default=3)
+    bn.add_argument("--loop-batches", type=integer("loop-batches", 1), nargs="*",
+                    default=[8, 100], help="B of the batched-vs-loop rows (none: no such rows)")
+    bn.add_argument("--loop-hidden", type=integer("loop-hidden", 1), nargs="+",
+                    default=[10, 40, 160, 400])
+    bn.add_argument("--loop-ops", nargs="+", default=list(LOOP_OPS), choices=LOOP_OPS)
+    bn.add_argument("--no-torch", action="store_true", help="leave out the torch.func row")
+    bn.add_argument("--clock", default="wall", choices=["wall", "cpu"],
+                    help="wall time, or process CPU time (for an oversubscribed host)")
+    bn.add_argument("--json", action="store_true")
+    bn.set_defaults(func=run_network)
 
 def run(args):
     """``bench spectra`` and ``bench sampling``: the rows, as JSON or as a table."""
@@ -37,3 +52,19 @@ def run(args):
     else:
         print(bench.format_table(rows))
     return 0
+
+
+def run_network(args):
+    """``bench network``: :func:`rmtland.bench.bench_network`, as JSON or as a table."""
+    from .. import bench
+    rows = bench.bench_network(args.device, args.hidden, batch=args.batch, samples=args.samples,
+                               directions=args.directions, repeats=args.repeats,
+                               loop_batches=args.loop_batches, loop_hidden=args.loop_hidden,
+                               loop_ops=args.loop_ops, torch=not args.no_torch,
+                               clock=args.clock)
+    if args.json:
+        print(json.dumps({"rows": rows}, allow_nan=False))
+    else:
+        print(bench.format_table(rows))
+    return 0
+
