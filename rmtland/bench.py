@@ -209,15 +209,18 @@ def bench_sampling(device="cpu", sizes=(64, 128, 256, 512, 1024), *, repeats=3, 
     return rows
 
 
-def _hvp_multiply_adds(widths, B, m, r):
+def _hvp_multiply_adds(widths, B, m, r, prepared=False):
     """Multiply-adds of the GEMMs of one :meth:`rmtland.networks.MLP.hvp` call (``part="H"``,
     no biases) on ``r`` directions, counted from its code: the forward pass (one GEMM per
     layer), then per layer ``l`` of shape ``h × h'``: ``a V^T`` and the gradient block (first
     layer), plus ``Ra W^T``, ``delta^T Ra``, ``Rdelta W``, ``delta V`` and ``delta W`` (later
-    layers)."""
+    layers). ``prepared``: a product of
+    :func:`rmtland.networks.operators.hessian_operator`, whose forward pass and ``delta W``
+    were done once when the operator was made (not counted)."""
     total = 0
     for l, (hp, h) in enumerate(zip(widths[:-1], widths[1:])):
-        total += B * m * h * hp * (1 + (2 * r if l == 0 else 6 * r + 1))
+        per = 2 * r if l == 0 else 6 * r + (0 if prepared else 1)
+        total += B * m * h * hp * (per + (0 if prepared else 1))
     return total
 
 
@@ -298,7 +301,13 @@ def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, s
       (:meth:`rmtland.networks.MLP.hvp`, one direction per network), ``hvp-block``
       (``directions`` at once; ``block_gain``: its rate per direction over that of
       ``hvp-1``) and ``dense-hessian`` (:meth:`~rmtland.networks.MLP.hessian`, all ``n``
-      columns). Each gives the seconds per network and the achieved rate of the GEMMs the
+      columns), and ``operator-hvp-1``: one product of each network's
+      :func:`rmtland.networks.operators.hessian_operator` (made once, outside the timing:
+      repeated products at one point, the path of :func:`rmtland.linalg.spectral.spectrum`),
+      whose forward pass is not redone per product (``speedup_over_hvp_1``: ``hvp-1``'s
+      seconds over its own, timed interleaved with it; ``hvp_equivalent_fraction``: the GEMMs
+      of a full ``hvp-1`` product over its seconds, as a fraction of the ceiling). Each gives
+      the seconds per network and the achieved rate of the GEMMs the
       call performs (:func:`_hvp_multiply_adds`, 2 FLOPs each) as ``fraction_of_gemm`` of
       ``ceiling_gflops``, the ceiling's GEMM timed interleaved with the row (medians of
       ``repeats``, :func:`time_interleaved`), so that a shared machine's load falls on both.
@@ -329,6 +338,7 @@ def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, s
         ``seconds_per_matrix`` (per network) and the row's own keys above.
     """
     from .networks import MLP
+    from .networks.operators import hessian_operator
     from .networks.train import train_sgd
     hidden = [integer("hidden", h, 1) for h in hidden]        # every input checked first
     loop_batches = [integer("loop_batches", b, 1) for b in loop_batches]
@@ -367,7 +377,12 @@ def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, s
         theta = model.init(batch, rng=seed, device=device)
         V1 = xp.asarray(g.standard_normal((batch, n))).astype(dtype)
         Vr = xp.asarray(g.standard_normal((batch, n, directions))).astype(dtype)
+        ops = [hessian_operator(model, theta[b], X, Y) for b in range(batch)]
+
+        def operator_products(ops=ops, V1=V1):
+            return [op.matvec(V1[b]) for b, op in enumerate(ops)]
         runs = [("hvp-1", lambda: model.hvp(theta, X, Y, V1), 1),
+                ("operator-hvp-1", operator_products, 1),
                 ("hvp-block", lambda: model.hvp(theta, X, Y, Vr), directions)]
         if 2 * batch * n * n * np.dtype(dtype).itemsize <= 2 ** 30:
             runs.append(("dense-hessian", lambda: model.hessian(theta, X, Y), n))
@@ -375,14 +390,23 @@ def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, s
                   "hidden": h}
         rate1 = None
         for method, fn, r in runs:          # the GEMM timed beside each row (shared host)
-            t_gemm, seconds = time_interleaved([lambda: A @ A, fn], repeats, sync, tick)
-            flops = 2 * _hvp_multiply_adds(model.widths, batch, samples, r)
+            if method == "operator-hvp-1":  # and hvp-1 beside the operator's products
+                t_gemm, seconds, t_hvp = time_interleaved(
+                    [lambda: A @ A, fn, runs[0][1]], repeats, sync, tick)
+            else:
+                t_gemm, seconds = time_interleaved([lambda: A @ A, fn], repeats, sync, tick)
+            full = 2 * _hvp_multiply_adds(model.widths, batch, samples, r)
+            flops = (2 * _hvp_multiply_adds(model.widths, batch, samples, r, prepared=True)
+                     if method == "operator-hvp-1" else full)
             row = {"n": n, "method": method, **common, "directions": r,
                    "seconds_per_matrix": seconds / batch, "gflops": flops / seconds / 1e9,
                    "ceiling_gflops": 2 * N ** 3 / t_gemm / 1e9,
                    "fraction_of_gemm": flops / seconds / (2 * N ** 3 / t_gemm)}
             if method == "hvp-1":
                 rate1 = row["gflops"]
+            elif method == "operator-hvp-1":
+                row["speedup_over_hvp_1"] = t_hvp / seconds
+                row["hvp_equivalent_fraction"] = full / seconds / (2 * N ** 3 / t_gemm)
             elif method == "hvp-block":
                 row["block_gain"] = row["gflops"] / rate1
             rows.append(row)
@@ -493,7 +517,8 @@ def format_network_table(rows):
     """Plain-text table of :func:`bench_network` rows: per row the batch ``B``, width, ``n``,
     directions ``r``, ms per network, GFLOP/s and fraction of the GEMM ceiling where counted,
     and a last column with the row's ratio: ``block x`` (a block's per-direction rate over one
-    product's), ``rmtland x`` (torch.func's seconds over rmtland's), ``batched/loop x``, or
+    product's), ``over hvp-1 x`` (an operator product's speed-up, and its rate counted as a
+    full product), ``rmtland x`` (torch.func's seconds over rmtland's), ``batched/loop x``, or
     the reason a row was skipped."""
     head = ["method", "B", "hidden", "n", "r", "ms/network", "GFLOP/s", "of GEMM", "ratio"]
     lines = [head]
@@ -503,7 +528,9 @@ def format_network_table(rows):
                  if "speedup_batched_over_loop" in r else
                  f"rmtland {r['speedup_rmtland']:.2f}x faster (diff {r['max_rel_diff']:.1e})"
                  if "speedup_rmtland" in r else
-                 f"block {r['block_gain']:.2f}x" if "block_gain" in r else "")
+                 f"block {r['block_gain']:.2f}x" if "block_gain" in r else
+                 f"over hvp-1 {r['speedup_over_hvp_1']:.2f}x (as hvp-1: "
+                 f"{r['hvp_equivalent_fraction']:.1%})" if "speedup_over_hvp_1" in r else "")
         lines.append([r["method"], str(r.get("batch", "")), str(r.get("hidden", "-")),
                       str(r.get("n", "")), str(r.get("directions", "-")),
                       f"{r['seconds_per_matrix'] * 1e3:.4g}" if "seconds_per_matrix" in r

@@ -329,17 +329,25 @@ def test_every_method_on_the_device_backend(xp, rng):
 def test_bench_network_counts_the_gemms_it_times():
     """The multiply-add count behind the benchmark's GEMM fraction, by hand for 3 -> 4 -> 2,
     B = 2 networks, m = 5 samples, r = 3 directions: forward 2*5*(4*3 + 2*4) = 200; first layer
-    2r = 6 GEMMs of 2*5*4*3 = 120 each (720); second layer 6r + 1 = 19 of 2*5*2*4 = 80 (1520)."""
+    2r = 6 GEMMs of 2*5*4*3 = 120 each (720); second layer 6r + 1 = 19 of 2*5*2*4 = 80 (1520).
+    A prepared operator's product skips the forward pass and the second layer's delta W (one
+    GEMM of 80): 720 + 18 * 80."""
     from rmtland.bench import _hvp_multiply_adds, bench_network, format_table
     assert _hvp_multiply_adds([3, 4, 2], 2, 5, 3) == 200 + 720 + 1520
+    assert _hvp_multiply_adds([3, 4, 2], 2, 5, 3, prepared=True) == 720 + 1440
     rows = bench_network("cpu", (3,), inputs=4, outputs=2, samples=8, batch=2, directions=2,
                          repeats=1, ceiling_size=64, loop_batches=(), torch=False)
-    assert [r["method"] for r in rows] == ["gemm-ceiling", "hvp-1", "hvp-block",
-                                           "dense-hessian"]
+    assert [r["method"] for r in rows] == ["gemm-ceiling", "hvp-1", "operator-hvp-1",
+                                           "hvp-block", "dense-hessian"]
     assert all(r["seconds_per_matrix"] > 0 and r["gflops"] > 0 for r in rows)
-    assert rows[3]["directions"] == rows[3]["n"] == 4 * 3 + 3 * 2
-    assert rows[2]["block_gain"] == pytest.approx(rows[2]["gflops"] / rows[1]["gflops"])
-    assert "block" in format_table(rows).splitlines()[4]
+    assert rows[4]["directions"] == rows[4]["n"] == 4 * 3 + 3 * 2
+    assert rows[3]["block_gain"] == pytest.approx(rows[3]["gflops"] / rows[1]["gflops"])
+    op = rows[2]
+    assert op["speedup_over_hvp_1"] > 0 and op["hvp_equivalent_fraction"] == pytest.approx(
+        op["fraction_of_gemm"] * _hvp_multiply_adds([4, 3, 2], 2, 8, 1)
+        / _hvp_multiply_adds([4, 3, 2], 2, 8, 1, prepared=True))
+    lines = format_table(rows).splitlines()
+    assert "over hvp-1" in lines[4] and "block" in lines[5]
 
 
 def test_bench_network_batched_against_loop_and_torch_rows():

@@ -165,11 +165,49 @@ class _Cache:
     def __init__(self, xp, layers, a, z, d1, d2):
         self.xp, self.layers, self.a, self.z, self.d1, self.d2 = xp, layers, a, z, d1, d2
         self.r = self.P = self.c = self.loss = None
+        self.delta = self.bd2 = None            # the R-pass's point terms (MLP._point_terms)
 
     @property
     def shape(self):
         B, m, _ = self.a[-1].shape
         return B, m
+
+    def take(self, s):
+        """The cache of the networks ``s`` (a slice): views, no copies."""
+        def cut(items):
+            return None if items is None else [None if u is None else u[s] for u in items]
+        part = _Cache(self.xp, [(W[s], None if b is None else b[s]) for W, b in self.layers],
+                      cut(self.a), cut(self.z), cut(self.d1), cut(self.d2))
+        part.r, part.P, part.c, part.loss = (None if self.r is None else self.r[s],
+                                             None if self.P is None else self.P[s], self.c,
+                                             None if self.loss is None else self.loss[s])
+        part.delta, part.bd2 = cut(self.delta), cut(self.bd2)
+        return part
+
+
+class _Point:
+    r"""Repeated :math:`\mathcal R` products at one point (``theta``, ``X``, ``Y``, ``part``):
+    the forward pass and the back-propagated residuals (:meth:`MLP._point_terms`) once, then
+    only the direction-dependent work per product (:meth:`hvp`), with the numbers of
+    :meth:`MLP.hvp`. Made by :meth:`MLP._prepare`; holds about the forward pass's memory
+    (:meth:`MLP.nbytes` with ``r = 0``) between products."""
+
+    def __init__(self, model, xp, cache, part, dtype):
+        self.model, self.xp, self.cache, self.part, self.dtype = model, xp, cache, part, dtype
+        if part != "H0":
+            model._point_terms(cache)
+        self.B, self.m = cache.shape
+
+    def hvp(self, V):
+        """``H V`` for ``V`` of shape ``(B, n, r)`` (unchecked: shapes and dtype are the
+        caller's), a new ``(B, n, r)`` array."""
+        B, n, r = V.shape
+        out = self.xp.empty((B, n, r), dtype=self.dtype)
+        nets, cols = self.model._rpass_plan(self.xp, B, self.m, r, self.dtype.itemsize)
+        for s in nets:
+            cache = self.cache if B == 1 else self.cache.take(s)
+            self.model._products(cache, V[s], self.part, out[s], cols)
+        return out
 
 
 class MLP:
@@ -503,6 +541,26 @@ class MLP:
             cache.loss = cache.c * (lse - (Y * f).sum(axis=-1)).sum(axis=1)
         return cache
 
+    def _point_terms(self, cache):
+        r"""The terms of the R-pass that depend on the point only, once per cache (the
+        products of :meth:`hessian` blocks and of a :class:`_Point` share them):
+        ``cache.delta[l]`` = :math:`\delta_l` (``c r`` for the output layer, then
+        :math:`(\delta_{l+1} W_{l+1})\odot\sigma'(z_l)`, ``(B, m, h_l)``, ``l = 1..D-1``) and
+        ``cache.bd2[l-1]`` = :math:`(\delta_l W_l)\odot\sigma''(z_{l-1})` (None where
+        :math:`\sigma'' = 0`). The R-pass reads neither ``z`` nor :math:`\sigma''` after
+        this, so both are dropped: the cache holds as many arrays as the forward pass."""
+        if cache.delta is not None:
+            return
+        delta = cache.c * cache.r
+        cache.delta, cache.bd2 = [None] * self.depth, [None] * self.depth
+        for l in range(self.depth - 1, 0, -1):
+            cache.delta[l] = delta
+            back = delta @ cache.layers[l][0]                         # (B, m, h_{l-1})
+            if cache.d2[l - 1] is not None:
+                cache.bd2[l - 1] = back * cache.d2[l - 1]
+            delta = back * cache.d1[l - 1]
+        cache.z = cache.d2 = None
+
     def _lam(self, cache, U):
         """:math:`\\Lambda_i U` for ``U`` of shape ``(B, r, m, k)``."""
         if self.loss_kind == "squared":
@@ -709,14 +767,32 @@ class MLP:
         m = X.shape[1]
         out = xp.empty((B, n, r), dtype=theta.dtype)
         nets, cols = self._rpass_plan(xp, B, m, r, theta.dtype.itemsize)
-        for s in nets:          # transposed to (b, r, n) and back chunk by chunk (in cache)
+        for s in nets:
             cache = self._output(self._forward(xp, theta[s], X[s], second=part != "H0"), Y[s])
-            for j in range(0, r, cols):
-                Vt = xp.ascontiguousarray(V[s, :, j:j + cols].swapaxes(1, 2))
-                res = xp.empty(Vt.shape, dtype=theta.dtype)
-                self._rpass(cache, Vt, part, res)
-                out[s, :, j:j + cols] = res.swapaxes(1, 2)
+            self._products(cache, V[s], part, out[s], cols)
         return out[:, :, 0] if vec else out
+
+    def _products(self, cache, V, part, out, cols):
+        """The R-pass of ``cache``'s networks on ``V`` ``(b, n, r)`` into ``out`` ``(b, n, r)``,
+        ``cols`` directions at a time, transposed to ``(b, r, n)`` and back chunk by chunk (in
+        cache)."""
+        xp, r = cache.xp, V.shape[2]
+        for j in range(0, r, cols):
+            Vt = xp.ascontiguousarray(V[:, :, j:j + cols].swapaxes(1, 2))
+            res = xp.empty(Vt.shape, dtype=out.dtype)
+            self._rpass(cache, Vt, part, res)
+            out[:, :, j:j + cols] = res.swapaxes(1, 2)
+
+    def _prepare(self, theta, X, Y, part="H"):
+        """A :class:`_Point` for repeated :meth:`hvp` products at ``theta`` on ``(X, Y)``
+        (``theta`` ``(B, n)``): shapes and dtypes checked here, values and memory by the
+        caller (:func:`rmtland.networks.operators.hessian_operator` checks them once, with
+        :meth:`hvp`). The forward pass of all ``B`` networks is held; the products go
+        through the chunks of :meth:`hvp`, so the numbers are those of :meth:`hvp`."""
+        self._second_order(part)
+        xp, theta, X, Y, _ = self._inputs(theta, X, Y, check=False)
+        cache = self._output(self._forward(xp, theta, X, second=part != "H0"), Y)
+        return _Point(self, xp, cache, part, theta.dtype)
 
     def _rpass_plan(self, xp, B, m, r, itemsize, cols=None):
         """``(network slices, directions per pass)``: as many directions of one network as
@@ -813,12 +889,14 @@ class MLP:
             if l < self.depth - 1:
                 Ra.append(z * cache.d1[l][:, None])
         # reverse mode on the R-derivatives
-        delta = cache.c * cache.r                                     # (B, m, h_l)
+        if res:
+            self._point_terms(cache)
         Rdelta = cache.c * self._lam(cache, Rz[-1]) if gn else None   # (B, r, m, h_l)
         for l in range(self.depth - 1, -1, -1):
             W, _ = layers[l]
             VW, _ = dirs[l]
             gW, gb = slots[l]
+            delta = cache.delta[l] if res else None                   # (B, m, h_l)
             h, hp = self._sizes[l]
             if Rdelta is not None:
                 gW[...] = Rdelta.swapaxes(2, 3) @ a[l][:, None]
@@ -841,13 +919,11 @@ class MLP:
                     new = t
                 else:
                     new += t
-                back = delta @ W                                      # (B, m, hp)
                 new *= cache.d1[l - 1][:, None]
-                if cache.d2[l - 1] is not None:                       # sigma'' = 0 a.e.: no term
+                if cache.bd2[l - 1] is not None:                      # sigma'' = 0 a.e.: no term
                     z = Rz[l - 1]                                     # not needed after this
-                    z *= (back * cache.d2[l - 1])[:, None]
+                    z *= cache.bd2[l - 1][:, None]
                     new += z
-                delta = back * cache.d1[l - 1]
             else:
                 new *= cache.d1[l - 1][:, None]
             Rdelta = new

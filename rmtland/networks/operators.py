@@ -8,6 +8,10 @@ estimators of :mod:`rmtland.linalg.spectral`:
 
 A block of ``b`` vectors is one batched :math:`\mathcal R` pass (``V`` of shape ``(1, n, b)``),
 so the cost per block is a few forward passes per column, never the :math:`n^2` of the matrix.
+The forward pass and the back-propagated residuals, the same for every product at one point,
+are computed once when the operator is made (:meth:`MLP._prepare`) and held with it (about
+the memory of one forward pass, counted by the memory check made then); the products are
+those of :meth:`MLP.hvp`, to the bit.
 """
 from .._validate import InputError
 from ..linalg.operators import Operator
@@ -36,10 +40,12 @@ def hessian_operator(model, theta, X, Y, part="H"):
         raise InputError("theta must be one network's parameters, of shape (n_params,) or "
                          f"(1, n_params), got {getattr(theta, 'shape', type(theta).__name__)}")
     theta = theta.reshape(1, -1)
-    model.hvp(theta, X, Y, theta[:, :, None], part)        # validates everything, once
+    model._second_order(part)
+    model._inputs(theta, X, Y, check=True, r=1)         # shapes, memory, values: once
+    point = model._prepare(theta, X, Y, part)           # the forward pass, once
 
     def matvec(V):                                      # unchecked: no device sync
-        return model._unchecked_hvp(theta, X, Y, V[None], part)[0]
+        return point.hvp(V[None])[0]
     from .._backend import array_namespace
     return Operator(theta.shape[1], matvec, theta.dtype, array_namespace(theta),
                     name=f"network {part}")
