@@ -390,9 +390,9 @@ def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, s
                   "hidden": h}
         rate1 = None
         for method, fn, r in runs:          # the GEMM timed beside each row (shared host)
-            if method == "operator-hvp-1":  # and hvp-1 beside the operator's products
-                t_gemm, seconds, t_hvp = time_interleaved(
-                    [lambda: A @ A, fn, runs[0][1]], repeats, sync, tick)
+            if method == "operator-hvp-1":  # and hvp-1 beside it, each after a GEMM (cold)
+                t_gemm, seconds, _, t_hvp = time_interleaved(
+                    [lambda: A @ A, fn, lambda: A @ A, runs[0][1]], repeats, sync, tick)
             else:
                 t_gemm, seconds = time_interleaved([lambda: A @ A, fn], repeats, sync, tick)
             full = 2 * _hvp_multiply_adds(model.widths, batch, samples, r)
