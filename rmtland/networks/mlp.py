@@ -547,8 +547,9 @@ class MLP:
         ``cache.delta[l]`` = :math:`\delta_l` (``c r`` for the output layer, then
         :math:`(\delta_{l+1} W_{l+1})\odot\sigma'(z_l)`, ``(B, m, h_l)``, ``l = 1..D-1``) and
         ``cache.bd2[l-1]`` = :math:`(\delta_l W_l)\odot\sigma''(z_{l-1})` (None where
-        :math:`\sigma'' = 0`). The R-pass reads neither ``z`` nor :math:`\sigma''` after
-        this, so both are dropped: the cache holds as many arrays as the forward pass."""
+        :math:`\sigma'' = 0`). The R-pass reads neither ``z``, :math:`\sigma''` nor ``r``
+        after this, so they are dropped: the cache holds no more arrays than the forward pass
+        of :meth:`nbytes` (four per hidden unit, three per output)."""
         if cache.delta is not None:
             return
         delta = cache.c * cache.r
@@ -559,7 +560,7 @@ class MLP:
             if cache.d2[l - 1] is not None:
                 cache.bd2[l - 1] = back * cache.d2[l - 1]
             delta = back * cache.d1[l - 1]
-        cache.z = cache.d2 = None
+        cache.z = cache.d2 = cache.r = None
 
     def _lam(self, cache, U):
         """:math:`\\Lambda_i U` for ``U`` of shape ``(B, r, m, k)``."""
