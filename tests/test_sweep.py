@@ -649,10 +649,14 @@ def test_ctrl_c_on_workers_exits_130_with_one_line_and_keeps_the_finished_points
     spec = write_spec(tmp_path, 'kind = "hessian"\nseeds = 4\n[grid]\nphi = [0.5, 1.0, 2.0]\n'
                                 'eps = 0.1\nn = 300\nsamples = 20\n')        # ~0.3 s a point
     out = tmp_path / "out"
+    # SIGINT's default disposition in the child, as in a terminal: a test run started in the
+    # background of a non-interactive shell (`cmd &`, nohup) inherits SIGINT ignored, and
+    # Python then installs no KeyboardInterrupt handler at all (the run would finish, exit 0)
     proc = subprocess.Popen([sys.executable, "-m", "rmtland", "sweep", spec, "--out",
                              str(out), "--workers", "2", "--no-progress"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         while proc.poll() is None and not list((out / "points").glob("*.json")):
             time.sleep(0.02)
