@@ -197,13 +197,16 @@ class _Point:
         if part != "H0":
             model._point_terms(cache)
         self.B, self.m = cache.shape
+        self._plans = {}                        # r -> the chunk plan of MLP._rpass_plan
 
     def hvp(self, V):
         """``H V`` for ``V`` of shape ``(B, n, r)`` (unchecked: shapes and dtype are the
         caller's), a new ``(B, n, r)`` array."""
         B, n, r = V.shape
         out = self.xp.empty((B, n, r), dtype=self.dtype)
-        nets, cols = self.model._rpass_plan(self.xp, B, self.m, r, self.dtype.itemsize)
+        if r not in self._plans:
+            self._plans[r] = self.model._rpass_plan(self.xp, B, self.m, r, self.dtype.itemsize)
+        nets, cols = self._plans[r]
         for s in nets:
             cache = self.cache if B == 1 else self.cache.take(s)
             self.model._products(cache, V[s], self.part, out[s], cols)
