@@ -140,7 +140,7 @@ def _spinglass_check(*, p, N, starts):
 
 
 def network_point(*, seed, device, **params):
-    """One :func:`rmtland.experiments.networks.simulate_network` run as a point (kind
+    r"""One :func:`rmtland.experiments.networks.simulate_network` run as a point (kind
     ``"network"``): its scalar fields, plus counts of the critical points and minima, the
     largest index, the fitted :math:`\varepsilon_c` and exponent, and the memorisation
     prediction and mean loss of the minima."""
