@@ -73,7 +73,7 @@ sphinx_gallery_conf = {
 # a section underline is also lengthened to its title, and a tab or vertical tab (a lost "\t"
 # / "\v" of "\top", "\varphi" in a docstring) is restored.  Remove a module from the list
 # once its docstrings build cleanly on their own.
-PLAIN_TEXT_MODULES = ("rmtland.networks.critical", "rmtland.networks.mlp")
+PLAIN_TEXT_MODULES = ()
 _LITERAL = re.compile(r"(``.*?``|:\w+:`[^`]*`|`[^`]*`)", re.S)
 
 

@@ -162,7 +162,7 @@ def asymmetry_rtol(dtype):
 
 def check_symmetric(A, name="H"):
     r"""Refuse a stack ``(batch, n, n)`` or a matrix ``(n, n)`` that holds a NaN or an infinity
-    or is not symmetric (Hermitian): :math:`\max|A - A^	op| > 	ext{rtol}\cdot\max|A|` for
+    or is not symmetric (Hermitian): :math:`\max|A - A^\top| > \text{rtol}\cdot\max|A|` for
     some matrix, rtol from :data:`ASYMMETRY_RTOL`. One pass over the data, by chunks that fit
     the memory budget, reduced on the device to three numbers and moved to the host once (one
     device sync). Raises :class:`InputError` naming ``name``."""

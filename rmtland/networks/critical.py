@@ -48,7 +48,7 @@ Algorithm
    flips of hidden units are discrete symmetries and give no zero modes.)
 
 Rules (all per start, at its final point; constants are module attributes and arguments)
----------------------------------------------------------------------------------------
+----------------------------------------------------------------------------------------
 - **Scale and convergence.** ``scale`` :math:`= \max\big(\sqrt{2L(\theta_0)\,
   \lambda_{\max}(H_0(\theta_0))},\ \lVert\nabla L(\theta_0)\rVert\big)` at the start
   :math:`\theta_0`. For the squared loss, :math:`\nabla L = c\,J^\top r`, :math:`L =
@@ -99,7 +99,7 @@ Rules (all per start, at its final point; constants are module attributes and ar
   the unsaturated samples carry that unit's gradient at full size, so
   :math:`\lVert\nabla L\rVert \le` tol · scale is a genuine balance, and the Newton step
   ``newton_step`` :math:`= \lVert H^+\nabla L\rVert` (reported) estimates the distance to
-  the exact zero (Newton–Kantorovich; e.g. a steep unit with |w| ≈ 29, saturated on 70% of
+  the exact zero (Newton–Kantorovich; e.g. a steep unit with ``|w| ≈ 29``, saturated on 70% of
   the samples, at a minimum of a teacher task: Newton step ~1e-7 at a norm of 29). ``zmax``,
   ``saturated`` (saturated (sample, unit) pairs), ``saturated_units`` and the norms are
   reported for every point. Phase 1 stops a start as soon as (a) or the norm rule holds.
@@ -115,7 +115,7 @@ Rules (all per start, at its final point; constants are module attributes and ar
 - Otherwise the start is ``"not_converged"``. With ``kind="minima"``, a converged finite
   point with index count > 0 is ``"not_minimum"`` and is not returned.
 - **Index with zero modes snapped.** With ``snap = rtol · max|λ|`` (default ``rtol =
-  1e-6``): ``index_count`` = #{λ < −snap}, ``zero_modes`` = #{|λ| ≤ snap}, ``index =
+  1e-6``): ``index_count`` = #{λ < −snap}, ``zero_modes`` = ``#{|λ| ≤ snap}``, ``index =
   index_count / n`` (the fraction, as everywhere in rmtland). At a point with
   :math:`\lVert g\rVert \le 10^{-10}` scale, the symmetry zero
   modes are perturbed by about :math:`\lVert g\rVert/\lambda` relative (≪ 1e-6), while a
@@ -341,7 +341,7 @@ def symmetry_zero_modes(model):
       zero mode: a zero mode is a direction along which the loss is flat to second order,
       and at the points the issue measured (a unit whose :math:`\sigma'` vanishes to
       rounding on its samples, or a unit with zero outgoing weight) a flat direction to
-      infinity. Caveat: a degenerate finite critical point (e.g. :math:`	heta = 0` without
+      infinity. Caveat: a degenerate finite critical point (e.g. :math:`\theta = 0` without
       biases, where only the cross-layer block of :math:`H` survives) is counted at infinity
       too; the rule errs toward "not finite".
     - ``"linear"`` and piecewise-linear units: ``None``. Their rescaling symmetries
@@ -356,8 +356,8 @@ def symmetry_zero_modes(model):
 def allowed_zero_modes(model, m):
     r"""Zero modes a **finite** minimum may have on ``m`` samples: the symmetries'
     (:func:`symmetry_zero_modes`) plus :math:`\max(0, n - km)`, the interpolation manifold: at
-    a zero-loss minimum :math:`H = H_0 = cJ^	op J` has rank at most :math:`km`, so an
-    over-parametrised network (:math:`arphi = n/(km) > 1`) has :math:`n - km` zero modes
+    a zero-loss minimum :math:`H = H_0 = cJ^\top J` has rank at most :math:`km`, so an
+    over-parametrised network (:math:`\varphi = n/(km) > 1`) has :math:`n - km` zero modes
     along its manifold of exact fits at every finite point of it. ``None`` where the rule
     does not apply."""
     sym = symmetry_zero_modes(model)
