@@ -303,3 +303,22 @@ def test_scaled_laws_calibration():
             p.append(r["p_value"])
         assert_calibrated(np.array(est), np.array(se), center=list(truth.values()), what=law)
         assert_uniform(p, what=law)
+
+
+def test_p_value_is_the_bootstrap_rank_with_the_observed_fit_counted():
+    """Davison & Hinkley (1997) Sec. 4.2: p = (1 + #{KS_b >= KS}) / (B + 1), so p lies on the
+    grid j/(B + 1), j = 1..B+1, and is never 0 (the observed fit counts as one replicate of the
+    null); at a fit whose KS exceeds every replicate's, p = 1/(B + 1) exactly."""
+    from rmtland.sampling.hessian import sample_hessian
+    B = 9
+    e = np.linalg.eigvalsh(sample_hessian(200, 0.5, 0.1, rng=4)[0])
+    r = fit_law(e, law="pb", rule="none", bootstrap=B, rng=1)
+    ks_b = r["bootstrap"]["ks"]
+    assert len(ks_b) == B
+    j = 1 + sum(k >= r["ks"] for k in ks_b)
+    assert r["p_value"] == pytest.approx(j / (B + 1), abs=1e-15)
+    # a spectrum that is not PB at all (uniform on [0, 1]): every replicate fits better
+    u = np.sort(np.random.default_rng(2).uniform(0.0, 1.0, 200))
+    r = fit_law(u, law="pb", rule="none", bootstrap=B, rng=1)
+    assert max(r["bootstrap"]["ks"]) < r["ks"]
+    assert r["p_value"] == pytest.approx(1 / (B + 1), abs=1e-15)

@@ -345,3 +345,17 @@ def test_count_bias_bounds_never_exceed_the_range_of_a_fraction():
         c = r["counts"][name]
         assert 0.0 <= c["bias_bound"] <= max(c["fraction"], 1 - c["fraction"]) + 1e-15
         assert c["count_bias_bound"] == pytest.approx(n * c["bias_bound"])
+
+
+def test_near_zero_bias_bound_is_the_sum_of_the_two_cdf_bounds():
+    """near_zero = F(tau) - F(-tau) (up to the node convention), so its quadrature bias is at
+    most the bias of F at -tau plus that at tau: the bounds of ``below`` (at -tau) and
+    ``above`` (at tau) added, when no bound is capped (a spread spectrum, many steps)."""
+    rng = np.random.default_rng(7)
+    lam = np.concatenate([np.zeros(60), rng.uniform(-1.0, 2.0, 240)])
+    r = spectrum(np.diag(lam), probes=6, steps=40, tau=0.2, rng=3)
+    c = r["counts"]
+    for name in ("below", "near_zero", "above"):
+        assert c[name]["bias_bound"] < max(c[name]["fraction"], 1 - c[name]["fraction"])
+    assert c["near_zero"]["bias_bound"] == pytest.approx(
+        c["below"]["bias_bound"] + c["above"]["bias_bound"], rel=1e-12)
