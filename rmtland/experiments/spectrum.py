@@ -196,24 +196,17 @@ def _import_torch():
     return torch
 
 
-class _DryRun(Exception):
-    """Raised by :func:`_check_memory`'s operator at its first product."""
-
-
 def _check_memory(n, dtype, device, method, c):
-    """:func:`~rmtland.linalg.spectral.spectrum`'s own memory plan for ``probes``, ``steps``
-    and ``degree`` at size ``n`` (it refuses, naming the parameter, before its first product),
-    reached through an operator that stops the call at its first product."""
+    """:func:`~rmtland.linalg.spectral.spectrum`'s own checks and memory plan for ``probes``,
+    ``steps`` and ``degree`` at size ``n`` (:func:`~rmtland.linalg.spectral.check_spectrum`),
+    before any Hessian product."""
     from ..linalg.operators import as_operator
-    from ..linalg.spectral import spectrum
+    from ..linalg.spectral import check_spectrum
 
-    def stop(V):
-        raise _DryRun
-    op = as_operator(stop, n=n, dtype=dtype, device=device)
-    try:
-        spectrum(op, method=method, probes=c.probes, steps=c.steps, degree=c.degree)
-    except _DryRun:
-        pass
+    def never(V):                        # check_spectrum makes no product
+        raise AssertionError("check_spectrum made a product")
+    check_spectrum(as_operator(never, n=n, dtype=dtype, device=device), method=method,
+                   probes=c.probes, steps=c.steps, degree=c.degree)
 
 
 def _call_target(target):

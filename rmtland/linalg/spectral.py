@@ -148,7 +148,7 @@ from .operators import as_operator
 
 __all__ = ["PROBES", "METHODS", "KPM_PAD", "KPM_RETRIES", "lanczos", "gauss_quadrature",
            "lanczos_extremes", "spectral_bounds", "kpm_moments", "jackson", "spectrum",
-           "check_options", "unit_probes"]
+           "check_options", "check_spectrum", "unit_probes"]
 
 PROBES = ("rademacher", "gaussian")
 METHODS = ("slq", "kpm")
@@ -537,6 +537,35 @@ def _plan(op, method, o, points):
                          f"{what.split('=')[0]})")
 
 
+def _checked(op, method, probes, steps, degree, probe, x, points, at, tau, bandwidth, block,
+             n, dtype, device):
+    """Every check of :func:`spectrum` before its first product: the options, ``at``,
+    ``tau``, ``x``, the operator, and the memory plan (:func:`_plan`)."""
+    o = check_options(method, probes, steps, degree, probe, block, points, bandwidth)
+    at = _validate.finite("at", at)
+    if tau is not None:
+        tau = _validate.nonnegative("tau", tau)
+    if x is not None:
+        x = np.sort(_validate.finite_array("x", x).ravel())
+        if x.size < 1:
+            raise InputError("x must hold at least one point")
+    op = as_operator(op, n=n, dtype=dtype, device=device)
+    o["steps_requested"] = o["steps"]
+    o["steps"] = min(o["steps"], op.n)             # exact: Lanczos ends by step n
+    _plan(op, method, o, x.size if x is not None else o.get("points", points))
+    return op, o, x, at, tau
+
+
+def check_spectrum(op, *, method="slq", probes=20, steps=100, degree=400, probe="rademacher",
+                   x=None, points=400, at=0.0, tau=None, bandwidth=None, block=BLOCK, n=None,
+                   dtype=None, device=None):
+    """The checks :func:`spectrum` makes before its first product (same arguments, same
+    :class:`InputError`, naming the parameter), without any product: for a caller that must
+    refuse a run before building its operator's data.  Returns None."""
+    _checked(op, method, probes, steps, degree, probe, x, points, at, tau, bandwidth, block,
+             n, dtype, device)
+
+
 def spectrum(op, *, method="slq", probes=20, steps=100, degree=400, probe="rademacher",
              x=None, points=400, at=0.0, tau=None, bandwidth=None, block=BLOCK, rng=None,
              n=None, dtype=None, device=None):
@@ -599,18 +628,8 @@ def spectrum(op, *, method="slq", probes=20, steps=100, degree=400, probe="radem
         would not fit the memory budget: refused before anything is allocated, naming the
         parameter and its largest value that fits (:func:`_plan`).
     """
-    o = check_options(method, probes, steps, degree, probe, block, points, bandwidth)
-    at = _validate.finite("at", at)
-    if tau is not None:
-        tau = _validate.nonnegative("tau", tau)
-    if x is not None:
-        x = np.sort(_validate.finite_array("x", x).ravel())
-        if x.size < 1:
-            raise InputError("x must hold at least one point")
-    op = as_operator(op, n=n, dtype=dtype, device=device)
-    o["steps_requested"] = o["steps"]
-    o["steps"] = min(o["steps"], op.n)             # exact: Lanczos ends by step n
-    _plan(op, method, o, x.size if x is not None else o.get("points", points))
+    op, o, x, at, tau = _checked(op, method, probes, steps, degree, probe, x, points, at, tau,
+                                 bandwidth, block, n, dtype, device)
     t0 = time.perf_counter()
     gen = _seeds.generator(rng, op.xp)
     sizes = _blocks(o["probes"], o["block"])
