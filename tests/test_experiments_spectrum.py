@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from _calibration import assert_calibrated
+from _numbers import numbers
 from rmtland import cli
 from rmtland._validate import InputError
 
@@ -65,19 +66,6 @@ def dense_run(sp, tmp_path_factory):
     return out, sp.spectrum_torch(cfg, out=out)
 
 
-def _numbers(obj):
-    if isinstance(obj, bool) or obj is None or isinstance(obj, str):
-        return
-    if isinstance(obj, (int, float)):
-        yield obj
-    elif isinstance(obj, dict):
-        for v in obj.values():
-            yield from _numbers(v)
-    else:
-        for v in obj:
-            yield from _numbers(v)
-
-
 def _reference_hessian(torch, example):
     """Dense Hessian of PB's L for the tiny example, from the user's loss by torch.func."""
     model, loss_fn, (X, Y) = example.tiny_mlp()
@@ -106,8 +94,8 @@ def test_runner_writes_every_file_atomically(dense_run):
     assert on_disk["files"] == ["spectrum.png", "result.json", "spectrum.npz"]
     assert set(on_disk) >= {"target", "config", "model", "eps", "tau", "method", "parts",
                             "seconds", "versions"}
-    numbers = list(_numbers(on_disk))
-    assert numbers and all(math.isfinite(v) for v in numbers)
+    values = list(numbers(on_disk))
+    assert values and all(math.isfinite(v) for v in values)
     for part in ("H", "H0", "H1"):
         blocks = on_disk["parts"][part]
         assert set(blocks["layers"]) == {"0", "2"}
@@ -397,7 +385,7 @@ def test_worked_example_smoke(torch, tmp_path, capsys):
     assert module.main(["--smoke", "--out", str(out)]) == 0
     assert (out / "torch_digits.png").read_bytes()[:8] == PNG_MAGIC
     res = json.loads((out / "result.json").read_text())
-    assert all(math.isfinite(v) for v in _numbers(res))
+    assert all(math.isfinite(v) for v in numbers(res))
     (s,) = res["models"].values()
     rows = s["outliers"]
     assert rows[0]["first_order"] <= rows[0]["observed"] + 1e-12

@@ -33,6 +33,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import _pb_reference as ref  # noqa: E402
+from _numbers import numbers  # noqa: E402
 import rmtland  # noqa: E402
 from rmtland import experiments  # noqa: E402
 
@@ -63,19 +64,6 @@ def _read_json(path):
     def no_constant(name):  # NaN / Infinity are not JSON and must never be written
         raise ValueError(f"non-finite constant {name} in {path}")
     return json.loads(Path(path).read_text(), parse_constant=no_constant)
-
-
-def _numbers(obj):
-    if isinstance(obj, bool):
-        return
-    if isinstance(obj, (int, float)):
-        yield obj
-    elif isinstance(obj, dict):
-        for v in obj.values():
-            yield from _numbers(v)
-    elif isinstance(obj, list):
-        for v in obj:
-            yield from _numbers(v)
 
 
 def _without_timings(obj):
@@ -502,8 +490,8 @@ def test_script_smoke(script, tmp_path, capsys):
     # network figures share one) takes ~0 s itself and reports the study's own time
     spent = result["summary"].get("study_seconds", result["seconds"])
     assert spent > 0 and set(result["versions"]) >= {"rmtland", "numpy"}
-    numbers = list(_numbers(result))
-    assert numbers and all(math.isfinite(v) for v in numbers)
+    values = list(numbers(result))
+    assert values and all(math.isfinite(v) for v in values)
     _check_summary(result["figure"], result["summary"])
 
 
@@ -548,7 +536,7 @@ def test_reproduce_smoke(reproduced):
     assert data["rmtland_version"] == rmtland.__version__
     assert data["parameters"]["phis"] == list(experiments.PHIS)
     assert data["parameters"]["eps"] == list(experiments.EPS)
-    assert all(math.isfinite(v) for v in _numbers(data))
+    assert all(math.isfinite(v) for v in numbers(data))
     _check_table(data["table"])
     _check_laws(data["laws"])
     assert len(data["laws"]) == len(experiments.PHIS) * len(experiments.EPS)
@@ -558,10 +546,10 @@ def test_reproduce_smoke(reproduced):
     assert summary["table"] == data["table"]
 
 
-def test_reproduce_simulation_numbers(reproduced):
+def test_reproduce_simulationnumbers(reproduced):
     out, _ = reproduced
     sim = _read_json(out / "simulation_hessian.json")
-    assert all(math.isfinite(v) for v in _numbers(sim))
+    assert all(math.isfinite(v) for v in numbers(sim))
     assert sim["level"] == "smoke" and sim["device"] == "cpu" and sim["seed"] == 0
     _check_spectra_rows(sim["spectra"])
     _check_spectra_rows(sim["indices"])
