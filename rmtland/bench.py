@@ -30,9 +30,8 @@ import time
 
 import numpy as np
 
-from ._validate import InputError
+from ._validate import InputError, integer, nonnegative
 from ._backend import device_name, get_xp, to_numpy
-from ._validate import integer
 from .linalg.dense import count_negative, eigvalsh_batched
 from .sampling.ensembles import sample_goe
 
@@ -229,23 +228,33 @@ def _gemm_rate(A, repeats, sync):
     return 2 * A.shape[0] ** 3 / time_call(lambda: A @ A, repeats=repeats, sync=sync)
 
 
-def time_interleaved(fns, repeats, sync=None, clock=time.perf_counter):
-    """Median seconds of each callable of ``fns``, timed round-robin (``repeats`` rounds after
-    one untimed warm-up round), so that a shared machine's load falls on all of them alike.
-    ``clock``: wall time by default; ``time.process_time`` counts this process's CPU time only
-    (for single-threaded CPU timings on an oversubscribed host)."""
+def time_interleaved(fns, repeats, sync=None, clock=time.perf_counter, block=0.0):
+    """Median seconds per call of each callable of ``fns``, timed round-robin (``repeats``
+    rounds after one untimed warm-up round), so that a shared machine's load falls on all of
+    them alike. ``clock``: wall time by default; ``time.process_time`` counts this process's
+    CPU time only (for single-threaded CPU timings on an oversubscribed host).
+
+    ``block``: seconds of back-to-back calls per callable and round (at least one call; the
+    count is fixed from the warm-up call): a call then runs with the caches and the allocator
+    in the state its own previous call left, as in a loop of products, rather than after the
+    other callables (``block=0``, one call per round: "cold")."""
     sync = sync or (lambda: None)
+    calls = []
     for fn in fns:
+        sync()
+        t0 = clock()
         fn()
-    sync()
+        sync()
+        calls.append(max(1, int(block / max(clock() - t0, 1e-9))) if block > 0 else 1)
     times = [[] for _ in fns]
     for _ in range(integer("repeats", repeats, 1)):
-        for t, fn in zip(times, fns):
+        for t, fn, k in zip(times, fns, calls):
             sync()
             t0 = clock()
-            fn()
+            for _ in range(k):
+                fn()
             sync()
-            t.append(clock() - t0)
+            t.append((clock() - t0) / k)
     return [float(np.median(t)) for t in times]
 
 
@@ -288,7 +297,7 @@ LOOP_DENSE_BYTES = 1 << 28
 def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, samples=256,
                   batch=8, directions=32, repeats=3, dtype="float64", seed=0,
                   ceiling_size=None, loop_batches=(8, 100), loop_hidden=(10, 40, 160, 400),
-                  loop_ops=LOOP_OPS, torch=True, clock="wall"):
+                  loop_ops=LOOP_OPS, torch=True, clock="wall", block=0.05):
     r"""The network engine against the device's GEMM ceiling, against its own loop over single
     networks, and against ``torch.func`` (issue 20).
 
@@ -331,6 +340,11 @@ def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, s
     jobs, single-threaded work then is not charged for the time it waits for a core. Run it
     with one BLAS thread (``OPENBLAS_NUM_THREADS=1``), or the CPU time sums the threads.
 
+    ``block`` (seconds, default 0.05): every row is timed on back-to-back calls
+    (:func:`time_interleaved`), as a loop of products runs; ``block=0`` times one call per
+    round, right after the ceiling's GEMM has evicted the caches (the "cold" timing of the
+    first issue-20 measurements). Each row records its ``block``.
+
     Returns
     -------
     rows : list of dict
@@ -350,6 +364,7 @@ def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, s
                       ("batch", batch), ("directions", directions)):
         integer(name, val, 1)
     repeats = integer("repeats", repeats, 1)
+    block = nonnegative("block", block, 10.0)
     if clock not in ("wall", "cpu"):
         raise InputError(f"clock must be 'wall' or 'cpu', got {clock!r}")
     xp = get_xp(device)
@@ -387,14 +402,15 @@ def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, s
         if 2 * batch * n * n * np.dtype(dtype).itemsize <= 2 ** 30:
             runs.append(("dense-hessian", lambda: model.hessian(theta, X, Y), n))
         common = {"device": dev, "batch": batch, "dtype": dtype, "repeats": repeats,
-                  "hidden": h}
+                  "hidden": h, "block": block}
         rate1 = None
         for method, fn, r in runs:          # the GEMM timed beside each row (shared host)
             if method == "operator-hvp-1":  # and hvp-1 beside it, each after a GEMM (cold)
                 t_gemm, seconds, _, t_hvp = time_interleaved(
-                    [lambda: A @ A, fn, lambda: A @ A, runs[0][1]], repeats, sync, tick)
+                    [lambda: A @ A, fn, lambda: A @ A, runs[0][1]], repeats, sync, tick, block)
             else:
-                t_gemm, seconds = time_interleaved([lambda: A @ A, fn], repeats, sync, tick)
+                t_gemm, seconds = time_interleaved([lambda: A @ A, fn], repeats, sync, tick,
+                                                   block)
             full = 2 * _hvp_multiply_adds(model.widths, batch, samples, r)
             flops = (2 * _hvp_multiply_adds(model.widths, batch, samples, r, prepared=True)
                      if method == "operator-hvp-1" else full)
@@ -414,7 +430,7 @@ def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, s
             call, ref = _torch_func_hvp(tch, model.widths, X, Y, theta, V1)
             ours = model.hvp(theta, X, Y, V1)
             t_ours, t_torch = time_interleaved([lambda: model.hvp(theta, X, Y, V1), call],
-                                               repeats, clock=tick)
+                                               repeats, clock=tick, block=block)
             rows.append({"n": n, "method": "torch.func-hvp-1", **common, "directions": 1,
                          "seconds_per_matrix": t_torch / batch,
                          "speedup_rmtland": t_torch / t_ours,
@@ -428,12 +444,12 @@ def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, s
             rows += _batched_vs_loop(MLP([inputs, h, outputs],
                                          activation="tanh", dtype=dtype),
                                      xp, X, Y, B, directions, loop_ops, repeats, seed, sync,
-                                     train_sgd, device, dev, tick)
+                                     train_sgd, device, dev, tick, block)
     return rows
 
 
 def _batched_vs_loop(model, xp, X, Y, B, directions, ops, repeats, seed, sync, train_sgd,
-                     device, dev, tick):
+                     device, dev, tick, block):
     """The ``batched-vs-loop:<op>`` rows of :func:`bench_network` for one shape."""
     g = np.random.default_rng(seed + 1)
     n, dt = model.n_params, np.dtype(model.dtype)
@@ -452,7 +468,7 @@ def _batched_vs_loop(model, xp, X, Y, B, directions, ops, repeats, seed, sync, t
     rows = []
     for op in ops:
         base = {"n": n, "method": f"batched-vs-loop:{op}", "device": dev, "batch": B,
-                "dtype": str(dt), "repeats": repeats, "hidden": model.widths[1]}
+                "dtype": str(dt), "repeats": repeats, "hidden": model.widths[1], "block": block}
         if op.startswith("dense") and B * n * n * dt.itemsize > LOOP_DENSE_BYTES:
             rows.append({**base, "skipped": f"{B} dense Hessians need "
                          f"{B * n * n * dt.itemsize / 2 ** 30:.2g} GiB (> LOOP_DENSE_BYTES)"})
@@ -462,7 +478,7 @@ def _batched_vs_loop(model, xp, X, Y, B, directions, ops, repeats, seed, sync, t
             batched, loop = time_interleaved(
                 [lambda: fn(theta, slice(None)),
                  lambda: [fn(theta[b:b + 1], slice(b, b + 1)) for b in range(B)]], repeats,
-                sync, tick)
+                sync, tick, block)
         except InputError as exc:                 # refused by the memory plan
             rows.append({**base, "skipped": str(exc)})
             continue

@@ -1,7 +1,8 @@
 """``rmtland bench spectra|sampling|network``: the performance tables of :mod:`rmtland.bench`."""
 import json
 
-from ._args import DEVICES, Parser, integer
+from .. import _validate
+from ._args import DEVICES, Parser, checked, integer
 
 
 def add_parser(subparsers):
@@ -39,6 +40,10 @@ def add_parser(subparsers):
     bn.add_argument("--no-torch", action="store_true", help="leave out the torch.func row")
     bn.add_argument("--clock", default="wall", choices=["wall", "cpu"],
                     help="wall time, or process CPU time (for an oversubscribed host)")
+    bn.add_argument("--block", type=checked(float, lambda v: _validate.nonnegative(
+                        "block", v, 10.0)), default=0.05,
+                    help="seconds of back-to-back calls per row and round (0: one call per "
+                    "round, cold caches)")
     bn.add_argument("--json", action="store_true")
     bn.set_defaults(func=run_network)
 
@@ -61,7 +66,7 @@ def run_network(args):
                                directions=args.directions, repeats=args.repeats,
                                loop_batches=args.loop_batches, loop_hidden=args.loop_hidden,
                                loop_ops=args.loop_ops, torch=not args.no_torch,
-                               clock=args.clock)
+                               clock=args.clock, block=args.block)
     if args.json:
         print(json.dumps({"rows": rows}, allow_nan=False))
     else:

@@ -109,7 +109,7 @@ import math
 import numpy as np
 
 from .. import _seeds, _validate
-from .._backend import array_namespace, get_xp, to_numpy
+from .._backend import array_namespace, get_xp, to_numpy, tune_host_allocator
 from .._validate import InputError
 from ..linalg.dense import memory_budget, require_memory
 
@@ -451,6 +451,8 @@ class MLP:
         ``(B, m, .)`` views; with ``check``, also the memory of :meth:`nbytes` and every value
         (finite; probability rows of ``Y`` for the softmax loss) in one fused reduction."""
         xp = array_namespace(*[a for a in (theta, X, Y, V) if a is not None])
+        if xp is np:
+            tune_host_allocator()
         xp, theta = self._theta(xp, theta)
         B, dt = theta.shape[0], theta.dtype
         X = self._data(xp, X, "X", B, self.d_in, "d_in", dt)
