@@ -100,33 +100,49 @@ def linalg_errors(xp):
 
 
 def tune_host_allocator():
-    """Let glibc's malloc keep :data:`HOST_TOP_PAD_BYTES` at the top of the heap, once per
-    process; a no-op after the first call, off glibc, when the environment already sets
-    ``MALLOC_TOP_PAD_``, or with ``RMTLAND_NO_MALLOPT=1``. Returns whether it was set now.
+    """Host memory settings for the batched network engine, once per process: glibc's malloc
+    keeps :data:`HOST_TOP_PAD_BYTES` at the top of the heap (``mallopt(M_TOP_PAD)``), and
+    NumPy stops advising transparent huge pages for its large arrays. Each is left alone when
+    the environment sets it (``MALLOC_TOP_PAD_``, ``NUMPY_MADVISE_HUGEPAGE``) and both with
+    ``RMTLAND_KEEP_ALLOCATOR=1``; the first off glibc. Returns the names of the settings made
+    now (empty after the first call).
 
-    The batched network engine allocates and frees temporaries of 0.1-10 MB in every call.
-    With glibc's default (a 128 KiB pad, a trim threshold of twice the largest freed mmap
-    chunk) the heap is given back to the kernel at the end of a call and faulted in again,
-    zero-filled, in the next: on the issue-20 network (tanh 32-64-8, 8 networks, 256
-    samples, one BLAS thread) one H·v took 0.63-0.65 ms per network in that state against
-    0.18 ms with a 16 or 64 MiB pad (``/tmp`` profile, 2-core x86 host); which state a
-    process is in depended on its earlier allocations (the benchmark rows swung up to 3.6x).
-    The cost: up to 64 MiB of freed memory stays mapped to the process. The engine calls
-    this on its first host computation (:class:`rmtland.networks.MLP`); see mallopt(3).
+    Measured on the issue-20 benchmark (2-core x86 VM, one BLAS thread):
+
+    - The engine allocates and frees temporaries of 0.1-10 MB in every call. With glibc's
+      default (a 128 KiB pad, a trim threshold of twice the largest freed mmap chunk) the
+      heap was given back to the kernel at the end of a call and faulted in again,
+      zero-filled, in the next: one H·v of 8 tanh networks 32-64-8 on 256 samples took
+      0.63-0.65 ms per network in that state against 0.18 ms with a 16 or 64 MiB pad (which
+      state a process was in depended on its earlier allocations; benchmark rows swung 3.6x).
+      The cost: up to 64 MiB of freed memory stays mapped to the process.
+    - NumPy advises huge pages for arrays of 4 MB and more; where the kernel's THP ``defrag``
+      policy is ``madvise`` (as here) each first touch of a fresh large result then waits for
+      memory compaction: the batched H·V of 100 networks 32-400-8 on 32 directions (a 410 MB
+      result) took 2.77 s with it and 2.61 s without (the loop over single networks 2.60 s
+      either way); 8 dense Hessians 32-40-8, 0.94 s against 0.92 s.
     """
     global _allocator_tuned
     if _allocator_tuned:
-        return False
+        return []
     _allocator_tuned = True
-    if (not sys.platform.startswith("linux") or "MALLOC_TOP_PAD_" in os.environ
-            or os.environ.get("RMTLAND_NO_MALLOPT", "") not in ("", "0")):
-        return False
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        return bool(libc.gnu_get_libc_version and libc.mallopt(_M_TOP_PAD,
-                                                                HOST_TOP_PAD_BYTES))
-    except (OSError, AttributeError):       # not glibc (musl has no mallopt symbol)
-        return False
+    if os.environ.get("RMTLAND_KEEP_ALLOCATOR", "") not in ("", "0"):
+        return []
+    done = []
+    if "NUMPY_MADVISE_HUGEPAGE" not in os.environ:
+        try:
+            from numpy._core.multiarray import _set_madvise_hugepage
+            _set_madvise_hugepage(False)
+            done.append("numpy-hugepage")
+        except (ImportError, AttributeError):   # NumPy moved or dropped the switch
+            pass
+    if sys.platform.startswith("linux") and "MALLOC_TOP_PAD_" not in os.environ:
+        try:
+            if ctypes.CDLL("libc.so.6").mallopt(_M_TOP_PAD, HOST_TOP_PAD_BYTES):
+                done.append("malloc-top-pad")
+        except (OSError, AttributeError):       # not glibc (musl has no mallopt)
+            pass
+    return done
 
 
 def check_finite(x, what):
