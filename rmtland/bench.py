@@ -208,19 +208,49 @@ def bench_sampling(device="cpu", sizes=(64, 128, 256, 512, 1024), *, repeats=3, 
     return rows
 
 
-def _hvp_multiply_adds(widths, B, m, r, prepared=False):
+def _hvp_multiply_adds(widths, B, m, r, prepared=False, unit=False):
     """Multiply-adds of the GEMMs of one :meth:`rmtland.networks.MLP.hvp` call (``part="H"``,
     no biases) on ``r`` directions, counted from its code: the forward pass (one GEMM per
     layer), then per layer ``l`` of shape ``h × h'``: ``a V^T`` and the gradient block (first
     layer), plus ``Ra W^T``, ``delta^T Ra``, ``Rdelta W``, ``delta V`` and ``delta W`` (later
     layers). ``prepared``: a product of
     :func:`rmtland.networks.operators.hessian_operator`, whose forward pass and ``delta W``
-    were done once when the operator was made (not counted)."""
+    were done once when the operator was made (not counted). ``unit``: the columns of
+    :meth:`~rmtland.networks.MLP.hessian`, whose unit directions need no ``a V^T`` and
+    ``delta V`` GEMMs (put in place instead)."""
     total = 0
     for l, (hp, h) in enumerate(zip(widths[:-1], widths[1:])):
-        per = 2 * r if l == 0 else 6 * r + (0 if prepared else 1)
+        per = (1 if unit else 2) * r if l == 0 else (4 if unit else 6) * r + (
+            0 if prepared else 1)
         total += B * m * h * hp * (per + (0 if prepared else 1))
     return total
+
+
+def _hvp_gemms(xp, widths, B, m, dtype, g):
+    """A callable doing only the GEMMs of one :meth:`rmtland.networks.MLP.hvp` call on one
+    direction per network (``part="H"``, no biases), with the shapes and operand layouts of
+    its code and the count of :func:`_hvp_multiply_adds` (random operands, no elementwise
+    work): the ceiling the GEMMs of that product reach alone on these shapes."""
+    def rand(*shape):
+        return xp.asarray(g.standard_normal(shape)).astype(dtype)
+    calls = []
+    for l, (hp, h) in enumerate(zip(widths[:-1], widths[1:])):
+        a, W, V = rand(B, m, hp), rand(B, h, hp), rand(B, 1, h, hp)
+        Rd, Ra, d = rand(B, 1, m, h), rand(B, 1, m, hp), rand(B, m, h)
+        calls += [lambda a=a, W=W: a @ W.swapaxes(1, 2),                 # forward
+                  lambda a=a, V=V: a[:, None] @ V.swapaxes(2, 3),        # R{z} from V
+                  lambda a=a, Rd=Rd: Rd.swapaxes(2, 3) @ a[:, None]]     # weight block
+        if l:
+            calls += [lambda d=d, W=W: d @ W,                            # delta (point)
+                      lambda Ra=Ra, W=W, hp=hp: Ra.reshape(B, m, hp) @ W.swapaxes(1, 2),
+                      lambda d=d, Ra=Ra: d.swapaxes(1, 2)[:, None] @ Ra,
+                      lambda Rd=Rd, W=W, h=h: Rd.reshape(B, m, h) @ W,
+                      lambda d=d, V=V: d[:, None] @ V]
+
+    def run():
+        for call in calls:
+            call()
+    return run
 
 
 def _gemm_rate(A, repeats, sync):
@@ -321,7 +351,9 @@ def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, s
       ``ceiling_gflops``, the ceiling's GEMM timed interleaved with the row (medians of
       ``repeats``, :func:`time_interleaved`), so that a shared machine's load falls on both.
       Elementwise work is not counted: the fraction is a lower bound on how well the
-      products use the device.
+      products use the device. ``hvp-1-gemms``: the GEMMs of one ``hvp-1`` call alone, same
+      shapes and layouts, no elementwise work (:func:`_hvp_gemms`): the fraction those
+      shapes reach, and ``share_of_hvp_1``, their seconds over ``hvp-1``'s (timed together).
     - ``torch.func-hvp-1`` (CPU, when ``torch`` and torch imports; else one row with a
       ``skipped`` note): ``vmap(jvp(grad(L)))`` on the same networks, directions and data;
       ``speedup_rmtland`` = torch's seconds over ``hvp-1``'s, ``max_rel_diff`` the largest
@@ -412,8 +444,9 @@ def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, s
                 t_gemm, seconds = time_interleaved([lambda: A @ A, fn], repeats, sync, tick,
                                                    block)
             full = 2 * _hvp_multiply_adds(model.widths, batch, samples, r)
-            flops = (2 * _hvp_multiply_adds(model.widths, batch, samples, r, prepared=True)
-                     if method == "operator-hvp-1" else full)
+            flops = 2 * _hvp_multiply_adds(model.widths, batch, samples, r,
+                                           prepared=method == "operator-hvp-1",
+                                           unit=method == "dense-hessian")
             row = {"n": n, "method": method, **common, "directions": r,
                    "seconds_per_matrix": seconds / batch, "gflops": flops / seconds / 1e9,
                    "ceiling_gflops": 2 * N ** 3 / t_gemm / 1e9,
@@ -422,10 +455,21 @@ def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, s
                 rate1 = row["gflops"]
             elif method == "operator-hvp-1":
                 row["speedup_over_hvp_1"] = t_hvp / seconds
+            if method in ("operator-hvp-1", "dense-hessian"):
                 row["hvp_equivalent_fraction"] = full / seconds / (2 * N ** 3 / t_gemm)
             elif method == "hvp-block":
                 row["block_gain"] = row["gflops"] / rate1
             rows.append(row)
+            if method == "hvp-1":           # its GEMMs alone, beside it and the GEMM
+                t_gemm, t_own, t_hvp = time_interleaved(
+                    [lambda: A @ A, _hvp_gemms(xp, model.widths, batch, samples, dtype, g),
+                     fn], repeats, sync, tick, block)
+                rows.append({"n": n, "method": "hvp-1-gemms", **common, "directions": 1,
+                             "seconds_per_matrix": t_own / batch,
+                             "gflops": full / t_own / 1e9,
+                             "ceiling_gflops": 2 * N ** 3 / t_gemm / 1e9,
+                             "fraction_of_gemm": full / t_own / (2 * N ** 3 / t_gemm),
+                             "share_of_hvp_1": t_own / t_hvp})
         if tch is not None:
             call, ref = _torch_func_hvp(tch, model.widths, X, Y, theta, V1)
             ours = model.hvp(theta, X, Y, V1)
@@ -545,8 +589,11 @@ def format_network_table(rows):
                  f"rmtland {r['speedup_rmtland']:.2f}x faster (diff {r['max_rel_diff']:.1e})"
                  if "speedup_rmtland" in r else
                  f"block {r['block_gain']:.2f}x" if "block_gain" in r else
+                 f"{r['share_of_hvp_1']:.0%} of hvp-1's time" if "share_of_hvp_1" in r else
                  f"over hvp-1 {r['speedup_over_hvp_1']:.2f}x (as hvp-1: "
-                 f"{r['hvp_equivalent_fraction']:.1%})" if "speedup_over_hvp_1" in r else "")
+                 f"{r['hvp_equivalent_fraction']:.1%})" if "speedup_over_hvp_1" in r else
+                 f"as n hvp-1 columns: {r['hvp_equivalent_fraction']:.1%}"
+                 if "hvp_equivalent_fraction" in r else "")
         lines.append([r["method"], str(r.get("batch", "")), str(r.get("hidden", "-")),
                       str(r.get("n", "")), str(r.get("directions", "-")),
                       f"{r['seconds_per_matrix'] * 1e3:.4g}" if "seconds_per_matrix" in r

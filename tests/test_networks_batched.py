@@ -76,6 +76,23 @@ def test_hessian_blocks_and_products_agree_bit_for_bit(rng):
     assert np.array_equal(0.5 * (HE + HE.swapaxes(1, 2)), H)
 
 
+@pytest.mark.parametrize("activation, loss", [("tanh", "squared"), ("relu", "softmax"),
+                                              ("softplus", "squared")])
+@pytest.mark.parametrize("part", ["H", "H0", "H1"])
+def test_dense_columns_are_the_unit_products(rng, activation, loss, part):
+    """The dense Hessian puts the unit directions' a V^T and delta V in place instead of
+    multiplying (MLP._rpass, unit=): every part, activation and loss, biases on, blocks that
+    straddle the layers' parameter blocks, equal bit for bit to the products with the
+    columns of the identity."""
+    net = MLP([3, 4, 3, 3], activation, bias=True, loss=loss)
+    theta, X, Y = _problem(net, rng, B=2)
+    n = net.n_params
+    HE = net.hvp(theta, X, Y, np.broadcast_to(np.eye(n), (2, n, n)), part=part)
+    for block in (1, 5, n):
+        assert np.array_equal(net.hessian(theta, X, Y, part=part, block=block),
+                              0.5 * (HE + HE.swapaxes(1, 2))), block
+
+
 def test_float32_chunks_stay_float32_and_equal(rng, monkeypatch):
     net = MLP([3, 6, 2], "tanh", dtype="float32")
     theta, X, Y = _problem(net, rng, B=4)

@@ -331,23 +331,51 @@ def test_bench_network_counts_the_gemms_it_times():
     B = 2 networks, m = 5 samples, r = 3 directions: forward 2*5*(4*3 + 2*4) = 200; first layer
     2r = 6 GEMMs of 2*5*4*3 = 120 each (720); second layer 6r + 1 = 19 of 2*5*2*4 = 80 (1520).
     A prepared operator's product skips the forward pass and the second layer's delta W (one
-    GEMM of 80): 720 + 18 * 80."""
+    GEMM of 80): 720 + 18 * 80. Unit directions (dense Hessian columns) skip a V^T in both
+    layers and delta V in the second: 200 + 3 * 120 + 13 * 80."""
     from rmtland.bench import _hvp_multiply_adds, bench_network, format_table
     assert _hvp_multiply_adds([3, 4, 2], 2, 5, 3) == 200 + 720 + 1520
     assert _hvp_multiply_adds([3, 4, 2], 2, 5, 3, prepared=True) == 720 + 1440
+    assert _hvp_multiply_adds([3, 4, 2], 2, 5, 3, unit=True) == 200 + 360 + 1040
     rows = bench_network("cpu", (3,), inputs=4, outputs=2, samples=8, batch=2, directions=2,
                          repeats=1, ceiling_size=64, loop_batches=(), torch=False)
-    assert [r["method"] for r in rows] == ["gemm-ceiling", "hvp-1", "operator-hvp-1",
-                                           "hvp-block", "dense-hessian"]
+    assert [r["method"] for r in rows] == ["gemm-ceiling", "hvp-1", "hvp-1-gemms",
+                                           "operator-hvp-1", "hvp-block", "dense-hessian"]
     assert all(r["seconds_per_matrix"] > 0 and r["gflops"] > 0 for r in rows)
-    assert rows[4]["directions"] == rows[4]["n"] == 4 * 3 + 3 * 2
-    assert rows[3]["block_gain"] == pytest.approx(rows[3]["gflops"] / rows[1]["gflops"])
-    op = rows[2]
+    assert rows[5]["directions"] == rows[5]["n"] == 4 * 3 + 3 * 2
+    assert rows[4]["block_gain"] == pytest.approx(rows[4]["gflops"] / rows[1]["gflops"])
+    assert rows[2]["share_of_hvp_1"] > 0
+    op = rows[3]
     assert op["speedup_over_hvp_1"] > 0 and op["hvp_equivalent_fraction"] == pytest.approx(
         op["fraction_of_gemm"] * _hvp_multiply_adds([4, 3, 2], 2, 8, 1)
         / _hvp_multiply_adds([4, 3, 2], 2, 8, 1, prepared=True))
+    dense, n = rows[5], rows[5]["n"]
+    assert dense["hvp_equivalent_fraction"] == pytest.approx(
+        dense["fraction_of_gemm"] * _hvp_multiply_adds([4, 3, 2], 2, 8, n)
+        / _hvp_multiply_adds([4, 3, 2], 2, 8, n, unit=True))
     lines = format_table(rows).splitlines()
-    assert "over hvp-1" in lines[4] and "block" in lines[5]
+    assert "of hvp-1's time" in lines[4] and "over hvp-1" in lines[5] and "block" in lines[6]
+    assert "as n hvp-1 columns" in lines[7]
+
+
+def test_gemms_of_hvp_row_does_the_counted_work():
+    """The hvp-1-gemms row runs GEMMs of exactly the multiply-adds it is credited with
+    (counted on the operands through an ndarray subclass), for two and three layers."""
+    from types import SimpleNamespace
+    from rmtland.bench import _hvp_gemms, _hvp_multiply_adds
+
+    class Counting(np.ndarray):
+        macs = 0
+
+        def __matmul__(self, other):
+            out = np.asarray(self) @ np.asarray(other)
+            Counting.macs += out.size * self.shape[-1]
+            return out
+    xp = SimpleNamespace(asarray=lambda x: np.asarray(x).view(Counting))
+    for widths in ([4, 3, 2], [5, 4, 3, 2]):
+        Counting.macs = 0
+        _hvp_gemms(xp, widths, 2, 7, "float64", np.random.default_rng(0))()
+        assert Counting.macs == _hvp_multiply_adds(widths, 2, 7, 1)
 
 
 def test_bench_network_batched_against_loop_and_torch_rows():

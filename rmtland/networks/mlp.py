@@ -840,28 +840,28 @@ class MLP:
     def _hessian(self, xp, theta, X, Y, part, block):
         B, m = theta.shape[0], X.shape[1]
         n, dt = self.n_params, theta.dtype
-        require_memory(xp, (2 * B + 1) * n * n * dt.itemsize, "batch or the widths",
-                       f"the dense Hessians ({B} x {n} x {n}) and the identity")
+        require_memory(xp, 2 * B * n * n * dt.itemsize, "batch or the widths",
+                       f"the dense Hessians ({B} x {n} x {n}) and their transposes")
         if block is not None:
             block = min(_validate.integer("block", block, 1), n)
         nets, block = self._rpass_plan(xp, B, m, n, dt.itemsize, block)
         require_memory(xp, block * self._per_direction(1, m) * dt.itemsize, "block or m",
                        f"a block of {block} Hessian columns")
-        eye = xp.eye(n, dtype=dt)
+        none = xp.zeros((1, 1, n), dtype=dt)                # the unit directions' shape
         H = xp.empty((B, n, n), dtype=dt)
         for s in nets:          # assembled and symmetrised chunk by chunk (in cache)
             cache = self._output(self._forward(xp, theta[s], X[s], second=part != "H0"), Y[s])
             b = cache.a[-1].shape[0]
             Ht = xp.empty((b, n, n), dtype=dt)              # row j: H e_j (H^T, as assembled)
             for j in range(0, n, block):
-                rows = eye[j:j + block]
-                self._rpass(cache, xp.broadcast_to(rows[None], (b,) + tuple(rows.shape)), part,
-                            Ht[:, j:j + block])
+                r = min(block, n - j)
+                self._rpass(cache, xp.broadcast_to(none, (b, r, n)), part, Ht[:, j:j + block],
+                            unit=j)
             Hs = xp.add(Ht, Ht.swapaxes(1, 2), out=H[s])    # (A + A^T) / 2, in place
             Hs *= 0.5
         return H
 
-    def _rpass(self, cache, Vt, part, out):
+    def _rpass(self, cache, Vt, part, out, unit=None):
         """The R-pass of the module notes for the directions ``Vt`` ``(B, r, n)`` (last axis
         contiguous), written into ``out`` ``(B, r, n)`` (row ``j``: the product with
         direction ``j``).
@@ -869,28 +869,49 @@ class MLP:
         Layout ``(B, r, m, h)`` (direction-major): every product is a GEMM on views, with no
         transposed copies: per network and direction ``a_l V_l^T``, ``Rdelta_l^T a_l``,
         ``delta_l^T Ra_l`` and ``delta_l V_l``; per network ``Ra_l W_l^T`` and
-        ``Rdelta_l W_l`` over all directions and samples at once."""
+        ``Rdelta_l W_l`` over all directions and samples at once.
+
+        ``unit=j``: the directions are the unit vectors ``e_j, ..., e_{j+r-1}`` (``Vt`` is not
+        read), so ``a_l V_l^T`` and ``delta_l V_l`` are one column of ``a_l`` or ``delta_l``
+        put in place, or zero for a layer that holds none of the ``r`` parameters: the same
+        numbers as the GEMMs (a product with a unit vector adds exact zeros), without
+        their work (the dense Hessian of :meth:`hessian`)."""
         xp, layers, a = cache.xp, cache.layers, cache.a
         gn, res = part in ("H", "H0"), part in ("H", "H1")
         B, r, n = Vt.shape
         m = a[0].shape[1]
         dirs, slots, o = [], [], 0
         for h, hp in self._sizes:                  # V_l (B, r, h, hp), v_b (B, r, h): views
-            dirs.append([Vt[:, :, o:o + h * hp].reshape(B, r, h, hp), None])
+            dirs.append([Vt[:, :, o:o + h * hp].reshape(B, r, h, hp), None,
+                         None if unit is None else _unit_entries(xp, unit, r, o, h * hp, hp),
+                         None])
             slots.append([out[:, :, o:o + h * hp].reshape(B, r, h, hp), None])
             o += h * hp
             if self.bias:
                 dirs[-1][1], slots[-1][1] = Vt[:, :, o:o + h], out[:, :, o:o + h]
+                if unit is not None:
+                    dirs[-1][3] = _unit_entries(xp, unit, r, o, h, h)
                 o += h
         # forward mode: Rz_l (B, r, m, h_l), Ra_l = R{a_l} (input of layer l)
         Rz, Ra = [], [None]
-        for l, ((W, _), (VW, vb)) in enumerate(zip(layers, dirs)):
+        for l, ((W, _), (VW, vb, e, eb)) in enumerate(zip(layers, dirs)):
             h, hp = self._sizes[l]
-            z = a[l][:, None] @ VW.swapaxes(2, 3)
             if l:
-                z += (Ra[l].reshape(B, r * m, hp) @ W.swapaxes(1, 2)).reshape(B, r, m, h)
-            if vb is not None:
-                z += vb[:, :, None, :]
+                z = (Ra[l].reshape(B, r * m, hp) @ W.swapaxes(1, 2)).reshape(B, r, m, h)
+            else:
+                z = (a[0][:, None] @ VW.swapaxes(2, 3) if unit is None else
+                     xp.zeros((B, r, m, h), dtype=out.dtype))
+            if unit is None:
+                if l:
+                    z += a[l][:, None] @ VW.swapaxes(2, 3)
+                if vb is not None:
+                    z += vb[:, :, None, :]
+            else:                                  # a_l e^T: column i of a_l at unit u
+                jj, u, i = e
+                if len(jj):
+                    z[:, jj, :, u] += a[l][:, :, i].transpose(2, 0, 1)
+                if eb is not None and len(eb[0]):
+                    z[:, eb[0], :, eb[2]] += 1.0
             Rz.append(z)
             if l < self.depth - 1:
                 Ra.append(z * cache.d1[l][:, None])
@@ -900,7 +921,7 @@ class MLP:
         Rdelta = cache.c * self._lam(cache, Rz[-1]) if gn else None   # (B, r, m, h_l)
         for l in range(self.depth - 1, -1, -1):
             W, _ = layers[l]
-            VW, _ = dirs[l]
+            VW, _, e, _ = dirs[l]
             gW, gb = slots[l]
             delta = cache.delta[l] if res else None                   # (B, m, h_l)
             h, hp = self._sizes[l]
@@ -920,11 +941,18 @@ class MLP:
             if Rdelta is not None:
                 new = (Rdelta.reshape(B, r * m, h) @ W).reshape(B, r, m, hp)
             if res:
-                t = delta[:, None] @ VW                               # (B, r, m, hp)
-                if new is None:
-                    new = t
-                else:
-                    new += t
+                if unit is None:
+                    t = delta[:, None] @ VW                           # (B, r, m, hp)
+                    if new is None:
+                        new = t
+                    else:
+                        new += t
+                else:                                 # delta_l e: column u of delta_l at i
+                    if new is None:
+                        new = xp.zeros((B, r, m, hp), dtype=out.dtype)
+                    jj, u, i = e
+                    if len(jj):
+                        new[:, jj, :, i] += delta[:, :, u].transpose(2, 0, 1)
                 new *= cache.d1[l - 1][:, None]
                 if cache.bd2[l - 1] is not None:                      # sigma'' = 0 a.e.: no term
                     z = Rz[l - 1]                                     # not needed after this
@@ -933,3 +961,12 @@ class MLP:
             else:
                 new *= cache.d1[l - 1][:, None]
             Rdelta = new
+
+
+def _unit_entries(xp, j, r, o, size, cols):
+    """For the unit directions ``e_j, ..., e_{j+r-1}`` and a parameter block at offset ``o``
+    of ``size`` entries laid out row-major with ``cols`` columns: ``(jj, u, i)``, the
+    directions (0-based in the ``r``) whose unit entry is in the block and its row and column
+    there (index arrays of ``xp``; empty when the block holds none)."""
+    q = np.arange(max(j, o), min(j + r, o + size)) - o
+    return tuple(xp.asarray(v) for v in (q + o - j, q // cols, q % cols))
