@@ -819,9 +819,13 @@ class MLP:
         at a time (default: as many as fit :data:`HESSIAN_BLOCK_BYTES` on the host, half the
         free memory's planning budget on a GPU) with one shared forward pass per chunk of
         networks (several networks per pass when all ``n`` columns of one fit; the numbers do
-        not depend on the chunks or on ``block``). Cost
-        :math:`O(B\,m\,n\sum_l h_l h_{l-1}) \approx O(B\,m\,n^2)` (about 6 multiply-adds per
-        sample and parameter per column), memory ``B n^2`` plus one block.
+        not depend on the chunks or on ``block``). The columns' unit directions are put in
+        place rather than multiplied (``a_l e^T`` and ``delta_l e`` are a column of ``a_l`` or
+        ``delta_l``), the same numbers as :meth:`hvp` on the
+        identity, bit for bit. Cost :math:`O(B\,m\,n\sum_l h_l h_{l-1}) \approx O(B\,m\,n^2)`
+        (about 4 multiply-adds per sample and parameter per column), memory ``B n^2`` (the
+        result) plus ``b n^2`` (the columns of the chunk of ``b`` networks being assembled)
+        and one block.
 
         Parameters
         ----------
