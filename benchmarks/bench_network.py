@@ -34,6 +34,9 @@ def main(argv=None):
                         help="torch.set_num_threads before timing (default: torch's own)")
     parser.add_argument("--clock", default="wall", choices=["wall", "cpu"],
                         help="cpu: process CPU time (a shared host; with one BLAS thread)")
+    parser.add_argument("--block", type=float, default=0.05,
+                        help="seconds of back-to-back calls per row and round (0: one call "
+                        "per round, cold caches)")
     parser.add_argument("--out", default=None, help="JSON file for the rows")
     args = parser.parse_args(argv)
     if args.torch_threads and not args.no_torch:
@@ -45,7 +48,8 @@ def main(argv=None):
     rows = bench_network(args.device, args.hidden, batch=args.batch, samples=args.samples,
                          directions=args.directions, repeats=args.repeats, dtype=args.dtype,
                          loop_batches=args.loop_batches, loop_hidden=args.loop_hidden,
-                         loop_ops=args.loop_ops, torch=not args.no_torch, clock=args.clock)
+                         loop_ops=args.loop_ops, torch=not args.no_torch, clock=args.clock,
+                         block=args.block)
     print(format_network_table(rows), flush=True)
     if args.out:
         write_rows(args.out, "network", vars(args), rows)
