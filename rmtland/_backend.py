@@ -14,10 +14,11 @@ import numpy as np
 from ._validate import InputError
 
 DEVICES = ("cpu", "gpu", "auto")
-#: Bytes glibc's malloc keeps mapped at the top of the heap when it grows or trims it
-#: (``mallopt(M_TOP_PAD)``), set by :func:`tune_host_allocator`.
-HOST_TOP_PAD_BYTES = 64 << 20
-_M_TOP_PAD = -2                  # glibc <malloc.h>
+#: glibc malloc settings made by :func:`tune_host_allocator`: requests below
+#: ``M_MMAP_THRESHOLD`` (32 MiB, glibc's largest on 64-bit hosts) come from the heap, and
+#: ``M_TOP_PAD`` (64 MiB) stays mapped at its top when it grows or is trimmed.
+HOST_MALLOC = {"M_MMAP_THRESHOLD": 32 << 20, "M_TOP_PAD": 64 << 20}
+_MALLOPT = {"M_MMAP_THRESHOLD": -3, "M_TOP_PAD": -2}          # glibc <malloc.h>
 _allocator_tuned = False
 
 
@@ -100,49 +101,36 @@ def linalg_errors(xp):
 
 
 def tune_host_allocator():
-    """Host memory settings for the batched network engine, once per process: glibc's malloc
-    keeps :data:`HOST_TOP_PAD_BYTES` at the top of the heap (``mallopt(M_TOP_PAD)``), and
-    NumPy stops advising transparent huge pages for its large arrays. Each is left alone when
-    the environment sets it (``MALLOC_TOP_PAD_``, ``NUMPY_MADVISE_HUGEPAGE``) and both with
-    ``RMTLAND_KEEP_ALLOCATOR=1``; the first off glibc. Returns the names of the settings made
-    now (empty after the first call).
+    """glibc's malloc settings for the batched network engine (:data:`HOST_MALLOC`), once per
+    process: left alone off glibc, when the environment sets ``MALLOC_MMAP_THRESHOLD_`` or
+    ``MALLOC_TOP_PAD_``, or with ``RMTLAND_KEEP_ALLOCATOR=1``. Returns the settings made now
+    (empty after the first call).
 
-    Measured on the issue-20 benchmark (2-core x86 VM, one BLAS thread):
-
-    - The engine allocates and frees temporaries of 0.1-10 MB in every call. With glibc's
-      default (a 128 KiB pad, a trim threshold of twice the largest freed mmap chunk) the
-      heap was given back to the kernel at the end of a call and faulted in again,
-      zero-filled, in the next: one H·v of 8 tanh networks 32-64-8 on 256 samples took
-      0.63-0.65 ms per network in that state against 0.18 ms with a 16 or 64 MiB pad (which
-      state a process was in depended on its earlier allocations; benchmark rows swung 3.6x).
-      The cost: up to 64 MiB of freed memory stays mapped to the process.
-    - NumPy advises huge pages for arrays of 4 MB and more; where the kernel's THP ``defrag``
-      policy is ``madvise`` (as here) each first touch of a fresh large result then waits for
-      memory compaction: the batched H·V of 100 networks 32-400-8 on 32 directions (a 410 MB
-      result) took 2.77 s with it and 2.61 s without (the loop over single networks 2.60 s
-      either way); 8 dense Hessians 32-40-8, 0.94 s against 0.92 s.
+    The engine allocates and frees temporaries of 0.1-30 MB in every call. With glibc's
+    defaults they came from fresh mmaps (below a threshold that moves with the process's
+    history), or from a heap trimmed back to the kernel at the end of each call, and were
+    faulted in again, zero-filled, on every call. Measured on a 2-core x86 VM, one BLAS
+    thread, per call of 8 tanh networks on 256 samples (32 inputs, 8 outputs): dense
+    Hessians at width 64, 5.05 s and 2.1 million page faults by default, 1.96 s and 816 with
+    these settings; one H·v each at width 64, 5.3 ms and 1.5 ms; dense Hessians at width 10,
+    50 ms either way, but 184 ms (92 000 faults) with the top pad alone, whose call froze the
+    threshold where it happened to be. The cost: up to 64 MiB of freed memory stays mapped to
+    the process, and freed blocks below 32 MiB are reused rather than unmapped. See
+    mallopt(3).
     """
     global _allocator_tuned
     if _allocator_tuned:
         return []
     _allocator_tuned = True
-    if os.environ.get("RMTLAND_KEEP_ALLOCATOR", "") not in ("", "0"):
+    if (not sys.platform.startswith("linux")
+            or os.environ.get("RMTLAND_KEEP_ALLOCATOR", "") not in ("", "0")
+            or {"MALLOC_MMAP_THRESHOLD_", "MALLOC_TOP_PAD_"} & set(os.environ)):
         return []
-    done = []
-    if "NUMPY_MADVISE_HUGEPAGE" not in os.environ:
-        try:
-            from numpy._core.multiarray import _set_madvise_hugepage
-            _set_madvise_hugepage(False)
-            done.append("numpy-hugepage")
-        except (ImportError, AttributeError):   # NumPy moved or dropped the switch
-            pass
-    if sys.platform.startswith("linux") and "MALLOC_TOP_PAD_" not in os.environ:
-        try:
-            if ctypes.CDLL("libc.so.6").mallopt(_M_TOP_PAD, HOST_TOP_PAD_BYTES):
-                done.append("malloc-top-pad")
-        except (OSError, AttributeError):       # not glibc (musl has no mallopt)
-            pass
-    return done
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):           # not glibc (musl has no mallopt)
+        return []
+    return [name for name, value in HOST_MALLOC.items() if mallopt(_MALLOPT[name], value)]
 
 
 def check_finite(x, what):
