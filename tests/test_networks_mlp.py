@@ -358,6 +358,25 @@ def test_bench_network_counts_the_gemms_it_times():
     assert "as n hvp-1 columns" in lines[7]
 
 
+def test_time_interleaved_blocks_of_back_to_back_calls():
+    """``block`` seconds of back-to-back calls per round, the count fixed from the warm-up
+    call, and seconds per call returned: on a clock that one call advances by 1 (A) or 2 (B),
+    block = 5 gives 5 and 2 calls a round; block = 0, one call a round."""
+    from rmtland.bench import time_interleaved
+    now, calls = [0.0], {"A": 0, "B": 0}
+
+    def fn(name, cost):
+        def call():
+            now[0] += cost
+            calls[name] += 1
+        return call
+    out = time_interleaved([fn("A", 1.0), fn("B", 2.0)], 3, clock=lambda: now[0], block=5)
+    assert out == [1.0, 2.0] and calls == {"A": 1 + 3 * 5, "B": 1 + 3 * 2}
+    calls.update(A=0, B=0)
+    assert time_interleaved([fn("A", 1.0), fn("B", 2.0)], 3, clock=lambda: now[0]) == [1.0, 2.0]
+    assert calls == {"A": 4, "B": 4}
+
+
 def test_gemms_of_hvp_row_does_the_counted_work():
     """The hvp-1-gemms row runs GEMMs of exactly the multiply-adds it is credited with
     (counted on the operands through an ndarray subclass), for two and three layers."""
