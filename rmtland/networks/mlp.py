@@ -133,9 +133,9 @@ SATURATION_Z = math.atanh(1.0 - 1e-8)
 #: per temporary, was 1.8-2.3x slower than a loop over single networks; in the chunked
 #: direction-major R-pass, 8 MiB chunks reached 0.46-0.54 of a 1024 GEMM at h = 16-256, 32
 #: directions, against 0.43-0.51 at 4 MiB and 0.42-0.55 at 16 MiB, in CPU time; re-measured
-#: with the malloc settings of :func:`rmtland._backend.tune_host_allocator`, 8 MiB stays within
-#: 3% of the best of 2-64 MiB for one product, blocks of 32 and dense Hessians at h = 16, 64,
-#: 256). On a GPU the chunk is the planning budget of
+#: with the malloc settings of :func:`rmtland._backend.tune_host_allocator` over 2-64 MiB at
+#: h = 16, 64, 256: 8 MiB within 4% of the best for one product and blocks of 32, while dense
+#: Hessians ran 3-6% faster at 16-64 MiB). On a GPU the chunk is the planning budget of
 #: :func:`rmtland.linalg.dense.memory_budget` (one pass).
 HESSIAN_BLOCK_BYTES = 8 << 20
 
