@@ -79,18 +79,22 @@ def test_hessian_blocks_and_products_agree_bit_for_bit(rng):
 @pytest.mark.parametrize("activation, loss", [("tanh", "squared"), ("relu", "softmax"),
                                               ("softplus", "squared")])
 @pytest.mark.parametrize("part", ["H", "H0", "H1"])
-def test_dense_columns_are_the_unit_products(rng, activation, loss, part):
+def test_dense_columns_are_the_unit_products(rng, monkeypatch, activation, loss, part):
     """The dense Hessian puts the unit directions' a V^T and delta V in place instead of
-    multiplying (MLP._rpass, unit=): every part, activation and loss, biases on, blocks that
-    straddle the layers' parameter blocks, equal bit for bit to the products with the
-    columns of the identity."""
+    multiplying (MLP._rpass, unit=) and symmetrises in place tile by tile: every part,
+    activation and loss, biases on, blocks that straddle the layers' parameter blocks, one
+    tile or tiles of 4 (n = 43, so the last is partial), equal bit for bit to the products
+    with the columns of the identity."""
     net = MLP([3, 4, 3, 3], activation, bias=True, loss=loss)
     theta, X, Y = _problem(net, rng, B=2)
     n = net.n_params
     HE = net.hvp(theta, X, Y, np.broadcast_to(np.eye(n), (2, n, n)), part=part)
-    for block in (1, 5, n):
-        assert np.array_equal(net.hessian(theta, X, Y, part=part, block=block),
-                              0.5 * (HE + HE.swapaxes(1, 2))), block
+    for tile in (mlp.SYMMETRIZE_TILE, 4):
+        monkeypatch.setattr(mlp, "SYMMETRIZE_TILE", tile)
+        for block in (1, 5, n):
+            H = net.hessian(theta, X, Y, part=part, block=block)
+            assert np.array_equal(H, 0.5 * (HE + HE.swapaxes(1, 2))), (tile, block)
+            assert np.array_equal(H, H.swapaxes(1, 2))
 
 
 def test_float32_chunks_stay_float32_and_equal(rng, monkeypatch):
