@@ -294,8 +294,12 @@ class TorchHessian:
         for nm, size in zip(names, self._sizes):
             self.layers[_layer(nm)] = self.layers.get(_layer(nm), 0) + size
         self.dtype = np.dtype(str(self.torch_dtype).replace("torch.", ""))
-        from .._backend import get_xp
+        from .._backend import get_xp, tune_host_allocator
         self.xp = np if self.device.type == "cpu" else get_xp("gpu")
+        if self.xp is np:
+            # the host engine's glibc settings (torch's CPU tensors come from malloc too): a
+            # 32-column product of a tanh MLP 64-128-10 on 512 samples, 64.7 -> 55.5 ms
+            tune_host_allocator()
 
     def block(self, layers):
         """The same Hessian restricted to the diagonal block of ``layers`` (a subset of
