@@ -968,17 +968,17 @@ class MLP:
             Rdelta = new
 
 
-#: Side of the tiles in which :func:`_symmetrize` works on the host (measured at n = 2560:
+#: Side of the tiles in which :func:`_symmetrize` works (measured on the host at n = 2560:
 #: (A + A^T)/2 of a whole matrix 40 ms, in tiles of 64-512 20-22 ms; 256 the fastest)
 SYMMETRIZE_TILE = 256
 
 
 def _symmetrize(xp, H):
     """``H`` ``(b, n, n)`` replaced by ``(H + H^T)/2`` in place, one pair of tiles at a time
-    (the transposed read of a whole matrix misses the cache on every element; one tile on a
-    GPU): the same numbers as the whole-array expression, exactly symmetric."""
-    n = H.shape[-1]
-    t = SYMMETRIZE_TILE if xp is np else n
+    (the transposed read of a whole matrix misses the cache on every element, and no
+    ``b n^2`` temporary): the same numbers as the whole-array expression, exactly
+    symmetric."""
+    n, t = H.shape[-1], SYMMETRIZE_TILE
     for i in range(0, n, t):
         for j in range(i, n, t):
             S = H[:, i:i + t, j:j + t] + H[:, j:j + t, i:i + t].swapaxes(1, 2)
