@@ -863,7 +863,7 @@ class MLP:
                 r = min(block, n - j)
                 self._rpass(cache, xp.broadcast_to(none, (b, r, n)), part, H[s, j:j + block],
                             unit=j)
-            _symmetrize(xp, H[s])
+            _symmetrize(H[s])
         return H
 
     def _rpass(self, cache, Vt, part, out, unit=None):
@@ -973,7 +973,7 @@ class MLP:
 SYMMETRIZE_TILE = 256
 
 
-def _symmetrize(xp, H):
+def _symmetrize(H):
     """``H`` ``(b, n, n)`` replaced by ``(H + H^T)/2`` in place, one pair of tiles at a time
     (the transposed read of a whole matrix misses the cache on every element, and no
     ``b n^2`` temporary): the same numbers as the whole-array expression, exactly
