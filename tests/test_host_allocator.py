@@ -16,8 +16,14 @@ model = MLP([3, 4, 2])
 model.loss(model.init(2, rng=0), np.ones((5, 3)), np.zeros((5, 2)))
 print(_backend._allocator_tuned, _backend.tune_host_allocator())
 """
-TUNE = "from rmtland import _backend; print(','.join(_backend.tune_host_allocator()) or '-')"
-VARS = ("MALLOC_TOP_PAD_", "MALLOC_MMAP_THRESHOLD_", "RMTLAND_KEEP_ALLOCATOR")
+TUNE = """
+from rmtland import _backend
+made = _backend.tune_host_allocator()
+from numpy._core.multiarray import _set_madvise_hugepage
+print(",".join(made) or "-", _set_madvise_hugepage(True))
+"""
+VARS = ("MALLOC_TOP_PAD_", "MALLOC_MMAP_THRESHOLD_", "NUMPY_MADVISE_HUGEPAGE",
+        "RMTLAND_KEEP_ALLOCATOR")
 
 
 def _run(code, **extra):
@@ -33,15 +39,18 @@ def test_first_engine_call_tunes_once():
     assert _run(ENGINE) == ["True", "[]"]
 
 
-@pytest.mark.parametrize("extra, made", [
-    ({}, "M_MMAP_THRESHOLD,M_TOP_PAD"),
-    ({"RMTLAND_KEEP_ALLOCATOR": "1"}, "-"),
-    ({"MALLOC_TOP_PAD_": "131072"}, "-"),
-    ({"MALLOC_MMAP_THRESHOLD_": "131072"}, "-"),
+@pytest.mark.parametrize("extra, made, hugepage", [
+    ({}, "numpy-hugepage,M_MMAP_THRESHOLD,M_TOP_PAD", "False"),
+    ({"RMTLAND_KEEP_ALLOCATOR": "1"}, "-", "True"),
+    ({"MALLOC_TOP_PAD_": "131072"}, "numpy-hugepage", "False"),
+    ({"MALLOC_MMAP_THRESHOLD_": "131072"}, "numpy-hugepage", "False"),
+    ({"NUMPY_MADVISE_HUGEPAGE": "1"}, "M_MMAP_THRESHOLD,M_TOP_PAD", "True"),
 ])
-def test_settings_respect_the_environment(extra, made):
-    # glibc accepts both values (32 MiB is its largest mmap threshold on 64-bit hosts)
+def test_settings_respect_the_environment(extra, made, hugepage):
+    # the second field: NumPy's huge-page advice as the call left it (the switch returns the
+    # old value); glibc accepts both malloc values (32 MiB is its largest mmap threshold on
+    # 64-bit hosts)
     if not sys.platform.startswith("linux") or \
             os.confstr("CS_GNU_LIBC_VERSION").split()[0] != "glibc":
         pytest.skip("glibc only")
-    assert _run(TUNE, **extra) == [made]
+    assert _run(TUNE, **extra) == [made, hugepage]
