@@ -135,7 +135,10 @@ def tune_host_allocator():
     done = []
     if "NUMPY_MADVISE_HUGEPAGE" not in os.environ:
         try:
-            from numpy._core.multiarray import _set_madvise_hugepage
+            try:
+                from numpy._core.multiarray import _set_madvise_hugepage
+            except ImportError:                 # NumPy < 2
+                from numpy.core.multiarray import _set_madvise_hugepage
             _set_madvise_hugepage(False)
             done.append("numpy-hugepage")
         except (ImportError, AttributeError):   # NumPy moved or dropped the switch

@@ -19,7 +19,10 @@ print(_backend._allocator_tuned, _backend.tune_host_allocator())
 TUNE = """
 from rmtland import _backend
 made = _backend.tune_host_allocator()
-from numpy._core.multiarray import _set_madvise_hugepage
+try:
+    from numpy._core.multiarray import _set_madvise_hugepage
+except ImportError:     # NumPy < 2
+    from numpy.core.multiarray import _set_madvise_hugepage
 print(",".join(made) or "-", _set_madvise_hugepage(True))
 """
 VARS = ("MALLOC_TOP_PAD_", "MALLOC_MMAP_THRESHOLD_", "NUMPY_MADVISE_HUGEPAGE",
