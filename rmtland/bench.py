@@ -577,9 +577,10 @@ def format_network_table(rows):
     """Plain-text table of :func:`bench_network` rows: per row the batch ``B``, width, ``n``,
     directions ``r``, ms per network, GFLOP/s and fraction of the GEMM ceiling where counted,
     and a last column with the row's ratio: ``block x`` (a block's per-direction rate over one
-    product's), ``over hvp-1 x`` (an operator product's speed-up, and its rate counted as a
-    full product), ``rmtland x`` (torch.func's seconds over rmtland's), ``batched/loop x``, or
-    the reason a row was skipped."""
+    product's), ``% of hvp-1's time`` (its GEMMs alone), ``over hvp-1 x`` (an operator
+    product's speed-up, and its rate counted as a full product), ``as n hvp-1 columns`` (a
+    dense Hessian's rate counted so), ``rmtland x`` (torch.func's seconds over rmtland's),
+    ``batched/loop x``, or the reason a row was skipped."""
     head = ["method", "B", "hidden", "n", "r", "ms/network", "GFLOP/s", "of GEMM", "ratio"]
     lines = [head]
     for r in rows:
