@@ -854,15 +854,12 @@ class MLP:
         nets, block = self._rpass_plan(xp, B, m, n, dt.itemsize, block)
         require_memory(xp, block * self._per_direction(1, m) * dt.itemsize, "block or m",
                        f"a block of {block} Hessian columns")
-        none = xp.zeros((1, 1, n), dtype=dt)                # the unit directions' shape
         H = xp.empty((B, n, n), dtype=dt)
         for s in nets:          # row j of H[s]: H e_j (H^T, as assembled), then symmetrised
             cache = self._output(self._forward(xp, theta[s], X[s], second=part != "H0"), Y[s])
             b = cache.a[-1].shape[0]
             for j in range(0, n, block):
-                r = min(block, n - j)
-                self._rpass(cache, xp.broadcast_to(none, (b, r, n)), part, H[s, j:j + block],
-                            unit=j)
+                self._rpass(cache, None, part, H[s, j:j + block], unit=j)
             _symmetrize(H[s])
         return H
 
@@ -876,25 +873,27 @@ class MLP:
         ``delta_l^T Ra_l`` and ``delta_l V_l``; per network ``Ra_l W_l^T`` and
         ``Rdelta_l W_l`` over all directions and samples at once.
 
-        ``unit=j``: the directions are the unit vectors ``e_j, ..., e_{j+r-1}`` (``Vt`` is not
-        read), so ``a_l V_l^T`` and ``delta_l V_l`` are one column of ``a_l`` or ``delta_l``
+        ``unit=j``: the directions are the unit vectors ``e_j, ..., e_{j+r-1}`` (``Vt`` is
+        None; ``r`` is that of ``out``), so ``a_l V_l^T`` and ``delta_l V_l`` are one column of ``a_l`` or ``delta_l``
         put in place, or zero for a layer that holds none of the ``r`` parameters: the same
         numbers as the GEMMs (a product with a unit vector adds exact zeros), without
         their work (the dense Hessian of :meth:`hessian`)."""
         xp, layers, a = cache.xp, cache.layers, cache.a
         gn, res = part in ("H", "H0"), part in ("H", "H1")
-        B, r, n = Vt.shape
+        B, r, n = out.shape
         m = a[0].shape[1]
         dirs, slots, o = [], [], 0
         for h, hp in self._sizes:                  # V_l (B, r, h, hp), v_b (B, r, h): views
-            dirs.append([Vt[:, :, o:o + h * hp].reshape(B, r, h, hp), None,
-                         None if unit is None else _unit_entries(xp, unit, r, o, h * hp, hp),
-                         None])
+            dirs.append([Vt[:, :, o:o + h * hp].reshape(B, r, h, hp), None, None, None]
+                        if unit is None else
+                        [None, None, _unit_entries(xp, unit, r, o, h * hp, hp), None])
             slots.append([out[:, :, o:o + h * hp].reshape(B, r, h, hp), None])
             o += h * hp
             if self.bias:
-                dirs[-1][1], slots[-1][1] = Vt[:, :, o:o + h], out[:, :, o:o + h]
-                if unit is not None:
+                slots[-1][1] = out[:, :, o:o + h]
+                if unit is None:
+                    dirs[-1][1] = Vt[:, :, o:o + h]
+                else:
                     dirs[-1][3] = _unit_entries(xp, unit, r, o, h, h)
                 o += h
         # forward mode: Rz_l (B, r, m, h_l), Ra_l = R{a_l} (input of layer l)
