@@ -240,3 +240,35 @@ def test_default_and_documented_sizes_pass():
                                      hessian_width=cfg["hessian"]["width"],
                                      hessian_networks=cfg["hessian"]["networks"])[
         "operations"] <= _validate.WORK_MAX
+
+
+def test_host_memory_reading_is_reused_within_its_window(monkeypatch):
+    """``host_available_bytes`` reads the host once per ``HOST_MEMORY_SECONDS`` (fake clock):
+    the same value inside the window, a new reading after it."""
+    from types import SimpleNamespace
+    from rmtland.linalg import dense
+    clock, reads = [100.0], []
+
+    def read():
+        reads.append(clock[0])
+        return 1000 * len(reads)
+    monkeypatch.setattr(dense, "_HOST_READING", [])
+    monkeypatch.setattr(dense, "_read_host_available", read)
+    monkeypatch.setattr(dense, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    assert dense.host_available_bytes() == 1000
+    clock[0] += 0.999 * dense.HOST_MEMORY_SECONDS
+    assert dense.host_available_bytes() == 1000 and len(reads) == 1
+    clock[0] += 0.002 * dense.HOST_MEMORY_SECONDS
+    assert dense.host_available_bytes() == 2000 and reads == [100.0, clock[0]]
+
+
+def test_host_memory_reading_is_the_kernels():
+    """On Linux the reading is MemAvailable of /proc/meminfo (read here independently)."""
+    from rmtland.linalg import dense
+    try:
+        with open("/proc/meminfo") as fh:
+            kib = next(int(line.split()[1]) for line in fh if line.startswith("MemAvailable:"))
+    except (OSError, StopIteration):
+        pytest.skip("no /proc/meminfo with MemAvailable")
+    got = dense._read_host_available()
+    assert abs(got - kib * 1024) <= 0.1 * kib * 1024      # the host's use moves meanwhile

@@ -34,6 +34,7 @@ Routing
   matrices, and CuPy arrays (CuPy has no ``sytrf``), count eigenvalues instead.
 """
 import os
+import time
 
 import numpy as np
 
@@ -73,8 +74,25 @@ _LDL_CHUNK_BYTES = 1 << 26
 
 # --------------------------------------------------------------------------- memory
 
+#: Seconds for which :func:`host_available_bytes` reuses its last reading. Reading
+#: ``/proc/meminfo`` takes ~14 us, as long as a whole loss call of a small network, and every
+#: checked call of the network engine and every point of a sweep's grid asks for it; the
+#: checks it serves refuse runs that would need a large share of the memory, which a second
+#: of staleness does not change.
+HOST_MEMORY_SECONDS = 1.0
+_HOST_READING = []                              # [time.monotonic() of the reading, bytes]
+
+
 def host_available_bytes():
-    """Available host memory in bytes (Linux MemAvailable), or None when unknown."""
+    """Available host memory in bytes (Linux MemAvailable), or None when unknown; read at most
+    once every :data:`HOST_MEMORY_SECONDS`."""
+    now = time.monotonic()
+    if not _HOST_READING or now - _HOST_READING[0] > HOST_MEMORY_SECONDS:
+        _HOST_READING[:] = [now, _read_host_available()]
+    return _HOST_READING[1]
+
+
+def _read_host_available():
     try:
         with open("/proc/meminfo") as fh:
             for line in fh:

@@ -10,7 +10,6 @@ and memory check of a whole point at parse time.  A test or a plug-in adds a kin
 with :func:`register_kind`.
 """
 import numbers
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -99,18 +98,13 @@ def scalar_fields(result, exclude=()):
 
 
 # -- the built-in kinds ----------------------------------------------------------------------
-_HOST_BUDGET = []
-
-
 def host_budget():
     """The host memory budget (:func:`rmtland.linalg.dense.memory_budget` on NumPy) against
-    which the kinds' checks judge every point at parse time, read at most once a second
-    (reading it costs ~60 us; a grid's points are checked one after another)."""
+    which the kinds' checks judge every point at parse time (its reading of the available
+    memory is reused for :data:`rmtland.linalg.dense.HOST_MEMORY_SECONDS`: a grid's points
+    are checked one after another)."""
     from ...linalg.dense import memory_budget
-    now = time.monotonic()
-    if not _HOST_BUDGET or now - _HOST_BUDGET[0] > 1.0:
-        _HOST_BUDGET[:] = [now, memory_budget(np)[1]]
-    return _HOST_BUDGET[1]
+    return memory_budget(np)[1]
 
 
 def _hessian_point(*, phi, eps, n, samples, dtype, seed, device):
