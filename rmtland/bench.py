@@ -338,8 +338,10 @@ def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, s
     - For each width ``h`` of ``hidden`` (a tanh network ``inputs → h → outputs``, ``n``
       parameters, ``samples`` Gaussian samples, ``batch`` networks): ``hvp-1``
       (:meth:`rmtland.networks.MLP.hvp`, one direction per network), ``hvp-block``
-      (``directions`` at once; ``block_gain``: its rate per direction over that of
-      ``hvp-1``) and ``dense-hessian`` (:meth:`~rmtland.networks.MLP.hessian`, all ``n``
+      (``directions`` at once; ``block_gain``: its GEMM rate over that of ``hvp-1``;
+      ``speedup_per_direction``: ``hvp-1``'s seconds over its own per direction, the two
+      timed interleaved: the block shares one forward pass among its directions, which the
+      GEMM rate does not count) and ``dense-hessian`` (:meth:`~rmtland.networks.MLP.hessian`, all ``n``
       columns), and ``operator-hvp-1``: one product of each network's
       :func:`rmtland.networks.operators.hessian_operator` (made once, outside the timing:
       repeated products at one point, the path of :func:`rmtland.linalg.spectral.spectrum`),
@@ -437,8 +439,8 @@ def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, s
                   "hidden": h, "block": block}
         rate1 = None
         for method, fn, r in runs:          # the GEMM timed beside each row (shared host)
-            if method == "operator-hvp-1":  # and hvp-1 beside it, each after a GEMM (cold)
-                t_gemm, seconds, _, t_hvp = time_interleaved(
+            if method in ("operator-hvp-1", "hvp-block"):   # and hvp-1 beside it, each after
+                t_gemm, seconds, _, t_hvp = time_interleaved(  # a GEMM (cold)
                     [lambda: A @ A, fn, lambda: A @ A, runs[0][1]], repeats, sync, tick, block)
             else:
                 t_gemm, seconds = time_interleaved([lambda: A @ A, fn], repeats, sync, tick,
@@ -459,6 +461,7 @@ def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, s
                 row["hvp_equivalent_fraction"] = full / seconds / (2 * N ** 3 / t_gemm)
             elif method == "hvp-block":
                 row["block_gain"] = row["gflops"] / rate1
+                row["speedup_per_direction"] = t_hvp * r / seconds
             rows.append(row)
             if method == "hvp-1":           # its GEMMs alone, beside it and the GEMM
                 t_gemm, t_own, t_hvp = time_interleaved(
@@ -576,8 +579,8 @@ def format_table(rows, baselines=("numpy-eigvalsh", "torch-eigvalsh", "plain-num
 def format_network_table(rows):
     """Plain-text table of :func:`bench_network` rows: per row the batch ``B``, width, ``n``,
     directions ``r``, ms per network, GFLOP/s and fraction of the GEMM ceiling where counted,
-    and a last column with the row's ratio: ``block x`` (a block's per-direction rate over one
-    product's), ``% of hvp-1's time`` (its GEMMs alone), ``over hvp-1 x`` (an operator
+    and a last column with the row's ratio: ``block x rate, x per direction`` (a block's GEMM
+    rate over one product's, and one product's seconds over the block's per direction), ``% of hvp-1's time`` (its GEMMs alone), ``over hvp-1 x`` (an operator
     product's speed-up, and its rate counted as a full product), ``as n hvp-1 columns`` (a
     dense Hessian's rate counted so), ``rmtland x`` (torch.func's seconds over rmtland's),
     ``batched/loop x``, or the reason a row was skipped."""
@@ -589,7 +592,8 @@ def format_network_table(rows):
                  if "speedup_batched_over_loop" in r else
                  f"rmtland {r['speedup_rmtland']:.2f}x faster (diff {r['max_rel_diff']:.1e})"
                  if "speedup_rmtland" in r else
-                 f"block {r['block_gain']:.2f}x" if "block_gain" in r else
+                 f"block {r['block_gain']:.2f}x rate, {r['speedup_per_direction']:.2f}x per "
+                 "direction" if "block_gain" in r else
                  f"{r['share_of_hvp_1']:.0%} of hvp-1's time" if "share_of_hvp_1" in r else
                  f"over hvp-1 {r['speedup_over_hvp_1']:.2f}x (as hvp-1: "
                  f"{r['hvp_equivalent_fraction']:.1%})" if "speedup_over_hvp_1" in r else

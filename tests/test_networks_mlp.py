@@ -333,7 +333,8 @@ def test_bench_network_counts_the_gemms_it_times():
     A prepared operator's product skips the forward pass and the second layer's delta W (one
     GEMM of 80): 720 + 18 * 80. Unit directions (dense Hessian columns) skip a V^T in both
     layers and delta V in the second: 200 + 3 * 120 + 13 * 80."""
-    from rmtland.bench import _hvp_multiply_adds, bench_network, format_table
+    from rmtland.bench import (_hvp_multiply_adds, bench_network, format_network_table,
+                               format_table)
     assert _hvp_multiply_adds([3, 4, 2], 2, 5, 3) == 200 + 720 + 1520
     assert _hvp_multiply_adds([3, 4, 2], 2, 5, 3, prepared=True) == 720 + 1440
     assert _hvp_multiply_adds([3, 4, 2], 2, 5, 3, unit=True) == 200 + 360 + 1040
@@ -344,6 +345,7 @@ def test_bench_network_counts_the_gemms_it_times():
     assert all(r["seconds_per_matrix"] > 0 and r["gflops"] > 0 for r in rows)
     assert rows[5]["directions"] == rows[5]["n"] == 4 * 3 + 3 * 2
     assert rows[4]["block_gain"] == pytest.approx(rows[4]["gflops"] / rows[1]["gflops"])
+    assert rows[4]["speedup_per_direction"] > 0 and "per direction" in format_network_table(rows)
     assert rows[2]["share_of_hvp_1"] > 0
     op = rows[3]
     assert op["speedup_over_hvp_1"] > 0 and op["hvp_equivalent_fraction"] == pytest.approx(
