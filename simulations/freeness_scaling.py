@@ -8,16 +8,18 @@ gradient descent at loss eps_target; the three KS distances of freeness_test wit
 Haar-null p-values and null levels, and power laws against n
 (rmtland.experiments.freeness_scaling).
 
-Writes ``result.json`` and ``freeness_scaling.png`` into ``--out``.
+Writes ``result.json`` (the study's rows and fits with its seed, device, versions and seconds)
+and ``freeness_scaling.png`` (``--pdf``: also a PDF) into ``--out``, as one unit.
 """
 import argparse
 import dataclasses
-import os
 import sys
 
-from rmtland import _io
+from rmtland import __version__, _io
 from rmtland._validate import InputError
 from rmtland.experiments.freeness_scaling import FreenessScalingConfig, freeness_scaling
+
+NAME = "freeness_scaling"
 
 
 def main(argv=None):
@@ -38,12 +40,13 @@ def main(argv=None):
                    help="control: H1 -> Q H1 Q^T with an independent Haar Q (truly free)")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--smoke", action="store_true", help="tiny sizes, for tests")
+    p.add_argument("--pdf", action="store_true", help="the figure as PDF too")
     a = p.parse_args(argv)
     if a.smoke:
         a.hidden, a.units, a.null_draws, a.grid = [3, 6], 2, 19, 129
     if any(h < 3 or h % 3 for h in a.hidden):
-        print("--hidden must be multiples of 3 (>= 3), so that d = 2h/3 is an integer",
-              file=sys.stderr)
+        print(f"{NAME}: error: --hidden must be multiples of 3 (>= 3), so that d = 2h/3 is an "
+              f"integer, got {a.hidden}", file=sys.stderr)
         return 2
     cfg = dataclasses.replace(
         d, ladder=tuple((2 * h // 3, h, 2) for h in a.hidden), phis=tuple(a.phis),
@@ -54,12 +57,20 @@ def main(argv=None):
         _io.check_output_dir(a.out)
         result = freeness_scaling(cfg, progress=lambda line: print(line, file=sys.stderr))
     except InputError as e:
-        print(e, file=sys.stderr)
+        print(f"{NAME}: error: {e}", file=sys.stderr)
         return 2
-    _io.write_json(os.path.join(a.out, "result.json"), result)
-    from rmtland.plotting.freeness_scaling import plot_freeness_scaling
-    _io.save_figure(plot_freeness_scaling(result), os.path.join(a.out, "freeness_scaling.png"),
-                    dpi=150)
+    from rmtland.experiments import _run
+    result = {"figure": NAME, "claim": " ".join(__doc__.split("\n\n")[1].split()),
+              "seed": cfg.seed, "device": "cpu", **result, "rmtland_version": __version__,
+              "versions": _run.versions(),
+              "files": _run.figure_names(NAME, a.pdf) + ["result.json"]}
+
+    def draw():
+        from rmtland.plotting.freeness_scaling import plot_freeness_scaling
+        return plot_freeness_scaling(result)
+    for path in _run.write_run(a.out, {"result.json": result}, [(NAME, draw)], a.pdf,
+                               owned=_run.figure_names(NAME, True)):
+        print(path)
     return 0
 
 

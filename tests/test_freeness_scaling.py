@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from scipy.stats import binom
 
+import rmtland
 from rmtland.compare import networks as cn
 from rmtland.experiments import freeness_scaling as fs
 from rmtland.networks import MLP
@@ -141,15 +142,20 @@ def _script():
 
 
 def test_script_smoke_and_bad_input(tmp_path):
-    """The thin script: a Claim docstring, --smoke writes result.json and one PNG; a hidden
+    """The thin script: a Claim docstring, --smoke writes result.json (with the seed, device,
+    versions, seconds and its files, as every simulation's) and one PNG; a hidden
     width that is not a multiple of 3, or a bad field, exits 2 before writing."""
     module, path = _script()
     assert "Claim" in module.__doc__ and "sys.path" not in path.read_text()
     out = tmp_path / "out"
     assert module.main(["--smoke", "--out", str(out)]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["freeness_scaling.png", "result.json"]
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "freeness_scaling.png", "result.json"]
     assert (out / "freeness_scaling.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert json.loads((out / "result.json").read_text())["config"]["units"] == 2
+    result = json.loads((out / "result.json").read_text())
+    assert result["config"]["units"] == 2 and result["seed"] == result["config"]["seed"] == 0
+    assert result["device"] == "cpu" and result["versions"]["rmtland"] == rmtland.__version__
+    assert result["files"] == ["freeness_scaling.png", "result.json"] and result["seconds"] > 0
     assert module.main(["--hidden", "4", "--out", str(tmp_path / "a")]) == 2
     assert module.main(["--units", "1", "--out", str(tmp_path / "b")]) == 2
     assert not (tmp_path / "a").exists() or not any((tmp_path / "a").iterdir())
