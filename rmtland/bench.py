@@ -27,13 +27,15 @@ Methods
     imports.
 """
 import time
+from functools import partial
 
 import numpy as np
 
-from ._validate import InputError, integer, nonnegative
+from ._validate import Budget, InputError, integer, nonnegative, within_budget
 from ._backend import device_name, get_xp, to_numpy
-from .linalg.dense import count_negative, eigvalsh_batched
-from .sampling.ensembles import sample_goe
+from .linalg.dense import count_negative, eigvalsh_batched, memory_budget, require_memory
+from .sampling.ensembles import _wigner_spec, check_spec, sample_goe
+from .sampling.hessian import _hessian_spec
 
 __all__ = ["bench_spectra", "bench_sampling", "bench_network", "default_batch", "format_table",
            "format_network_table", "time_call", "time_interleaved", "write_rows",
@@ -146,11 +148,18 @@ def bench_spectra(device="cpu", sizes=(64, 256, 1024), *, repeats=3, batch=None,
     unknown = [m for m in methods if m not in _ALL]
     if unknown:
         raise InputError(f"unknown methods {unknown}; choose from {_ALL}")
-    rows = []
+    plan = []                                     # every size's memory, before any computing
     for n in sizes:
         n = integer("n", n, 1)
         b = batch(n) if callable(batch) else (default_batch(n) if batch is None else batch)
         b = integer("batch", b, 1)
+        check_spec(_wigner_spec(n, 1.0, dtype, device, False), b)
+        if xp is not np and any(m in _HOST for m in methods):
+            require_memory(np, b * n * n * np.dtype(dtype).itemsize, "sizes",
+                           f"the host copy of {b} matrices of size {n}")
+        plan.append((n, b))
+    rows = []
+    for n, b in plan:
         H = sample_goe(n, batch=b, dtype=dtype, rng=seed, device=device)
         Hh = to_numpy(H) if any(m in _HOST for m in methods) else None
         table = _methods(xp, torch, H, Hh)
@@ -192,10 +201,14 @@ def bench_sampling(device="cpu", sizes=(64, 128, 256, 512, 1024), *, repeats=3, 
     xp = get_xp(device)
     dev = device_name(xp)
     sync = (lambda: None) if xp is np else xp.cuda.get_current_stream().synchronize
-    rows = []
+    plan = []                                     # every size's memory, before any computing
     for n in sizes:
         n = integer("n", n, 1)
         b = default_batch(n) if batch is None else integer("batch", batch, 1)
+        check_spec(_hessian_spec(n, phi, eps, "float64", device), b)
+        plan.append((n, b))
+    rows = []
+    for n, b in plan:
         runs = [("rmtland-sample_hessian", dev,
                  lambda: sample_hessian(n, phi, eps, batch=b, rng=seed, device=device), sync)]
         if xp is np:
@@ -232,7 +245,7 @@ def _hvp_gemms(xp, widths, B, m, dtype, g):
     its code and the count of :func:`_hvp_multiply_adds` (random operands, no elementwise
     work): the ceiling the GEMMs of that product reach alone on these shapes."""
     def rand(*shape):
-        return xp.asarray(g.standard_normal(shape)).astype(dtype)
+        return xp.asarray(g.standard_normal(shape)).astype(dtype, copy=False)
     calls = []
     for l, (hp, h) in enumerate(zip(widths[:-1], widths[1:])):
         a, W, V = rand(B, m, hp), rand(B, h, hp), rand(B, 1, h, hp)
@@ -322,6 +335,37 @@ def _torch_func_hvp(torch, widths, X, Y, theta, V):
 LOOP_OPS = ("loss", "gradient", "hvp-1", "hvp-block", "dense-H", "dense-H0", "sgd-epoch")
 #: largest batch of dense Hessians (bytes) the batched-against-loop rows build
 LOOP_DENSE_BYTES = 1 << 28
+#: largest pair of batched dense Hessians (bytes) the ``dense-hessian`` rows build
+DENSE_ROW_BYTES = 1 << 30
+
+
+def _network_row_bytes(MLP, xp, dtype, inputs, outputs, N, *, hidden, batch, samples,
+                       directions):
+    """Peak bytes of one width's rows of :func:`bench_network`: the ceiling's GEMM (``A``, its
+    product and one more), the data, ``theta``, ``V1`` and ``Vr``, the operators' forward
+    passes (one per network), the block call's working memory and result
+    (:meth:`rmtland.networks.MLP.nbytes`), the dense row's Hessians (capped where the row is
+    skipped) and a torch.func row's forward pass."""
+    model = MLP([inputs, hidden, outputs], dtype=dtype)
+    n, item = model.n_params, np.dtype(dtype).itemsize
+    return (item * (3 * N * N + samples * (inputs + outputs) + batch * n * (directions + 2))
+            + batch * model.nbytes(1, samples, 1) * 2
+            + model._working_bytes(xp, batch, samples, directions, dtype)
+            + min(2 * batch * n * n * item, DENSE_ROW_BYTES))
+
+
+def _loop_row_bytes(MLP, xp, dtype, inputs, outputs, ops, *, loop_hidden, loop_batches,
+                    samples, directions):
+    """Peak bytes of the ``batched-vs-loop`` rows of one ``(B, width)``: ``theta``, ``V``, the
+    SGD epoch's copies of ``theta`` (:func:`rmtland.networks.train.train_sgd`: iterate,
+    momentum, gradient, best), the block call and the dense Hessians of ``ops`` (capped at
+    :data:`LOOP_DENSE_BYTES`, above which those rows are skipped)."""
+    model = MLP([inputs, loop_hidden, outputs], dtype=dtype)
+    n, item, B = model.n_params, np.dtype(dtype).itemsize, loop_batches
+    dense = any(op.startswith("dense") for op in ops)
+    return (item * B * n * (directions + 5)
+            + model._working_bytes(xp, B, samples, directions, dtype)
+            + (min(B * n * n * item, LOOP_DENSE_BYTES) if dense else 0))
 
 
 def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, samples=256,
@@ -404,12 +448,25 @@ def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, s
     xp = get_xp(device)
     if clock == "cpu" and xp is not np:
         raise InputError("clock='cpu' times host work only; use clock='wall' on a GPU")
+    N = integer("ceiling_size", ceiling_size, 1) if ceiling_size else (2048 if xp is np
+                                                                        else 8192)
+    where = "the GPU" if xp is not np else "the host"
+    limit = memory_budget(xp)[1]                  # every row's memory, before any computing
+    if hidden:
+        within_budget({"hidden": max(hidden), "batch": batch, "samples": samples,
+                       "directions": directions},
+                      Budget(partial(_network_row_bytes, MLP, xp, dtype, inputs, outputs, N),
+                             limit, what="the benchmark's widest rows", where=where))
+    if loop_batches and loop_hidden and loop_ops:
+        within_budget({"loop_hidden": max(loop_hidden), "loop_batches": max(loop_batches),
+                       "samples": samples, "directions": directions},
+                      Budget(partial(_loop_row_bytes, MLP, xp, dtype, inputs, outputs,
+                                     loop_ops), limit,
+                             what="the benchmark's largest batched-vs-loop rows", where=where))
     tick = time.process_time if clock == "cpu" else time.perf_counter
     dev = device_name(xp)
     sync = (lambda: None) if xp is np else xp.cuda.get_current_stream().synchronize
     g = np.random.default_rng(seed)
-    N = integer("ceiling_size", ceiling_size, 1) if ceiling_size else (2048 if xp is np
-                                                                        else 8192)
     A = xp.asarray(g.standard_normal((N, N))).astype(dtype)
     ceiling = _gemm_rate(A, repeats, sync)
     rows = [{"n": N, "method": "gemm-ceiling", "device": dev, "batch": 1, "dtype": dtype,
@@ -418,14 +475,14 @@ def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, s
     tch, note = _torch_cpu() if (torch and xp is np) else (None, None)
     if torch and xp is not np:
         note = "torch.func rows are run on the CPU only"
-    X = xp.asarray(g.standard_normal((samples, inputs))).astype(dtype)
-    Y = xp.asarray(g.standard_normal((samples, outputs))).astype(dtype)
+    X = xp.asarray(g.standard_normal((samples, inputs))).astype(dtype, copy=False)
+    Y = xp.asarray(g.standard_normal((samples, outputs))).astype(dtype, copy=False)
     for h in hidden:
         model = MLP([inputs, h, outputs], activation="tanh", dtype=dtype)
         n = model.n_params
         theta = model.init(batch, rng=seed, device=device)
-        V1 = xp.asarray(g.standard_normal((batch, n))).astype(dtype)
-        Vr = xp.asarray(g.standard_normal((batch, n, directions))).astype(dtype)
+        V1 = xp.asarray(g.standard_normal((batch, n))).astype(dtype, copy=False)
+        Vr = xp.asarray(g.standard_normal((batch, n, directions))).astype(dtype, copy=False)
         ops = [hessian_operator(model, theta[b], X, Y) for b in range(batch)]
 
         def operator_products(ops=ops, V1=V1):
@@ -433,7 +490,7 @@ def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, s
         runs = [("hvp-1", lambda: model.hvp(theta, X, Y, V1), 1),
                 ("operator-hvp-1", operator_products, 1),
                 ("hvp-block", lambda: model.hvp(theta, X, Y, Vr), directions)]
-        if 2 * batch * n * n * np.dtype(dtype).itemsize <= 2 ** 30:
+        if 2 * batch * n * n * np.dtype(dtype).itemsize <= DENSE_ROW_BYTES:
             runs.append(("dense-hessian", lambda: model.hessian(theta, X, Y), n))
         common = {"device": dev, "batch": batch, "dtype": dtype, "repeats": repeats,
                   "hidden": h, "block": block}
@@ -501,7 +558,7 @@ def _batched_vs_loop(model, xp, X, Y, B, directions, ops, repeats, seed, sync, t
     g = np.random.default_rng(seed + 1)
     n, dt = model.n_params, np.dtype(model.dtype)
     theta = model.init(B, rng=seed, device=device)
-    V = xp.asarray(g.standard_normal((B, n, directions))).astype(dt)
+    V = xp.asarray(g.standard_normal((B, n, directions))).astype(dt, copy=False)
     calls = {
         "loss": lambda t, s: model.loss(t, X, Y),
         "gradient": lambda t, s: model.gradient(t, X, Y),

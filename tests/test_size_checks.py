@@ -272,3 +272,39 @@ def test_host_memory_reading_is_the_kernels():
         pytest.skip("no /proc/meminfo with MemAvailable")
     got = dense._read_host_available()
     assert abs(got - kib * 1024) <= 0.1 * kib * 1024      # the host's use moves meanwhile
+
+
+#: (argv, the parameter the one line must name): ``rmtland bench`` refuses every size before
+#: its first row, judged over all the rows it would run
+BENCH_CASES = [
+    (["network", "--directions", BIG], "directions"),
+    (["network", "--samples", BIG], "samples"),
+    (["network", "--hidden", "16", BIG, "--batch", "1"], "hidden"),
+    (["network", "--loop-batches", "8", BIG], "loop_batches"),
+    (["network", "--loop-hidden", "10", BIG, "--loop-batches", "1"], "loop_hidden"),
+    (["spectra", "--sizes", "64", "1000000"], "batch=1 matrices of size n=1000000"),
+    (["sampling", "--sizes", "64", "1000000"], "batch=1 matrices of size n=1000000"),
+]
+
+
+@pytest.mark.parametrize("argv, name", BENCH_CASES, ids=[f"{a[0]}-{n}" for a, n in BENCH_CASES])
+def test_bench_refuses_before_any_row(monkeypatch, capsys, argv, name):
+    from rmtland import bench
+    from rmtland.sampling import hessian as sampling_hessian
+
+    def started(*a, **k):
+        raise AssertionError("a benchmark row started before the size check refused")
+    for mod, attr in ((bench, "_gemm_rate"), (bench, "time_interleaved"), (bench, "time_call"),
+                      (bench, "sample_goe"), (sampling_hessian, "sample_hessian")):
+        monkeypatch.setattr(mod, attr, started)
+    tracemalloc.start()
+    try:
+        code = main(["bench"] + argv + ["--no-torch"] * (argv[0] == "network"))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and err.startswith("rmtland: error: "), err
+    message = err.split("rmtland: error: ")[1]
+    assert message.startswith(f"{name} must be an integer in [" if "=" not in name else name)
+    assert peak < TRACED_MAX

@@ -48,7 +48,7 @@ from ..linalg.tridiagonal import eigvalsh_tridiagonal
 __all__ = [
     "BLOCK", "sample_wishart", "iter_wishart_chunks", "sample_goe", "iter_goe_chunks",
     "sample_gue", "iter_gue_chunks", "sample_goe_tridiagonal", "MatrixSpec", "iter_spec",
-    "sample_spec", "gram", "symmetrize", "goe_eigenvalues", "wishart_eigenvalues",
+    "check_spec", "sample_spec", "gram", "symmetrize", "goe_eigenvalues", "wishart_eigenvalues",
     "laguerre_tridiagonal", "haar_orthogonal",
 ]
 
@@ -107,8 +107,11 @@ def iter_spec(spec, batch, rng, chunk, max_bytes):
     return host_chunks() if xp is np else device_chunks()
 
 
-def sample_spec(spec, batch, rng, chunk, max_bytes):
-    """All ``batch`` matrices of ``spec`` as one ``(batch, n, n)`` array (memory checked)."""
+def check_spec(spec, batch, chunk=None, max_bytes=None):
+    """The memory checks of :func:`sample_spec`, pure arithmetic (nothing is allocated): the
+    ``(batch, n, n)`` output, then one chunk's working memory (:func:`rmtland.linalg.dense.
+    plan_chunk`; with ``max_bytes``, within what the output leaves of it).  Returns the
+    ``max_bytes`` left for the chunks; raises :class:`InputError`."""
     xp = spec.xp
     _, limit = memory_budget(xp, max_bytes)
     out_bytes = batch * spec.n * spec.n * spec.out_dtype.itemsize
@@ -123,6 +126,14 @@ def sample_spec(spec, batch, rng, chunk, max_bytes):
         if max_bytes <= 0:
             raise InputError(f"max_bytes={max_bytes + out_bytes} leaves no room for the "
                              "working memory beside the output")
+    plan_chunk(xp, spec.bytes_per_matrix(), batch, chunk, max_bytes, blame=spec.blame)
+    return max_bytes
+
+
+def sample_spec(spec, batch, rng, chunk, max_bytes):
+    """All ``batch`` matrices of ``spec`` as one ``(batch, n, n)`` array (memory checked)."""
+    xp = spec.xp
+    max_bytes = check_spec(spec, batch, chunk, max_bytes)
     out = xp.empty((batch, spec.n, spec.n), dtype=spec.out_dtype)
     start = 0
     for block in iter_spec(spec, batch, rng, chunk, max_bytes):
