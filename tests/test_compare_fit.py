@@ -155,6 +155,18 @@ def test_no_spikes_no_prediction_and_a_subthreshold_spike_predicts_none():
     assert r["outliers"][0]["predicted"] is None and r["predictions"] == []
 
 
+def test_the_largest_spike_accepted_is_predicted_finite():
+    """A spike of EIG_MAX (the bound the eigenvalues have too) on a unit-scale bulk: outlier at
+    theta + mean + var/theta (Benaych-Georges & Nadakuditi 2011, G(rho) = 1/theta expanded
+    for large rho), i.e. theta to double precision."""
+    from rmtland.compare.fit import EIG_MAX
+    e = quantiles(PenningtonBahri(0.5, 0.1), 200)
+    for law in ("pb", "mp"):
+        r = fit_law(np.abs(e) if law == "mp" else e, law=law, bootstrap=1, spikes=[EIG_MAX],
+                    rng=0)
+        assert r["predictions"][0]["location"] == pytest.approx(EIG_MAX, rel=1e-12)
+
+
 def test_covariance_spikes_on_mp():
     phi, ell = 0.5, 4.0
     W, _ = sample_spiked_wishart(400, 800, [ell], rng=9)
@@ -177,6 +189,7 @@ def test_covariance_spikes_on_mp():
     ({"eigs": np.ones(50), "law": "gauss"}, "law"),
     ({"eigs": np.ones(50), "rule": "mp_edge"}, "rule"),
     ({"eigs": np.ones(50), "spikes": [1.0, -2.0]}, "spikes"),
+    ({"eigs": np.ones(50), "spikes": [1.0, 1e308]}, r"spikes .* in \(0, 1e\+100\]"),
     ({"eigs": np.ones(50), "law": "pb", "spike_kind": "covariance"}, "covariance"),
     ({"eigs": np.ones(50), "nodes": np.ones((2, 30)), "weights": np.ones((2, 30)) / 30},
      "not both"),

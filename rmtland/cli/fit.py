@@ -7,6 +7,12 @@ from ..analytic.hessian import PHI_MAX
 from ._args import emit, given, integer, phi_arg, real
 
 
+def _spike(name, value):
+    """A spike strength: in (0, :data:`rmtland.compare.fit.EIG_MAX`], as the eigenvalues."""
+    from ..compare.fit import EIG_MAX
+    return _validate.positive(name, value, EIG_MAX)
+
+
 def add_parser(subparsers):
     fit = subparsers.add_parser("fit", help="fit a law (pb, mp, mp+semicircle) to a measured "
                                 "spectrum: parameters +- bootstrap s.e., KS p-value, outliers")
@@ -20,7 +26,7 @@ def add_parser(subparsers):
                      help=f"fix phi in (0, {PHI_MAX:g}] (default: fitted)")
     fit.add_argument("--outliers", choices=["edge", "gap_ratio", "widest_gap", "none"],
                      help="outlier rule; the law is fitted to the rest (default edge)")
-    fit.add_argument("--spikes", type=real("spikes", _validate.positive), nargs="+",
+    fit.add_argument("--spikes", type=real("spikes", _spike), nargs="+",
                      metavar="THETA", help="spike strengths whose outlier locations are predicted")
     fit.add_argument("--spike-kind", choices=["additive", "covariance"],
                      help="additive spikes (any law), or covariance spikes (law mp)")

@@ -204,8 +204,10 @@ def check_fit(law, n, bootstrap, *, phi=None, rule=DEFAULT_RULE, spikes=None,
     bootstrap = _validate.integer("bootstrap", bootstrap, 1)
     if spikes is not None:
         spikes = _validate.finite_array("spikes", spikes).ravel()
-        if spikes.size == 0 or np.any(spikes <= 0):
-            raise InputError("spikes must be one or more spike strengths > 0")
+        if spikes.size == 0 or np.any(spikes <= 0) or np.any(spikes > EIG_MAX):
+            raise InputError(f"spikes must be one or more spike strengths in (0, {EIG_MAX:g}] "
+                             "(data units, bounded as the eigenvalues are), got "
+                             f"{spikes.tolist() if spikes.size <= 8 else '...'}")
         spikes = np.sort(spikes)[::-1]
     if n is not None:
         if n < MIN_EIGS:
