@@ -335,3 +335,19 @@ def test_p_value_is_the_bootstrap_rank_with_the_observed_fit_counted():
     r = fit_law(u, law="pb", rule="none", bootstrap=B, rng=1)
     assert max(r["bootstrap"]["ks"]) < r["ks"]
     assert r["p_value"] == pytest.approx(1 / (B + 1), abs=1e-15)
+
+
+def test_progress_counts_every_bootstrap_replicate():
+    """``progress(done, B)`` once per replicate, in order, for eigenvalue and SLQ input; the
+    numbers do not depend on it."""
+    e = quantiles(PenningtonBahri(0.5, 0.1), 60)
+    calls = []
+    r = fit_law(e, law="mp+semicircle", bootstrap=3, rng=4,
+                progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(1, 3), (2, 3), (3, 3)]
+    assert r == fit_law(e, law="mp+semicircle", bootstrap=3, rng=4)
+    calls.clear()
+    X = np.tile(np.linspace(0.1, 3.0, 20), (4, 1))
+    fit_law(nodes=X, weights=np.full(X.shape, 1 / 20), law="mp", bootstrap=2, rng=0,
+            progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(1, 2), (2, 2)]

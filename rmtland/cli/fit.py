@@ -36,6 +36,7 @@ def add_parser(subparsers):
     fit.add_argument("--out", required=True, help="output directory (result.json, fit.png)")
     fit.add_argument("--pdf", action="store_true")
     fit.add_argument("--json", action="store_true")
+    fit.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     fit.set_defaults(func=run)
 
 
@@ -50,7 +51,8 @@ def config(args):
 def run(args):
     """The file and every option are checked (exit 2, naming it) before the fit starts."""
     from ..experiments.fit import fit_spectrum
-    res = fit_spectrum(args.spectrum, config(args), out=args.out, pdf=args.pdf)
+    res = fit_spectrum(args.spectrum, config(args), out=args.out, pdf=args.pdf,
+                       progress=not args.no_progress)
 
     def human(r):
         lines = [f"{r['law']} fitted to {r['bulk_n']} of {r['n']} "

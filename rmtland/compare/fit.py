@@ -420,7 +420,8 @@ def _stderr(values):
 # --------------------------------------------------------------------------- the entry point
 
 def fit_law(eigs=None, *, nodes=None, weights=None, law="pb", phi=None, rule=DEFAULT_RULE,
-            bootstrap=DEFAULT_BOOTSTRAP, spikes=None, spike_kind="additive", rng=None):
+            bootstrap=DEFAULT_BOOTSTRAP, spikes=None, spike_kind="additive", rng=None,
+            progress=None):
     r"""Fit ``law`` to a measured spectrum (module docstring: estimator, bootstrap, outliers).
 
     Parameters
@@ -448,6 +449,8 @@ def fit_law(eigs=None, *, nodes=None, weights=None, law="pb", phi=None, rule=DEF
     spike_kind : {"additive", "covariance"}
     rng : None, int, SeedSequence or Generator
         Seed of the bootstrap.
+    progress : callable, optional
+        ``progress(done, total)`` after each bootstrap replicate.
 
     Returns
     -------
@@ -468,7 +471,7 @@ def fit_law(eigs=None, *, nodes=None, weights=None, law="pb", phi=None, rule=DEF
         e = _validate.finite_array("eigs", eigs, EIG_MAX).ravel()
         phi, bootstrap, spikes = check_fit(law, e.size, bootstrap, phi=phi, rule=rule,
                                            spikes=spikes, spike_kind=spike_kind)
-        return _fit_eigs(e, law, phi, rule, bootstrap, spikes, spike_kind, rng)
+        return _fit_eigs(e, law, phi, rule, bootstrap, spikes, spike_kind, rng, progress)
     if nodes is None or weights is None:
         raise InputError("nodes and weights must be given together (SLQ input)")
     X = _validate.finite_array("nodes", nodes, EIG_MAX)
@@ -484,7 +487,7 @@ def fit_law(eigs=None, *, nodes=None, weights=None, law="pb", phi=None, rule=DEF
         raise InputError("spike_kind='covariance' needs eigenvalues, not SLQ nodes")
     phi, bootstrap, spikes = check_fit(law, None, bootstrap, phi=phi, rule="none",
                                        spikes=spikes, spike_kind=spike_kind)
-    return _fit_slq(X, W, law, phi, bootstrap, spikes, rng)
+    return _fit_slq(X, W, law, phi, bootstrap, spikes, rng, progress)
 
 
 def _params_out(law, p, reps, phi):
@@ -506,7 +509,7 @@ def _threshold(bulk, p, kind):
     return float(spiked.additive_threshold(bulk))
 
 
-def _fit_eigs(e, law, phi, rule, B, spikes, kind, rng):
+def _fit_eigs(e, law, phi, rule, B, spikes, kind, rng, progress=None):
     n = e.size
     p, bulk, ks, out, theta = _one_fit(e, law, phi, rule, kind)
     planted = [t for t in theta if t is not None]
@@ -517,6 +520,8 @@ def _fit_eigs(e, law, phi, rule, B, spikes, kind, rng):
             reps.append(pb)
             ks_b.append(kb)
             theta_b.append(tb)
+            if progress is not None:
+                progress(len(reps), B)
     preds = _predictions(bulk, p, spikes, kind)
     outs = []
     for i, (x, t) in enumerate(zip(out, theta)):
@@ -540,7 +545,7 @@ def _pooled(X, W):
     return X.ravel()[order], W.ravel()[order] / X.shape[0]
 
 
-def _fit_slq(X, W, law, phi, B, spikes, rng):
+def _fit_slq(X, W, law, phi, B, spikes, rng, progress=None):
     y, w = _pooled(X, W)
     p = _fit_weighted(y, w, law, phi)
     bulk = fitted_law(law, p)
@@ -550,6 +555,8 @@ def _fit_slq(X, W, law, phi, B, spikes, rng):
         idx = gen.integers(0, X.shape[0], X.shape[0])
         yb, wb = _pooled(X[idx], W[idx])
         reps.append(_fit_weighted(yb, wb, law, phi, start=p))
+        if progress is not None:
+            progress(len(reps), B)
     preds = _predictions(bulk, p, spikes, "additive")
     return {"law": law, "params": _params_out(law, p, reps, phi), "ks": _weighted_ks(y, w, bulk),
             "p_value": None,

@@ -23,6 +23,7 @@ import numpy as np
 from .._validate import InputError
 from .. import _validate
 from .._io import check_output_dir
+from .._progress import Progress
 from ..compare import fit as cfit
 from . import _run
 
@@ -114,13 +115,15 @@ def read_spectrum(path):
     return data
 
 
-def fit_spectrum(spectrum, config=FitConfig(), *, out=None, pdf=False):
+def fit_spectrum(spectrum, config=FitConfig(), *, out=None, pdf=False, progress=False):
     """Fit ``config.law`` to ``spectrum`` (a path, read by :func:`read_spectrum`, or a dict
     ``{"eigs": ...}`` / ``{"nodes": ..., "weights": ...}``) and, with ``out``, write
     ``out/result.json`` (the fit of :func:`rmtland.compare.fit.fit_law`, the configuration,
     the input file, ``seconds``, versions) and ``out/fit.png``.
 
-    Every option and the input are checked before any computing (:class:`InputError`)."""
+    Every option and the input are checked before any computing (:class:`InputError`).
+    ``progress``: a bar of the bootstrap replicates on stderr (:class:`rmtland._progress.
+    Progress`, shown once the fit has run a couple of seconds)."""
     if not isinstance(config, FitConfig):
         raise InputError(f"config must be a FitConfig, got {type(config).__name__}")
     source = None
@@ -134,10 +137,15 @@ def fit_spectrum(spectrum, config=FitConfig(), *, out=None, pdf=False):
     if out is not None:
         check_output_dir(out)                         # before any computing
     t0 = time.perf_counter()
-    res = cfit.fit_law(spectrum.get("eigs"), nodes=spectrum.get("nodes"),
-                       weights=spectrum.get("weights"), law=config.law, phi=config.phi,
-                       rule=config.rule, bootstrap=config.bootstrap, spikes=config.spikes,
-                       spike_kind=config.spike_kind, rng=config.seed)
+    bar = Progress(config.bootstrap, "fit bootstrap") if progress else None
+    try:
+        res = cfit.fit_law(spectrum.get("eigs"), nodes=spectrum.get("nodes"),
+                           weights=spectrum.get("weights"), law=config.law, phi=config.phi,
+                           rule=config.rule, bootstrap=config.bootstrap, spikes=config.spikes,
+                           spike_kind=config.spike_kind, rng=config.seed, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
     curves = cfit.fit_curves(res, spectrum.get("eigs"), nodes=spectrum.get("nodes"),
                              weights=spectrum.get("weights"))
     cfg = asdict(config)
