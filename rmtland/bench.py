@@ -34,8 +34,8 @@ import numpy as np
 from ._validate import Budget, InputError, integer, nonnegative, within_budget
 from ._backend import device_name, get_xp, to_numpy
 from .linalg.dense import count_negative, eigvalsh_batched, memory_budget, require_memory
-from .sampling.ensembles import _wigner_spec, check_spec, sample_goe
-from .sampling.hessian import _hessian_spec
+from .sampling.ensembles import check_sample_goe, sample_goe
+from .sampling.hessian import check_sample_hessian
 
 __all__ = ["bench_spectra", "bench_sampling", "bench_network", "default_batch", "format_table",
            "format_network_table", "time_call", "time_interleaved", "write_rows",
@@ -153,7 +153,7 @@ def bench_spectra(device="cpu", sizes=(64, 256, 1024), *, repeats=3, batch=None,
         n = integer("n", n, 1)
         b = batch(n) if callable(batch) else (default_batch(n) if batch is None else batch)
         b = integer("batch", b, 1)
-        check_spec(_wigner_spec(n, 1.0, dtype, device, False), b)
+        check_sample_goe(n, batch=b, dtype=dtype, device=device)
         if xp is not np and any(m in _HOST for m in methods):
             require_memory(np, b * n * n * np.dtype(dtype).itemsize, "sizes",
                            f"the host copy of {b} matrices of size {n}")
@@ -205,7 +205,7 @@ def bench_sampling(device="cpu", sizes=(64, 128, 256, 512, 1024), *, repeats=3, 
     for n in sizes:
         n = integer("n", n, 1)
         b = default_batch(n) if batch is None else integer("batch", batch, 1)
-        check_spec(_hessian_spec(n, phi, eps, "float64", device), b)
+        check_sample_hessian(n, phi, eps, batch=b, device=device)
         plan.append((n, b))
     rows = []
     for n, b in plan:

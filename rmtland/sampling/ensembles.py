@@ -48,7 +48,7 @@ from ..linalg.tridiagonal import eigvalsh_tridiagonal
 __all__ = [
     "BLOCK", "sample_wishart", "iter_wishart_chunks", "sample_goe", "iter_goe_chunks",
     "sample_gue", "iter_gue_chunks", "sample_goe_tridiagonal", "MatrixSpec", "iter_spec",
-    "check_spec", "sample_spec", "gram", "symmetrize", "goe_eigenvalues", "wishart_eigenvalues",
+    "check_spec", "check_sample_goe", "sample_spec", "gram", "symmetrize", "goe_eigenvalues", "wishart_eigenvalues",
     "laguerre_tridiagonal", "haar_orthogonal",
 ]
 
@@ -286,6 +286,14 @@ def sample_goe(n, *, batch=1, var=1.0, dtype="float64", rng=None, device="cpu", 
     """
     batch = _validate.integer("batch", batch, 1)
     return sample_spec(_wigner_spec(n, var, dtype, device, False), batch, rng, chunk, max_bytes)
+
+
+def check_sample_goe(n, *, batch=1, var=1.0, dtype="float64", device="cpu", chunk=None,
+                     max_bytes=None):
+    """The memory checks of :func:`sample_goe` with the same arguments (:func:`check_spec`),
+    nothing allocated: a caller about to sample several sizes refuses them all first."""
+    check_spec(_wigner_spec(n, var, dtype, device, False), _validate.integer("batch", batch, 1),
+               chunk, max_bytes)
 
 
 def iter_goe_chunks(n, *, batch=1, var=1.0, dtype="float64", rng=None, device="cpu",

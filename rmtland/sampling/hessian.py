@@ -16,10 +16,11 @@ from .. import _seeds, _validate
 from .._backend import get_xp
 from ..linalg.dense import require_memory
 from ..linalg.operators import Operator, sum_operator, tridiagonal_operator
-from .ensembles import MatrixSpec, gram, iter_spec, laguerre_tridiagonal, sample_spec
+from .ensembles import (MatrixSpec, check_spec, gram, iter_spec, laguerre_tridiagonal,
+                        sample_spec)
 
-__all__ = ["hessian_m", "sample_hessian", "iter_hessian_chunks", "wishart_operator",
-           "wigner_operator", "hessian_operator", "WIGNER_MODES",
+__all__ = ["hessian_m", "sample_hessian", "check_sample_hessian", "iter_hessian_chunks",
+           "wishart_operator", "wigner_operator", "hessian_operator", "WIGNER_MODES",
            "HESSIAN_MODELS", "TILE"]
 
 
@@ -87,6 +88,14 @@ def sample_hessian(n, phi, eps, *, batch=1, dtype="float64", rng=None, device="c
     """
     batch = _validate.integer("batch", batch, 1)
     return sample_spec(_hessian_spec(n, phi, eps, dtype, device), batch, rng, chunk, max_bytes)
+
+
+def check_sample_hessian(n, phi, eps, *, batch=1, dtype="float64", device="cpu", chunk=None,
+                         max_bytes=None):
+    """The memory checks of :func:`sample_hessian` with the same arguments
+    (:func:`rmtland.sampling.ensembles.check_spec`), nothing allocated."""
+    check_spec(_hessian_spec(n, phi, eps, dtype, device), _validate.integer("batch", batch, 1),
+               chunk, max_bytes)
 
 
 def iter_hessian_chunks(n, phi, eps, *, batch=1, dtype="float64", rng=None, device="cpu",
