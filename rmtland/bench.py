@@ -226,7 +226,8 @@ def _hvp_multiply_adds(widths, B, m, r, prepared=False, unit=False):
     no biases) on ``r`` directions, counted from its code: the forward pass (one GEMM per
     layer), then per layer ``l`` of shape ``h × h'``: ``a V^T`` and the gradient block (first
     layer), plus ``Ra W^T``, ``delta^T Ra``, ``Rdelta W``, ``delta V`` and ``delta W`` (later
-    layers). ``prepared``: a product of
+    layers; in a narrow layer, ``2h <= h'``, ``Rdelta W + delta V`` is one GEMM of depth
+    ``2h``, the same count). ``prepared``: a product of
     :func:`rmtland.networks.operators.hessian_operator`, whose forward pass and ``delta W``
     were done once when the operator was made (not counted). ``unit``: the columns of
     :meth:`~rmtland.networks.MLP.hessian`, whose unit directions need no ``a V^T`` and
@@ -259,6 +260,9 @@ def _hvp_gemms(xp, widths, B, m, dtype, g):
                       lambda d=d, Ra=Ra: d.swapaxes(1, 2)[:, None] @ Ra,
                       lambda Rd=Rd, W=W, h=h: Rd.reshape(B, m, h) @ W,
                       lambda d=d, V=V: d[:, None] @ V]
+            if 2 * h <= hp:         # a narrow layer: [Rdelta | delta] [W; V], one GEMM
+                L, R = rand(B, 1, m, 2 * h), rand(B, 1, 2 * h, hp)
+                calls[-2:] = [lambda L=L, R=R: L @ R]
 
     def run():
         for call in calls:

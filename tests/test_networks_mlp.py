@@ -144,10 +144,13 @@ def test_rank_of_gauss_newton_linear_network(rng):
         assert (rank == net.k * min(net.d_in, m)).all()
 
 
+@pytest.mark.parametrize("activation", ["softplus", "tanh"])
 @pytest.mark.parametrize("loss", ["squared", "softmax"])
 @pytest.mark.parametrize("part", ["H", "H0", "H1"])
-def test_hvp_equals_dense_times_vectors(part, loss, rng):
-    net = MLP([3, 5, 4, 2], "softplus", bias=True, loss=loss)
+def test_hvp_equals_dense_times_vectors(part, loss, activation, rng):
+    """Products against the dense Hessian (assembled from unit columns, a separate branch of
+    the R-pass); the last layer 4 -> 2 is narrow (2h <= h': Rdelta W + delta V as one GEMM)."""
+    net = MLP([3, 5, 4, 2], activation, bias=True, loss=loss)
     theta, X, Y = _problem(net, rng, B=3, m=6, shared=False)
     H = net.hessian(theta, X, Y, part=part, block=7)
     V = rng.standard_normal((3, net.n_params, 4))
@@ -381,7 +384,8 @@ def test_time_interleaved_blocks_of_back_to_back_calls():
 
 def test_gemms_of_hvp_row_does_the_counted_work():
     """The hvp-1-gemms row runs GEMMs of exactly the multiply-adds it is credited with
-    (counted on the operands through an ndarray subclass), for two and three layers."""
+    (counted on the operands through an ndarray subclass), for two and three layers, with
+    and without a narrow layer (2h <= h': one GEMM of depth 2h for Rdelta W + delta V)."""
     from types import SimpleNamespace
     from rmtland.bench import _hvp_gemms, _hvp_multiply_adds
 
@@ -393,7 +397,7 @@ def test_gemms_of_hvp_row_does_the_counted_work():
             Counting.macs += out.size * self.shape[-1]
             return out
     xp = SimpleNamespace(asarray=lambda x: np.asarray(x).view(Counting))
-    for widths in ([4, 3, 2], [5, 4, 3, 2]):
+    for widths in ([4, 3, 2], [5, 4, 3, 2], [5, 6, 2], [3, 8, 3, 2]):
         Counting.macs = 0
         _hvp_gemms(xp, widths, 2, 7, "float64", np.random.default_rng(0))()
         assert Counting.macs == _hvp_multiply_adds(widths, 2, 7, 1)
