@@ -48,7 +48,6 @@ process, the pool's likewise (~1.35x, from its wall time): two processes on two 
 """
 import argparse
 import contextlib
-import logging
 import multiprocessing
 import os
 import platform
@@ -123,9 +122,12 @@ def pool_end_to_end(workers, points, run):
 
 
 def new_cluster(workers):
-    from distributed import Client, LocalCluster
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                           dashboard_address=":0", silence_logs=logging.ERROR)
+    """The sweep's own cluster (:func:`rmtland.experiments.sweep.local_cluster`, as ``rmtland
+    sweep --workers`` starts it), this process's environment put back after its start (Dask's
+    nanny leaves its pre-spawn variables in it, which the pool spawned later would inherit)."""
+    from distributed import Client
+    with sweep.nanny_environ_kept():
+        cluster = sweep.local_cluster(workers, "cpu")[0]
     return cluster, Client(cluster, set_as_default=False)
 
 
@@ -180,7 +182,8 @@ def main(argv=None):
             t, dist = timed(lambda: run(SPEC, client=client))
             seconds["dask, warm"].append(t)
             seconds["pool, warm"].append(timed(lambda: on_pool(pool, points, run_point))[0])
-            t, c = timed(lambda: sweep.local_cluster(args.workers, "cpu")[0])   # the sweep's
+            with sweep.nanny_environ_kept():
+                t, c = timed(lambda: sweep.local_cluster(args.workers, "cpu")[0])   # the sweep's
             seconds["cluster start"].append(t)
             cl = Client(c, set_as_default=False)
             seconds["workers import rmtland"].append(timed(

@@ -128,9 +128,13 @@ def test_examples_parse_and_their_first_point_runs(tmp_path):
 
 
 # -- determinism, resume, failures ------------------------------------------------------------
-def test_serial_one_and_two_workers_give_identical_numbers(tmp_path, client2):
+def test_serial_one_and_two_workers_give_identical_numbers(tmp_path, client2, monkeypatch):
     serial = run_sweep(TINY, tmp_path / "serial", workers=0, progress=False)
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)   # client2's nanny set it
+    monkeypatch.delenv("PYTHONHASHSEED", raising=False)
+    before = dict(os.environ)
     one = run_sweep(TINY, tmp_path / "one", workers=1, progress=False)
+    assert dict(os.environ) == before            # the sweep's nanny left the caller's alone
     two = run_sweep(TINY, tmp_path / "two", scheduler=client2.scheduler.address,
                     progress=False)                 # an existing cluster, by its address
     assert serial["total"] == serial["done"] == 8
@@ -185,6 +189,25 @@ def test_without_dask_the_serial_runner_says_so(tmp_path, monkeypatch):
                   tmp_path, progress=False, note=notes.append)
     assert s["runner"] == "in-process" and s["done"] == 1
     assert len(notes) == 1 and "rmtland[dist]" in notes[0] and "\n" not in notes[0]
+
+
+def test_the_sweeps_workers_keep_glibc_trimming_as_the_caller_has_it(monkeypatch):
+    """Dask's MALLOC_TRIM_THRESHOLD_=65536 is not set in the sweep's own workers (it made
+    every point fault its arrays in afresh: NANNY_ENVIRON_UNSET); a value the caller sets is
+    inherited; the other pre-spawn variables (one BLAS thread) are kept."""
+    from distributed import Client
+    for value in (None, "123456"):
+        if value is None:
+            monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+        else:
+            monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", value)
+        with sweep.nanny_environ_kept():
+            cluster, _ = sweep.local_cluster(1, "cpu")
+            with cluster, Client(cluster, set_as_default=False) as client:
+                env = client.run(lambda: (os.environ.get("MALLOC_TRIM_THRESHOLD_"),
+                                          os.environ.get("OPENBLAS_NUM_THREADS")))
+        assert list(env.values()) == [(value, "1")]
+        assert os.environ.get("MALLOC_TRIM_THRESHOLD_") == value
 
 
 def test_dask_cuda_gets_one_worker_per_gpu(monkeypatch):

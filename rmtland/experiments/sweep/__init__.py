@@ -74,9 +74,9 @@ M. E. O'Neill et al., NumPy ``SeedSequence`` (NEP 19): spawn keys give independe
 from ..._validate import InputError  # noqa: F401
 from .kinds import (KINDS, Kind, boolean, choice, host_budget, integer,  # noqa: F401
                     network_point, real, register_kind, scalar_fields, trained_point)
-from .runners import (CONNECT_TIMEOUT, DIST_NOTE, WORKERS_PER_CPU, check_workers,  # noqa: F401
-                      closing_quietly, compute_point, connect, local_cluster, run_sweep,
-                      versions)
+from .runners import (CONNECT_TIMEOUT, DIST_NOTE, NANNY_ENVIRON_UNSET,  # noqa: F401
+                      WORKERS_PER_CPU, check_workers, closing_quietly, compute_point, connect,
+                      local_cluster, nanny_environ_kept, run_sweep, versions)
 from .seeds import point_key, point_seed  # noqa: F401
 from .spec import (DEVICES, MAX_POINTS, Point, Sweep, load_spec, parse_spec,  # noqa: F401
                    toml_module)

@@ -27,7 +27,8 @@ from .spec import DEVICES, Sweep, load_spec, parse_spec
 from .writers import LEAD, TAIL, write_tables
 
 __all__ = ["run_sweep", "compute_point", "connect", "check_workers", "closing_quietly",
-           "local_cluster", "versions", "CONNECT_TIMEOUT", "DIST_NOTE", "WORKERS_PER_CPU"]
+           "local_cluster", "nanny_environ_kept", "versions", "CONNECT_TIMEOUT", "DIST_NOTE",
+           "NANNY_ENVIRON_UNSET", "WORKERS_PER_CPU"]
 
 #: seconds an existing scheduler (``scheduler=``) has to answer before the sweep is refused
 CONNECT_TIMEOUT = 10.0
@@ -228,27 +229,63 @@ def _gpu_count():
         return 0
 
 
+#: Variables of Dask's ``distributed.nanny.pre-spawn-environ`` left unset in the workers of
+#: the clusters a sweep starts.  ``MALLOC_TRIM_THRESHOLD_=65536`` (Dask's default, against
+#: the memory growth of long-lived workers) makes glibc return freed memory to the kernel at
+#: every free above 64 KiB, so each point's arrays are faulted in afresh: the 64 Hessian points
+#: of ``benchmarks/bench_sweep.py`` (n = 400) took 285 ms a point on 2 workers with it, 217 ms
+#: without (200 ms alone in one process).  A value the caller's environment sets is inherited.
+NANNY_ENVIRON_UNSET = ("MALLOC_TRIM_THRESHOLD_",)
+
+
 def local_cluster(workers, device):
     """The cluster of a sweep without a scheduler: ``dask_cuda.LocalCUDACluster`` (one worker
     per GPU, at most ``workers``) for ``device`` "gpu"/"auto" when dask-cuda imports and a GPU
     is seen; else a ``distributed.LocalCluster`` of ``workers`` single-threaded processes
-    (default: one per CPU).  Returns ``(cluster, description)``."""
+    (default: one per CPU), their environment without :data:`NANNY_ENVIRON_UNSET`.  Returns
+    ``(cluster, description)``.
+
+    Dask's nanny writes its pre-spawn variables into this process's ``os.environ`` and leaves
+    them there (one BLAS thread, a fixed ``PYTHONHASHSEED`` for every later subprocess of the
+    caller); :func:`run_sweep` puts them back once its cluster has closed
+    (:func:`nanny_environ_kept`)."""
+    import dask
     # the workers' logs at CRITICAL: a point's error is recorded in its row, a lost worker's
     # points as KilledWorker; the rest (heartbeats failing as the cluster closes after
     # Ctrl-C, closed streams) is noise on the terminal
     quiet = {"dashboard_address": ":0", "silence_logs": logging.CRITICAL}
-    if device in ("gpu", "auto"):
-        dask_cuda = _dask_cuda()
-        gpus = _gpu_count() if dask_cuda is not None else 0
-        if gpus:
-            n = min(gpus, workers) if workers else gpus
-            visible = ",".join(str(i) for i in range(n))
-            return (dask_cuda.LocalCUDACluster(CUDA_VISIBLE_DEVICES=visible, **quiet),
-                    {"runner": "dask_cuda.LocalCUDACluster", "workers": n})
-    from distributed import LocalCluster
-    n = workers or os.cpu_count() or 1
-    return (LocalCluster(n_workers=n, threads_per_worker=1, processes=True, **quiet),
-            {"runner": "distributed.LocalCluster", "workers": n})
+    unset = {f"distributed.nanny.pre-spawn-environ.{k}": None for k in NANNY_ENVIRON_UNSET}
+    with dask.config.set(unset):
+        if device in ("gpu", "auto"):
+            dask_cuda = _dask_cuda()
+            gpus = _gpu_count() if dask_cuda is not None else 0
+            if gpus:
+                n = min(gpus, workers) if workers else gpus
+                visible = ",".join(str(i) for i in range(n))
+                return (dask_cuda.LocalCUDACluster(CUDA_VISIBLE_DEVICES=visible, **quiet),
+                        {"runner": "dask_cuda.LocalCUDACluster", "workers": n})
+        from distributed import LocalCluster
+        n = workers or os.cpu_count() or 1
+        return (LocalCluster(n_workers=n, threads_per_worker=1, processes=True, **quiet),
+                {"runner": "distributed.LocalCluster", "workers": n})
+
+
+@contextlib.contextmanager
+def nanny_environ_kept():
+    """This process's values of the variables Dask's nanny sets before spawning a worker (its
+    ``distributed.nanny.pre-spawn-environ`` and ``PYTHONHASHSEED``), put back on exit: the
+    caller's later subprocesses see the environment it had."""
+    import dask
+    keys = set(dask.config.get("distributed.nanny.pre-spawn-environ")) | {"PYTHONHASHSEED"}
+    old = {k: os.environ.get(k) for k in keys}
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _quick_exit_plugin():
@@ -424,6 +461,7 @@ def run_sweep(spec, out, *, workers=None, scheduler=None, device=None, client=No
         if todo and client is None and workers != 0 and _has_dask():
             from distributed import Client
             with _sigint_here():             # Ctrl-C: to this thread only (see there)
+                stack.enter_context(nanny_environ_kept())     # exits after the cluster's
                 cluster, runner = local_cluster(workers, device)
                 stack.enter_context(closing_quietly(cluster))
                 client = Client(cluster, set_as_default=False)
