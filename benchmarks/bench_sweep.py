@@ -31,20 +31,23 @@ The load average is printed: other processes on the machine slow every mode.
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/bench_sweep.py --repeat 3 --out sweep_bench.json
 
-Where the time goes (issue 20; a 2-core machine shared with other jobs, load 1.4-2.2; two
-runs of ``--repeat 3 --points 320`` each of the single-module engine and of the sweep
-package, alternately, on the same tree otherwise).  Warm, Dask keeps both workers busy
-(busy workers 1.97-1.98 of 2) and reaches 0.95-0.98 of the pool's speed-up (single module
-0.975, 0.946; package 0.965, 0.968): what is left is the engine's 2-3 ms a point (the
-scheduler's round trip; the point's file and row, written by the submitting process, which
-shares the 2 cores with the workers).  End to end it reaches 0.88-0.93 (0.906, 0.930;
-0.926, 0.884): beyond the warm sweep, Dask pays its cluster's start (0.37-0.42 s: two
-spawned processes importing distributed and the main module, then the nanny's handshake;
-the pool's processes import the main module only, 0.5 s of the pool's end to end in all)
-and its close.  A worker's close waited 0.1-0.6 s for its interpreter's finalization; the
-package skips it (``runners._quick_exit_plugin``), which took the tiny sweep end to end
-from 0.88, 0.94 s to 0.78, 0.79 s.  Dask's points run 1.3-1.5x slower than alone in this
-process, the pool's likewise (~1.35x, from its wall time): two processes on two cores.
+Where the time goes (issue 20; a 2-core machine shared with other jobs).  Dask's nanny gives
+every worker ``MALLOC_TRIM_THRESHOLD_=65536`` (its ``distributed.nanny.pre-spawn-environ``)
+and writes it into the environment of the process that starts the cluster, where it stays:
+glibc then returns freed memory to the kernel at every free above 64 KiB and each point
+faults its arrays in afresh (267 ms a point on 2 workers, 200 ms alone), and the pool spawned
+after a cluster inherited it as well.  The sweep's cluster now leaves it unset
+(``sweep.NANNY_ENVIRON_UNSET``) and puts the caller's environment back, and this benchmark's
+pool runs with the environment the process had: ``--repeat 3``, same day, old code then new:
+Dask's speed-up end to end 1.26x -> 1.59x (warm 1.48x -> 1.84x, 218 ms a point), the pool's
+1.41x -> 1.75x (warm 1.48x -> 1.90x); Dask over the pool 0.876 -> 0.918 end to end, 0.993 ->
+0.966 warm.  Warm, both workers are busy (1.96-1.98 of 2); what is left is the engine's 2.2 ms
+a point (the scheduler's round trip; the point's file and row, written by the submitting
+process, which shares the 2 cores with the workers).  End to end, Dask also pays its
+cluster's start (0.43 s: two spawned processes importing distributed, 0.22 s, and the main
+module, then the nanny's handshake; the pool's processes import the main module only) and its
+close; a worker's close waited 0.1-0.6 s for its interpreter's finalization, which the
+package skips (``runners._quick_exit_plugin``).
 """
 import argparse
 import contextlib
