@@ -141,7 +141,7 @@ HESSIAN_BLOCK_BYTES = 8 << 20
 
 
 def _activation(name, z, xp, second):
-    """``(sigma(z), sigma'(z), q(z) or None)``, elementwise, dtype of ``z``, where ``q`` is
+    r"""``(sigma(z), sigma'(z), q(z) or None)``, elementwise, dtype of ``z``, where ``q`` is
     the factor with :math:`\sigma'' = \sigma' q`, in closed form without a division:
     :math:`-2\tanh z` for tanh, :math:`1 - \mathrm{sigmoid}(z)` for softplus (the R-pass
     forms :math:`(\delta W)\odot\sigma''` as :math:`\delta' \odot q` from the
