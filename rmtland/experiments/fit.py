@@ -122,8 +122,8 @@ def fit_spectrum(spectrum, config=FitConfig(), *, out=None, pdf=False, progress=
     the input file, ``seconds``, versions) and ``out/fit.png``.
 
     Every option and the input are checked before any computing (:class:`InputError`).
-    ``progress``: a bar of the bootstrap replicates on stderr (:class:`rmtland._progress.
-    Progress`, shown once the fit has run a couple of seconds)."""
+    ``progress``: a bar of the bootstrap replicates on stderr
+    (:class:`rmtland._progress.Progress`, shown once the fit has run a couple of seconds)."""
     if not isinstance(config, FitConfig):
         raise InputError(f"config must be a FitConfig, got {type(config).__name__}")
     source = None

@@ -108,10 +108,12 @@ def iter_spec(spec, batch, rng, chunk, max_bytes):
 
 
 def check_spec(spec, batch, chunk=None, max_bytes=None):
-    """The memory checks of :func:`sample_spec`, pure arithmetic (nothing is allocated): the
-    ``(batch, n, n)`` output, then one chunk's working memory (:func:`rmtland.linalg.dense.
-    plan_chunk`; with ``max_bytes``, within what the output leaves of it).  Returns the
-    ``max_bytes`` left for the chunks; raises :class:`InputError`."""
+    """The memory checks of :func:`sample_spec`, pure arithmetic (nothing is allocated).
+
+    First the ``(batch, n, n)`` output, then one chunk's working memory
+    (:func:`~rmtland.linalg.dense.plan_chunk`; with ``max_bytes``, within what the output
+    leaves of it).  Returns the ``max_bytes`` left for the chunks; raises
+    :class:`InputError`."""
     xp = spec.xp
     _, limit = memory_budget(xp, max_bytes)
     out_bytes = batch * spec.n * spec.n * spec.out_dtype.itemsize
