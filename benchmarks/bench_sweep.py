@@ -61,6 +61,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 import rmtland
+from rmtland._backend import environ_kept
 from rmtland._io import write_json
 from rmtland.experiments import sweep
 
@@ -89,19 +90,9 @@ def one_blas_thread():
     return threadpool_limits(1, user_api="blas")
 
 
-@contextlib.contextmanager
 def one_thread_environ():
     """OMP/OpenBLAS/MKL at one thread in the environment (inherited by spawned processes)."""
-    old = {k: os.environ.get(k) for k in ONE_THREAD}
-    os.environ.update({k: "1" for k in ONE_THREAD})
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    return environ_kept(ONE_THREAD, {k: "1" for k in ONE_THREAD})
 
 
 def new_pool(workers):

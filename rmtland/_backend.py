@@ -100,6 +100,23 @@ def linalg_errors(xp):
     return cupyx.errstate(linalg="raise")
 
 
+@contextlib.contextmanager
+def environ_kept(keys, values=None):
+    """``os.environ``'s entries of ``keys`` (and of ``values``' keys) put back as they were on
+    exit, set or unset; ``values`` (name -> str) are set on entry."""
+    values = dict(values or {})
+    old = {k: os.environ.get(k) for k in set(keys) | set(values)}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 def tune_host_allocator():
     """Host memory settings for the batched network engine, once per process: glibc's
     malloc parameters :data:`HOST_MALLOC`, and no transparent-huge-page advice from NumPy for

@@ -57,3 +57,18 @@ def test_settings_respect_the_environment(extra, made, hugepage):
             os.confstr("CS_GNU_LIBC_VERSION").split()[0] != "glibc":
         pytest.skip("glibc only")
     assert _run(TUNE, **extra) == [made, hugepage]
+
+
+def test_environ_kept_puts_back_set_and_unset_variables(monkeypatch):
+    """``environ_kept``: values set on entry; on exit every named variable as it was, one that
+    was unset unset again, even after an exception."""
+    import os
+    from rmtland._backend import environ_kept
+    monkeypatch.setenv("RMTLAND_TEST_A", "a")
+    monkeypatch.delenv("RMTLAND_TEST_B", raising=False)
+    with pytest.raises(RuntimeError):
+        with environ_kept(["RMTLAND_TEST_A"], {"RMTLAND_TEST_B": "b"}):
+            assert os.environ["RMTLAND_TEST_B"] == "b"
+            os.environ["RMTLAND_TEST_A"] = "changed"
+            raise RuntimeError
+    assert os.environ["RMTLAND_TEST_A"] == "a" and "RMTLAND_TEST_B" not in os.environ

@@ -16,7 +16,7 @@ import sys
 import time
 
 from ... import _validate
-from ..._backend import get_xp
+from ..._backend import environ_kept, get_xp
 from ..._io import check_output_dir, write_json
 from ..._progress import Progress
 from ..._validate import InputError
@@ -270,22 +270,14 @@ def local_cluster(workers, device):
                 {"runner": "distributed.LocalCluster", "workers": n})
 
 
-@contextlib.contextmanager
 def nanny_environ_kept():
     """This process's values of the variables Dask's nanny sets before spawning a worker (its
-    ``distributed.nanny.pre-spawn-environ`` and ``PYTHONHASHSEED``), put back on exit: the
-    caller's later subprocesses see the environment it had."""
+    ``distributed.nanny.pre-spawn-environ`` and ``PYTHONHASHSEED``), put back on exit
+    (:func:`rmtland._backend.environ_kept`): the caller's later subprocesses see the
+    environment it had."""
     import dask
-    keys = set(dask.config.get("distributed.nanny.pre-spawn-environ")) | {"PYTHONHASHSEED"}
-    old = {k: os.environ.get(k) for k in keys}
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    return environ_kept(set(dask.config.get("distributed.nanny.pre-spawn-environ"))
+                        | {"PYTHONHASHSEED"})
 
 
 def _quick_exit_plugin():
