@@ -537,14 +537,16 @@ class MLP:
             d2.append(s2)
         return _Cache(xp, layers, a, z, d1, d2)
 
-    def _output(self, cache, Y):
-        """Fill ``cache.r``, ``cache.P``, ``cache.c``, ``cache.loss`` from the targets."""
+    def _output(self, cache, Y, loss=False):
+        """Fill ``cache.r``, ``cache.P``, ``cache.c`` from the targets, and with ``loss``
+        ``cache.loss`` (the products and the gradient do not read it)."""
         xp, f = cache.xp, cache.a[-1]
         B, m = cache.shape
         if self.loss_kind == "squared":
             cache.c = 1.0 / (self.k * m)
             cache.r = f - Y
-            cache.loss = (0.5 * cache.c) * (cache.r * cache.r).sum(axis=(1, 2))
+            if loss:
+                cache.loss = (0.5 * cache.c) * (cache.r * cache.r).sum(axis=(1, 2))
         else:
             cache.c = 1.0 / m
             fmax = f.max(axis=-1, keepdims=True)
@@ -552,8 +554,9 @@ class MLP:
             s = e.sum(axis=-1, keepdims=True)
             cache.P = e / s
             cache.r = cache.P - Y
-            lse = (fmax + xp.log(s))[..., 0]
-            cache.loss = cache.c * (lse - (Y * f).sum(axis=-1)).sum(axis=1)
+            if loss:
+                lse = (fmax + xp.log(s))[..., 0]
+                cache.loss = cache.c * (lse - (Y * f).sum(axis=-1)).sum(axis=1)
         return cache
 
     def _point_terms(self, cache):
@@ -625,9 +628,9 @@ class MLP:
         B, m = theta.shape[0], X.shape[1]
         chunks = self._net_chunks(xp, B, self.nbytes(1, m, dtype=theta.dtype))
         if len(chunks) == 1:
-            return self._output(self._forward(xp, theta, X), Y).loss
-        return xp.concatenate([self._output(self._forward(xp, theta[c], X[c]), Y[c]).loss
-                               for c in chunks])
+            return self._output(self._forward(xp, theta, X), Y, loss=True).loss
+        return xp.concatenate([self._output(self._forward(xp, theta[c], X[c]), Y[c],
+                                            loss=True).loss for c in chunks])
 
     def residuals(self, theta, X, Y):
         r"""Residuals :math:`r_i = \partial\ell_i/\partial f`, ``(B, m, k)``: :math:`f - y`
