@@ -308,8 +308,8 @@ def _exit_now():
 
 
 class _Bar:
-    """The progress line: points done / total, rate and ETA (:class:`rmtland._progress.
-    Progress` with the rate and ETA in its label)."""
+    """The progress line: points done / total, rate and ETA
+    (:class:`rmtland._progress.Progress` with the rate and ETA in its label)."""
 
     def __init__(self, total, show):
         self.total, self.done, self.t0 = total, 0, time.perf_counter()
