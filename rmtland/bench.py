@@ -389,8 +389,9 @@ def bench_network(device="cpu", hidden=(16, 64, 256), *, inputs=32, outputs=8, s
       (``directions`` at once; ``block_gain``: its GEMM rate over that of ``hvp-1``;
       ``speedup_per_direction``: ``hvp-1``'s seconds over its own per direction, the two
       timed interleaved: the block shares one forward pass among its directions, which the
-      GEMM rate does not count) and ``dense-hessian`` (:meth:`~rmtland.networks.MLP.hessian`, all ``n``
-      columns), and ``operator-hvp-1``: one product of each network's
+      GEMM rate does not count) and ``dense-hessian``
+      (:meth:`~rmtland.networks.MLP.hessian`, all ``n`` columns), and ``operator-hvp-1``:
+      one product of each network's
       :func:`rmtland.networks.operators.hessian_operator` (made once, outside the timing:
       repeated products at one point, the path of :func:`rmtland.linalg.spectral.spectrum`),
       whose forward pass is not redone per product (``speedup_over_hvp_1``: ``hvp-1``'s
@@ -641,8 +642,9 @@ def format_network_table(rows):
     """Plain-text table of :func:`bench_network` rows: per row the batch ``B``, width, ``n``,
     directions ``r``, ms per network, GFLOP/s and fraction of the GEMM ceiling where counted,
     and a last column with the row's ratio: ``block x rate, x per direction`` (a block's GEMM
-    rate over one product's, and one product's seconds over the block's per direction), ``% of hvp-1's time`` (its GEMMs alone), ``over hvp-1 x`` (an operator
-    product's speed-up, and its rate counted as a full product), ``as n hvp-1 columns`` (a
+    rate over one product's, and one product's seconds over the block's per direction),
+    ``% of hvp-1's time`` (its GEMMs alone), ``over hvp-1 x`` (an operator product's
+    speed-up, and its rate counted as a full product), ``as n hvp-1 columns`` (a
     dense Hessian's rate counted so), ``rmtland x`` (torch.func's seconds over rmtland's),
     ``batched/loop x``, or the reason a row was skipped."""
     head = ["method", "B", "hidden", "n", "r", "ms/network", "GFLOP/s", "of GEMM", "ratio"]

@@ -889,10 +889,10 @@ class MLP:
         h = 64-256, ``rmtland bench network``).
 
         ``unit=j``: the directions are the unit vectors ``e_j, ..., e_{j+r-1}`` (``Vt`` is
-        None; ``r`` is that of ``out``), so ``a_l V_l^T`` and ``delta_l V_l`` are one column of ``a_l`` or ``delta_l``
-        put in place, or zero for a layer that holds none of the ``r`` parameters: the same
-        numbers as the GEMMs (a product with a unit vector adds exact zeros), without
-        their work (the dense Hessian of :meth:`hessian`)."""
+        None; ``r`` is that of ``out``), so ``a_l V_l^T`` and ``delta_l V_l`` are one column
+        of ``a_l`` or ``delta_l`` put in place, or zero for a layer that holds none of the
+        ``r`` parameters: the same numbers as the GEMMs (a product with a unit vector adds
+        exact zeros), without their work (the dense Hessian of :meth:`hessian`)."""
         xp, layers, a = cache.xp, cache.layers, cache.a
         gn, res = part in ("H", "H0"), part in ("H", "H1")
         B, r, n = out.shape

@@ -48,8 +48,8 @@ from ..linalg.tridiagonal import eigvalsh_tridiagonal
 __all__ = [
     "BLOCK", "sample_wishart", "iter_wishart_chunks", "sample_goe", "iter_goe_chunks",
     "sample_gue", "iter_gue_chunks", "sample_goe_tridiagonal", "MatrixSpec", "iter_spec",
-    "check_spec", "check_sample_goe", "sample_spec", "gram", "symmetrize", "goe_eigenvalues", "wishart_eigenvalues",
-    "laguerre_tridiagonal", "haar_orthogonal",
+    "check_spec", "check_sample_goe", "sample_spec", "gram", "symmetrize", "goe_eigenvalues",
+    "wishart_eigenvalues", "laguerre_tridiagonal", "haar_orthogonal",
 ]
 
 #: Matrices per child random stream. Fixed: changing it changes every seeded result.
@@ -112,8 +112,14 @@ def check_spec(spec, batch, chunk=None, max_bytes=None):
 
     First the ``(batch, n, n)`` output, then one chunk's working memory
     (:func:`~rmtland.linalg.dense.plan_chunk`; with ``max_bytes``, within what the output
-    leaves of it).  Returns the ``max_bytes`` left for the chunks; raises
-    :class:`InputError`."""
+    leaves of it).  Raises :class:`InputError`."""
+    max_bytes = _output_fits(spec, batch, max_bytes)
+    plan_chunk(spec.xp, spec.bytes_per_matrix(), batch, chunk, max_bytes, blame=spec.blame)
+
+
+def _output_fits(spec, batch, max_bytes):
+    """The check of the ``(batch, n, n)`` output; returns the ``max_bytes`` it leaves for the
+    chunks (None: the budget's)."""
     xp = spec.xp
     _, limit = memory_budget(xp, max_bytes)
     out_bytes = batch * spec.n * spec.n * spec.out_dtype.itemsize
@@ -128,14 +134,14 @@ def check_spec(spec, batch, chunk=None, max_bytes=None):
         if max_bytes <= 0:
             raise InputError(f"max_bytes={max_bytes + out_bytes} leaves no room for the "
                              "working memory beside the output")
-    plan_chunk(xp, spec.bytes_per_matrix(), batch, chunk, max_bytes, blame=spec.blame)
     return max_bytes
 
 
 def sample_spec(spec, batch, rng, chunk, max_bytes):
-    """All ``batch`` matrices of ``spec`` as one ``(batch, n, n)`` array (memory checked)."""
+    """All ``batch`` matrices of ``spec`` as one ``(batch, n, n)`` array (memory checked: the
+    output here, the chunks by :func:`iter_spec`)."""
     xp = spec.xp
-    max_bytes = check_spec(spec, batch, chunk, max_bytes)
+    max_bytes = _output_fits(spec, batch, max_bytes)
     out = xp.empty((batch, spec.n, spec.n), dtype=spec.out_dtype)
     start = 0
     for block in iter_spec(spec, batch, rng, chunk, max_bytes):
