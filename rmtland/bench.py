@@ -245,6 +245,8 @@ def _hvp_gemms(xp, widths, B, m, dtype, g):
     direction per network (``part="H"``, no biases), with the shapes and operand layouts of
     its code and the count of :func:`_hvp_multiply_adds` (random operands, no elementwise
     work): the ceiling the GEMMs of that product reach alone on these shapes."""
+    from .networks.mlp import sum_outer
+
     def rand(*shape):
         return xp.asarray(g.standard_normal(shape)).astype(dtype, copy=False)
     calls = []
@@ -253,11 +255,11 @@ def _hvp_gemms(xp, widths, B, m, dtype, g):
         Rd, Ra, d = rand(B, 1, m, h), rand(B, 1, m, hp), rand(B, m, h)
         calls += [lambda a=a, W=W: a @ W.swapaxes(1, 2),                 # forward
                   lambda a=a, V=V: a[:, None] @ V.swapaxes(2, 3),        # R{z} from V
-                  lambda a=a, Rd=Rd: Rd.swapaxes(2, 3) @ a[:, None]]     # weight block
+                  lambda a=a, Rd=Rd: sum_outer(Rd, a[:, None])]          # weight block
         if l:
             calls += [lambda d=d, W=W: d @ W,                            # delta (point)
                       lambda Ra=Ra, W=W, hp=hp: Ra.reshape(B, m, hp) @ W.swapaxes(1, 2),
-                      lambda d=d, Ra=Ra: d.swapaxes(1, 2)[:, None] @ Ra,
+                      lambda d=d, Ra=Ra: sum_outer(d[:, None], Ra),
                       lambda Rd=Rd, W=W, h=h: Rd.reshape(B, m, h) @ W,
                       lambda d=d, V=V: d[:, None] @ V]
             if 2 * h <= hp:         # a narrow layer: [Rdelta | delta] [W; V], one GEMM
