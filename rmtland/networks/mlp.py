@@ -144,9 +144,10 @@ def _activation(name, z, xp, second):
     r"""``(sigma(z), sigma'(z), q(z) or None)``, elementwise, dtype of ``z``, where ``q`` is
     the factor with :math:`\sigma'' = \sigma' q`, in closed form without a division:
     :math:`-2\tanh z` for tanh, :math:`1 - \mathrm{sigmoid}(z)` for softplus (the R-pass
-    forms :math:`(\delta W)\odot\sigma''` as :math:`\delta' \odot q` from the
-    back-propagated :math:`\delta' = (\delta W)\odot\sigma'` it computes anyway: one pass
-    fewer than holding sigma''). For the piecewise-linear activations sigma'' is 0 almost
+    forms :math:`(\delta W)\odot\sigma''\odot\mathcal R\{z\}` as
+    :math:`\sigma'\odot(p\odot\mathcal R\{z\})` with :math:`p = (\delta W)\odot q`, and
+    multiplies by :math:`\sigma'` once for both of its terms: one pass fewer than holding
+    sigma''). For the piecewise-linear activations sigma'' is 0 almost
     everywhere and q is returned as None (the R-pass then drops its term); sigma'(0) = 0 for
     ReLU and LEAKY_SLOPE for leaky ReLU."""
     if name == "tanh":
@@ -169,13 +170,14 @@ def _activation(name, z, xp, second):
 class _Cache:
     """Forward pass of a batch: activations ``a[0..D]`` (``a[0] = X``, ``a[D] = f``),
     hidden pre-activations ``z``, ``d1 = sigma'(z)``, ``d2 = sigma''(z)/sigma'(z)`` (the
-    ``q`` of :func:`_activation`; None when sigma'' = 0 a.e.), and the output
+    ``q`` of :func:`_activation`; None when sigma'' = 0 a.e., and for tanh's first layer,
+    whose :math:`q = -2 a_1` is read from ``a``), and the output
     quantities ``r`` (residual), ``P`` (softmax probabilities or None), ``c`` (prefactor)."""
 
     def __init__(self, xp, layers, a, z, d1, d2):
         self.xp, self.layers, self.a, self.z, self.d1, self.d2 = xp, layers, a, z, d1, d2
         self.r = self.P = self.c = self.loss = None
-        self.delta = self.bd2 = None            # the R-pass's point terms (MLP._point_terms)
+        self.delta = self.p = None              # the R-pass's point terms (MLP._point_terms)
 
     @property
     def shape(self):
@@ -191,7 +193,7 @@ class _Cache:
         part.r, part.P, part.c, part.loss = (None if self.r is None else self.r[s],
                                              None if self.P is None else self.P[s], self.c,
                                              None if self.loss is None else self.loss[s])
-        part.delta, part.bd2 = cut(self.delta), cut(self.bd2)
+        part.delta, part.p = cut(self.delta), cut(self.p)
         return part
 
 
@@ -530,7 +532,8 @@ class MLP:
             if l == self.depth - 1:
                 a.append(zl)
                 break
-            s, s1, s2 = _activation(self.activation, zl, xp, second)
+            s, s1, s2 = _activation(self.activation, zl, xp,    # tanh's first q: from a_1
+                                    second and not (l == 0 and self.activation == "tanh"))
             a.append(s)
             z.append(zl)
             d1.append(s1)
@@ -564,20 +567,29 @@ class MLP:
         products of :meth:`hessian` blocks and of a :class:`_Point` share them):
         ``cache.delta[l]`` = :math:`\delta_l` (``c r`` for the output layer, then
         :math:`(\delta_{l+1} W_{l+1})\odot\sigma'(z_l)`, ``(B, m, h_l)``, ``l = 1..D-1``) and
-        ``cache.bd2[l-1]`` = :math:`(\delta_l W_l)\odot\sigma''(z_{l-1})` (None where
-        :math:`\sigma'' = 0`). The R-pass reads neither ``z``, :math:`\sigma''` nor ``r``
-        after this, so they are dropped: the cache holds no more arrays than the forward pass
-        of :meth:`nbytes` (four per hidden unit, three per output)."""
+        ``cache.p[l-1]`` = :math:`(\delta_l W_l)\odot q(z_{l-1})`, so that
+        :math:`(\delta_l W_l)\odot\sigma''(z_{l-1}) = \sigma'(z_{l-1})\odot p_{l-1}` (None
+        where :math:`\sigma'' = 0`). :math:`\delta_0` is not formed (no weight block reads
+        it). For tanh, :math:`p_0 = (\delta_1 (-2 W_1))\odot a_1` (:math:`q = -2\tanh z_0 =
+        -2 a_1`), the factor on the weights rather than a pass over the hidden array. The
+        R-pass reads neither ``z``, ``q`` nor ``r`` after this, so they are dropped:
+        the cache holds no more arrays than the forward pass of :meth:`nbytes` (four per
+        hidden unit, three per output)."""
         if cache.delta is not None:
             return
         delta = cache.c * cache.r
-        cache.delta, cache.bd2 = [None] * self.depth, [None] * self.depth
+        cache.delta, cache.p = [None] * self.depth, [None] * self.depth
         for l in range(self.depth - 1, 0, -1):
             cache.delta[l] = delta
-            back = delta @ cache.layers[l][0]                         # (B, m, h_{l-1})
-            delta = back * cache.d1[l - 1]
+            W = cache.layers[l][0]
+            if l == 1 and self.activation == "tanh":
+                cache.p[0] = (delta @ (-2.0 * W)) * cache.a[1]
+                break
+            back = delta @ W                                          # (B, m, h_{l-1})
             if cache.d2[l - 1] is not None:                           # sigma'' = sigma' q
-                cache.bd2[l - 1] = delta * cache.d2[l - 1]
+                cache.p[l - 1] = back * cache.d2[l - 1]
+            if l > 1:
+                delta = back * cache.d1[l - 1]
         cache.z = cache.d2 = cache.r = None
 
     def _lam(self, cache, U):
@@ -956,7 +968,7 @@ class MLP:
                 gb[...] = Rdelta.sum(axis=2) if Rdelta is not None else 0
             if not l:
                 break
-            # Rdelta_{l-1} = (Rdelta W + delta V) * sigma' + Rz * bd2 (H1's terms with res)
+            # Rdelta_{l-1} = (Rdelta W + delta V + Rz * p) * sigma' (H1's terms with res)
             merged = Rdelta is not None and res and unit is None and 2 * h <= hp
             new = None
             if merged:            # a narrow layer (the output's): [Rdelta | delta] [W; V_l],
@@ -982,11 +994,11 @@ class MLP:
                     jj, u, i = e
                     if len(jj):
                         new[:, jj, :, i] += delta[:, :, u].transpose(2, 0, 1)
-            new *= cache.d1[l - 1][:, None]
-            if res and cache.bd2[l - 1] is not None:                  # sigma'' = 0 a.e.: no term
+            if res and cache.p[l - 1] is not None:                    # sigma'' = 0 a.e.: no term
                 z = Rz[l - 1]                                         # not needed after this
-                z *= cache.bd2[l - 1][:, None]
+                z *= cache.p[l - 1][:, None]
                 new += z
+            new *= cache.d1[l - 1][:, None]
             Rdelta = new
 
 
