@@ -117,6 +117,28 @@ def environ_kept(keys, values=None):
                 os.environ[k] = v
 
 
+def host_blas():
+    """The BLAS library behind NumPy's ``matmul`` as threadpoolctl reports it: ``{"library",
+    "version", "kernel", "threads", "coretype"}`` (``kernel``: OpenBLAS's core type, the
+    instruction set of its GEMMs; ``coretype``: ``OPENBLAS_CORETYPE`` when the environment
+    chose the kernel, else None), or ``{}`` when threadpoolctl is not installed. The kernel
+    sets the GEMM rate: on the 2-core AMD Zen 5 VM of the benchmarks, a 2048 GEMM ran at 63
+    GFLOP/s with the Haswell kernels its environment sets and 107 with the SkylakeX ones
+    OpenBLAS 0.3.31 picks itself (docs/results/benchmarks.rst)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return {}
+    libs = [lib for lib in threadpool_info() if lib.get("user_api") == "blas"]
+    libs.sort(key=lambda lib: "numpy" not in str(lib.get("filepath", "")))   # NumPy's first
+    if not libs:
+        return {}
+    lib = libs[0]
+    return {"library": lib.get("internal_api"), "version": lib.get("version"),
+            "kernel": lib.get("architecture"), "threads": lib.get("num_threads"),
+            "coretype": os.environ.get("OPENBLAS_CORETYPE")}
+
+
 def tune_host_allocator():
     """Host memory settings for the batched network engine, once per process: glibc's
     malloc parameters :data:`HOST_MALLOC`, and no transparent-huge-page advice from NumPy for

@@ -72,3 +72,22 @@ def test_environ_kept_puts_back_set_and_unset_variables(monkeypatch):
             os.environ["RMTLAND_TEST_A"] = "changed"
             raise RuntimeError
     assert os.environ["RMTLAND_TEST_A"] == "a" and "RMTLAND_TEST_B" not in os.environ
+
+
+def test_host_blas_names_numpys_library_and_its_kernels(monkeypatch):
+    """threadpoolctl's report of the BLAS behind NumPy (the library and the kernels that set
+    the GEMM rate), with the environment's OPENBLAS_CORETYPE, and {} without threadpoolctl;
+    result files carry it in their versions."""
+    import sys
+    from rmtland._backend import host_blas
+    from rmtland.experiments._run import versions
+    pytest.importorskip("threadpoolctl")
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    blas = host_blas()
+    assert set(blas) == {"library", "version", "kernel", "threads", "coretype"}
+    assert blas["coretype"] == "Haswell" and blas["threads"] >= 1
+    assert versions()["blas"].startswith(str(blas["library"]))
+    monkeypatch.delenv("OPENBLAS_CORETYPE")
+    assert host_blas()["coretype"] is None
+    monkeypatch.setitem(sys.modules, "threadpoolctl", None)          # not installed
+    assert host_blas() == {} and "blas" not in versions()

@@ -2,6 +2,7 @@
 import json
 
 from .. import _validate
+from .._backend import host_blas
 from ._args import DEVICES, Parser, checked, integer
 
 
@@ -52,10 +53,7 @@ def run(args):
     from .. import bench
     table = {"spectra": bench.bench_spectra, "sampling": bench.bench_sampling}[args.what]
     rows = table(args.device, args.sizes, repeats=args.repeats)
-    if args.json:
-        print(json.dumps({"rows": rows}, allow_nan=False))
-    else:
-        print(bench.format_table(rows))
+    _print(bench, rows, args.json)
     return 0
 
 
@@ -67,9 +65,19 @@ def run_network(args):
                                loop_batches=args.loop_batches, loop_hidden=args.loop_hidden,
                                loop_ops=args.loop_ops, torch=not args.no_torch,
                                clock=args.clock, block=args.block)
-    if args.json:
-        print(json.dumps({"rows": rows}, allow_nan=False))
-    else:
-        print(bench.format_table(rows))
+    _print(bench, rows, args.json)
     return 0
 
+
+def _print(bench, rows, as_json):
+    """The rows as JSON (with the host's BLAS, :func:`rmtland._backend.host_blas`) or as a
+    table with the BLAS below (its kernels set the GEMM rates on the CPU)."""
+    blas = host_blas()
+    if as_json:
+        print(json.dumps({"rows": rows, "blas": blas}, allow_nan=False))
+        return
+    print(bench.format_table(rows))
+    if blas:
+        print(f"\nBLAS: {blas['library']} {blas['version']}, {blas['kernel']} kernels"
+              + (" (set by OPENBLAS_CORETYPE)" if blas["coretype"] else "")
+              + f", {blas['threads']} threads")

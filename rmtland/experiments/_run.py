@@ -27,7 +27,7 @@ import numpy as np
 
 from .._validate import InputError
 from .._version import __version__
-from .._backend import device_name, get_xp
+from .._backend import device_name, get_xp, host_blas
 from .._io import RunDirectory, check_output_dir, save_figure, write_binary, write_json
 
 __all__ = ["FIGURES", "DATA", "FigureError", "register", "register_data", "level", "versions",
@@ -84,11 +84,17 @@ def level(quick, smoke):
 
 
 def versions():
-    """Versions of rmtland, its dependencies and Python, for every result file."""
+    """Versions of rmtland, its dependencies and Python, for every result file, and the BLAS
+    with its kernels (:func:`rmtland._backend.host_blas`) when threadpoolctl can tell."""
     import matplotlib
     import scipy
-    return {"rmtland": __version__, "numpy": np.__version__, "scipy": scipy.__version__,
-            "matplotlib": matplotlib.__version__, "python": platform.python_version()}
+    v = {"rmtland": __version__, "numpy": np.__version__, "scipy": scipy.__version__,
+         "matplotlib": matplotlib.__version__, "python": platform.python_version()}
+    blas = host_blas()
+    if blas:
+        v["blas"] = (f"{blas['library']} {blas['version']} ({blas['kernel']} kernels"
+                     + (", OPENBLAS_CORETYPE" if blas["coretype"] else "") + ")")
+    return v
 
 
 class FigureError(RuntimeError):

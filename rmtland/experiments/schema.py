@@ -66,7 +66,8 @@ def _under(prefix, block, optional=False):
 _VERSIONS = (
     _f("versions", "object", "-", "versions of the software that computed the result"),
     _f("versions.*", "str", "-", "version of one package (rmtland, numpy, scipy, matplotlib, "
-                                 "python; dask and distributed in a sweep)"),
+                                 "python; dask and distributed in a sweep; blas: the library "
+                                 "and its kernels, when threadpoolctl is installed)"),
 )
 _FILES = (_f("files", "list", "-", "the files written into the output directory (names)",
              optional=True),
