@@ -151,9 +151,11 @@ def plan_chunk(xp, bytes_per_item, batch, chunk=None, max_bytes=None, what="matr
 def require_memory(xp, nbytes, blame, what):
     """Raise :class:`InputError` naming ``blame`` when ``what`` (``nbytes`` kept at once on
     ``xp``'s device; NumPy: the host) would exceed the limit of :func:`memory_budget`, so a
-    run too big for the machine stops before it starts."""
+    run too big for the machine stops before it starts. ``what`` may be a callable giving the
+    text, formatted only for the error (checks in inner loops)."""
     limit = memory_budget(xp)[1]
     if nbytes > limit:
+        what = what() if callable(what) else what
         where = "the GPU" if xp is not np else "the host"
         raise InputError(f"{what} need about {nbytes / 2**30:.3g} GiB, more than the "
                          f"{limit / 2**30:.3g} GiB available on {where}; reduce {blame}")

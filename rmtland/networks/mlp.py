@@ -394,13 +394,14 @@ class MLP:
         ``model.nbytes(batch, m)`` exceeds the memory budget
         (:func:`rmtland.linalg.dense.require_memory`) before anything is allocated.
         """
-        batch = _validate.integer("batch", batch, 1)
-        m = _validate.integer("m", m, 0)
-        r = _validate.integer("r", r, 0)
-        item = np.dtype(dtype or self.dtype).itemsize
+        return self._bytes(_validate.integer("batch", batch, 1), _validate.integer("m", m, 0),
+                           _validate.integer("r", r, 0), np.dtype(dtype or self.dtype).itemsize)
+
+    def _bytes(self, B, m, r, item):
+        """:meth:`nbytes` of checked integers and an itemsize."""
         n, units = self.n_params, sum(self.widths[1:-1])
-        forward = (4 * units + 3 * self.k) * batch * m
-        return item * (2 * batch * n + n + forward + r * self._per_direction(batch, m))
+        forward = (4 * units + 3 * self.k) * B * m
+        return item * (2 * B * n + n + forward + r * self._per_direction(B, m))
 
     def _working_bytes(self, xp, B, m, r, dtype):
         """Peak memory of one checked call, as the engine runs it: :meth:`nbytes` of the whole
@@ -409,8 +410,8 @@ class MLP:
         :meth:`_net_chunks` and :meth:`_rpass_plan` go through one at a time."""
         item, n = np.dtype(dtype).itemsize, self.n_params
         chunked = item * (2 * B * n + n + 2 * B * n * r) + max(
-            self._budget(xp), self.nbytes(1, m, min(r, 1), dtype))
-        return min(self.nbytes(B, m, r, dtype), chunked)
+            self._budget(xp), self._bytes(1, m, min(r, 1), item))
+        return min(self._bytes(B, m, r, item), chunked)
 
     def _per_direction(self, B, m):
         """Elements of the R-pass per direction (one column of :meth:`hessian`)."""
@@ -476,7 +477,7 @@ class MLP:
         if check:
             r = r or (0 if V is None else (V.shape[2] if V.ndim == 3 else 1))
             self._require(xp, self._working_bytes(xp, B, m, r, dt),
-                          f"{B} networks of widths {list(self.widths)} on {m} samples"
+                          lambda: f"{B} networks of widths {list(self.widths)} on {m} samples"
                           + (f" with {r} directions" if r else ""))
             self._check_values(xp, theta, X, Y, V)
         return xp, theta, _batch_view(xp, X, B), _batch_view(xp, Y, B), V
