@@ -80,4 +80,4 @@ def _print(bench, rows, as_json):
     if blas:
         print(f"\nBLAS: {blas['library']} {blas['version']}, {blas['kernel']} kernels"
               + (" (set by OPENBLAS_CORETYPE)" if blas["coretype"] else "")
-              + f", {blas['threads']} threads")
+              + f", {blas['threads']} thread" + ("" if blas["threads"] == 1 else "s"))
