@@ -582,13 +582,16 @@ class MLP:
             cache.delta[l] = delta
             W = cache.layers[l][0]
             if l == 1 and self.activation == "tanh":
-                cache.p[0] = (delta @ (-2.0 * W)) * cache.a[1]
+                p = delta @ (-2.0 * W)
+                p *= cache.a[1]
+                cache.p[0] = p
                 break
             back = delta @ W                                          # (B, m, h_{l-1})
             if cache.d2[l - 1] is not None:                           # sigma'' = sigma' q
                 cache.p[l - 1] = back * cache.d2[l - 1]
             if l > 1:
-                delta = back * cache.d1[l - 1]
+                back *= cache.d1[l - 1]
+                delta = back
         cache.z = cache.d2 = cache.r = None
 
     def _lam(self, cache, U):
@@ -925,7 +928,8 @@ class MLP:
                 else:
                     dirs[-1][3] = _unit_entries(xp, unit, r, o, h, h)
                 o += h
-        # forward mode: Rz_l (B, r, m, h_l), Ra_l = R{a_l} (input of layer l)
+        # forward mode: Rz_l (B, r, m, h_l), Ra_l = R{a_l} (input of layer l) = Rz_{l-1} *
+        # sigma', formed in Rz_{l-1}'s memory (in place: the tail below reads Ra_l, not Rz)
         Rz, Ra = [], [None]
         for l, ((W, _), (VW, vb, e, eb)) in enumerate(zip(layers, dirs)):
             h, hp = self._sizes[l]
@@ -947,7 +951,8 @@ class MLP:
                     z[:, eb[0], :, eb[2]] += 1.0
             Rz.append(z)
             if l < self.depth - 1:
-                Ra.append(z * cache.d1[l][:, None])
+                z *= cache.d1[l][:, None]
+                Ra.append(z)
         # reverse mode on the R-derivatives
         if res:
             self._point_terms(cache)
@@ -970,7 +975,7 @@ class MLP:
                 gb[...] = Rdelta.sum(axis=2) if Rdelta is not None else 0
             if not l:
                 break
-            # Rdelta_{l-1} = (Rdelta W + delta V + Rz * p) * sigma' (H1's terms with res)
+            # Rdelta_{l-1} = (Rdelta W + delta V) * sigma' + Ra_l * p (H1's terms with res)
             merged = Rdelta is not None and res and unit is None and 2 * h <= hp
             new = None
             if merged:            # a narrow layer (the output's): [Rdelta | delta] [W; V_l],
@@ -996,11 +1001,11 @@ class MLP:
                     jj, u, i = e
                     if len(jj):
                         new[:, jj, :, i] += delta[:, :, u].transpose(2, 0, 1)
+            new *= cache.d1[l - 1][:, None]
             if res and cache.p[l - 1] is not None:                    # sigma'' = 0 a.e.: no term
-                z = Rz[l - 1]                                         # not needed after this
+                z = Ra[l]                                             # not needed after this
                 z *= cache.p[l - 1][:, None]
                 new += z
-            new *= cache.d1[l - 1][:, None]
             Rdelta = new
 
 
