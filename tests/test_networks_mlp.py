@@ -186,6 +186,25 @@ def test_batch_member_equals_network_alone(rng):
             assert np.allclose(together[b], alone, rtol=1e-12, atol=1e-14), (name, b)
 
 
+def test_shared_data_of_any_layout(rng):
+    """X and Y shared by the batch as C-ordered, Fortran-ordered or strided views (the batch
+    view is built directly for contiguous data, by broadcasting otherwise): the same numbers
+    as C-ordered copies, bit for bit."""
+    net = MLP([3, 5, 2], "tanh")
+    theta = net.init(3, rng=rng)
+    V = rng.standard_normal((3, net.n_params))
+    big_X, big_Y = rng.standard_normal((16, 6)), rng.standard_normal((16, 4))
+    layouts = {"F": (np.asfortranarray(big_X[:8, :3]), np.asfortranarray(big_Y[:8, :2])),
+               "strided": (big_X[::2, ::2], big_Y[::2, ::2])}
+    for name, (X, Y) in layouts.items():
+        Xc, Yc = np.ascontiguousarray(X), np.ascontiguousarray(Y)
+        for method in ("loss", "gradient"):
+            assert np.array_equal(getattr(net, method)(theta, X, Y),
+                                  getattr(net, method)(theta, Xc, Yc)), (name, method)
+        assert np.array_equal(net.hvp(theta, X, Y, V), net.hvp(theta, Xc, Yc, V)), name
+        assert np.array_equal(net.forward(theta, X), net.forward(theta, Xc)), name
+
+
 def test_float32_stays_float32(rng):
     net = MLP([3, 5, 2], "tanh", loss="softmax", dtype="float32")
     theta64, X, Y = _problem(net, rng, m=6)

@@ -1014,7 +1014,7 @@ def _batch_view(xp, A, B):
     (``A`` itself when it is None or already 3-D)."""
     if A is None or A.ndim == 3:
         return A
-    if xp is not np:
+    if xp is not np or not (A.flags.c_contiguous or A.flags.f_contiguous):
         return xp.broadcast_to(A[None], (B,) + tuple(A.shape))
     V = np.ndarray((B,) + A.shape, A.dtype, A, 0, (0,) + A.strides)   # 6x faster than
     V.flags.writeable = False                                         # np.broadcast_to
