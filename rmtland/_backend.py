@@ -139,6 +139,18 @@ def host_blas():
             "coretype": os.environ.get("OPENBLAS_CORETYPE")}
 
 
+def describe_blas(blas):
+    """:func:`host_blas`'s report in words: ``"openblas 0.3.31 (Haswell kernels, set by
+    OPENBLAS_CORETYPE; 1 thread)"``; the parts threadpoolctl did not give are left out."""
+    details = [f"{blas['kernel']} kernels" + (", set by OPENBLAS_CORETYPE"
+                                              if blas.get("coretype") else "")
+               ] if blas.get("kernel") else []
+    if blas.get("threads"):
+        details.append(f"{blas['threads']} thread" + ("s" if blas["threads"] != 1 else ""))
+    return " ".join(str(blas.get(k)) for k in ("library", "version") if blas.get(k)) + (
+        f" ({'; '.join(details)})" if details else "")
+
+
 def tune_host_allocator():
     """Host memory settings for the batched network engine, once per process: glibc's
     malloc parameters :data:`HOST_MALLOC`, and no transparent-huge-page advice from NumPy for

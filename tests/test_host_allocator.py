@@ -79,7 +79,7 @@ def test_host_blas_names_numpys_library_and_its_kernels(monkeypatch):
     the GEMM rate), with the environment's OPENBLAS_CORETYPE, and {} without threadpoolctl;
     result files carry it in their versions."""
     import sys
-    from rmtland._backend import host_blas
+    from rmtland._backend import describe_blas, host_blas
     from rmtland.experiments._run import versions
     pytest.importorskip("threadpoolctl")
     monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
@@ -87,6 +87,11 @@ def test_host_blas_names_numpys_library_and_its_kernels(monkeypatch):
     assert set(blas) == {"library", "version", "kernel", "threads", "coretype"}
     assert blas["coretype"] == "Haswell" and blas["threads"] >= 1
     assert versions()["blas"].startswith(str(blas["library"]))
+    assert describe_blas({"library": "openblas", "version": "0.3.31", "kernel": "Haswell",
+                          "threads": 1, "coretype": "Haswell"}) == \
+        "openblas 0.3.31 (Haswell kernels, set by OPENBLAS_CORETYPE; 1 thread)"
+    assert describe_blas({"library": "mkl", "version": "2025", "kernel": None, "threads": 4,
+                          "coretype": None}) == "mkl 2025 (4 threads)"
     monkeypatch.delenv("OPENBLAS_CORETYPE")
     assert host_blas()["coretype"] is None
     monkeypatch.setitem(sys.modules, "threadpoolctl", None)          # not installed

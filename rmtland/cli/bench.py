@@ -2,7 +2,7 @@
 import json
 
 from .. import _validate
-from .._backend import host_blas
+from .._backend import describe_blas, host_blas
 from ._args import DEVICES, Parser, checked, integer
 
 
@@ -78,6 +78,4 @@ def _print(bench, rows, as_json):
         return
     print(bench.format_table(rows))
     if blas:
-        print(f"\nBLAS: {blas['library']} {blas['version']}, {blas['kernel']} kernels"
-              + (" (set by OPENBLAS_CORETYPE)" if blas["coretype"] else "")
-              + f", {blas['threads']} thread" + ("" if blas["threads"] == 1 else "s"))
+        print(f"\nBLAS: {describe_blas(blas)}")

@@ -27,7 +27,7 @@ import numpy as np
 
 from .._validate import InputError
 from .._version import __version__
-from .._backend import device_name, get_xp, host_blas
+from .._backend import describe_blas, device_name, get_xp, host_blas
 from .._io import RunDirectory, check_output_dir, save_figure, write_binary, write_json
 
 __all__ = ["FIGURES", "DATA", "FigureError", "register", "register_data", "level", "versions",
@@ -92,8 +92,7 @@ def versions():
          "matplotlib": matplotlib.__version__, "python": platform.python_version()}
     blas = host_blas()
     if blas:
-        v["blas"] = (f"{blas['library']} {blas['version']} ({blas['kernel']} kernels"
-                     + (", OPENBLAS_CORETYPE" if blas["coretype"] else "") + ")")
+        v["blas"] = describe_blas(blas)
     return v
 
 
