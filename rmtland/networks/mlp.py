@@ -145,9 +145,9 @@ def _activation(name, z, xp, second):
     the factor with :math:`\sigma'' = \sigma' q`, in closed form without a division:
     :math:`-2\tanh z` for tanh, :math:`1 - \mathrm{sigmoid}(z)` for softplus (the R-pass
     forms :math:`(\delta W)\odot\sigma''\odot\mathcal R\{z\}` as
-    :math:`\sigma'\odot(p\odot\mathcal R\{z\})` with :math:`p = (\delta W)\odot q`, and
-    multiplies by :math:`\sigma'` once for both of its terms: one pass fewer than holding
-    sigma''). For the piecewise-linear activations sigma'' is 0 almost
+    :math:`\mathcal R\{a\}\odot p`, from the :math:`\mathcal R\{a\} =
+    \sigma'\odot\mathcal R\{z\}` it forms anyway and the point term :math:`p = (\delta
+    W)\odot q`: one pass fewer than holding sigma''). For the piecewise-linear activations sigma'' is 0 almost
     everywhere and q is returned as None (the R-pass then drops its term); sigma'(0) = 0 for
     ReLU and LEAKY_SLOPE for leaky ReLU."""
     if name == "tanh":
@@ -693,7 +693,8 @@ class MLP:
                 pieces.append(delta.sum(axis=1))
             pieces.append(sum_outer(delta, cache.a[l]).reshape(B, h * hp))
             if l:
-                delta = (delta @ W) * cache.d1[l - 1]
+                delta = delta @ W
+                delta *= cache.d1[l - 1]                # in the GEMM's output
         return xp.concatenate(pieces[::-1], axis=1)
 
     def jacobian(self, theta, X):
@@ -808,7 +809,8 @@ class MLP:
     def _products(self, cache, V, part, out, cols):
         """The R-pass of ``cache``'s networks on ``V`` ``(b, n, r)`` into ``out`` ``(b, n, r)``,
         ``cols`` directions at a time, transposed to ``(b, r, n)`` and back chunk by chunk (in
-        cache)."""
+        cache); one direction (``r = 1``) needs no transposes, and ``out`` (which the callers
+        allocate, contiguous) is written through its ``(b, 1, n)`` view."""
         xp, r = cache.xp, V.shape[2]
         if r == 1:                              # (b, n, 1) is (b, 1, n): no transposes
             return self._rpass(cache, V.reshape(V.shape[0], 1, -1), part,
