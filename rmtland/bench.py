@@ -231,11 +231,12 @@ def _hvp_multiply_adds(widths, B, m, r, prepared=False, unit=False):
     :func:`rmtland.networks.operators.hessian_operator`, whose forward pass and ``delta W``
     were done once when the operator was made (not counted). ``unit``: the columns of
     :meth:`~rmtland.networks.MLP.hessian`, whose unit directions need no ``a V^T`` and
-    ``delta V`` GEMMs (put in place instead)."""
+    ``delta V`` GEMMs (put in place instead), and no ``Ra W^T`` in the second layer (``Ra``
+    there has one column: an outer product)."""
     total = 0
     for l, (hp, h) in enumerate(zip(widths[:-1], widths[1:])):
-        per = (1 if unit else 2) * r if l == 0 else (4 if unit else 6) * r + (
-            0 if prepared else 1)
+        per = (1 if unit else 2) * r if l == 0 else (
+            (3 if l == 1 else 4) if unit else 6) * r + (0 if prepared else 1)
         total += B * m * h * hp * (per + (0 if prepared else 1))
     return total
 

@@ -354,12 +354,13 @@ def test_bench_network_counts_the_gemms_it_times():
     2r = 6 GEMMs of 2*5*4*3 = 120 each (720); second layer 6r + 1 = 19 of 2*5*2*4 = 80 (1520).
     A prepared operator's product skips the forward pass and the second layer's delta W (one
     GEMM of 80): 720 + 18 * 80. Unit directions (dense Hessian columns) skip a V^T in both
-    layers and delta V in the second: 200 + 3 * 120 + 13 * 80."""
+    layers, and delta V and Ra W^T (an outer product: Ra has one column) in the second:
+    200 + 3 * 120 + 10 * 80."""
     from rmtland.bench import (_hvp_multiply_adds, bench_network, format_network_table,
                                format_table)
     assert _hvp_multiply_adds([3, 4, 2], 2, 5, 3) == 200 + 720 + 1520
     assert _hvp_multiply_adds([3, 4, 2], 2, 5, 3, prepared=True) == 720 + 1440
-    assert _hvp_multiply_adds([3, 4, 2], 2, 5, 3, unit=True) == 200 + 360 + 1040
+    assert _hvp_multiply_adds([3, 4, 2], 2, 5, 3, unit=True) == 200 + 360 + 800
     rows = bench_network("cpu", (3,), inputs=4, outputs=2, samples=8, batch=2, directions=2,
                          repeats=1, ceiling_size=64, loop_batches=(), torch=False)
     assert [r["method"] for r in rows] == ["gemm-ceiling", "hvp-1", "hvp-1-gemms",
