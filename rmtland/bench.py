@@ -259,9 +259,9 @@ def _hvp_gemms(xp, widths, B, m, dtype, g):
                   lambda a=a, Rd=Rd: sum_outer(Rd, a[:, None])]          # weight block
         if l:
             calls += [lambda d=d, W=W: d @ W,                            # delta (point)
-                      lambda Ra=Ra, W=W, hp=hp: Ra.reshape(B, m, hp) @ W.swapaxes(1, 2),
+                      lambda Ra=Ra, W=W: Ra @ W.swapaxes(1, 2)[:, None],
                       lambda d=d, Ra=Ra: sum_outer(d[:, None], Ra),
-                      lambda Rd=Rd, W=W, h=h: Rd.reshape(B, m, h) @ W,
+                      lambda Rd=Rd, W=W: Rd @ W[:, None],
                       lambda d=d, V=V: d[:, None] @ V]
             if 2 * h <= hp:         # a narrow layer: [Rdelta | delta] [W; V], one GEMM
                 L, R = rand(B, 1, m, 2 * h), rand(B, 1, 2 * h, hp)

@@ -18,6 +18,8 @@ from rmtland.networks.train import train_sgd
 
 CASES = [
     ([3, 5, 2], "tanh", False, "squared"),
+    ([3, 20, 4], "tanh", True, "squared"),      # m = 7 rows, depth 20: OpenBLAS rounds a row
+                                                # of (r m, 20) @ (20, 4) unlike (m, 20) @ (20, 4)
     ([3, 4, 3, 2], "softplus", True, "squared"),
     ([4, 6, 3], "relu", True, "softmax"),
     ([3, 4, 5, 2], "leaky_relu", False, "squared"),
@@ -95,6 +97,26 @@ def test_dense_columns_are_the_unit_products(rng, monkeypatch, activation, loss,
             H = net.hessian(theta, X, Y, part=part, block=block)
             assert np.array_equal(H, 0.5 * (HE + HE.swapaxes(1, 2))), (tile, block)
             assert np.array_equal(H, H.swapaxes(1, 2))
+
+
+@pytest.mark.parametrize("widths, loss", [([3, 20, 4], "softmax"), ([2, 9, 4], "squared"),
+                                          ([5, 32, 16, 3], "squared")])
+def test_dense_columns_and_products_of_narrow_layers_agree_to_rounding(rng, widths, loss):
+    """With a narrow layer (2 h <= h', here the output layer) hvp adds Rdelta W + delta V in
+    one GEMM of depth 2h where the dense columns use one of depth h and put delta e in place:
+    the same terms, summed in another order by OpenBLAS (with m = 7 samples it differs).
+    Bound: each of the two results is within gamma_K ~ K eps (relative to the sum of absolute
+    values) of the exact sum of K ~ 2 h_max terms, so they differ by about 2 K eps = 4 h_max
+    eps, taken of max|H| (observed: at most 0.7 eps of max|H| over these and other shapes,
+    both losses and activations); a wrong or missing term would be off by O(max|H|)."""
+    net = MLP(widths, "tanh", bias=True, loss=loss)
+    theta, X, Y = _problem(net, rng, B=2)
+    n = net.n_params
+    H = net.hessian(theta, X, Y)
+    HE = net.hvp(theta, X, Y, np.broadcast_to(np.eye(n), (2, n, n)))
+    err = np.abs(H - 0.5 * (HE + HE.swapaxes(1, 2))).max()
+    assert err <= 4 * max(widths) * np.finfo(float).eps * np.abs(H).max()
+    assert np.array_equal(H, H.swapaxes(1, 2))
 
 
 def test_float32_chunks_stay_float32_and_equal(rng, monkeypatch):

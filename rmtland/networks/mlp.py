@@ -853,8 +853,11 @@ class MLP:
         networks (several networks per pass when all ``n`` columns of one fit; the numbers do
         not depend on the chunks or on ``block``). The columns' unit directions are put in
         place rather than multiplied (``a_l e^T`` and ``delta_l e`` are a column of ``a_l`` or
-        ``delta_l``), the same numbers as :meth:`hvp` on the
-        identity, bit for bit. Cost :math:`O(B\,m\,n\sum_l h_l h_{l-1}) \approx O(B\,m\,n^2)`
+        ``delta_l``), the same numbers as :meth:`hvp` on the identity, bit for bit, except
+        that in a narrow layer (``2 h_l <= h_{l-1}``) :meth:`hvp` forms ``Rdelta W + delta V``
+        as one GEMM of depth ``2 h_l``, whose sums OpenBLAS may round in another order than
+        the depth-``h_l`` GEMM here (seen with an odd number of samples: up to 0.7 units of
+        rounding of the largest entry, ``part="H"``). Cost :math:`O(B\,m\,n\sum_l h_l h_{l-1}) \approx O(B\,m\,n^2)`
         (about 4 multiply-adds per sample and parameter per column), memory ``B n^2`` (the
         columns are assembled in the result and symmetrised there, tile by tile) and one
         block.
@@ -898,9 +901,12 @@ class MLP:
         direction ``j``).
 
         Layout ``(B, r, m, h)`` (direction-major): every product is a GEMM on views, with no
-        transposed copies: per network and direction ``a_l V_l^T``, ``Rdelta_l^T a_l``,
-        ``delta_l^T Ra_l`` and ``delta_l V_l``; per network ``Ra_l W_l^T`` and
-        ``Rdelta_l W_l`` over all directions and samples at once.  In a narrow layer
+        transposed copies, one per network and direction (``a_l V_l^T``, ``Rdelta_l^T a_l``,
+        ``delta_l^T Ra_l``, ``delta_l V_l``, ``Ra_l W_l^T``, ``Rdelta_l W_l``), never one over
+        several directions: OpenBLAS rounds a row of a GEMM differently by where it falls in
+        the matrix (the rows of ``(r m, h)`` against ``r`` GEMMs of ``(m, h)`` differed in
+        119 of 875 shapes, those with an odd ``m``), and the products must not depend on
+        how many directions a pass holds (the chunk plan).  In a narrow layer
         (``2 h_l <= h_{l-1}``, the output layer of most networks) ``Rdelta_l W_l + delta_l
         V_l`` is one GEMM per direction, ``[Rdelta_l | delta_l] [W_l; V_l]`` of depth
         ``2 h_l``: the two thin operands are copied side by side (``2 h_l`` columns) rather
@@ -947,7 +953,7 @@ class MLP:
                     z[:, J] = (Ra[1][:, J, :, U][..., None] * W[:, :, U].transpose(2, 0, 1)[
                         :, :, None, :]).transpose(1, 0, 2, 3)
             elif l:
-                z = (Ra[l].reshape(B, r * m, hp) @ W.swapaxes(1, 2)).reshape(B, r, m, h)
+                z = Ra[l] @ W.swapaxes(1, 2)[:, None]
             else:
                 z = (a[0][:, None] @ VW.swapaxes(2, 3) if unit is None else
                      xp.zeros((B, r, m, h), dtype=out.dtype))
@@ -1007,7 +1013,7 @@ class MLP:
                 R[:, :, h:] = VW
                 new = L @ R
             elif Rdelta is not None:
-                new = (Rdelta.reshape(B, r * m, h) @ W).reshape(B, r, m, hp)
+                new = Rdelta @ W[:, None]
             if res and not merged:
                 if unit is None:
                     t = delta[:, None] @ VW                           # (B, r, m, hp)
