@@ -6,6 +6,7 @@ asked for (``device="gpu"`` or ``"auto"``), never by ``import rmtland``.
 """
 import contextlib
 import ctypes
+import functools
 import os
 import sys
 
@@ -117,6 +118,7 @@ def environ_kept(keys, values=None):
                 os.environ[k] = v
 
 
+@functools.lru_cache(maxsize=1)
 def host_blas():
     """The BLAS library behind NumPy's ``matmul`` as threadpoolctl reports it: ``{"library",
     "version", "kernel", "threads", "coretype"}`` (``kernel``: OpenBLAS's core type, the
@@ -124,15 +126,22 @@ def host_blas():
     chose the kernel, else None), or ``{}`` when threadpoolctl is not installed. The kernel
     sets the GEMM rate: on the 2-core AMD Zen 5 VM of the benchmarks, a 2048 GEMM ran at 63
     GFLOP/s with the Haswell kernels its environment sets and 107 with the SkylakeX ones
-    OpenBLAS 0.3.31 picks itself (docs/results/benchmarks.rst)."""
+    OpenBLAS 0.3.31 picks itself (docs/results/benchmarks.rst). Read once per process (7 ms,
+    and every result's :func:`~rmtland.experiments._run.versions` asks): a later change of the
+    thread count is not seen."""
     try:
         from threadpoolctl import threadpool_info
     except ImportError:
         return {}
     libs = [lib for lib in threadpool_info() if lib.get("user_api") == "blas"]
-    libs.sort(key=lambda lib: "numpy" not in str(lib.get("filepath", "")))   # NumPy's first
     if not libs:
         return {}
+    try:                                    # the BLAS NumPy was built with, e.g. scipy-openblas
+        built = str(np.show_config(mode="dicts")["Build Dependencies"]["blas"]["name"])
+    except Exception:                       # noqa: BLE001 (a NumPy without this report)
+        built = ""
+    libs.sort(key=lambda lib: ("numpy" not in str(lib.get("filepath", "")),     # NumPy's
+                               str(lib.get("internal_api")) not in built))      # first
     lib = libs[0]
     return {"library": lib.get("internal_api"), "version": lib.get("version"),
             "kernel": lib.get("architecture"), "threads": lib.get("num_threads"),

@@ -83,6 +83,7 @@ def test_host_blas_names_numpys_library_and_its_kernels(monkeypatch):
     from rmtland.experiments._run import versions
     pytest.importorskip("threadpoolctl")
     monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    host_blas.cache_clear()
     blas = host_blas()
     assert set(blas) == {"library", "version", "kernel", "threads", "coretype"}
     assert blas["coretype"] == "Haswell" and blas["threads"] >= 1
@@ -93,6 +94,17 @@ def test_host_blas_names_numpys_library_and_its_kernels(monkeypatch):
     assert describe_blas({"library": "mkl", "version": "2025", "kernel": None, "threads": 4,
                           "coretype": None}) == "mkl 2025 (4 threads)"
     monkeypatch.delenv("OPENBLAS_CORETYPE")
+    assert host_blas()["coretype"] == "Haswell"                      # read once per process
+    host_blas.cache_clear()
     assert host_blas()["coretype"] is None
+    import threadpoolctl                                               # NumPy's BLAS, not
+    libs = [{"user_api": "blas", "internal_api": "mkl", "version": "2025", # the first listed
+             "architecture": None, "num_threads": 2, "filepath": "/torch/lib/libmkl.so"}]
+    libs += [lib for lib in threadpoolctl.threadpool_info() if lib.get("user_api") == "blas"]
+    monkeypatch.setattr(threadpoolctl, "threadpool_info", lambda: libs)
+    host_blas.cache_clear()
+    assert host_blas()["library"] == blas["library"] != "mkl"
     monkeypatch.setitem(sys.modules, "threadpoolctl", None)          # not installed
+    host_blas.cache_clear()
     assert host_blas() == {} and "blas" not in versions()
+    host_blas.cache_clear()
