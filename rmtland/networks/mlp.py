@@ -531,8 +531,8 @@ class MLP:
             if l == self.depth - 1:
                 a.append(zl)
                 break
-            s, s1, s2 = _activation(self.activation, zl, xp,    # tanh's first q: from a_1
-                                    second and not (l == 0 and self.activation == "tanh"))
+            s, s1, s2 = _activation(self.activation, zl, xp,
+                                    second and not self._q_from_a(l))
             a.append(s)
             z.append(zl)
             d1.append(s1)
@@ -581,7 +581,7 @@ class MLP:
         for l in range(self.depth - 1, 0, -1):
             cache.delta[l] = delta
             W = cache.layers[l][0]
-            if l == 1 and self.activation == "tanh":
+            if self._q_from_a(l - 1):                                # q_0 = -2 a_1
                 p = delta @ (-2.0 * W)
                 p *= cache.a[1]
                 cache.p[0] = p
@@ -593,6 +593,12 @@ class MLP:
                 back *= cache.d1[l - 1]
                 delta = back
         cache.z = cache.d2 = cache.r = None
+
+    def _q_from_a(self, l):
+        """Whether hidden layer ``l``'s ``q`` is not held but read from ``a_{l+1}``: tanh's
+        first layer (:math:`q = -2\tanh z_0 = -2 a_1`, the factor put on ``W_1`` by
+        :meth:`_point_terms`, so the forward pass spends no pass on it)."""
+        return l == 0 and self.activation == "tanh"
 
     def _lam(self, cache, U):
         """:math:`\\Lambda_i U` for ``U`` of shape ``(B, r, m, k)``."""
