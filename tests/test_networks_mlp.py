@@ -452,12 +452,16 @@ def test_bench_network_batched_against_loop_and_torch_rows():
 
 
 def test_nbytes_formula_and_init_guard():
-    """MLP.nbytes(batch, m, r): itemsize x (2 B n + n + (4 sum(hidden) + 3 k) B m
-    + r (6 B m sum(h_1..k) + 4 B n)) (its docstring). [2, 3, 1]: n = 9, hidden 3, k = 1."""
+    """MLP.nbytes(batch, m, r): itemsize x (2 B n + n + (4 sum(hidden) + max(hidden) + 3 k)
+    B m + r (B m (sum(h_1..k) + max(h_l + 2 h_{l-1}, k)) + 5 B n)) (its docstring, squared
+    loss; the bound itself is measured in tests/test_networks_memory.py). [2, 3, 1]: n = 9,
+    hidden 3, k = 1, so max(h_2 + 2 h_1, k) = max(1 + 6, 1) = 7."""
     net = MLP([2, 3, 1])
     assert net.n_params == 9
-    assert net.nbytes(2, 5) == 8 * (2 * 2 * 9 + 9 + (4 * 3 + 3) * 2 * 5)
-    assert net.nbytes(2, 5, r=3) == net.nbytes(2, 5) + 8 * 3 * (6 * 2 * 5 * 4 + 4 * 2 * 9)
+    assert net.nbytes(2, 5) == 8 * (2 * 2 * 9 + 9 + (4 * 3 + 3 + 3) * 2 * 5)
+    assert net.nbytes(2, 5, r=3) == net.nbytes(2, 5) + 8 * 3 * (2 * 5 * (4 + 7) + 5 * 2 * 9)
+    assert MLP([2, 3, 2], loss="softmax").nbytes(2, 5) == \
+        MLP([2, 3, 2]).nbytes(2, 5) + 8 * 2 * 2 * 2 * 5            # 2 more arrays per output
     assert MLP([2, 3, 1], dtype="float32").nbytes(2, 5) == net.nbytes(2, 5) // 2
     # the issue's case: 10^12 parameters (7.3 TiB for theta alone), refused naming the
     # widths, before anything is allocated

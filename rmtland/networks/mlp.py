@@ -135,8 +135,11 @@ SATURATION_Z = math.atanh(1.0 - 1e-8)
 #: directions, against 0.43-0.51 at 4 MiB and 0.42-0.55 at 16 MiB, in CPU time; re-measured
 #: with the malloc settings of :func:`rmtland._backend.tune_host_allocator` over 2-64 MiB at
 #: h = 16, 64, 256: 8 MiB within 4% of the best for one product and blocks of 32, while dense
-#: Hessians ran 3-6% faster at 16-64 MiB). On a GPU the chunk is the planning budget of
-#: :func:`rmtland.linalg.dense.memory_budget` (one pass).
+#: Hessians ran 3-6% faster at 16-64 MiB). Those chunks were counted with 6 arrays per unit
+#: and direction, 2-3x what the R-pass holds; counted as it runs (:meth:`MLP.nbytes`, with
+#: the forward pass), 4, 8, 12 and 16 MiB ran within the host's noise of one another at
+#: h = 64, 256 (one product, blocks of 32, dense Hessians; two rounds, +-8%). On a GPU the
+#: chunk is the planning budget of :func:`rmtland.linalg.dense.memory_budget` (one pass).
 HESSIAN_BLOCK_BYTES = 8 << 20
 
 
@@ -156,9 +159,20 @@ def _activation(name, z, xp, second):
         xp.subtract(1.0, d1, out=d1)
         return t, d1, (-2.0 * t if second else None)
     if name == "softplus":                     # log(1 + e^z) = max(z, 0) + log1p(e^-|z|)
-        u = xp.tanh(0.5 * z)                   # sigmoid(z) = (1 + tanh(z/2)) / 2
-        s = xp.maximum(z, 0.0) + xp.log1p(xp.exp(-xp.abs(z)))
-        return s, 0.5 * (1.0 + u), (0.5 * (1.0 - u) if second else None)
+        s = xp.abs(z)                          # in place: one array at a time beside z
+        xp.negative(s, out=s)
+        xp.exp(s, out=s)
+        xp.log1p(s, out=s)
+        s += xp.maximum(z, 0.0)
+        u = 0.5 * z                            # sigmoid(z) = (1 + tanh(z/2)) / 2
+        xp.tanh(u, out=u)
+        d1 = 1.0 + u
+        d1 *= 0.5
+        if not second:
+            return s, d1, None
+        xp.subtract(1.0, u, out=u)
+        u *= 0.5
+        return s, d1, u
     if name == "relu":
         return xp.maximum(z, 0.0), (z > 0).astype(z.dtype), None
     if name == "leaky_relu":
@@ -383,12 +397,17 @@ class MLP:
         networks on ``m`` samples with ``r`` directions (:meth:`hvp` columns; 0 for the loss
         and the gradient): the parameters and one result (:math:`2Bn + n`, also what
         :meth:`init` needs with ``m = 0``), the forward pass
-        (:math:`4Bm\sum_l h_l + 3Bmk`: activations, pre-activations and two derivatives
-        per hidden unit, outputs, residuals, probabilities) and, per direction, the
-        :math:`\mathcal R` pass (:math:`6Bm\sum_l h_l + 4Bn`), each times the itemsize of
-        ``dtype`` (default the model's). The dense products (:meth:`hessian`,
+        (:math:`Bm(4\sum_l h_l + \max_l h_l + ck)`: activations, pre-activations and two
+        derivatives per hidden unit, one array of the widest hidden layer while the
+        activation or the back-propagated residual is formed, and ``c = 3`` arrays per
+        output for the squared loss, ``c = 5`` for the softmax) and, per direction, the
+        :math:`\mathcal R` pass (:math:`Bm(\sum_{l\ge1} h_l + \max_l(h_l + 2h_{l-1},
+        c'k)) + 5Bn`, ``c' = 1`` for the squared loss, 3 for the softmax), each times the
+        itemsize of ``dtype`` (default the model's). The dense products (:meth:`hessian`,
         :meth:`jacobian`, :meth:`gauss_newton`) add their ``B n^2`` or ``B m k n`` outputs and
-        check those themselves.
+        check those themselves. An upper bound of what the engine allocates, within 1.5x of
+        it per direction: checked against NumPy's allocations (``tracemalloc``) in
+        ``tests/test_networks_memory.py``.
 
         One function for the API and the experiments layer: refuse a run whose
         ``model.nbytes(batch, m)`` exceeds the memory budget
@@ -399,8 +418,9 @@ class MLP:
 
     def _bytes(self, B, m, r, item):
         """:meth:`nbytes` of checked integers and an itemsize."""
-        n, units = self.n_params, sum(self.widths[1:-1])
-        forward = (4 * units + 3 * self.k) * B * m
+        n, hidden = self.n_params, self.widths[1:-1]
+        forward = (4 * sum(hidden) + max(hidden, default=0)
+                   + (5 if self.loss_kind == "softmax" else 3) * self.k) * B * m
         return item * (2 * B * n + n + forward + r * self._per_direction(B, m))
 
     def _working_bytes(self, xp, B, m, r, dtype):
@@ -414,8 +434,18 @@ class MLP:
         return min(self._bytes(B, m, r, item), chunked)
 
     def _per_direction(self, B, m):
-        """Elements of the R-pass per direction (one column of :meth:`hessian`)."""
-        return 6 * B * m * sum(self.widths[1:]) + 4 * B * self.n_params
+        """Elements of the R-pass per direction (one column of :meth:`hessian`), counted from
+        :meth:`_rpass`: ``R{z_l}`` of every layer (``R{a_l}`` is formed in their memory);
+        at the widest step of the back-propagation, ``R{delta_l}``, the new
+        ``R{delta_{l-1}}`` and one product beside it (``h_l + 2 h_{l-1}`` per sample), or at
+        the output ``R{delta}`` (``k``; ``3 k`` for :meth:`_lam` of the softmax); and ``5 n``: the
+        direction, its transposed copy, its product, two weight blocks and NumPy's
+        finiteness flags. Checked against NumPy's allocations (``tracemalloc``) in
+        ``tests/test_networks_memory.py``."""
+        w = self.widths
+        out = (3 if self.loss_kind == "softmax" else 1) * w[-1]
+        back = max([out] + [w[l] + 2 * w[l - 1] for l in range(2, len(w))])
+        return B * m * (sum(w[1:]) + back) + 5 * B * self.n_params
 
     def _require(self, xp, nbytes, what, blame="batch, the samples or the widths"):
         require_memory(xp, nbytes, blame, what)
@@ -527,7 +557,7 @@ class MLP:
         for l, (W, b) in enumerate(layers):
             zl = a[-1] @ W.swapaxes(1, 2)
             if b is not None:
-                zl = zl + b[:, None, :]
+                zl += b[:, None, :]
             if l == self.depth - 1:
                 a.append(zl)
                 break
@@ -554,7 +584,8 @@ class MLP:
             fmax = f.max(axis=-1, keepdims=True)
             e = xp.exp(f - fmax)
             s = e.sum(axis=-1, keepdims=True)
-            cache.P = e / s
+            e /= s
+            cache.P = e
             cache.r = cache.P - Y
             if loss:
                 lse = (fmax + xp.log(s))[..., 0]
@@ -587,8 +618,11 @@ class MLP:
                 cache.p[0] = p
                 break
             back = delta @ W                                          # (B, m, h_{l-1})
-            if cache.d2[l - 1] is not None:                           # sigma'' = sigma' q
-                cache.p[l - 1] = back * cache.d2[l - 1]
+            q = cache.d2[l - 1]
+            if q is not None:                                         # sigma'' = sigma' q:
+                q *= back                                             # p in q's memory
+                cache.p[l - 1] = q
+            cache.z[l - 1] = cache.d2[l - 1] = None                   # read no more
             if l > 1:
                 back *= cache.d1[l - 1]
                 delta = back
@@ -810,6 +844,7 @@ class MLP:
         for s in nets:
             cache = self._output(self._forward(xp, theta[s], X[s], second=part != "H0"), Y[s])
             self._products(cache, V[s], part, out[s], cols)
+            del cache               # freed before the next chunk's forward pass, not after
         return out[:, :, 0] if vec else out
 
     def _products(self, cache, V, part, out, cols):
@@ -843,10 +878,10 @@ class MLP:
         fit :meth:`_budget` (at least one; ``cols`` when given), then, when a network's ``r``
         directions fit, as many networks as fit. Directions and networks are independent, so
         the results do not depend on the plan."""
-        per = self._per_direction(1, m) * itemsize
         if cols is None:
-            cols = int(max(1, min(r, self._budget(xp) // per)))
-        return (self._net_chunks(xp, B, per * cols) if cols >= r else
+            room = self._budget(xp) - self._bytes(1, m, 0, itemsize)
+            cols = int(max(1, min(r, room // (self._per_direction(1, m) * itemsize))))
+        return (self._net_chunks(xp, B, self._bytes(1, m, cols, itemsize)) if cols >= r else
                 [slice(b, b + 1) for b in range(B)]), cols
 
     def hessian(self, theta, X, Y, part="H", block=None):
@@ -890,14 +925,17 @@ class MLP:
         if block is not None:
             block = min(_validate.integer("block", block, 1), n)
         nets, block = self._rpass_plan(xp, B, m, n, dt.itemsize, block)
-        require_memory(xp, block * self._per_direction(1, m) * dt.itemsize, "block or m",
-                       f"a block of {block} Hessian columns")
+        b = nets[0].stop - nets[0].start             # one chunk's networks, a tile each
+        require_memory(xp, B * n * n * dt.itemsize + b * (
+            self._bytes(1, m, block, dt.itemsize) + 2 * SYMMETRIZE_TILE ** 2 * dt.itemsize),
+            "block or m", f"the dense Hessians ({B} x {n} x {n}) and a block of {block} "
+            "columns")
         H = xp.empty((B, n, n), dtype=dt)
         for s in nets:          # row j of H[s]: H e_j (H^T, as assembled), then symmetrised
             cache = self._output(self._forward(xp, theta[s], X[s], second=part != "H0"), Y[s])
-            b = cache.a[-1].shape[0]
             for j in range(0, n, block):
                 self._rpass(cache, None, part, H[s, j:j + block], unit=j)
+            del cache               # freed before the tiles and the next chunk's forward pass
             _symmetrize(H[s])
         return H
 
@@ -1018,6 +1056,7 @@ class MLP:
                 R[:, :, :h] = W[:, None]
                 R[:, :, h:] = VW
                 new = L @ R
+                del L, R                      # held no longer than needed (nor t below)
             elif Rdelta is not None:
                 new = Rdelta @ W[:, None]
             if res and not merged:
@@ -1027,6 +1066,7 @@ class MLP:
                         new = t
                     else:
                         new += t
+                    del t
                 else:                                 # delta_l e: column u of delta_l at i
                     if new is None:
                         new = xp.zeros((B, r, m, hp), dtype=out.dtype)
@@ -1088,6 +1128,7 @@ def _symmetrize(H):
             S *= 0.5
             H[:, i:i + t, j:j + t] = S
             H[:, j:j + t, i:i + t] = S.swapaxes(1, 2)
+            del S                                   # one tile at a time, not two
 
 
 def _unit_entries(xp, j, r, o, size, cols):
