@@ -369,6 +369,8 @@ def test_bench_network_counts_the_gemms_it_times():
     assert rows[5]["directions"] == rows[5]["n"] == 4 * 3 + 3 * 2
     assert rows[4]["block_gain"] == pytest.approx(rows[4]["gflops"] / rows[1]["gflops"])
     assert rows[4]["speedup_per_direction"] > 0 and "per direction" in format_network_table(rows)
+    # by the count: one direction 3 x 192 + 8 x 96 = 1344 multiply-adds, two 5 x 192 + 14 x 96
+    assert rows[4]["per_direction_by_count"] == pytest.approx(1344 * 2 / 2304)
     assert rows[2]["share_of_hvp_1"] > 0
     op = rows[3]
     assert op["speedup_over_hvp_1"] > 0 and op["hvp_equivalent_fraction"] == pytest.approx(
@@ -438,6 +440,15 @@ def test_bench_network_batched_against_loop_and_torch_rows():
     for r in loop:
         assert r["batch"] == 3 and r["speedup_batched_over_loop"] == pytest.approx(
             r["seconds_loop"] / r["seconds_batched"])
+        if bench._minor_faults() is not None:
+            assert r["page_faults_batched"] >= 0 and r["page_faults_loop"] >= 0
+    if bench._minor_faults() is not None:     # 64 MiB of fresh anonymous pages, each
+        import mmap                           # written: 16384 of 4 KiB, or 32 huge pages
+
+        def touch():
+            with mmap.mmap(-1, 64 << 20) as buf:
+                np.frombuffer(buf, dtype=np.uint8)[::4096] = 1
+        assert bench._page_faults(touch) >= 32
     torch_rows = [r for r in rows if r["method"] == "torch.func-hvp-1"]
     assert len(torch_rows) == 1
     if "skipped" not in torch_rows[0]:
